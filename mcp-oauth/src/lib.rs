@@ -1,0 +1,25 @@
+//! MCP authorization: discovery, client identity, PKCE, the loopback callback server and token stores.
+//!
+//! **Status: skeleton.** Nothing here works yet; the OAuth issue fills it in. This page states the
+//! contract that work must meet (DESIGN.md §3, "mcp-oauth", and the client checklist §4-6).
+//!
+//! # What it will hold
+//! - **discovery**: protected-resource metadata (from the challenge's `resource_metadata`, then the
+//!   path-based well-known URL, then the root one) with an exact `resource` match; authorization-server
+//!   metadata (RFC 8414 and OpenID variants) with an issuer match; the 2025-03-26 fallback; an SSRF guard.
+//! - **client identity**, in priority order: pre-registered, client metadata document, dynamic
+//!   registration, stored per authorization server.
+//! - **the authorization request**: PKCE S256 always (an authorization server without it is refused),
+//!   a single-use 128-bit `state`, `resource` on every request, scopes from the challenge, step-up on
+//!   `insufficient_scope`, RFC 9207 `iss` checks, and refresh shared by concurrent callers.
+//! - **the loopback callback server** on hyper: 127.0.0.1, port 0 unless fixed, exact path, GET only,
+//!   a wrong `state` rejected without ending the flow, one success then closed, an overall timeout. An
+//!   RAII guard owns it; dropping the guard closes the socket at once without blocking.
+//! - **token stores**: in memory and on disk (mode 0600, atomic writes, a cross-process lock).
+//! - **browsers**: the system opener, print-only, and a `follow` driver for auto-approving servers.
+//!
+//! It implements `mcp-transport`'s credential trait and speaks HTTP only through that crate's hyper
+//! client, over the `oauth2` crate's async client trait.
+//!
+//! # What it is not for
+//! Transports, retry policy or connection management; and it never uses reqwest or rmcp's `auth` feature.

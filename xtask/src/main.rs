@@ -1,0 +1,70 @@
+//! Project tasks, as plain Rust so they run anywhere Cargo does: `cargo xtask <task>`.
+//!
+//! `cargo xtask ci` is the whole gate CI runs; `cargo xtask --help` lists every task.
+
+mod ci;
+mod command;
+
+use std::process::ExitCode;
+
+use command::TaskError;
+
+/// A task: its name on the command line, one line of help, and what it runs.
+struct Task {
+    name: &'static str,
+    about: &'static str,
+    run: fn() -> Result<(), TaskError>,
+}
+
+const TASKS: &[Task] = &[
+    Task {
+        name: "ci",
+        about: "every check CI runs: formatting, clippy, dependency policy, tests, docs",
+        run: ci::run,
+    },
+    Task {
+        name: "fmt",
+        about: "format the whole workspace in place (cargo fmt --all)",
+        run: fmt,
+    },
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("help" | "--help" | "-h") => {
+            print_help();
+            ExitCode::SUCCESS
+        }
+        Some(name) => match TASKS.iter().find(|task| task.name == name) {
+            Some(task) if args.len() == 1 => match (task.run)() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("xtask {name}: {error}");
+                    ExitCode::FAILURE
+                }
+            },
+            Some(_) => {
+                eprintln!("xtask {name}: takes no arguments, got {:?}", &args[1..]);
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("xtask: unknown task `{name}`\n");
+                print_help();
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn print_help() {
+    println!("Usage: cargo xtask <TASK>\n\nTasks:");
+    for task in TASKS {
+        println!("  {:<8} {}", task.name, task.about);
+    }
+    println!("  {:<8} print this list", "help");
+}
+
+fn fmt() -> Result<(), TaskError> {
+    command::cargo(&["fmt", "--all"]).run()
+}
