@@ -22,3 +22,9 @@
 //! # What it is not for
 //! Retrying (the caller wraps whole connect attempts in `mcp-retry`), OAuth flows, or managing many
 //! connections (`mcp-manager`).
+
+pub mod error;
+pub mod stdio;
+pub mod www_authenticate;
+
+pub use error::{ErrorKind, TransportError};

@@ -1,0 +1,226 @@
+//! The server process and its group: killed synchronously, reaped without blocking, no runtime needed.
+//!
+//! The child is spawned as the leader of a new process group, so a signal to the group reaches the
+//! grandchildren that wrappers such as `npx` and `uvx` start. The group is signalled only while the
+//! leader is not yet reaped: a zombie leader keeps its pid (the group id) reserved, so a signal can
+//! never reach an unrelated group that reused the number. Reaping always SIGKILLs the group first, so
+//! a leader that exits by itself does not leave orphans running.
+
+use std::process::Child;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+
+use rustix::process::{Pid, Signal, kill_process_group};
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+use crate::error::ExitInfo;
+
+/// A spawned server process, shared by its transport and any handles.
+#[derive(Debug)]
+pub(crate) struct ProcessGroup {
+    pid: u32,
+    child: Mutex<Option<Child>>,
+    exit: watch::Sender<Option<ExitInfo>>,
+    monitor: Mutex<Option<AbortHandle>>,
+}
+
+impl ProcessGroup {
+    /// Takes ownership of a freshly spawned group leader and starts watching for its exit (which
+    /// needs the current tokio runtime).
+    pub(crate) fn adopt(child: Child) -> Arc<Self> {
+        let group = Arc::new(Self {
+            pid: child.id(),
+            child: Mutex::new(Some(child)),
+            exit: watch::Sender::new(None),
+            monitor: Mutex::new(None),
+        });
+        let watcher = tokio::spawn(watch_exit(Arc::downgrade(&group)));
+        *group.monitor.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(watcher.abort_handle());
+        group
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// How it exited, once it has.
+    pub(crate) fn exit_status(&self) -> Option<ExitInfo> {
+        *self.exit.borrow()
+    }
+
+    /// Resolves when the leader has exited (and been reaped).
+    pub(crate) async fn exited(&self) -> ExitInfo {
+        let mut receiver = self.exit.subscribe();
+        loop {
+            if let Some(status) = *receiver.borrow_and_update() {
+                return status;
+            }
+            if receiver.changed().await.is_err() {
+                // The sender lives in `self`, which outlives this borrow: unreachable in practice.
+                return ExitInfo::Code(-1);
+            }
+        }
+    }
+
+    /// Sends `signal` to the whole group, if the leader is not yet reaped.
+    pub(crate) fn signal(&self, signal: Signal) {
+        let child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        if child.is_some() {
+            signal_group(self.pid, signal);
+        }
+    }
+
+    /// Reaps the leader if it has exited, killing what is left of its group first (orphans of an
+    /// exited server have no one to stop them). Returns whether the leader is gone.
+    fn reap_if_exited(&self) -> bool {
+        let mut slot = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(child) = slot.as_mut() else {
+            return true;
+        };
+        if !has_exited(self.pid) {
+            return false;
+        }
+        signal_group(self.pid, Signal::KILL);
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                *slot = None;
+                self.exit.send_replace(Some(status.into()));
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(pid = self.pid, %error, "could not reap the server process");
+                *slot = None;
+                self.exit.send_replace(Some(ExitInfo::Code(-1)));
+                true
+            }
+        }
+    }
+
+    /// SIGKILLs the group and reaps the leader without blocking: if it is not dead yet, the shared
+    /// reaper thread waits for it. Synchronous, needs no runtime; idempotent.
+    pub(crate) fn kill_now(&self) {
+        let mut slot = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(mut child) = slot.take() else { return };
+        signal_group(self.pid, Signal::KILL);
+        let status = match child.try_wait() {
+            Ok(Some(status)) => status.into(),
+            _ => {
+                hand_to_reaper(child);
+                ExitInfo::Signal(Signal::KILL.as_raw())
+            }
+        };
+        self.exit.send_replace(Some(status));
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill_now();
+        if let Some(monitor) = self
+            .monitor
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            monitor.abort();
+        }
+    }
+}
+
+fn signal_group(pid: u32, signal: Signal) {
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return;
+    };
+    if let Err(error) = kill_process_group(pid, signal) {
+        // ESRCH: the whole group is already gone.
+        if error != rustix::io::Errno::SRCH {
+            tracing::warn!(pid = pid.as_raw_nonzero().get(), %error, "could not signal process group");
+        }
+    }
+}
+
+/// Waits for the leader's exit, then reaps it. Holds only a weak reference, so it never keeps a
+/// process alive; the group aborts it on drop.
+///
+/// Exit is detected on SIGCHLD with `waitid(WNOWAIT)`, which looks without reaping, so the group can
+/// still be signalled (its id still reserved by the zombie leader) before the leader is reaped.
+async fn watch_exit(group: Weak<ProcessGroup>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Listen before the first look, so an exit between the two is not missed.
+    let mut sigchld = match signal(SignalKind::child()) {
+        Ok(stream) => Some(stream),
+        Err(error) => {
+            tracing::debug!(%error, "no SIGCHLD stream; polling for the server's exit");
+            None
+        }
+    };
+    let mut poll = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        {
+            let Some(group) = group.upgrade() else { return };
+            if group.reap_if_exited() {
+                return;
+            }
+        }
+        match sigchld.as_mut() {
+            Some(stream) => {
+                if stream.recv().await.is_none() {
+                    sigchld = None;
+                }
+            }
+            None => {
+                poll.tick().await;
+            }
+        }
+    }
+}
+
+/// Whether the process has exited, without reaping it.
+fn has_exited(pid: u32) -> bool {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return true;
+    };
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    match waitid(WaitId::Pid(pid), options) {
+        Ok(status) => status.is_some(),
+        // ECHILD: already reaped.
+        Err(_) => true,
+    }
+}
+
+/// Reaps SIGKILLed children on one shared thread, so `Drop` never blocks and never needs a runtime.
+fn hand_to_reaper(child: Child) {
+    static REAPER: OnceLock<Option<Sender<Child>>> = OnceLock::new();
+    let reaper = REAPER.get_or_init(|| {
+        let (sender, receiver) = channel::<Child>();
+        std::thread::Builder::new()
+            .name("mcp-stdio-reaper".into())
+            .spawn(move || {
+                for mut child in receiver {
+                    // Already SIGKILLed, so this returns as soon as the kernel has torn it down.
+                    let _ = child.wait();
+                }
+            })
+            .ok()
+            .map(|_| sender)
+    });
+    match reaper {
+        Some(sender) => {
+            if let Err(unsent) = sender.send(child) {
+                leave_zombie(unsent.0);
+            }
+        }
+        None => leave_zombie(child),
+    }
+}
+
+fn leave_zombie(child: Child) {
+    tracing::error!(
+        pid = child.id(),
+        "could not start the reaper thread; the killed server stays a zombie until this process exits"
+    );
+}

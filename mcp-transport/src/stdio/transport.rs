@@ -1,0 +1,446 @@
+//! The stdio transport rmcp drives: newline-delimited JSON-RPC over the child's pipes.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::service::RoleClient;
+use rmcp::transport::Transport;
+use rustix::process::Signal;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{ChildStdin, ChildStdout};
+use tokio::task::JoinHandle;
+
+use super::child::ProcessGroup;
+use super::spec::StdioSpec;
+use super::stderr::{StderrRing, StderrTail, drain};
+use crate::error::{ExitInfo, Phase, SpawnFailure, TransportError, sanitised_excerpt};
+
+/// How long, after the server closes its stdout, we wait for its exit status and last stderr lines
+/// before reporting why the connection ended.
+const EXIT_REPORT_GRACE: Duration = Duration::from_millis(500);
+
+/// A running stdio server as an rmcp [`Transport`]: hand it to `rmcp::serve_client`.
+///
+/// **Ownership.** The transport owns the server process group: dropping it SIGKILLs the group and reaps
+/// the leader without blocking and without a tokio runtime. [`Transport::close`] (what rmcp calls on a
+/// graceful shutdown) closes stdin, waits, SIGTERMs the group, waits, then SIGKILLs it, with the
+/// [`ShutdownTimings`](super::ShutdownTimings) of the spec.
+///
+/// **When the connection ends.** stdout EOF or the server's exit ends the stream; so does a line longer
+/// than the limit (it is not buffered past the limit) or a line that is not a JSON-RPC message. In each
+/// case `receive` returns `None`, which makes rmcp close the connection, and [`StdioProcess::close_reason`]
+/// says why ([`TransportError::ServerExited`], [`TransportError::MessageTooLarge`],
+/// [`TransportError::Protocol`]). Lines are never skipped: a server that writes logs to stdout is broken,
+/// and saying so early beats a confusing failure later.
+#[derive(Debug)]
+pub struct StdioTransport {
+    process: StdioProcess,
+    stdin: Arc<tokio::sync::Mutex<Option<ChildStdin>>>,
+    stdout: BufReader<ChildStdout>,
+    line: Vec<u8>,
+    received_any: bool,
+    finished: bool,
+}
+
+/// A cheap handle on a stdio server's process: its pid, exit status, stderr tail and why the connection
+/// ended. It can kill the process group at once; it does not keep the process alive.
+#[derive(Debug, Clone)]
+pub struct StdioProcess {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    server: Arc<str>,
+    group: Arc<ProcessGroup>,
+    stderr: Arc<StderrRing>,
+    stderr_drain: Mutex<Option<JoinHandle<()>>>,
+    close_reason: Mutex<Option<TransportError>>,
+    spec: StdioSpec,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.group.kill_now();
+        if let Some(drain) = self
+            .stderr_drain
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            drain.abort();
+        }
+    }
+}
+
+impl StdioProcess {
+    /// The server's name, as given to [`StdioTransport::spawn`].
+    pub fn server(&self) -> &str {
+        &self.shared.server
+    }
+
+    /// The process id of the server (the leader of its process group).
+    pub fn pid(&self) -> u32 {
+        self.shared.group.pid()
+    }
+
+    /// How the server exited, once it has.
+    pub fn exit_status(&self) -> Option<ExitInfo> {
+        self.shared.group.exit_status()
+    }
+
+    /// Resolves once the server has exited and been reaped.
+    pub async fn exited(&self) -> ExitInfo {
+        self.shared.group.exited().await
+    }
+
+    /// The last lines the server wrote to stderr.
+    pub fn stderr_tail(&self) -> StderrTail {
+        self.shared.stderr.snapshot()
+    }
+
+    /// Why the transport stopped delivering messages, once it has.
+    pub fn close_reason(&self) -> Option<TransportError> {
+        self.shared
+            .close_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// SIGKILLs the whole process group now and reaps the leader without blocking. Synchronous; needs
+    /// no runtime; safe to call more than once.
+    pub fn kill(&self) {
+        self.shared.group.kill_now();
+    }
+
+    fn record_close(&self, reason: TransportError) {
+        let mut slot = self
+            .shared
+            .close_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            tracing::debug!(server = %self.shared.server, %reason, "stdio transport closed");
+            *slot = Some(reason);
+        }
+    }
+}
+
+impl StdioTransport {
+    /// Starts the server described by `spec`, without a shell, as the leader of its own process group.
+    ///
+    /// Must be called inside a tokio runtime (the pipes and the exit watcher register with it).
+    ///
+    /// # Errors
+    /// [`TransportError::Spawn`] naming the command: not found on `PATH` (not retryable), not
+    /// executable, a missing working directory, or another OS error.
+    pub fn spawn(server: &str, spec: &StdioSpec) -> Result<Self, TransportError> {
+        let spawn_error = |reason| TransportError::Spawn {
+            command: spec.command.clone(),
+            reason,
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(spawn_error(SpawnFailure::Other(Arc::new(
+                io::Error::other("StdioTransport::spawn needs a tokio runtime"),
+            ))));
+        }
+        if let Some(cwd) = spec.cwd.as_ref().filter(|cwd| !cwd.is_dir()) {
+            return Err(spawn_error(SpawnFailure::MissingWorkingDirectory(
+                cwd.display().to_string(),
+            )));
+        }
+        let env = spec.child_env(std::env::vars());
+        let search_path = env.get("PATH").cloned().unwrap_or_default();
+        let program = resolve_program(&spec.command, &search_path, spec.cwd.as_deref())
+            .map_err(spawn_error)?;
+
+        let mut command = Command::new(&program);
+        command
+            .args(&spec.args)
+            .env_clear()
+            .envs(&env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        if let Some(cwd) = &spec.cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command.spawn().map_err(|error| {
+            spawn_error(match error.kind() {
+                io::ErrorKind::NotFound => SpawnFailure::NotFound {
+                    searched_path: search_path.clone(),
+                },
+                io::ErrorKind::PermissionDenied => SpawnFailure::PermissionDenied,
+                _ => SpawnFailure::Other(Arc::new(error)),
+            })
+        })?;
+        let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        // From here on the group guard owns the child: any early return kills it.
+        let group = ProcessGroup::adopt(child);
+        let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+            return Err(spawn_error(SpawnFailure::Other(Arc::new(
+                io::Error::other("the child's pipes were not created"),
+            ))));
+        };
+        let registered = ChildStdin::from_std(stdin).and_then(|stdin| {
+            Ok((
+                stdin,
+                ChildStdout::from_std(stdout)?,
+                tokio::process::ChildStderr::from_std(stderr)?,
+            ))
+        });
+        let (stdin, stdout, stderr) =
+            registered.map_err(|error| spawn_error(SpawnFailure::Other(Arc::new(error))))?;
+
+        let server: Arc<str> = Arc::from(server);
+        let ring = Arc::new(StderrRing::default());
+        let stderr_drain = tokio::spawn(drain(stderr, Arc::clone(&ring), Arc::clone(&server)));
+        tracing::debug!(server = %server, pid = group.pid(), program = %program.display(), "spawned stdio server");
+        Ok(Self {
+            process: StdioProcess {
+                shared: Arc::new(Shared {
+                    server,
+                    group,
+                    stderr: ring,
+                    stderr_drain: Mutex::new(Some(stderr_drain)),
+                    close_reason: Mutex::new(None),
+                    spec: spec.clone(),
+                }),
+            },
+            stdin: Arc::new(tokio::sync::Mutex::new(Some(stdin))),
+            stdout: BufReader::with_capacity(64 * 1024, stdout),
+            line: Vec::new(),
+            received_any: false,
+            finished: false,
+        })
+    }
+
+    /// A handle on the server process, usable after the transport moves into rmcp.
+    pub fn process(&self) -> StdioProcess {
+        self.process.clone()
+    }
+
+    /// Reads one line, at most `max` bytes without its newline. `Ok(None)` at EOF.
+    async fn read_line(&mut self, max: usize) -> Result<Option<()>, TransportError> {
+        self.line.clear();
+        loop {
+            let available = self
+                .stdout
+                .fill_buf()
+                .await
+                .map_err(|error| TransportError::io("reading the server's stdout", error))?;
+            if available.is_empty() {
+                return Ok((!self.line.is_empty()).then_some(()));
+            }
+            let (take, complete) = match available.iter().position(|byte| *byte == b'\n') {
+                Some(end) => (end, true),
+                None => (available.len(), false),
+            };
+            if self.line.len() + take > max {
+                return Err(TransportError::MessageTooLarge {
+                    what: "a line on the server's stdout",
+                    limit: max,
+                });
+            }
+            self.line.extend_from_slice(&available[..take]);
+            self.stdout.consume(take + usize::from(complete));
+            if complete {
+                return Ok(Some(()));
+            }
+        }
+    }
+
+    /// Works out why stdout ended: waits briefly for the exit status and the last stderr lines.
+    async fn exit_reason(&self) -> TransportError {
+        let process = &self.process;
+        let status = tokio::time::timeout(EXIT_REPORT_GRACE, process.exited())
+            .await
+            .ok();
+        let drain = process
+            .shared
+            .stderr_drain
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(drain) = drain {
+            let _ = tokio::time::timeout(EXIT_REPORT_GRACE, drain).await;
+        }
+        TransportError::ServerExited {
+            phase: if self.received_any {
+                Phase::Running
+            } else {
+                Phase::Initialize
+            },
+            status,
+            stderr_tail: process.stderr_tail(),
+        }
+    }
+
+    async fn next_message(&mut self) -> Result<Option<ServerJsonRpcMessage>, TransportError> {
+        let max = self.process.shared.spec.limits.max_line_bytes;
+        loop {
+            if self.read_line(max).await?.is_none() {
+                return Ok(None);
+            }
+            if self.line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return match serde_json::from_slice::<ServerJsonRpcMessage>(&self.line) {
+                Ok(message) => Ok(Some(message)),
+                Err(error) => Err(TransportError::Protocol {
+                    detail: format!(
+                        "the server wrote a line to stdout that is not a JSON-RPC message ({error}): {}",
+                        sanitised_excerpt(&self.line, 200)
+                    ),
+                }),
+            };
+        }
+    }
+}
+
+impl Transport<RoleClient> for StdioTransport {
+    type Error = TransportError;
+
+    fn send(
+        &mut self,
+        item: ClientJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send + 'static {
+        let stdin = Arc::clone(&self.stdin);
+        let process = self.process.clone();
+        let encoded = serde_json::to_vec(&item);
+        async move {
+            let mut bytes = encoded.map_err(|error| TransportError::Protocol {
+                detail: format!("could not encode a message: {error}"),
+            })?;
+            bytes.push(b'\n');
+            let mut stdin = stdin.lock().await;
+            let Some(pipe) = stdin.as_mut() else {
+                return Err(TransportError::Closed);
+            };
+            let written = async {
+                pipe.write_all(&bytes).await?;
+                pipe.flush().await
+            }
+            .await;
+            written.map_err(|error| match error.kind() {
+                io::ErrorKind::BrokenPipe => TransportError::ServerExited {
+                    phase: Phase::Running,
+                    status: process.exit_status(),
+                    stderr_tail: process.stderr_tail(),
+                },
+                _ => TransportError::io("writing to the server's stdin", error),
+            })
+        }
+    }
+
+    async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
+        if self.finished {
+            return None;
+        }
+        match self.next_message().await {
+            Ok(Some(message)) => {
+                self.received_any = true;
+                Some(message)
+            }
+            Ok(None) => {
+                self.finished = true;
+                let reason = self.exit_reason().await;
+                self.process.record_close(reason);
+                None
+            }
+            Err(error) => {
+                self.finished = true;
+                self.process.record_close(error);
+                None
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), TransportError> {
+        self.finished = true;
+        let timings = self.process.shared.spec.shutdown;
+        let group = &self.process.shared.group;
+        // Closing stdin is the polite request to exit that MCP's stdio transport defines.
+        drop(self.stdin.lock().await.take());
+        if tokio::time::timeout(timings.after_stdin_close, group.exited())
+            .await
+            .is_err()
+        {
+            tracing::debug!(server = %self.process.server(), "server ignored stdin close; sending SIGTERM");
+            group.signal(Signal::TERM);
+            if tokio::time::timeout(timings.after_sigterm, group.exited())
+                .await
+                .is_err()
+            {
+                tracing::warn!(server = %self.process.server(), "server ignored SIGTERM; killing its process group");
+            }
+        }
+        group.kill_now();
+        self.process.record_close(TransportError::Closed);
+        Ok(())
+    }
+}
+
+impl Drop for StdioTransport {
+    fn drop(&mut self) {
+        self.process.kill();
+    }
+}
+
+/// Finds the program the way a shell would, but without one: a name with a `/` is a path (relative
+/// to the working directory), any other name is searched on `search_path`.
+fn resolve_program(
+    command: &str,
+    search_path: &str,
+    cwd: Option<&Path>,
+) -> Result<PathBuf, SpawnFailure> {
+    if command.is_empty() {
+        return Err(SpawnFailure::NotFound {
+            searched_path: search_path.to_owned(),
+        });
+    }
+    if command.contains('/') {
+        let path = match cwd {
+            Some(cwd) if Path::new(command).is_relative() => cwd.join(command),
+            _ => PathBuf::from(command),
+        };
+        return match executable(&path) {
+            Some(true) => Ok(path),
+            Some(false) => Err(SpawnFailure::PermissionDenied),
+            None => Err(SpawnFailure::NotFound {
+                searched_path: search_path.to_owned(),
+            }),
+        };
+    }
+    let mut found_unexecutable = false;
+    for dir in search_path.split(':').filter(|dir| !dir.is_empty()) {
+        let candidate = Path::new(dir).join(command);
+        match executable(&candidate) {
+            Some(true) => return Ok(candidate),
+            Some(false) => found_unexecutable = true,
+            None => {}
+        }
+    }
+    Err(if found_unexecutable {
+        SpawnFailure::PermissionDenied
+    } else {
+        SpawnFailure::NotFound {
+            searched_path: search_path.to_owned(),
+        }
+    })
+}
+
+/// `Some(true)` for an executable file, `Some(false)` for a file we may not execute, `None` otherwise.
+fn executable(path: &Path) -> Option<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    metadata
+        .is_file()
+        .then(|| metadata.permissions().mode() & 0o111 != 0)
+}
