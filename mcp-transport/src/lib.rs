@@ -23,7 +23,9 @@
 //! Retrying (the caller wraps whole connect attempts in `mcp-retry`), OAuth flows, or managing many
 //! connections (`mcp-manager`).
 
+pub mod auth;
 pub mod error;
+pub mod http;
 pub mod stdio;
 pub mod www_authenticate;
 

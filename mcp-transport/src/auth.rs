@@ -1,0 +1,82 @@
+//! How the HTTP transport gets credentials without knowing where they come from.
+//!
+//! `mcp-oauth` implements [`Authorizer`] with a full OAuth flow; [`StaticBearer`] is the simple case of
+//! a token from configuration. This crate never depends on `mcp-oauth`.
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+
+use crate::TransportError;
+use crate::www_authenticate::Challenge;
+
+/// A 401 or 403 answer from the server, with its parsed challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthChallenge {
+    /// 401 (authorization required) or 403 (insufficient scope).
+    pub status: u16,
+    /// The server's bearer challenge, if it sent a parsable `WWW-Authenticate`.
+    pub challenge: Option<Challenge>,
+    /// The token that was rejected, if one was sent.
+    pub rejected_token: Option<String>,
+}
+
+/// What to do after a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeOutcome {
+    /// A new token is ready: send the request once more with it.
+    RetryWithNewToken,
+    /// Nothing better is available: fail with the challenge.
+    Fail,
+}
+
+/// Supplies bearer tokens to the HTTP transport and reacts to challenges.
+///
+/// The transport asks for the current token before each request, and on a 401 or 403 asks once what to
+/// do; it retries a request at most once per challenge, so an authorizer cannot cause a loop.
+pub trait Authorizer: Send + Sync + fmt::Debug {
+    /// The token to send now (without the `Bearer ` prefix), or `None` to send no credentials.
+    fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>>;
+
+    /// The server refused the request; refresh or re-authorize if possible.
+    fn on_challenge<'a>(
+        &'a self,
+        challenge: &'a AuthChallenge,
+    ) -> BoxFuture<'a, Result<ChallengeOutcome, TransportError>>;
+}
+
+/// A fixed token (e.g. read from an environment variable). A challenge is final: the token cannot
+/// change.
+#[derive(Clone)]
+pub struct StaticBearer {
+    token: String,
+}
+
+impl StaticBearer {
+    /// Uses `token` (without the `Bearer ` prefix) on every request.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+        }
+    }
+}
+
+impl fmt::Debug for StaticBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the token.
+        f.debug_struct("StaticBearer").finish_non_exhaustive()
+    }
+}
+
+impl Authorizer for StaticBearer {
+    fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>> {
+        Box::pin(async move { Ok(Some(self.token.clone())) })
+    }
+
+    fn on_challenge<'a>(
+        &'a self,
+        _challenge: &'a AuthChallenge,
+    ) -> BoxFuture<'a, Result<ChallengeOutcome, TransportError>> {
+        Box::pin(async { Ok(ChallengeOutcome::Fail) })
+    }
+}

@@ -1,0 +1,537 @@
+//! The one shared HTTP client: hyper-util's pooled client over rustls, with proxies and timeouts.
+
+use std::error::Error as StdError;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{Request, Response, StatusCode, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+use crate::error::{TimeoutPhase, TransportError};
+
+/// The most same-origin 307/308 redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Where proxies come from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ProxyConfig {
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (upper or lower case), read once when
+    /// the client is built.
+    #[default]
+    FromEnv,
+    /// Connect directly, whatever the environment says.
+    Direct,
+    /// These proxies and exclusions, in the same syntax as the environment variables.
+    Explicit {
+        /// The proxy for `http://` URLs.
+        http: Option<String>,
+        /// The proxy for `https://` URLs (tunnelled with CONNECT).
+        https: Option<String>,
+        /// Hosts, domains and networks reached directly (`NO_PROXY` syntax).
+        no_proxy: Option<String>,
+    },
+}
+
+/// How the shared HTTP client connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// The limit on opening a TCP connection. Default 10 s.
+    pub connect_timeout: Duration,
+    /// The limit on waiting for a response's headers (and a JSON body). Streams are not limited.
+    /// Default 60 s.
+    pub request_timeout: Duration,
+    /// The limit on the DELETE that ends a session. Default 2 s.
+    pub close_timeout: Duration,
+    /// A PEM file of extra trusted CA certificates, on top of the webpki and platform roots.
+    pub extra_ca_file: Option<PathBuf>,
+    /// The `User-Agent` header. Default `mcpm/<version>`.
+    pub user_agent: String,
+    /// Where proxies come from. Default: the environment.
+    pub proxy: ProxyConfig,
+    /// How long an idle pooled connection is kept. Default 90 s.
+    pub pool_idle_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            close_timeout: Duration::from_secs(2),
+            extra_ca_file: None,
+            user_agent: concat!("mcpm/", env!("CARGO_PKG_VERSION")).to_owned(),
+            proxy: ProxyConfig::FromEnv,
+            pool_idle_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpClientBuildError {
+    /// The extra CA file could not be read or held no usable certificate.
+    #[error("extra CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The `User-Agent` is not a valid header value.
+    #[error("invalid User-Agent {0:?}")]
+    UserAgent(String),
+}
+
+type PooledClient = Client<HttpsConnector<Connector>, Full<Bytes>>;
+
+/// One HTTP client for every connection: a keep-alive pool over TLS (rustls with ring; webpki and
+/// platform roots), HTTP/1.1 and HTTP/2 by ALPN, `TCP_NODELAY`, connect and request timeouts, and
+/// proxies. Cloning is cheap and shares the pool.
+///
+/// Use [`HttpClient::streamable`] to get the per-server client rmcp's streamable HTTP transport runs on.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: PooledClient,
+    proxy: Arc<Matcher>,
+    options: HttpOptions,
+    user_agent: http::HeaderValue,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// Builds a client. Must be called inside a tokio runtime only when it is used, not built.
+    ///
+    /// # Errors
+    /// [`HttpClientBuildError`] for an unreadable or empty extra CA file or an invalid User-Agent.
+    pub fn new(options: HttpOptions) -> Result<Self, HttpClientBuildError> {
+        let user_agent = http::HeaderValue::from_str(&options.user_agent)
+            .map_err(|_| HttpClientBuildError::UserAgent(options.user_agent.clone()))?;
+        let tls = tls_config(options.extra_ca_file.as_ref())?;
+        let proxy = Arc::new(proxy_matcher(&options.proxy));
+        let mut http = HttpConnector::new_with_resolver(Resolver);
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(options.connect_timeout));
+        let connector = Connector {
+            http,
+            proxy: Arc::clone(&proxy),
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(connector);
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(options.pool_idle_timeout)
+            .build(https);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                proxy,
+                options,
+                user_agent,
+            }),
+        })
+    }
+
+    /// The options this client was built with.
+    pub fn options(&self) -> &HttpOptions {
+        &self.inner.options
+    }
+
+    /// Sends `request`, following only same-origin 307/308 redirects (at most [`MAX_REDIRECTS`]), and
+    /// returns once the response headers arrive, within `timeout`.
+    pub(crate) async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<Response<Incoming>, TransportError> {
+        let (mut parts, body) = request.into_parts();
+        parts
+            .headers
+            .entry(http::header::USER_AGENT)
+            .or_insert_with(|| self.inner.user_agent.clone());
+        for _hop in 0..=MAX_REDIRECTS {
+            let mut attempt = Request::from_parts(parts.clone(), body.clone());
+            self.add_proxy_authorization(&mut attempt);
+            let uri = attempt.uri().clone();
+            let response =
+                match tokio::time::timeout(timeout, self.inner.client.request(attempt)).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(error)) => {
+                        return Err(classify_client_error(&error, &uri, &self.inner.options));
+                    }
+                    Err(_) => {
+                        return Err(TransportError::Timeout {
+                            phase: TimeoutPhase::Request,
+                            after: timeout,
+                        });
+                    }
+                };
+            if !matches!(
+                response.status(),
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            ) {
+                return Ok(response);
+            }
+            match same_origin_location(&uri, &response) {
+                Some(next) => {
+                    tracing::debug!(from = %uri, to = %next, "following same-origin redirect");
+                    parts.uri = next;
+                }
+                // A redirect elsewhere would carry the session and credentials to another origin.
+                None => return Ok(response),
+            }
+        }
+        Err(TransportError::Protocol {
+            detail: format!("more than {MAX_REDIRECTS} redirects"),
+        })
+    }
+
+    fn add_proxy_authorization(&self, request: &mut Request<Full<Bytes>>) {
+        // CONNECT tunnels carry their own credentials; a plain-http proxy needs them on each request.
+        if request.uri().scheme() != Some(&http::uri::Scheme::HTTP) {
+            return;
+        }
+        if let Some(auth) = self
+            .inner
+            .proxy
+            .intercept(request.uri())
+            .and_then(|intercept| intercept.basic_auth().cloned())
+        {
+            request
+                .headers_mut()
+                .insert(http::header::PROXY_AUTHORIZATION, auth);
+        }
+    }
+}
+
+fn same_origin_location(current: &Uri, response: &Response<Incoming>) -> Option<Uri> {
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let base = url::Url::parse(&current.to_string()).ok()?;
+    let next = base.join(location).ok()?;
+    (next.origin() == base.origin())
+        .then(|| next.as_str().parse().ok())
+        .flatten()
+}
+
+/// The rustls configuration: ring, webpki roots, the platform's roots (loaded once per process) and
+/// the extra CA file.
+fn tls_config(
+    extra_ca_file: Option<&PathBuf>,
+) -> Result<rustls::ClientConfig, HttpClientBuildError> {
+    let mut roots = base_roots().clone();
+    if let Some(path) = extra_ca_file {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let ca_error = |reason: String| HttpClientBuildError::CaFile {
+            path: path.clone(),
+            reason,
+        };
+        let certificates = CertificateDer::pem_file_iter(path)
+            .map_err(|error| ca_error(error.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| ca_error(error.to_string()))?;
+        if certificates.is_empty() {
+            return Err(ca_error("no PEM certificate in it".to_owned()));
+        }
+        for certificate in certificates {
+            roots
+                .add(certificate)
+                .map_err(|error| ca_error(error.to_string()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| HttpClientBuildError::CaFile {
+            path: PathBuf::new(),
+            reason: error.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+fn base_roots() -> &'static rustls::RootCertStore {
+    static ROOTS: OnceLock<rustls::RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let native = rustls_native_certs::load_native_certs();
+        for error in &native.errors {
+            tracing::debug!(%error, "could not load some platform certificates");
+        }
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, ignored, "loaded platform certificates");
+        roots
+    })
+}
+
+fn proxy_matcher(config: &ProxyConfig) -> Matcher {
+    match config {
+        ProxyConfig::FromEnv => Matcher::from_env(),
+        ProxyConfig::Direct => Matcher::builder().build(),
+        ProxyConfig::Explicit {
+            http,
+            https,
+            no_proxy,
+        } => {
+            let mut builder = Matcher::builder();
+            if let Some(http) = http {
+                builder = builder.http(http.clone());
+            }
+            if let Some(https) = https {
+                builder = builder.https(https.clone());
+            }
+            if let Some(no_proxy) = no_proxy {
+                builder = builder.no(no_proxy.clone());
+            }
+            builder.build()
+        }
+    }
+}
+
+/// A DNS failure, kept as its own type so errors are classified by type, never by message.
+#[derive(Debug, thiserror::Error)]
+#[error("could not resolve {host}: {source}")]
+struct DnsError {
+    host: String,
+    #[source]
+    source: io::Error,
+}
+
+/// Resolves names on tokio's blocking pool (getaddrinfo), tagging failures as [`DnsError`].
+#[derive(Debug, Clone, Copy)]
+struct Resolver;
+
+impl Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = DnsError;
+    type Future = BoxFuture<'static, Result<Self::Response, DnsError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), DnsError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map(|addresses| addresses.collect::<Vec<_>>());
+            match resolved {
+                Ok(addresses) => Ok(addresses.into_iter()),
+                Err(source) => Err(DnsError { host, source }),
+            }
+        })
+    }
+}
+
+/// Connects directly, through a CONNECT tunnel (https via a proxy), or to a plain-http proxy.
+#[derive(Clone)]
+struct Connector {
+    http: HttpConnector<Resolver>,
+    proxy: Arc<Matcher>,
+}
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+impl Service<Uri> for Connector {
+    type Response = ConnectedIo;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<ConnectedIo, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, destination: Uri) -> Self::Future {
+        let mut http = self.http.clone();
+        let intercept = self.proxy.intercept(&destination);
+        Box::pin(async move {
+            match intercept {
+                None => Ok(ConnectedIo {
+                    io: http.call(destination).await?,
+                    via_http_proxy: false,
+                }),
+                Some(proxy) if destination.scheme() == Some(&http::uri::Scheme::HTTPS) => {
+                    let mut tunnel = Tunnel::new(proxy.uri().clone(), http);
+                    if let Some(auth) = proxy.basic_auth() {
+                        tunnel = tunnel.with_auth(auth.clone());
+                    }
+                    Ok(ConnectedIo {
+                        io: tunnel.call(destination).await?,
+                        via_http_proxy: false,
+                    })
+                }
+                Some(proxy) => Ok(ConnectedIo {
+                    io: http.call(proxy.uri().clone()).await?,
+                    via_http_proxy: true,
+                }),
+            }
+        })
+    }
+}
+
+/// A TCP connection that knows whether it leads to a plain-http proxy (so requests on it use the
+/// absolute form).
+struct ConnectedIo {
+    io: TokioIo<TcpStream>,
+    via_http_proxy: bool,
+}
+
+impl Connection for ConnectedIo {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.via_http_proxy)
+    }
+}
+
+impl Read for ConnectedIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl Write for ConnectedIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+}
+
+/// Turns a hyper-util client error into a [`TransportError`] by the types in its source chain.
+pub(crate) fn classify_client_error(
+    error: &hyper_util::client::legacy::Error,
+    uri: &Uri,
+    options: &HttpOptions,
+) -> TransportError {
+    let host = uri.host().unwrap_or_default().to_owned();
+    let address = match (uri.host(), uri.port_u16()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) if uri.scheme() == Some(&http::uri::Scheme::HTTPS) => {
+            format!("{host}:443")
+        }
+        (Some(host), None) => format!("{host}:80"),
+        _ => uri.to_string(),
+    };
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(dns) = current.downcast_ref::<DnsError>() {
+            return TransportError::Dns {
+                host: dns.host.clone(),
+                detail: dns.source.to_string(),
+            };
+        }
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return TransportError::Tls {
+                host,
+                detail: tls.to_string(),
+            };
+        }
+        if let Some(io_error) = current.downcast_ref::<io::Error>() {
+            // A wrapping io::Error (TLS, proxy) hides its payload from `source()`: look inside it.
+            if let Some(inner) = io_error.get_ref() {
+                cause = Some(inner);
+                continue;
+            }
+            return match io_error.kind() {
+                io::ErrorKind::ConnectionRefused => TransportError::ConnectionRefused { address },
+                io::ErrorKind::TimedOut if error.is_connect() => TransportError::Timeout {
+                    phase: TimeoutPhase::Connect,
+                    after: options.connect_timeout,
+                },
+                _ => TransportError::io(format!("HTTP request to {address}"), clone_io(io_error)),
+            };
+        }
+        cause = current.source();
+    }
+    let context = if error.is_connect() {
+        format!("connecting to {address}")
+    } else {
+        format!("HTTP request to {address}")
+    };
+    TransportError::io(context, io::Error::other(error_chain(error)))
+}
+
+fn clone_io(error: &io::Error) -> io::Error {
+    io::Error::new(error.kind(), error.to_string())
+}
+
+/// The messages of an error and its sources, joined: for errors whose types say nothing more.
+fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        cause = current.source();
+    }
+    text
+}

@@ -1,0 +1,167 @@
+//! Streamable HTTP: one shared hyper client, and the per-server transport rmcp runs on it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_transport::http::{HttpClient, HttpOptions, HttpTransportOptions};
+//!
+//! let client = HttpClient::new(HttpOptions::default())?;
+//! let transport = client.transport("http://127.0.0.1:8080/mcp", None, HttpTransportOptions::default())?;
+//! let service = rmcp::serve_client((), transport).await?;
+//! # drop(service);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! **Lifecycle.** rmcp's default lifecycle (the `initialize` handshake) is the one to use: every
+//! server of the 2025 protocol versions speaks it, and rmcp falls back to it from the 2026-07-28
+//! `server/discover` probe only after a round trip. Announce
+//! `ProtocolVersion::LATEST_WITH_INITIALIZE` (2025-11-25) in the handshake; servers may negotiate
+//! down to 2025-03-26.
+
+mod client;
+mod reconnect;
+mod streamable;
+
+use std::sync::Arc;
+
+use http::HeaderMap;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransportConfig, StreamableHttpError,
+};
+
+pub use client::{HttpClient, HttpClientBuildError, HttpOptions, MAX_REDIRECTS, ProxyConfig};
+pub use reconnect::SseReconnectPolicy;
+pub use streamable::StreamableClient;
+
+use crate::auth::Authorizer;
+use crate::error::TransportError;
+use crate::www_authenticate;
+
+/// Per-server settings of a streamable HTTP transport.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpTransportOptions {
+    /// Headers added to every request (e.g. a tenant id). `Accept`, `Mcp-Session-Id` and
+    /// `Last-Event-ID` are managed by the transport and may not be set.
+    pub headers: HeaderMap,
+    /// How the SSE streams reconnect. Default: from 1 s, doubling, 5 attempts.
+    pub reconnect: mcp_retry::RetryPolicy,
+    /// The largest SSE event accepted, in bytes. Default 16 MiB.
+    pub max_sse_event_bytes: usize,
+    /// The largest JSON response accepted, in bytes. Default 16 MiB.
+    pub max_json_response_bytes: usize,
+}
+
+impl Default for HttpTransportOptions {
+    fn default() -> Self {
+        Self {
+            headers: HeaderMap::new(),
+            reconnect: SseReconnectPolicy::default_policy(),
+            max_sse_event_bytes: 16 * 1024 * 1024,
+            max_json_response_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// rmcp's streamable HTTP transport on our client.
+pub type HttpTransport = StreamableHttpClientTransport<StreamableClient>;
+
+impl HttpClient {
+    /// A streamable HTTP transport to `url`, authorizing through `authorizer`.
+    ///
+    /// # Errors
+    /// [`TransportError::Protocol`] if `url` is not an `http` or `https` URL.
+    pub fn transport(
+        &self,
+        url: &str,
+        authorizer: Option<Arc<dyn Authorizer>>,
+        options: HttpTransportOptions,
+    ) -> Result<HttpTransport, TransportError> {
+        let parsed: http::Uri = url.parse().map_err(|_| TransportError::Protocol {
+            detail: format!("invalid server URL {url:?}"),
+        })?;
+        if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
+            return Err(TransportError::Protocol {
+                detail: format!("the server URL {url:?} is not an http:// or https:// URL"),
+            });
+        }
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+        config.retry_config = Arc::new(SseReconnectPolicy::new(options.reconnect));
+        config.max_sse_event_size = options.max_sse_event_bytes;
+        config.max_json_response_size = options.max_json_response_bytes;
+        let client = self.streamable(authorizer, options.headers);
+        Ok(StreamableHttpClientTransport::with_client(client, config))
+    }
+}
+
+impl TransportError {
+    /// The transport error inside an error rmcp returned for a streamable HTTP connection, in our
+    /// terms: our client's own errors come back as they were; rmcp's status variants are mapped.
+    pub fn from_streamable(error: StreamableHttpError<TransportError>) -> TransportError {
+        match error {
+            StreamableHttpError::Client(error) => error,
+            StreamableHttpError::AuthRequired(auth) => TransportError::AuthRequired {
+                challenge: parse_bearer(&auth.www_authenticate_header),
+            },
+            StreamableHttpError::InsufficientScope(scope) => TransportError::InsufficientScope {
+                challenge: parse_bearer(&scope.www_authenticate_header),
+            },
+            StreamableHttpError::SessionExpired => TransportError::SessionExpired,
+            StreamableHttpError::HttpStatus(status) => TransportError::HttpStatus {
+                status: status.status,
+                retry_after: status
+                    .retry_after
+                    .and_then(|value| value.trim().parse().ok())
+                    .map(std::time::Duration::from_secs),
+                body_excerpt: String::new(),
+            },
+            StreamableHttpError::ResponseBodyTooLarge { max_size } => {
+                TransportError::MessageTooLarge {
+                    what: "an HTTP response body",
+                    limit: max_size,
+                }
+            }
+            StreamableHttpError::TransportChannelClosed => TransportError::Closed,
+            StreamableHttpError::Io(error) => TransportError::io("the HTTP transport", error),
+            other => TransportError::Protocol {
+                detail: other.to_string(),
+            },
+        }
+    }
+
+    /// Finds a transport error in an error's source chain (rmcp wraps transport errors in its own
+    /// types), so callers see what actually went wrong.
+    pub fn find_in(error: &(dyn std::error::Error + 'static)) -> Option<TransportError> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(current) = cause {
+            if let Some(found) = current.downcast_ref::<TransportError>() {
+                return Some(found.clone());
+            }
+            if let Some(found) = current.downcast_ref::<StreamableHttpError<TransportError>>() {
+                return Some(match found {
+                    StreamableHttpError::Client(error) => error.clone(),
+                    StreamableHttpError::AuthRequired(auth) => TransportError::AuthRequired {
+                        challenge: parse_bearer(&auth.www_authenticate_header),
+                    },
+                    StreamableHttpError::InsufficientScope(scope) => {
+                        TransportError::InsufficientScope {
+                            challenge: parse_bearer(&scope.www_authenticate_header),
+                        }
+                    }
+                    StreamableHttpError::SessionExpired => TransportError::SessionExpired,
+                    other => TransportError::Protocol {
+                        detail: other.to_string(),
+                    },
+                });
+            }
+            cause = current.source();
+        }
+        None
+    }
+}
+
+fn parse_bearer(header: &str) -> Option<www_authenticate::Challenge> {
+    let challenges = www_authenticate::parse_challenges(header).ok()?;
+    www_authenticate::find_bearer(&challenges).cloned()
+}

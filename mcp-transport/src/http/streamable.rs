@@ -1,0 +1,799 @@
+//! rmcp's `StreamableHttpClient` on our shared hyper client: status mapping, byte limits, credentials.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorData, ServerJsonRpcMessage};
+use rmcp::transport::streamable_http_client::{
+    AuthRequiredError, InsufficientScopeError, SseError, StreamableHttpClient, StreamableHttpError,
+    StreamableHttpPostResponse, StreamableHttpResponseLimits,
+};
+use sse_stream::{Sse, SseStream};
+
+use super::client::HttpClient;
+use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
+use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
+use crate::www_authenticate::{self, Challenge};
+
+const SESSION_ID: &str = "mcp-session-id";
+const LAST_EVENT_ID: &str = "last-event-id";
+const EVENT_STREAM: &str = "text/event-stream";
+const JSON: &str = "application/json";
+/// Headers rmcp manages itself; a custom header may not replace them.
+const RESERVED: &[&str] = &["accept", SESSION_ID, LAST_EVENT_ID];
+/// The longest excerpt of an error body quoted in an error.
+const EXCERPT_CHARS: usize = 300;
+
+type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
+
+/// The per-server face of the shared [`HttpClient`]: what rmcp's `StreamableHttpClientTransport` runs
+/// on. It adds this server's credentials ([`Authorizer`]) and default headers. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct StreamableClient {
+    http: HttpClient,
+    authorizer: Option<Arc<dyn Authorizer>>,
+    headers: Arc<HeaderMap>,
+}
+
+impl HttpClient {
+    /// A client for one server, authorizing through `authorizer` (if any) and adding `headers` to
+    /// every request.
+    pub fn streamable(
+        &self,
+        authorizer: Option<Arc<dyn Authorizer>>,
+        headers: HeaderMap,
+    ) -> StreamableClient {
+        StreamableClient {
+            http: self.clone(),
+            authorizer,
+            headers: Arc::new(headers),
+        }
+    }
+}
+
+/// One request, rebuilt as often as a credential retry needs.
+struct Outgoing<'a> {
+    method: Method,
+    uri: &'a str,
+    accept: Option<&'static str>,
+    session_id: Option<&'a str>,
+    last_event_id: Option<&'a str>,
+    custom_headers: &'a HashMap<HeaderName, HeaderValue>,
+    body: Bytes,
+    timeout: Duration,
+}
+
+impl StreamableClient {
+    /// The token to send: the authorizer's if there is one, else rmcp's configured one.
+    async fn token(&self, configured: &Option<String>) -> HttpResult<Option<String>> {
+        match &self.authorizer {
+            Some(authorizer) => authorizer
+                .bearer_token()
+                .await
+                .map_err(StreamableHttpError::Client),
+            None => Ok(configured.clone()),
+        }
+    }
+
+    /// Sends the request; on 401/403 asks the authorizer once whether a new token is worth a retry.
+    async fn exchange(
+        &self,
+        outgoing: &Outgoing<'_>,
+        configured_token: &Option<String>,
+    ) -> HttpResult<Response<Incoming>> {
+        let mut asked = false;
+        loop {
+            let token = self.token(configured_token).await?;
+            let request = self.build(outgoing, token.as_deref())?;
+            let response = self
+                .http
+                .send(request, outgoing.timeout)
+                .await
+                .map_err(StreamableHttpError::Client)?;
+            let status = response.status();
+            if asked || !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                return Ok(response);
+            }
+            let Some(authorizer) = &self.authorizer else {
+                return Ok(response);
+            };
+            asked = true;
+            let challenge = AuthChallenge {
+                status: status.as_u16(),
+                challenge: bearer_challenge(response.headers()),
+                rejected_token: token,
+            };
+            match authorizer.on_challenge(&challenge).await {
+                Ok(ChallengeOutcome::RetryWithNewToken) => continue,
+                Ok(ChallengeOutcome::Fail) => return Ok(response),
+                Err(error) => return Err(StreamableHttpError::Client(error)),
+            }
+        }
+    }
+
+    fn build(
+        &self,
+        outgoing: &Outgoing<'_>,
+        token: Option<&str>,
+    ) -> HttpResult<Request<Full<Bytes>>> {
+        let mut builder = Request::builder()
+            .method(outgoing.method.clone())
+            .uri(outgoing.uri);
+        let headers = builder
+            .headers_mut()
+            .ok_or_else(|| invalid_uri(outgoing.uri))?;
+        for (name, value) in self.headers.iter() {
+            headers.insert(name.clone(), value.clone());
+        }
+        for (name, value) in outgoing.custom_headers {
+            if RESERVED
+                .iter()
+                .any(|reserved| name.as_str().eq_ignore_ascii_case(reserved))
+            {
+                return Err(StreamableHttpError::ReservedHeaderConflict(
+                    name.to_string(),
+                ));
+            }
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(accept) = outgoing.accept {
+            headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        }
+        if !outgoing.body.is_empty() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        }
+        if let Some(token) = token {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                StreamableHttpError::Client(TransportError::Protocol {
+                    detail: "the bearer token has characters not allowed in a header".to_owned(),
+                })
+            })?;
+            headers.insert(AUTHORIZATION, value);
+        }
+        if let Some(session_id) = outgoing.session_id {
+            headers.insert(SESSION_ID, header_value(session_id, "session id")?);
+        }
+        if let Some(last_event_id) = outgoing.last_event_id {
+            headers.insert(LAST_EVENT_ID, header_value(last_event_id, "event id")?);
+        }
+        builder
+            .body(Full::new(outgoing.body.clone()))
+            .map_err(|_| invalid_uri(outgoing.uri))
+    }
+}
+
+fn header_value(value: &str, what: &str) -> HttpResult<HeaderValue> {
+    HeaderValue::from_str(value).map_err(|_| {
+        StreamableHttpError::Client(TransportError::Protocol {
+            detail: format!("the server's {what} is not a valid header value"),
+        })
+    })
+}
+
+fn invalid_uri(uri: &str) -> StreamableHttpError<TransportError> {
+    StreamableHttpError::Client(TransportError::Protocol {
+        detail: format!("invalid server URL {uri:?}"),
+    })
+}
+
+/// All `WWW-Authenticate` values joined, as rmcp's auth errors carry them.
+fn www_authenticate(headers: &HeaderMap) -> String {
+    headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn bearer_challenge(headers: &HeaderMap) -> Option<Challenge> {
+    let values: Vec<String> = headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .collect();
+    let challenges =
+        www_authenticate::parse_challenge_values(values.iter().map(String::as_str)).ok()?;
+    www_authenticate::find_bearer(&challenges).cloned()
+}
+
+/// `Retry-After` as a duration: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn media_type_is(value: Option<&HeaderValue>, expected: &str) -> bool {
+    value
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(expected))
+}
+
+fn session_id_of(response: &Response<Incoming>) -> Option<String> {
+    response
+        .headers()
+        .get(SESSION_ID)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Reads a whole body, refusing more than `max` bytes (checked as bytes arrive, never after).
+async fn read_bounded(
+    response: Response<Incoming>,
+    max: usize,
+    timeout: Duration,
+) -> HttpResult<Vec<u8>> {
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
+    }
+    let read = async {
+        let mut stream = response.into_body().into_data_stream();
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|error| body_error(&error))?;
+            if chunk.len() > max - body.len() {
+                return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or(Err(StreamableHttpError::Client(TransportError::Timeout {
+            phase: TimeoutPhase::Request,
+            after: timeout,
+        })))
+}
+
+/// Reads at most `max` bytes of a body for a diagnostic, and drops the rest.
+async fn read_prefix(response: Response<Incoming>, max: usize, timeout: Duration) -> Vec<u8> {
+    let read = async {
+        let mut stream = response.into_body().into_data_stream();
+        let mut body = Vec::new();
+        while body.len() < max {
+            match stream.next().await {
+                Some(Ok(chunk)) => {
+                    body.extend_from_slice(&chunk[..chunk.len().min(max - body.len())])
+                }
+                _ => break,
+            }
+        }
+        body
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or_default()
+}
+
+fn body_error(error: &hyper::Error) -> StreamableHttpError<TransportError> {
+    StreamableHttpError::Client(TransportError::io(
+        "reading the HTTP response body",
+        std::io::Error::other(error.to_string()),
+    ))
+}
+
+/// A non-success status that is not about credentials or the session: the JSON-RPC error in the body
+/// if there is one, else a typed status error with `Retry-After` and a body excerpt.
+async fn status_failure(
+    response: Response<Incoming>,
+    message: Option<&ClientJsonRpcMessage>,
+    session_was_attached: bool,
+    limits: StreamableHttpResponseLimits,
+    timeout: Duration,
+) -> HttpResult<StreamableHttpPostResponse> {
+    let status = response.status();
+    let retry_after = parse_retry_after(response.headers());
+    let session_id = session_id_of(&response);
+    let is_json = media_type_is(response.headers().get(CONTENT_TYPE), JSON);
+    // A JSON-RPC error body is a message and may be long; anything else is only a diagnostic.
+    let keep = if is_json {
+        limits.max_json_response_size.min(1 << 20)
+    } else {
+        limits.max_error_response_size
+    };
+    let body = read_prefix(response, keep, timeout).await;
+    if let Some(response) =
+        message.and_then(|message| legacy_discover(message, session_was_attached, status, &body))
+    {
+        return Ok(response);
+    }
+    if let (true, Ok(error @ ServerJsonRpcMessage::Error(_))) = (
+        is_json,
+        serde_json::from_slice::<ServerJsonRpcMessage>(&body),
+    ) {
+        return Ok(StreamableHttpPostResponse::Json(error, session_id));
+    }
+    let excerpt_bytes = &body[..body.len().min(limits.max_error_response_size)];
+    Err(StreamableHttpError::Client(TransportError::HttpStatus {
+        status: status.as_u16(),
+        retry_after,
+        body_excerpt: sanitised_excerpt(excerpt_bytes, EXCERPT_CHARS),
+    }))
+}
+
+/// A server of the `initialize` era rejects the 2026-07-28 `server/discover` probe with a 4xx; rmcp
+/// expects that as a JSON-RPC error so it can fall back to the handshake.
+fn legacy_discover(
+    message: &ClientJsonRpcMessage,
+    session_was_attached: bool,
+    status: StatusCode,
+    body: &[u8],
+) -> Option<StreamableHttpPostResponse> {
+    if session_was_attached
+        || !status.is_client_error()
+        || matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+    {
+        return None;
+    }
+    let ClientJsonRpcMessage::Request(request) = message else {
+        return None;
+    };
+    if !matches!(request.request, ClientRequest::DiscoverRequest(_)) {
+        return None;
+    }
+    let error = match serde_json::from_slice::<ServerJsonRpcMessage>(body) {
+        Ok(ServerJsonRpcMessage::Error(error)) => error.error,
+        _ => ErrorData::invalid_request(
+            format!(
+                "server/discover rejected with HTTP {status}: {}",
+                sanitised_excerpt(body, EXCERPT_CHARS)
+            ),
+            None,
+        ),
+    };
+    Some(StreamableHttpPostResponse::Json(
+        ServerJsonRpcMessage::error(error, Some(request.id.clone())),
+        None,
+    ))
+}
+
+/// 401 and 403 with a challenge, mapped the way rmcp's recovery and auth layers expect.
+fn auth_failure(response: &Response<Incoming>) -> Option<StreamableHttpError<TransportError>> {
+    let header = www_authenticate(response.headers());
+    match response.status() {
+        StatusCode::UNAUTHORIZED => Some(StreamableHttpError::AuthRequired(
+            AuthRequiredError::new(header),
+        )),
+        StatusCode::FORBIDDEN if !header.is_empty() => {
+            let scope = bearer_challenge(response.headers())
+                .and_then(|challenge| challenge.scope().map(str::to_owned));
+            Some(StreamableHttpError::InsufficientScope(
+                InsufficientScopeError::new(header, scope),
+            ))
+        }
+        _ => None,
+    }
+}
+
+impl StreamableHttpClient for StreamableClient {
+    type Error = TransportError;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            StreamableHttpResponseLimits::default(),
+        )
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        let mut limits = StreamableHttpResponseLimits::default();
+        limits.max_sse_event_size = max_sse_event_size;
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            limits,
+        )
+        .await
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        limits: StreamableHttpResponseLimits,
+    ) -> HttpResult<StreamableHttpPostResponse> {
+        let body = serde_json::to_vec(&message).map_err(StreamableHttpError::Deserialize)?;
+        let timeout = self.http.options().request_timeout;
+        let outgoing = Outgoing {
+            method: Method::POST,
+            uri: &uri,
+            accept: Some("application/json, text/event-stream"),
+            session_id: session_id.as_deref(),
+            last_event_id: None,
+            custom_headers: &custom_headers,
+            body: Bytes::from(body),
+            timeout,
+        };
+        let response = self.exchange(&outgoing, &auth_header).await?;
+        let status = response.status();
+        if let Some(error) = auth_failure(&response) {
+            return Err(error);
+        }
+        if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
+            return Ok(StreamableHttpPostResponse::Accepted);
+        }
+        let session_was_attached = session_id.is_some();
+        if status == StatusCode::NOT_FOUND && session_was_attached {
+            return Err(StreamableHttpError::SessionExpired);
+        }
+        if !status.is_success() {
+            return status_failure(
+                response,
+                Some(&message),
+                session_was_attached,
+                limits,
+                timeout,
+            )
+            .await;
+        }
+        let awaits_no_response = !matches!(message, ClientJsonRpcMessage::Request(_));
+        let content_type = response.headers().get(CONTENT_TYPE).cloned();
+        let new_session_id = session_id_of(&response);
+        if media_type_is(content_type.as_ref(), EVENT_STREAM) {
+            let events = bounded_sse(response.into_body(), limits.max_sse_event_size);
+            return Ok(StreamableHttpPostResponse::Sse(events, new_session_id));
+        }
+        if media_type_is(content_type.as_ref(), JSON) {
+            let body = read_bounded(response, limits.max_json_response_size, timeout).await?;
+            return match serde_json::from_slice::<ServerJsonRpcMessage>(&body) {
+                Ok(parsed) => Ok(StreamableHttpPostResponse::Json(parsed, new_session_id)),
+                // Nothing waits for an answer to a notification: an odd body is harmless.
+                Err(_) if awaits_no_response => Ok(StreamableHttpPostResponse::Accepted),
+                Err(error) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
+                    format!(
+                        "the response is not a JSON-RPC message ({error}): {}",
+                        sanitised_excerpt(&body, EXCERPT_CHARS)
+                    ),
+                ))),
+            };
+        }
+        if awaits_no_response {
+            return Ok(StreamableHttpPostResponse::Accepted);
+        }
+        Err(StreamableHttpError::UnexpectedContentType(
+            content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        ))
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> HttpResult<()> {
+        let timeout = self.http.options().close_timeout;
+        let outgoing = Outgoing {
+            method: Method::DELETE,
+            uri: &uri,
+            accept: None,
+            session_id: Some(&session_id),
+            last_event_id: None,
+            custom_headers: &custom_headers,
+            body: Bytes::new(),
+            timeout,
+        };
+        let response =
+            self.exchange(&outgoing, &auth_header)
+                .await
+                .map_err(|error| match error {
+                    StreamableHttpError::Client(TransportError::Timeout { after, .. }) => {
+                        StreamableHttpError::Client(TransportError::Timeout {
+                            phase: TimeoutPhase::CloseSession,
+                            after,
+                        })
+                    }
+                    other => other,
+                })?;
+        let status = response.status();
+        // 405: the server does not let clients end sessions; 404: it already forgot this one.
+        if status.is_success()
+            || matches!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND
+            )
+        {
+            return Ok(());
+        }
+        Err(StreamableHttpError::Client(TransportError::HttpStatus {
+            status: status.as_u16(),
+            retry_after: parse_retry_after(response.headers()),
+            body_excerpt: String::new(),
+        }))
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> HttpResult<BoxStream<'static, Result<Sse, SseError>>> {
+        self.get_stream_with_max_sse_event_size(
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            StreamableHttpResponseLimits::default().max_sse_event_size,
+        )
+        .await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> HttpResult<BoxStream<'static, Result<Sse, SseError>>> {
+        let timeout = self.http.options().request_timeout;
+        let outgoing = Outgoing {
+            method: Method::GET,
+            uri: &uri,
+            accept: Some("text/event-stream"),
+            session_id: session_id.as_deref(),
+            last_event_id: last_event_id.as_deref(),
+            custom_headers: &custom_headers,
+            body: Bytes::new(),
+            timeout,
+        };
+        let response = self.exchange(&outgoing, &auth_header).await?;
+        let status = response.status();
+        if let Some(error) = auth_failure(&response) {
+            return Err(error);
+        }
+        // The standalone stream is optional: 405 (and 400/404 from servers that only speak POST)
+        // means the server has none.
+        if status == StatusCode::METHOD_NOT_ALLOWED
+            || (last_event_id.is_none()
+                && matches!(status, StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND))
+        {
+            return Err(StreamableHttpError::ServerDoesNotSupportSse);
+        }
+        if status == StatusCode::NOT_FOUND && session_id.is_some() {
+            return Err(StreamableHttpError::SessionExpired);
+        }
+        if !status.is_success() {
+            let limits = StreamableHttpResponseLimits::default();
+            return match status_failure(response, None, session_id.is_some(), limits, timeout).await
+            {
+                Err(error) => Err(error),
+                Ok(_) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
+                    format!("HTTP {status} on the event stream"),
+                ))),
+            };
+        }
+        let content_type = response.headers().get(CONTENT_TYPE);
+        if !media_type_is(content_type, EVENT_STREAM) {
+            return Err(StreamableHttpError::UnexpectedContentType(
+                content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            ));
+        }
+        Ok(bounded_sse(response.into_body(), max_sse_event_size))
+    }
+}
+
+/// An SSE event stream that fails, before parsing, as soon as one event's bytes pass `max`. Comment
+/// lines are not added to the event, but no single line may pass `max` either (the parser buffers
+/// whole lines).
+fn bounded_sse(body: Incoming, max: usize) -> BoxStream<'static, Result<Sse, SseError>> {
+    let bytes = body
+        .into_data_stream()
+        .map_err(|error| BodyFailure::Body(error.to_string()));
+    let limited = SizeLimited {
+        inner: bytes.boxed(),
+        limiter: EventSizeLimiter::new(max),
+        done: false,
+    };
+    SseStream::from_bytes_stream(limited).boxed()
+}
+
+/// Why an SSE body stopped.
+#[derive(Debug, thiserror::Error)]
+enum BodyFailure {
+    #[error("reading the event stream: {0}")]
+    Body(String),
+    #[error("an SSE event exceeds the {0}-byte limit")]
+    EventTooLarge(usize),
+}
+
+struct SizeLimited {
+    inner: BoxStream<'static, Result<Bytes, BodyFailure>>,
+    limiter: EventSizeLimiter,
+    done: bool,
+}
+
+impl Stream for SizeLimited {
+    type Item = Result<Bytes, BodyFailure>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.inner.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                if self.limiter.observe(&chunk) {
+                    Poll::Ready(Some(Ok(chunk)))
+                } else {
+                    self.done = true;
+                    let max = self.limiter.max;
+                    Poll::Ready(Some(Err(BodyFailure::EventTooLarge(max))))
+                }
+            }
+            Poll::Ready(Some(Err(error))) => {
+                self.done = true;
+                Poll::Ready(Some(Err(error)))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Counts the bytes of the event being received, line by line, across chunk boundaries.
+#[derive(Debug)]
+struct EventSizeLimiter {
+    max: usize,
+    event: usize,
+    line: usize,
+    comment: bool,
+    after_cr: bool,
+}
+
+impl EventSizeLimiter {
+    fn new(max: usize) -> Self {
+        Self {
+            max,
+            event: 0,
+            line: 0,
+            comment: false,
+            after_cr: false,
+        }
+    }
+
+    /// Returns false once the current event is over the limit.
+    fn observe(&mut self, chunk: &[u8]) -> bool {
+        for &byte in chunk {
+            if std::mem::take(&mut self.after_cr) && byte == b'\n' {
+                continue;
+            }
+            match byte {
+                b'\r' | b'\n' => {
+                    self.after_cr = byte == b'\r';
+                    if self.line == 0 {
+                        self.event = 0;
+                    } else if !self.comment {
+                        self.event = self.event.saturating_add(self.line + 1);
+                    }
+                    self.line = 0;
+                    self.comment = false;
+                }
+                _ => {
+                    if self.line == 0 {
+                        self.comment = byte == b':';
+                    }
+                    self.line += 1;
+                }
+            }
+            if self.event.saturating_add(self.line) > self.max {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_counts_each_event_separately() {
+        let mut limiter = EventSizeLimiter::new(20);
+        assert!(limiter.observe(b"data: 0123456789\n\n"));
+        assert!(limiter.observe(b"data: 0123456789\n\n"));
+        assert!(!limiter.observe(b"data: 0123456789abcdef\n\n"));
+    }
+
+    #[test]
+    fn limiter_ignores_comments_and_sees_across_chunks() {
+        let mut limiter = EventSizeLimiter::new(12);
+        assert!(limiter.observe(b": keepalive\n: keepalive\n"));
+        assert!(limiter.observe(b"data: 01"));
+        assert!(limiter.observe(b"23"));
+        assert!(!limiter.observe(b"456789"));
+    }
+
+    #[test]
+    fn limiter_handles_crlf() {
+        let mut limiter = EventSizeLimiter::new(10);
+        assert!(limiter.observe(b"data: abc\r\n\r\ndata: abc\r\n\r\n"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(parse_retry_after(&headers), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let parsed = parse_retry_after(&headers).unwrap();
+        assert!(parsed > Duration::from_secs(100) && parsed <= Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(parse_retry_after(&headers), None);
+    }
+
+    #[test]
+    fn media_types_compare_by_essence() {
+        assert!(media_type_is(
+            Some(&HeaderValue::from_static("Application/JSON; charset=utf-8")),
+            JSON
+        ));
+        assert!(!media_type_is(
+            Some(&HeaderValue::from_static("application/jsonl")),
+            JSON
+        ));
+        assert!(!media_type_is(None, JSON));
+    }
+}
