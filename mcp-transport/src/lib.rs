@@ -1,23 +1,34 @@
-//! The transports every MCP connection stands on: stdio child processes and streamable HTTP.
+//! The transports every MCP connection stands on: stdio child processes and streamable HTTP, with
+//! one error type that says what went wrong and whether retrying can help.
 //!
-//! **Status: skeleton.** Nothing here works yet; the transport issue fills it in. This page states the
-//! contract that work must meet (DESIGN.md §3, "mcp-transport").
+//! - [`stdio`]: a server spawned without a shell as the leader of its own process group, with a safe
+//!   inherited environment, stderr drained into `tracing` and a bounded tail, bounded line framing,
+//!   a graceful close (stdin, SIGTERM, SIGKILL) and a `Drop` that kills the whole group at once,
+//!   without blocking and without a tokio runtime.
+//! - [`http`]: one shared hyper client (rustls with ring, HTTP/1.1 and HTTP/2, pooling, proxies,
+//!   timeouts) implementing rmcp's `StreamableHttpClient`, with byte limits, the status mapping rmcp's
+//!   session recovery relies on, and a bounded SSE reconnect policy from `mcp-retry`.
+//! - [`auth`]: the [`Authorizer`](auth::Authorizer) trait through which the HTTP client gets bearer
+//!   tokens and reports challenges; `mcp-oauth` implements it, so this crate never depends on OAuth.
+//! - [`error`]: [`TransportError`], classified for `mcp-retry` by variant (never by message text).
+//! - [`www_authenticate`]: a parser for `WWW-Authenticate` challenges.
 //!
-//! # What it will hold
-//! - **stdio**: a server spawned without a shell, in its own process group (so signals reach the
-//!   grandchildren that `npx`/`uvx` wrappers start), with a safe inherited environment plus the configured
-//!   variables. Its stderr is drained continuously into `tracing` and a bounded tail that errors quote.
-//!   Graceful close: close stdin, wait, SIGTERM the group, wait, SIGKILL the group. `Drop` kills the group
-//!   synchronously, reaps without blocking and needs no tokio runtime.
-//! - **streamable HTTP**: one shared client on hyper, hyper-util and rustls (ring; webpki plus native
-//!   roots) implementing rmcp's `StreamableHttpClient` in full, with byte-level response limits, the
-//!   status mapping rmcp's session recovery relies on, bounded SSE reconnect driven by `mcp-retry`, and
-//!   DELETE on close.
-//! - **credentials**: an `Authorizer` trait through which the HTTP client asks for a bearer token and
-//!   reports 401/403 challenges; `mcp-oauth` implements it, so this crate never depends on OAuth.
-//! - **errors**: one `thiserror` enum in user terms (command not found, connection refused, TLS, timeout,
-//!   HTTP status, auth required, protocol violation, server exited with its stderr tail, cancelled) that
-//!   classifies itself for `mcp-retry` from its variants, never from message text.
+//! Both transports hand rmcp something `rmcp::serve_client` accepts:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_transport::stdio::{StdioSpec, StdioTransport};
+//!
+//! let transport = StdioTransport::spawn("fixture", &StdioSpec::new("my-mcp-server"))?;
+//! let process = transport.process();
+//! match rmcp::serve_client((), transport).await {
+//!     Ok(client) => println!("connected to {:?}", client.peer_info()),
+//!     // rmcp's error says "connection closed"; the transport knows why.
+//!     Err(_) => eprintln!("{}", process.close_reason().map_or_else(String::new, |e| e.to_string())),
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # What it is not for
 //! Retrying (the caller wraps whole connect attempts in `mcp-retry`), OAuth flows, or managing many

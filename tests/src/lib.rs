@@ -1,6 +1,27 @@
 //! Cross-crate integration tests and the fixture servers they run against.
 //!
-//! **Status: skeleton.** The transport, manager and OAuth issues add fault-injecting fixture servers here
-//! (crash during initialize, crash mid-call, hang, garbage or oversized lines, HTTP 5xx/429/401/404,
-//! connection resets, slow drips) and the tests that prove every fault gives a typed error, the right
-//! retry decision and no leaked process, task, socket or port. Tests bind only to `127.0.0.1` or `[::1]`.
+//! **Status: fixture server in place; the cross-crate tests come with the crates they test.** The
+//! transport, manager and OAuth issues add tests here that prove every fault gives a typed error, the
+//! right retry decision and no leaked process, task, socket or port. Tests bind only to `127.0.0.1` or
+//! `[::1]`.
+//!
+//! This crate is not a product crate: it is the one place that uses rmcp's *server* side, to play the
+//! misbehaving servers the product crates must survive.
+//!
+//! # The fixture server
+//!
+//! The `mcp-fixture-server` binary (logic in [`fixture`]) is a small MCP server that can be told to
+//! misbehave. Integration tests start it with `env!("CARGO_BIN_EXE_mcp-fixture-server")`:
+//!
+//! ```text
+//! mcp-fixture-server --stdio [--fault F]...            MCP over stdin/stdout
+//! mcp-fixture-server --http 127.0.0.1:0 [--fault F]... streamable HTTP at /mcp; prints one line
+//!                                                     `listening on http://127.0.0.1:PORT/mcp`
+//! ```
+//!
+//! stdio faults: `exit-during-initialize`, `hang-before-initialize`, `garbage-stdout`, `oversized-line`,
+//! `stderr-flood`, `spawn-grandchild`. HTTP faults: `http-500[:N]`, `http-429[:N]`, `http-401`,
+//! `expire-session-after:N`, `slow-drip`, `reset[:N]`, `no-get-stream`. Faults combine; each is
+//! described on [`fixture::Fault`].
+
+pub mod fixture;
