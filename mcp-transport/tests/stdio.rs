@@ -303,7 +303,7 @@ async fn close_kills_a_server_that_ignores_sigterm() {
 
 /// Starts a server that runs a grandchild in its group and reports the grandchild's pid.
 async fn with_grandchild() -> (StdioTransport, u32) {
-    let spec = script(&format!("{REPORT} sleep 300 & report $!; wait"));
+    let spec = script(&format!("{REPORT} sleep 300 & report $!; wait")).shutdown(quick_shutdown());
     let mut transport = StdioTransport::spawn("wrapper", &spec).expect("sh starts");
     let grandchild: u32 = reported(&transport.receive().await.expect("the pid line"))
         .parse()

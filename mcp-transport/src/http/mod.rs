@@ -101,6 +101,39 @@ impl TransportError {
     pub fn from_streamable(error: StreamableHttpError<TransportError>) -> TransportError {
         match error {
             StreamableHttpError::Client(error) => error,
+            StreamableHttpError::Io(error) => TransportError::io("the HTTP transport", error),
+            other => TransportError::from_streamable_ref(&other),
+        }
+    }
+
+    /// Finds the transport error inside an error rmcp returned (`ClientInitializeError`,
+    /// `ServiceError`, or anything whose source chain holds one), so callers see what actually went
+    /// wrong rather than "send message error".
+    pub fn find_in(error: &(dyn std::error::Error + 'static)) -> Option<TransportError> {
+        use rmcp::service::{ClientInitializeError, ServiceError};
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(current) = cause {
+            if let Some(found) = current.downcast_ref::<TransportError>() {
+                return Some(found.clone());
+            }
+            if let Some(found) = current.downcast_ref::<StreamableHttpError<TransportError>>() {
+                return Some(TransportError::from_streamable_ref(found));
+            }
+            // rmcp keeps the transport's error in a field it does not expose as `source()`.
+            cause = match current.downcast_ref::<ClientInitializeError>() {
+                Some(ClientInitializeError::TransportError { error, .. }) => Some(&*error.error),
+                _ => match current.downcast_ref::<ServiceError>() {
+                    Some(ServiceError::TransportSend(error)) => Some(&*error.error),
+                    _ => current.source(),
+                },
+            };
+        }
+        None
+    }
+
+    fn from_streamable_ref(error: &StreamableHttpError<TransportError>) -> TransportError {
+        match error {
+            StreamableHttpError::Client(error) => error.clone(),
             StreamableHttpError::AuthRequired(auth) => TransportError::AuthRequired {
                 challenge: parse_bearer(&auth.www_authenticate_header),
             },
@@ -112,6 +145,7 @@ impl TransportError {
                 status: status.status,
                 retry_after: status
                     .retry_after
+                    .as_deref()
                     .and_then(|value| value.trim().parse().ok())
                     .map(std::time::Duration::from_secs),
                 body_excerpt: String::new(),
@@ -119,45 +153,14 @@ impl TransportError {
             StreamableHttpError::ResponseBodyTooLarge { max_size } => {
                 TransportError::MessageTooLarge {
                     what: "an HTTP response body",
-                    limit: max_size,
+                    limit: *max_size,
                 }
             }
             StreamableHttpError::TransportChannelClosed => TransportError::Closed,
-            StreamableHttpError::Io(error) => TransportError::io("the HTTP transport", error),
             other => TransportError::Protocol {
                 detail: other.to_string(),
             },
         }
-    }
-
-    /// Finds a transport error in an error's source chain (rmcp wraps transport errors in its own
-    /// types), so callers see what actually went wrong.
-    pub fn find_in(error: &(dyn std::error::Error + 'static)) -> Option<TransportError> {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-        while let Some(current) = cause {
-            if let Some(found) = current.downcast_ref::<TransportError>() {
-                return Some(found.clone());
-            }
-            if let Some(found) = current.downcast_ref::<StreamableHttpError<TransportError>>() {
-                return Some(match found {
-                    StreamableHttpError::Client(error) => error.clone(),
-                    StreamableHttpError::AuthRequired(auth) => TransportError::AuthRequired {
-                        challenge: parse_bearer(&auth.www_authenticate_header),
-                    },
-                    StreamableHttpError::InsufficientScope(scope) => {
-                        TransportError::InsufficientScope {
-                            challenge: parse_bearer(&scope.www_authenticate_header),
-                        }
-                    }
-                    StreamableHttpError::SessionExpired => TransportError::SessionExpired,
-                    other => TransportError::Protocol {
-                        detail: other.to_string(),
-                    },
-                });
-            }
-            cause = current.source();
-        }
-        None
     }
 }
 

@@ -599,6 +599,10 @@ impl StreamableHttpClient for StreamableClient {
         if let Some(error) = auth_failure(&response) {
             return Err(error);
         }
+        // A session the server forgot is expired, on GET as on POST.
+        if status == StatusCode::NOT_FOUND && session_id.is_some() {
+            return Err(StreamableHttpError::SessionExpired);
+        }
         // The standalone stream is optional: 405 (and 400/404 from servers that only speak POST)
         // means the server has none.
         if status == StatusCode::METHOD_NOT_ALLOWED
@@ -606,9 +610,6 @@ impl StreamableHttpClient for StreamableClient {
                 && matches!(status, StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND))
         {
             return Err(StreamableHttpError::ServerDoesNotSupportSse);
-        }
-        if status == StatusCode::NOT_FOUND && session_id.is_some() {
-            return Err(StreamableHttpError::SessionExpired);
         }
         if !status.is_success() {
             let limits = StreamableHttpResponseLimits::default();
