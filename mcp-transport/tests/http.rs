@@ -726,3 +726,148 @@ async fn invalid_urls_are_refused_up_front() {
         assert_eq!(error.kind(), ErrorKind::Protocol, "{url}");
     }
 }
+
+/// A minimal forward proxy on loopback: CONNECT is tunnelled to its target; any other request is
+/// answered by the proxy itself with a ping result. Records each request line.
+async fn start_proxy() -> (String, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&lines);
+    let task = tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                log.lock().expect("log").push(line.clone());
+                if let Some(target) = line
+                    .strip_prefix("CONNECT ")
+                    .and_then(|rest| rest.split(' ').next())
+                {
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let _ = client
+                        .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                        .await;
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                } else {
+                    let length: usize = head
+                        .lines()
+                        .find_map(|header| {
+                            let (name, value) = header.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; length];
+                    let _ = client.read_exact(&mut body).await;
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{PING_RESULT}",
+                        PING_RESULT.len()
+                    );
+                    let _ = client.write_all(response.as_bytes()).await;
+                }
+            });
+        }
+    });
+    (url, lines, task)
+}
+
+#[tokio::test]
+async fn http_proxy_gets_absolute_form_requests() {
+    let (proxy, lines, task) = start_proxy().await;
+    let mut options = direct();
+    options.proxy = ProxyConfig::Explicit {
+        http: Some(proxy),
+        https: None,
+        no_proxy: None,
+    };
+    let client = HttpClient::new(options)
+        .unwrap()
+        .streamable(None, HeaderMap::new());
+    // Nothing listens at the target: only the proxy can answer.
+    let response = post(&client, "http://127.0.0.1:9/mcp", ping(), None).await;
+    task.abort();
+    assert!(
+        matches!(response, Ok(StreamableHttpPostResponse::Json(..))),
+        "{response:?}"
+    );
+    assert_eq!(
+        lines.lock().unwrap().as_slice(),
+        ["POST http://127.0.0.1:9/mcp HTTP/1.1"]
+    );
+}
+
+#[tokio::test]
+async fn https_goes_through_a_connect_tunnel() {
+    let (proxy, lines, proxy_task) = start_proxy().await;
+    let (url, pem, server) = tls_server().await;
+    let dir = std::env::temp_dir().join(format!("mcp-transport-proxy-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, pem).unwrap();
+    let mut options = direct();
+    options.extra_ca_file = Some(ca_file);
+    options.proxy = ProxyConfig::Explicit {
+        http: None,
+        https: Some(proxy),
+        no_proxy: None,
+    };
+    let client = HttpClient::new(options)
+        .unwrap()
+        .streamable(None, HeaderMap::new());
+    let response = post(&client, &url, ping(), None).await;
+    proxy_task.abort();
+    server.abort();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        matches!(response, Ok(StreamableHttpPostResponse::Json(..))),
+        "{response:?}"
+    );
+    let target = url
+        .trim_start_matches("https://")
+        .trim_end_matches("/mcp")
+        .to_owned();
+    assert_eq!(
+        lines.lock().unwrap().as_slice(),
+        [format!("CONNECT {target} HTTP/1.1")]
+    );
+}
+
+#[tokio::test]
+async fn no_proxy_hosts_are_reached_directly() {
+    let (proxy, lines, task) = start_proxy().await;
+    let server =
+        Server::start(|_, _| respond(200, &[("content-type", "application/json")], PING_RESULT))
+            .await;
+    let mut options = direct();
+    options.proxy = ProxyConfig::Explicit {
+        http: Some(proxy),
+        https: None,
+        no_proxy: Some("127.0.0.1".to_owned()),
+    };
+    let client = HttpClient::new(options)
+        .unwrap()
+        .streamable(None, HeaderMap::new());
+    let response = post(&client, &server.url(), ping(), None).await;
+    task.abort();
+    assert!(
+        matches!(response, Ok(StreamableHttpPostResponse::Json(..))),
+        "{response:?}"
+    );
+    assert!(lines.lock().unwrap().is_empty());
+    assert_eq!(server.seen().len(), 1);
+}
