@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::command::{TaskError, cargo};
+use crate::npm;
 
 /// One named check.
 struct CiStep {
@@ -25,6 +26,10 @@ const STEPS: &[CiStep] = &[
     CiStep {
         name: "clippy",
         run: clippy,
+    },
+    CiStep {
+        name: "npm deps",
+        run: npm::install,
     },
     CiStep {
         name: "test",

@@ -4,6 +4,7 @@
 
 mod ci;
 mod command;
+mod npm;
 
 use std::process::ExitCode;
 
@@ -19,8 +20,13 @@ struct Task {
 const TASKS: &[Task] = &[
     Task {
         name: "ci",
-        about: "every check CI runs: formatting, clippy, dependency policy, tests, docs",
+        about: "every check CI runs: formatting, dependency policy, clippy, npm deps, tests, docs",
         run: ci::run,
+    },
+    Task {
+        name: "npm-deps",
+        about: "install the pinned npm packages the interop tests run (into target/npm/)",
+        run: npm::install,
     },
     Task {
         name: "fmt",
@@ -60,9 +66,9 @@ fn main() -> ExitCode {
 fn print_help() {
     println!("Usage: cargo xtask <TASK>\n\nTasks:");
     for task in TASKS {
-        println!("  {:<8} {}", task.name, task.about);
+        println!("  {:<10} {}", task.name, task.about);
     }
-    println!("  {:<8} print this list", "help");
+    println!("  {:<10} print this list", "help");
 }
 
 fn fmt() -> Result<(), TaskError> {
