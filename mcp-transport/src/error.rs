@@ -49,6 +49,9 @@ pub enum TransportError {
         host: String,
         /// What the resolver said.
         detail: String,
+        /// Whether the resolver said to try again later (no answer yet, a server failure), as opposed
+        /// to "no such name".
+        temporary: bool,
     },
     /// TLS failed: an untrusted or invalid certificate, or a failed handshake.
     #[error("TLS with {host} failed: {detail}")]
@@ -350,6 +353,9 @@ impl Retryable for TransportError {
             | TransportError::Io { .. }
             | TransportError::SessionExpired
             | TransportError::Closed => Decision::Retry,
+            TransportError::Dns {
+                temporary: true, ..
+            } => Decision::Retry,
             TransportError::HttpStatus {
                 status,
                 retry_after,

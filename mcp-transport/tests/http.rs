@@ -871,3 +871,45 @@ async fn no_proxy_hosts_are_reached_directly() {
     assert!(lines.lock().unwrap().is_empty());
     assert_eq!(server.seen().len(), 1);
 }
+
+#[tokio::test]
+async fn unresolvable_host_is_a_dns_error_naming_it() {
+    // `.invalid` never resolves (RFC 6761). Whether the resolver says "no such name" (final) or "try
+    // again" (no DNS server reachable) depends on the machine; the decision must follow what it said.
+    let error = our_error(
+        post(
+            &client(None),
+            "http://no-such-host.invalid/mcp",
+            ping(),
+            None,
+        )
+        .await
+        .unwrap_err(),
+    );
+    match &error {
+        TransportError::Dns {
+            host, temporary, ..
+        } => {
+            assert_eq!(host, "no-such-host.invalid");
+            assert_eq!(error.is_retryable(), *temporary);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        error
+            .to_string()
+            .starts_with("could not resolve host no-such-host.invalid: "),
+        "{error}"
+    );
+}
+
+#[test]
+fn temporary_dns_failures_are_retried_and_missing_names_are_not() {
+    let dns = |temporary| TransportError::Dns {
+        host: "example.test".into(),
+        detail: String::new(),
+        temporary,
+    };
+    assert_eq!(dns(true).retry_decision(), Decision::Retry);
+    assert_eq!(dns(false).retry_decision(), Decision::Stop);
+}

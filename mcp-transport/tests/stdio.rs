@@ -381,3 +381,27 @@ async fn stderr_flood_is_drained_and_bounded() {
     assert!(tail.lines().len() <= 64);
     assert!(tail.lines().iter().map(String::len).sum::<usize>() <= 16 * 1024);
 }
+
+#[tokio::test]
+async fn a_server_that_negotiates_down_to_2025_03_26_is_accepted() {
+    // A minimal server of the 2025-03-26 era: answers initialize with its own version, then idles.
+    let reply = r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-03-26","capabilities":{"tools":{}},"serverInfo":{"name":"old-server","version":"1.0.0"}}}"#;
+    let spec = script(&format!(
+        "read line; printf '%s\\n' '{reply}'; cat >/dev/null"
+    ));
+    let transport = StdioTransport::spawn("old", &spec).expect("sh starts");
+    let config = rmcp::model::ClientConfig::default()
+        .with_protocol_version(rmcp::model::ProtocolVersion::LATEST_WITH_INITIALIZE);
+    let client = rmcp::serve_client(config, transport)
+        .await
+        .expect("the older version is accepted");
+    let info = client.peer_info().expect("server info");
+    assert_eq!(
+        info.protocol_version,
+        rmcp::model::ProtocolVersion::V_2025_03_26
+    );
+    assert_eq!(
+        info.server_info.as_ref().map(|server| server.name.as_str()),
+        Some("old-server")
+    );
+}

@@ -333,14 +333,16 @@ fn proxy_matcher(config: &ProxyConfig) -> Matcher {
 
 /// A DNS failure, kept as its own type so errors are classified by type, never by message.
 #[derive(Debug, thiserror::Error)]
-#[error("could not resolve {host}: {source}")]
+#[error("could not resolve {host}: {detail}")]
 struct DnsError {
     host: String,
-    #[source]
-    source: io::Error,
+    detail: String,
+    /// The resolver said to try again (EAI_AGAIN: no answer yet, or a SERVFAIL).
+    temporary: bool,
 }
 
-/// Resolves names on tokio's blocking pool (getaddrinfo), tagging failures as [`DnsError`].
+/// Resolves names with getaddrinfo on tokio's blocking pool, keeping its error code, so a temporary
+/// failure can be retried and a name that does not exist cannot.
 #[derive(Debug, Clone, Copy)]
 struct Resolver;
 
@@ -354,17 +356,40 @@ impl Service<Name> for Resolver {
     }
 
     fn call(&mut self, name: Name) -> Self::Future {
+        let host = name.as_str().to_owned();
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let resolved = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map(|addresses| addresses.collect::<Vec<_>>());
-            match resolved {
-                Ok(addresses) => Ok(addresses.into_iter()),
-                Err(source) => Err(DnsError { host, source }),
+            let lookup = {
+                let host = host.clone();
+                tokio::task::spawn_blocking(move || resolve(&host))
+            };
+            match lookup.await {
+                Ok(Ok(addresses)) => Ok(addresses.into_iter()),
+                Ok(Err(error)) => Err(DnsError {
+                    host,
+                    detail: error.to_string(),
+                    temporary: matches!(error.kind(), dns_lookup::LookupErrorKind::Again),
+                }),
+                Err(join) => Err(DnsError {
+                    host,
+                    detail: join.to_string(),
+                    temporary: false,
+                }),
             }
         })
     }
+}
+
+fn resolve(host: &str) -> Result<Vec<SocketAddr>, dns_lookup::LookupError> {
+    let mut addresses: Vec<SocketAddr> = Vec::new();
+    for entry in dns_lookup::getaddrinfo(Some(host), None, None)? {
+        // Entries repeat per socket type; an unreadable one is skipped, not fatal.
+        if let Ok(entry) = entry
+            && !addresses.contains(&entry.sockaddr)
+        {
+            addresses.push(entry.sockaddr);
+        }
+    }
+    Ok(addresses)
 }
 
 /// Connects directly, through a CONNECT tunnel (https via a proxy), or to a plain-http proxy.
@@ -486,7 +511,8 @@ pub(crate) fn classify_client_error(
         if let Some(dns) = current.downcast_ref::<DnsError>() {
             return TransportError::Dns {
                 host: dns.host.clone(),
-                detail: dns.source.to_string(),
+                detail: dns.detail.clone(),
+                temporary: dns.temporary,
             };
         }
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
