@@ -38,6 +38,7 @@ type Handler = Arc<dyn Fn(usize, &Seen) -> Response<Full<Bytes>> + Send + Sync>;
 struct Server {
     base: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    connections: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -58,12 +59,15 @@ impl Server {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let handler: Handler = Arc::new(handler);
         let count = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         let log = Arc::clone(&seen);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let (handler, log, count) =
                     (Arc::clone(&handler), Arc::clone(&log), Arc::clone(&count));
                 tokio::spawn(async move {
@@ -89,7 +93,12 @@ impl Server {
                 });
             }
         });
-        Server { base, seen, task }
+        Server {
+            base,
+            seen,
+            connections,
+            task,
+        }
     }
 
     fn url(&self) -> String {
@@ -620,7 +629,12 @@ async fn a_silent_server_times_out() {
 }
 
 /// A loopback HTTPS server with a fresh self-signed certificate; returns its URL and the CA PEM.
-async fn tls_server() -> (String, String, tokio::task::JoinHandle<()>) {
+async fn tls_server() -> (
+    String,
+    String,
+    tokio::task::JoinHandle<()>,
+    Arc<Mutex<Vec<String>>>,
+) {
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .expect("a certificate");
@@ -634,7 +648,7 @@ async fn tls_server() -> (String, String, tokio::task::JoinHandle<()>) {
     .with_no_client_auth()
     .with_single_cert(vec![certified.cert.der().clone()], key)
     .expect("a server config");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -643,32 +657,43 @@ async fn tls_server() -> (String, String, tokio::task::JoinHandle<()>) {
         "https://localhost:{}/mcp",
         listener.local_addr().expect("address").port()
     );
+    let versions: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&versions);
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
+            let log = Arc::clone(&log);
             tokio::spawn(async move {
                 let Ok(stream) = acceptor.accept(stream).await else {
                     return;
                 };
-                let service = service_fn(|_request: Request<Incoming>| async {
-                    Ok::<_, Infallible>(respond(
-                        200,
-                        &[("content-type", "application/json")],
-                        PING_RESULT,
-                    ))
+                // Records the HTTP version of each request, so tests can check what ALPN chose.
+                let service = service_fn(move |request: Request<Incoming>| {
+                    log.lock()
+                        .expect("log")
+                        .push(format!("{:?}", request.version()));
+                    async {
+                        Ok::<_, Infallible>(respond(
+                            200,
+                            &[("content-type", "application/json")],
+                            PING_RESULT,
+                        ))
+                    }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
             });
         }
     });
-    (url, pem, task)
+    (url, pem, task, versions)
 }
 
 #[tokio::test]
 async fn self_signed_certificate_is_refused_as_a_tls_error() {
-    let (url, _pem, server) = tls_server().await;
+    let (url, _pem, server, _) = tls_server().await;
     let error = our_error(post(&client(None), &url, ping(), None).await.unwrap_err());
     server.abort();
     assert_eq!(error.kind(), ErrorKind::Tls, "{error:?}");
@@ -683,7 +708,7 @@ async fn self_signed_certificate_is_refused_as_a_tls_error() {
 
 #[tokio::test]
 async fn extra_ca_file_makes_a_self_signed_certificate_trusted() {
-    let (url, pem, server) = tls_server().await;
+    let (url, pem, server, versions) = tls_server().await;
     let dir = std::env::temp_dir().join(format!("mcp-transport-ca-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca_file = dir.join("ca.pem");
@@ -699,6 +724,11 @@ async fn extra_ca_file_makes_a_self_signed_certificate_trusted() {
     assert!(
         matches!(response, Ok(StreamableHttpPostResponse::Json(..))),
         "{response:?}"
+    );
+    assert_eq!(
+        versions.lock().unwrap().as_slice(),
+        ["HTTP/2.0"],
+        "ALPN chose HTTP/2"
     );
 }
 
@@ -814,7 +844,7 @@ async fn http_proxy_gets_absolute_form_requests() {
 #[tokio::test]
 async fn https_goes_through_a_connect_tunnel() {
     let (proxy, lines, proxy_task) = start_proxy().await;
-    let (url, pem, server) = tls_server().await;
+    let (url, pem, server, versions) = tls_server().await;
     let dir = std::env::temp_dir().join(format!("mcp-transport-proxy-ca-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca_file = dir.join("ca.pem");
@@ -845,6 +875,7 @@ async fn https_goes_through_a_connect_tunnel() {
         lines.lock().unwrap().as_slice(),
         [format!("CONNECT {target} HTTP/1.1")]
     );
+    assert_eq!(versions.lock().unwrap().as_slice(), ["HTTP/2.0"]);
 }
 
 #[tokio::test]
@@ -912,4 +943,17 @@ fn temporary_dns_failures_are_retried_and_missing_names_are_not() {
     };
     assert_eq!(dns(true).retry_decision(), Decision::Retry);
     assert_eq!(dns(false).retry_decision(), Decision::Stop);
+}
+
+#[tokio::test]
+async fn sequential_requests_reuse_one_pooled_connection() {
+    let server =
+        Server::start(|_, _| respond(200, &[("content-type", "application/json")], PING_RESULT))
+            .await;
+    let client = client(None);
+    for _ in 0..5 {
+        post(&client, &server.url(), ping(), None).await.unwrap();
+    }
+    assert_eq!(server.seen().len(), 5);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
 }

@@ -296,3 +296,18 @@ async fn discover_lifecycle_works_over_stdio() {
         .await
         .expect("echo answers");
 }
+
+#[tokio::test]
+async fn auto_lifecycle_uses_discover_when_the_server_speaks_it() {
+    let transport = StdioTransport::spawn("fixture", &spec(&[])).expect("starts");
+    let lifecycle = rmcp::service::ClientLifecycleMode::Auto {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+    };
+    let client = rmcp::service::serve_client_with_lifecycle(client_config(), transport, lifecycle)
+        .await
+        .expect("auto works");
+    let negotiated = client.peer_info().map(|info| info.protocol_version.clone());
+    assert_eq!(negotiated, Some(ProtocolVersion::V_2026_07_28));
+    client.call_tool(echo("auto")).await.expect("echo answers");
+}
