@@ -59,6 +59,28 @@ impl StaticBearer {
             token: token.into(),
         }
     }
+
+    /// Reads the token from the environment variable `name`, so it never has to be written in a
+    /// configuration file.
+    ///
+    /// # Errors
+    /// [`MissingToken`] naming the variable when it is unset, empty or not Unicode.
+    pub fn from_env(name: &str) -> Result<Self, MissingToken> {
+        match std::env::var(name) {
+            Ok(token) if !token.trim().is_empty() => Ok(Self::new(token.trim())),
+            _ => Err(MissingToken {
+                variable: name.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The environment variable that should hold a bearer token is unset or empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the bearer token variable {variable} is not set (or is empty)")]
+pub struct MissingToken {
+    /// The variable's name.
+    pub variable: String,
 }
 
 impl fmt::Debug for StaticBearer {
@@ -78,5 +100,25 @@ impl Authorizer for StaticBearer {
         _challenge: &'a AuthChallenge,
     ) -> BoxFuture<'a, Result<ChallengeOutcome, TransportError>> {
         Box::pin(async { Ok(ChallengeOutcome::Fail) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_variable_is_named() {
+        let error = StaticBearer::from_env("MCP_TRANSPORT_TEST_SURELY_UNSET").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the bearer token variable MCP_TRANSPORT_TEST_SURELY_UNSET is not set (or is empty)"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let bearer = StaticBearer::new("very-secret");
+        assert!(!format!("{bearer:?}").contains("very-secret"));
     }
 }
