@@ -24,4 +24,5 @@
 //! `expire-session-after:N`, `slow-drip`, `reset[:N]`, `no-get-stream`. Faults combine; each is
 //! described on [`fixture::Fault`].
 
+pub mod census;
 pub mod fixture;

@@ -1,0 +1,219 @@
+//! `mcpm`: connect to MCP servers, check them, inspect them, call them, benchmark them.
+//!
+//! Exit codes: 0 ok, 1 a server or tool failed, 2 usage or configuration error, 130 interrupted.
+
+/// `println!` that tolerates a closed stdout (`mcpm ... | head`): output nobody reads is not an error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod commands;
+mod demo;
+mod render;
+mod target;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use mcp_manager::{Manager, ManagerOptions};
+
+/// How long `mcpm` gives servers to close before killing them, on exit or Ctrl+C.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Connect to MCP servers: check, inspect, call and benchmark them.
+#[derive(Debug, Parser)]
+#[command(name = "mcpm", version, about)]
+struct Cli {
+    /// The configuration file (else $MCPM_CONFIG, ./mcpm.toml, ./.mcp.json).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print one JSON document on stdout (logs go to stderr).
+    #[arg(long, global = true)]
+    json: bool,
+    /// More logging on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connect to every (or the named) server in parallel and report each one's health.
+    Health(Targets),
+    /// Show a server's info, tools with their input schemas, resources, templates and prompts.
+    Inspect(Targets),
+    /// Call a tool and print its result; exit 1 when the tool reports an error.
+    Call(CallArgs),
+    /// Open N isolated sessions in parallel, each making M sequential calls; report latencies.
+    Bench(BenchArgs),
+    /// Run the built-in demo: demo servers over stdio and HTTP, health, discovery, a call, shutdown.
+    Demo,
+    /// Serve the built-in demo MCP server.
+    ServeDemo(ServeDemoArgs),
+}
+
+/// Servers named in the configuration, `http(s)://` URLs, or an ad-hoc stdio command after `--`.
+#[derive(Debug, Args)]
+struct Targets {
+    /// Configured server names or URLs.
+    servers: Vec<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct CallArgs {
+    /// SERVER TOOL, or just TOOL when the server is given after `--`.
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVER TOOL")]
+    positionals: Vec<String>,
+    /// The tool's arguments as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    args: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// The server (a configured name or URL); or give a stdio command after `--`.
+    server: Option<String>,
+    /// Sessions opened in parallel.
+    #[arg(long, default_value_t = 10)]
+    sessions: usize,
+    /// Sequential calls per session.
+    #[arg(long, default_value_t = 100)]
+    calls: usize,
+    /// The tool to call (default: `echo`).
+    #[arg(long, default_value = "echo")]
+    tool: String,
+    /// The tool's arguments as a JSON object (default for echo: {"text":"bench"} style guesses).
+    #[arg(long, value_name = "JSON")]
+    args: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct ServeDemoArgs {
+    /// Serve over stdin and stdout.
+    #[arg(long)]
+    stdio: bool,
+    /// Serve streamable HTTP at /mcp on this loopback address (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    http: Option<std::net::SocketAddr>,
+}
+
+/// How a command ended, mapped to the exit code.
+#[derive(Debug)]
+enum Outcome {
+    Ok,
+    /// A server or tool failed (exit 1); the details were already printed.
+    Failed,
+    /// Bad usage or configuration (exit 2).
+    Usage(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mcpm: could not start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    // Anything still blocked (a read on stdin) must not hold up the exit.
+    runtime.shutdown_background();
+    code
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    if let Command::ServeDemo(args) = &cli.command {
+        return demo::serve_demo(args.stdio, args.http).await;
+    }
+    // Registered before any work starts, so an early Ctrl+C is never lost to the default handler.
+    let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    let mut options = ManagerOptions::default();
+    options.connect_concurrency = 16;
+    let manager = match Manager::new(options) {
+        Ok(manager) => manager,
+        Err(error) => {
+            eprintln!("mcpm: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let work = async {
+        match &cli.command {
+            Command::Health(targets) => commands::health(&cli, &manager, targets).await,
+            Command::Inspect(targets) => commands::inspect(&cli, &manager, targets).await,
+            Command::Call(args) => commands::call(&cli, &manager, args).await,
+            Command::Bench(args) => commands::bench(&cli, &manager, args).await,
+            Command::Demo => demo::demo(&cli, &manager).await,
+            Command::ServeDemo(_) => Outcome::Ok,
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        () = interrupted(interrupts) => {
+            eprintln!("mcpm: interrupted; shutting down");
+            manager.shutdown(GRACE).await;
+            return ExitCode::from(130);
+        }
+    };
+    manager.shutdown(GRACE).await;
+    match outcome {
+        Outcome::Ok => ExitCode::SUCCESS,
+        Outcome::Failed => ExitCode::from(1),
+        Outcome::Usage(message) => {
+            eprintln!("mcpm: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Resolves on the first SIGINT (never, if the handler could not be installed).
+async fn interrupted(interrupts: std::io::Result<tokio::signal::unix::Signal>) {
+    match interrupts {
+        Ok(mut interrupts) => {
+            interrupts.recv().await;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot catch Ctrl+C; it will end mcpm without a clean shutdown");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::WARN,
+        (false, 1) => tracing::Level::INFO,
+        (false, 2) => tracing::Level::DEBUG,
+        (false, _) => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

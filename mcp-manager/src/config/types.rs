@@ -1,0 +1,195 @@
+//! What a configuration says, once read and checked: the servers and how to reach each.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mcp_retry::RetryPolicy;
+use mcp_transport::stdio::EnvPolicy;
+
+/// Every configured server, by name (names are unique; order is the file's).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    /// The servers, in the order the file lists them.
+    pub servers: Vec<(String, ServerConfig)>,
+    /// The file it was read from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Config {
+    /// The server called `name`.
+    pub fn server(&self, name: &str) -> Option<&ServerConfig> {
+        self.servers
+            .iter()
+            .find(|(candidate, _)| candidate == name)
+            .map(|(_, config)| config)
+    }
+}
+
+/// One server: how to reach it and how patient to be with it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// stdio or streamable HTTP.
+    pub transport: TransportConfig,
+    /// The limit on one whole connect attempt: spawn or open, handshake and discovery. Default 30 s.
+    pub connect_timeout: Duration,
+    /// The limit on each request. Default 60 s.
+    pub request_timeout: Duration,
+    /// How connect attempts are retried. Default: 3 attempts from 1 s, doubling.
+    pub retry: RetryPolicy,
+    /// Ping the server this often; a missed ping marks the connection unhealthy. Default off.
+    pub keep_alive: Option<Duration>,
+    /// Reconnect (2 attempts) before the next call when the connection is unhealthy. Default on.
+    pub auto_recover: bool,
+}
+
+impl ServerConfig {
+    /// A server reached by `transport`, with the defaults.
+    pub fn new(transport: TransportConfig) -> Self {
+        Self {
+            transport,
+            connect_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            keep_alive: None,
+            auto_recover: true,
+        }
+    }
+
+    /// A stdio server running `command` with `args`, with the defaults.
+    pub fn stdio<I, S>(command: impl Into<String>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::new(TransportConfig::Stdio(StdioConfig {
+            command: command.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: BTreeMap::new(),
+            cwd: None,
+            env_policy: EnvPolicy::Safe,
+        }))
+    }
+
+    /// A streamable HTTP server at `url`, with the defaults.
+    pub fn http(url: impl Into<String>) -> Self {
+        Self::new(TransportConfig::Http(HttpConfig {
+            url: url.into(),
+            headers: BTreeMap::new(),
+            bearer_token_env: None,
+            auth: AuthMode::Auto,
+            oauth: None,
+        }))
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the request timeout.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the connect retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the keep-alive ping interval.
+    pub fn with_keep_alive(mut self, interval: Option<Duration>) -> Self {
+        self.keep_alive = interval;
+        self
+    }
+
+    /// Turns automatic recovery on or off.
+    pub fn with_auto_recover(mut self, auto_recover: bool) -> Self {
+        self.auto_recover = auto_recover;
+        self
+    }
+
+    /// `"stdio"` or `"http"`, as the CLI's JSON output names transports.
+    pub fn transport_name(&self) -> &'static str {
+        match self.transport {
+            TransportConfig::Stdio(_) => "stdio",
+            TransportConfig::Http(_) => "http",
+        }
+    }
+}
+
+/// How a server is reached.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TransportConfig {
+    /// A child process speaking JSON-RPC on its stdin and stdout.
+    Stdio(StdioConfig),
+    /// A streamable HTTP endpoint.
+    Http(HttpConfig),
+}
+
+/// A stdio server.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StdioConfig {
+    /// The program, looked up on `PATH` unless it contains a `/`.
+    pub command: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables, with `${env:NAME}` already expanded.
+    pub env: BTreeMap<String, String>,
+    /// The working directory (relative paths are resolved against the config file's directory).
+    pub cwd: Option<PathBuf>,
+    /// Which of our variables the server inherits. Default: a safe set.
+    pub env_policy: EnvPolicy,
+}
+
+/// A streamable HTTP server.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// The endpoint, `http://` or `https://`.
+    pub url: String,
+    /// Extra headers, with `${env:NAME}` already expanded.
+    pub headers: BTreeMap<String, String>,
+    /// The environment variable holding a bearer token (never the token itself).
+    pub bearer_token_env: Option<String>,
+    /// How to authenticate.
+    pub auth: AuthMode,
+    /// OAuth settings, for `auth = "auto"` or `"oauth"`.
+    pub oauth: Option<OAuthConfig>,
+}
+
+/// How an HTTP server is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// A bearer token if `bearer_token_env` is set; OAuth when the server answers 401.
+    #[default]
+    Auto,
+    /// Always OAuth.
+    OAuth,
+    /// Only the bearer token from `bearer_token_env`.
+    Bearer,
+    /// No credentials.
+    None,
+}
+
+/// OAuth settings for one server.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct OAuthConfig {
+    /// A pre-registered client id.
+    pub client_id: Option<String>,
+    /// The environment variable holding the pre-registered client's secret.
+    pub client_secret_env: Option<String>,
+    /// Scopes to request (else the server's challenge or metadata decides).
+    pub scopes: Vec<String>,
+    /// A fixed loopback port for the redirect (0 or unset: any free port).
+    pub callback_port: Option<u16>,
+    /// A client metadata document URL (CIMD).
+    pub client_metadata_url: Option<String>,
+}

@@ -1,0 +1,44 @@
+//! The built-in demo MCP server: what `mcpm serve-demo` serves and `mcpm demo` starts.
+//!
+//! [`DemoServer`] is a small, stateless MCP server for trying clients: tools `echo`, `add` (with
+//! structured output), `sleep`, `fail` (a tool error) and `time`; the resources [`README_URI`] and
+//! [`CONFIG_URI`] and the template [`ITEM_TEMPLATE`]; the prompts `greet` and `summarize`. It is
+//! served two ways:
+//!
+//! - over this process's stdin and stdout by [`serve_stdio`] (`mcpm serve-demo --stdio`);
+//! - over streamable HTTP at [`MCP_PATH`] on a loopback address by [`DemoHttpServer`]
+//!   (`mcpm serve-demo --http ADDR`), in place or on a task owned by a [`DemoHttpHandle`].
+//!
+//! It is not a fault injector (the test fixture in `mcp-tests` is), and it never listens beyond the
+//! local machine: binding anything but a loopback address is refused.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), mcp_manager::demo::DemoError> {
+//! use mcp_manager::demo::DemoHttpServer;
+//!
+//! let server = DemoHttpServer::bind("127.0.0.1:0".parse().expect("a socket address")).await?;
+//! let handle = server.spawn();
+//! println!("try it: {}", handle.url()); // http://127.0.0.1:PORT/mcp
+//! let watch = handle.watch();
+//! handle.close().await?;
+//! assert!(!watch.is_open(), "the listener and every connection are closed");
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod handle;
+mod http;
+mod resources;
+mod server;
+mod stdio;
+#[cfg(test)]
+mod tests;
+
+pub use error::DemoError;
+pub use handle::{DemoHttpHandle, DemoHttpWatch};
+pub use http::{DemoHttpServer, MCP_PATH};
+pub use resources::{CONFIG_URI, ITEM_TEMPLATE, README_URI};
+pub use server::{DemoServer, MAX_SLEEP, SERVER_NAME};
+pub use stdio::serve_stdio;

@@ -1,0 +1,1076 @@
+//! The facade: connections by name, each owned by a guard, with retry, health, recovery and shutdown.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use mcp_retry::{ByRetryable, Retry, RetryPolicy};
+use mcp_transport::TransportError;
+use mcp_transport::auth::{Authorizer, StaticBearer};
+use mcp_transport::http::{HttpClient, HttpClientBuildError, HttpOptions, HttpTransportOptions};
+use mcp_transport::stdio::{StdioProcess, StdioSpec, StdioTransport};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientRequest, GetPromptRequestParams, GetPromptResult,
+    ReadResourceRequestParams, ReadResourceResult, ServerResult,
+};
+use rmcp::service::{PeerRequestOptions, RoleClient, RunningServiceCancellationToken};
+use rmcp::{Peer, ServiceError};
+use serde_json::{Map, Value};
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::{Catalog, Entry, qualified_name};
+use crate::config::{AuthMode, ServerConfig, TransportConfig};
+use crate::discovery::Discovery;
+use crate::error::{AttemptError, CallError, ConnectError};
+use crate::events::{ManagerEvent, ServerId};
+use crate::handler::{ClientRoot, ElicitationPolicy, Handler};
+
+/// How a [`Manager`] behaves across all its servers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ManagerOptions {
+    /// The shared HTTP client's settings.
+    pub http: HttpOptions,
+    /// How servers' requests for user input are answered. Default: decline.
+    pub elicitation: ElicitationPolicy,
+    /// The roots offered to servers that ask (none: the capability is not advertised).
+    pub roots: Vec<ClientRoot>,
+    /// How many servers `connect_all` connects at once. Default 16.
+    pub connect_concurrency: usize,
+    /// Attempts made by `recover` and automatic recovery. Default 2.
+    pub recover_attempts: u32,
+}
+
+impl Default for ManagerOptions {
+    fn default() -> Self {
+        Self {
+            http: HttpOptions::default(),
+            elicitation: ElicitationPolicy::Decline,
+            roots: Vec::new(),
+            connect_concurrency: 16,
+            recover_attempts: 2,
+        }
+    }
+}
+
+/// What `shutdown` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Servers that closed within the grace period.
+    pub graceful: Vec<String>,
+    /// Servers that had to be killed (stdio) or abandoned (HTTP) after the grace period.
+    pub forced: Vec<String>,
+}
+
+/// Connections to many MCP servers, each owned by a guard.
+///
+/// Not `Clone`: share it with an `Arc`. Every method takes `&self`. Dropping the manager kills every
+/// stdio server's process group and cancels every session at once, synchronously, without a runtime;
+/// [`shutdown`](Self::shutdown) is the graceful alternative.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use mcp_manager::{Manager, ManagerOptions};
+/// use mcp_manager::config::ServerConfig;
+///
+/// let manager = Manager::new(ManagerOptions::default())?;
+/// let id = manager
+///     .connect("everything", &ServerConfig::stdio("npx", ["-y", "@modelcontextprotocol/server-everything"]))
+///     .await?;
+/// let args = serde_json::json!({ "message": "hi" });
+/// let result = manager.call_tool(id, "echo", args.as_object().cloned()).await?;
+/// println!("{:?}", result.content);
+/// manager.shutdown(std::time::Duration::from_secs(2)).await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Manager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: ManagerOptions,
+    http: HttpClient,
+    state: Mutex<State>,
+    events: broadcast::Sender<ManagerEvent>,
+    shutdown: CancellationToken,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    connections: BTreeMap<ServerId, Arc<Connection>>,
+    /// Names connected or being connected, so a duplicate is refused at once.
+    names: HashSet<String>,
+}
+
+/// One named connection. Its session can be replaced by `recover`; its id stays.
+struct Connection {
+    id: ServerId,
+    name: String,
+    config: ServerConfig,
+    live: Mutex<Option<Live>>,
+    health: Mutex<Option<String>>,
+    discovery: Mutex<Arc<Discovery>>,
+    recovering: tokio::sync::Mutex<()>,
+}
+
+/// An established session and everything it owns. Dropping it kills at once.
+struct Live {
+    peer: Peer<RoleClient>,
+    process: Option<StdioProcess>,
+    cancel: Option<RunningServiceCancellationToken>,
+    ended: watch::Receiver<bool>,
+    tasks: Vec<AbortHandle>,
+    list_changed: Arc<Notify>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.cancel.take() {
+            cancel.cancel();
+        }
+        if let Some(process) = &self.process {
+            process.kill();
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Live {
+    /// Closes the session politely, waiting at most `grace`; returns whether it ended in time.
+    /// Whatever happens, everything is killed when this returns.
+    async fn close(mut self, grace: Duration) -> bool {
+        // The end of an intended close is not a health problem: stop watching first. The first
+        // task owns the service loop and must keep running until it ends.
+        for task in self.tasks.iter().skip(1) {
+            task.abort();
+        }
+        if let Some(cancel) = self.cancel.take() {
+            cancel.cancel();
+        }
+        let mut ended = self.ended.clone();
+        let graceful = tokio::time::timeout(grace, ended.wait_for(|ended| *ended))
+            .await
+            .is_ok();
+        drop(self);
+        graceful
+    }
+}
+
+/// A guard for the name reserved by a connect in flight: released if the connect fails or is dropped.
+struct NameReservation {
+    inner: Weak<Inner>,
+    name: String,
+    keep: bool,
+}
+
+impl Drop for NameReservation {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        if let Some(inner) = self.inner.upgrade() {
+            inner.state().names.remove(&self.name);
+        }
+    }
+}
+
+impl Inner {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish(&self, event: ManagerEvent) {
+        let _ = self.events.send(event);
+    }
+}
+
+impl Manager {
+    /// A manager with no connections.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built (an unreadable extra CA file, an invalid User-Agent).
+    pub fn new(options: ManagerOptions) -> Result<Self, HttpClientBuildError> {
+        let http = HttpClient::new(options.http.clone())?;
+        let (events, _) = broadcast::channel(1024);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                options,
+                http,
+                state: Mutex::new(State::default()),
+                events,
+                shutdown: CancellationToken::new(),
+                next_id: AtomicU64::new(1),
+            }),
+        })
+    }
+
+    /// Every event from now on. A slow receiver loses the oldest events (and is told how many).
+    pub fn events(&self) -> broadcast::Receiver<ManagerEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Connects to a server: a complete attempt (spawn or open, handshake and discovery, under
+    /// `connect_timeout`) retried with the server's policy. Each retry is published as an event.
+    ///
+    /// # Errors
+    /// [`ConnectError::DuplicateName`] if `name` is taken, [`ConnectError::ShutDown`] after
+    /// `shutdown`, else [`ConnectError::Failed`] with the last cause, attempts and elapsed time.
+    pub async fn connect(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<ServerId, ConnectError> {
+        let mut reservation = self.reserve(name)?;
+        let (live, discovery) = self.establish(name, config, &config.retry).await?;
+        let id = ServerId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let connection = Arc::new(Connection {
+            id,
+            name: name.to_owned(),
+            config: config.clone(),
+            live: Mutex::new(None),
+            health: Mutex::new(None),
+            discovery: Mutex::new(Arc::new(discovery)),
+            recovering: tokio::sync::Mutex::new(()),
+        });
+        self.install(&connection, live);
+        {
+            let mut state = self.inner.state();
+            if self.inner.shutdown.is_cancelled() {
+                return Err(ConnectError::ShutDown(name.to_owned()));
+            }
+            state.connections.insert(id, Arc::clone(&connection));
+        }
+        reservation.keep = true;
+        self.inner.publish(ManagerEvent::Ready {
+            server: name.to_owned(),
+            id,
+        });
+        Ok(id)
+    }
+
+    /// Connects to every server in parallel (at most `connect_concurrency` at once). One failure does
+    /// not cancel the others; results come back in the given order.
+    pub async fn connect_all(
+        &self,
+        servers: &[(String, ServerConfig)],
+    ) -> Vec<(String, Result<ServerId, ConnectError>)> {
+        let limit = self.inner.options.connect_concurrency.max(1);
+        futures::stream::iter(
+            servers.iter().map(|(name, config)| async move {
+                (name.clone(), self.connect(name, config).await)
+            }),
+        )
+        .buffered(limit)
+        .collect()
+        .await
+    }
+
+    /// A session of its own: one attempt, no retry, not registered by name. Dropping the guard kills
+    /// and cleans synchronously; [`IsolatedSession::close`] does it gracefully.
+    ///
+    /// # Errors
+    /// [`ConnectError::Failed`] after the single attempt, or [`ConnectError::ShutDown`].
+    pub async fn isolated(&self, config: &ServerConfig) -> Result<IsolatedSession, ConnectError> {
+        let name = format!(
+            "isolated-{}",
+            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let (live, discovery) = self
+            .establish(&name, config, &RetryPolicy::single_attempt())
+            .await?;
+        Ok(IsolatedSession {
+            live: Some(live),
+            discovery: Arc::new(discovery),
+            request_timeout: config.request_timeout,
+            name,
+        })
+    }
+
+    /// Replaces a connection's session with a fresh one (`recover_attempts` attempts, default 2),
+    /// keeping its id. The old session is closed first.
+    ///
+    /// # Errors
+    /// [`CallError::UnknownServer`], or [`CallError::RecoveryFailed`] with the connect error.
+    pub async fn recover(&self, id: ServerId) -> Result<(), CallError> {
+        let connection = self.connection(id)?;
+        self.recover_connection(&connection).await
+    }
+
+    async fn recover_connection(&self, connection: &Arc<Connection>) -> Result<(), CallError> {
+        let _one_at_a_time = connection.recovering.lock().await;
+        let old = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(old);
+        let policy = connection
+            .config
+            .retry
+            .to_builder()
+            .max_attempts(self.inner.options.recover_attempts.max(1))
+            .build()
+            .unwrap_or_else(|_| RetryPolicy::single_attempt());
+        let (live, discovery) = self
+            .establish(&connection.name, &connection.config, &policy)
+            .await
+            .map_err(|error| CallError::RecoveryFailed(Box::new(error)))?;
+        *connection
+            .discovery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(discovery);
+        self.install(connection, live);
+        *connection
+            .health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        self.inner.publish(ManagerEvent::Recovered {
+            server: connection.name.clone(),
+            id: connection.id,
+        });
+        Ok(())
+    }
+
+    /// Closes one connection gracefully (within 2 s, then forced) and forgets it.
+    pub async fn disconnect(&self, id: ServerId) -> Result<(), CallError> {
+        let connection = {
+            let mut state = self.inner.state();
+            let connection = state
+                .connections
+                .remove(&id)
+                .ok_or_else(|| CallError::UnknownServer(id.to_string()))?;
+            state.names.remove(&connection.name);
+            connection
+        };
+        let live = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(live) = live {
+            live.close(Duration::from_secs(2)).await;
+        }
+        self.inner.publish(ManagerEvent::Closed {
+            server: connection.name.clone(),
+            id,
+        });
+        Ok(())
+    }
+
+    /// Closes everything: connects in flight are cancelled (and cleaned), every connection is closed
+    /// gracefully in parallel within `grace`, then whatever is left is killed. Idempotent.
+    pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
+        self.inner.shutdown.cancel();
+        let connections: Vec<Arc<Connection>> = {
+            let mut state = self.inner.state();
+            state.names.clear();
+            std::mem::take(&mut state.connections)
+                .into_values()
+                .collect()
+        };
+        let closing = connections.into_iter().map(|connection| async move {
+            let live = connection
+                .live
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            let graceful = match live {
+                Some(live) => live.close(grace).await,
+                None => true,
+            };
+            self.inner.publish(ManagerEvent::Closed {
+                server: connection.name.clone(),
+                id: connection.id,
+            });
+            (connection.name.clone(), graceful)
+        });
+        let mut report = ShutdownReport::default();
+        for (name, graceful) in futures::future::join_all(closing).await {
+            if graceful {
+                report.graceful.push(name);
+            } else {
+                report.forced.push(name);
+            }
+        }
+        report
+    }
+
+    /// The ids and names of every connection.
+    pub fn servers(&self) -> Vec<(ServerId, String)> {
+        self.inner
+            .state()
+            .connections
+            .values()
+            .map(|connection| (connection.id, connection.name.clone()))
+            .collect()
+    }
+
+    /// The id of the connection called `name`.
+    pub fn id_of(&self, name: &str) -> Option<ServerId> {
+        self.inner
+            .state()
+            .connections
+            .values()
+            .find(|connection| connection.name == name)
+            .map(|connection| connection.id)
+    }
+
+    /// What the server offers, as last listed.
+    pub fn discovery(&self, id: ServerId) -> Result<Arc<Discovery>, CallError> {
+        let connection = self.connection(id)?;
+        let discovery = connection
+            .discovery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        Ok(discovery)
+    }
+
+    /// The process id of a stdio server (the leader of its process group); `None` for HTTP.
+    pub fn pid(&self, id: ServerId) -> Result<Option<u32>, CallError> {
+        let connection = self.connection(id)?;
+        let live = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(live
+            .as_ref()
+            .and_then(|live| live.process.as_ref().map(StdioProcess::pid)))
+    }
+
+    /// Why the connection is unhealthy, or `None` if it is healthy.
+    pub fn health(&self, id: ServerId) -> Result<Option<String>, CallError> {
+        let connection = self.connection(id)?;
+        let health = connection
+            .health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        Ok(health)
+    }
+
+    /// Calls a tool. A result with `isError: true` is returned as [`CallError::ToolFailed`], never as
+    /// success; every content kind, `structuredContent` and `_meta` are kept either way.
+    ///
+    /// # Errors
+    /// See [`CallError`]: unknown server, unhealthy (after a failed recovery when `auto_recover` is
+    /// on), timeout (the request is cancelled on the server), JSON-RPC error, tool failure, lost
+    /// connection.
+    pub async fn call_tool(
+        &self,
+        id: ServerId,
+        tool: &str,
+        arguments: Option<Map<String, Value>>,
+    ) -> Result<CallToolResult, CallError> {
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        params.arguments = arguments;
+        let connection = self.connection(id)?;
+        let result = self
+            .request(
+                &connection,
+                ClientRequest::CallToolRequest(rmcp::model::Request::new(params)),
+            )
+            .await?;
+        match result {
+            ServerResult::CallToolResult(result) => tool_outcome(&connection.name, tool, result),
+            other => Err(unexpected(&connection.name, &other)),
+        }
+    }
+
+    /// Calls a tool by its qualified name (`server__tool`), routing to the right server.
+    pub async fn call_qualified(
+        &self,
+        qualified: &str,
+        arguments: Option<Map<String, Value>>,
+    ) -> Result<CallToolResult, CallError> {
+        let entry = self
+            .catalog()
+            .tools
+            .remove(qualified)
+            .ok_or_else(|| CallError::UnknownTool(qualified.to_owned()))?;
+        self.call_tool(entry.server_id, &entry.item.name, arguments)
+            .await
+    }
+
+    /// Reads a resource.
+    pub async fn read_resource(
+        &self,
+        id: ServerId,
+        uri: &str,
+    ) -> Result<ReadResourceResult, CallError> {
+        let connection = self.connection(id)?;
+        let request = ClientRequest::ReadResourceRequest(rmcp::model::Request::new(
+            ReadResourceRequestParams::new(uri.to_owned()),
+        ));
+        match self.request(&connection, request).await? {
+            ServerResult::ReadResourceResult(result) => Ok(result),
+            other => Err(unexpected(&connection.name, &other)),
+        }
+    }
+
+    /// Gets a prompt with its arguments.
+    pub async fn get_prompt(
+        &self,
+        id: ServerId,
+        name: &str,
+        arguments: Option<Map<String, Value>>,
+    ) -> Result<GetPromptResult, CallError> {
+        let connection = self.connection(id)?;
+        let mut params = GetPromptRequestParams::new(name.to_owned());
+        params.arguments = arguments;
+        let request = ClientRequest::GetPromptRequest(rmcp::model::Request::new(params));
+        match self.request(&connection, request).await? {
+            ServerResult::GetPromptResult(result) => Ok(result),
+            other => Err(unexpected(&connection.name, &other)),
+        }
+    }
+
+    /// Every connected server's tools, resources and prompts under qualified names.
+    pub fn catalog(&self) -> Catalog {
+        let connections: Vec<Arc<Connection>> =
+            self.inner.state().connections.values().cloned().collect();
+        let mut catalog = Catalog::default();
+        for connection in connections {
+            let discovery = connection
+                .discovery
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            let entry = |item| Entry {
+                server_id: connection.id,
+                server: connection.name.clone(),
+                item,
+            };
+            for tool in &discovery.tools {
+                catalog.tools.insert(
+                    qualified_name(&connection.name, &tool.name),
+                    entry(tool.clone()),
+                );
+            }
+            for resource in &discovery.resources {
+                let key = qualified_name(&connection.name, &resource.name);
+                catalog.resources.insert(
+                    key,
+                    Entry {
+                        server_id: connection.id,
+                        server: connection.name.clone(),
+                        item: resource.clone(),
+                    },
+                );
+            }
+            for prompt in &discovery.prompts {
+                let key = qualified_name(&connection.name, &prompt.name);
+                catalog.prompts.insert(
+                    key,
+                    Entry {
+                        server_id: connection.id,
+                        server: connection.name.clone(),
+                        item: prompt.clone(),
+                    },
+                );
+            }
+        }
+        catalog
+    }
+
+    fn reserve(&self, name: &str) -> Result<NameReservation, ConnectError> {
+        if self.inner.shutdown.is_cancelled() {
+            return Err(ConnectError::ShutDown(name.to_owned()));
+        }
+        let mut state = self.inner.state();
+        if !state.names.insert(name.to_owned()) {
+            return Err(ConnectError::DuplicateName(name.to_owned()));
+        }
+        Ok(NameReservation {
+            inner: Arc::downgrade(&self.inner),
+            name: name.to_owned(),
+            keep: false,
+        })
+    }
+
+    fn connection(&self, id: ServerId) -> Result<Arc<Connection>, CallError> {
+        self.inner
+            .state()
+            .connections
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| CallError::UnknownServer(id.to_string()))
+    }
+
+    /// Attempts under `policy` until one succeeds; cancelled by `shutdown`.
+    async fn establish(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+        policy: &RetryPolicy,
+    ) -> Result<(Live, Discovery), ConnectError> {
+        let started = Instant::now();
+        let inner = &self.inner;
+        let attempts = Retry::new(policy, ByRetryable)
+            .on_retry(|attempt, delay, error: &AttemptError| {
+                inner.publish(ManagerEvent::Retrying {
+                    server: name.to_owned(),
+                    attempt,
+                    delay,
+                    cause: error.to_string(),
+                });
+            })
+            .run(|attempt| {
+                inner.publish(ManagerEvent::Connecting {
+                    server: name.to_owned(),
+                    attempt,
+                });
+                self.attempt(name, config)
+            });
+        let outcome = tokio::select! {
+            outcome = attempts => outcome,
+            () = self.inner.shutdown.cancelled() => return Err(ConnectError::ShutDown(name.to_owned())),
+        };
+        outcome.map_err(|error| {
+            tracing::warn!(server = name, %error, elapsed_ms = started.elapsed().as_millis() as u64, "connect failed");
+            self.inner.publish(ManagerEvent::Failed {
+                server: name.to_owned(),
+                error: error.to_string(),
+            });
+            ConnectError::Failed {
+                server: name.to_owned(),
+                error,
+            }
+        })
+    }
+
+    /// One complete attempt under `connect_timeout`. Dropping it (timeout, shutdown, the caller)
+    /// drops the transport, which kills whatever was started.
+    async fn attempt(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<(Live, Discovery), AttemptError> {
+        let timeout = config.connect_timeout;
+        match tokio::time::timeout(timeout, self.attempt_untimed(name, config)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(AttemptError::Timeout(timeout)),
+        }
+    }
+
+    async fn attempt_untimed(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<(Live, Discovery), AttemptError> {
+        let mut attempt_guard = KillUnlessDone(None);
+        let list_changed = Arc::new(Notify::new());
+        let handler = Handler {
+            server: Arc::from(name),
+            elicitation: self.inner.options.elicitation,
+            roots: Arc::from(self.inner.options.roots.clone()),
+            events: self.inner.events.clone(),
+            list_changed: Arc::clone(&list_changed),
+        };
+        let (service, process) = match &config.transport {
+            TransportConfig::Stdio(stdio) => {
+                let mut spec = StdioSpec::new(stdio.command.clone())
+                    .args(stdio.args.iter().cloned())
+                    .env_policy(stdio.env_policy);
+                for (key, value) in &stdio.env {
+                    spec = spec.env(key.clone(), value.clone());
+                }
+                if let Some(cwd) = &stdio.cwd {
+                    spec = spec.cwd(cwd.clone());
+                }
+                let transport =
+                    StdioTransport::spawn(name, &spec).map_err(AttemptError::Transport)?;
+                let process = transport.process();
+                // Once rmcp owns the transport, dropping this attempt would leave the server to
+                // rmcp's background close (seconds, and only with a runtime): kill it at once.
+                attempt_guard.0 = Some(process.clone());
+                let service = rmcp::serve_client(handler, transport)
+                    .await
+                    .map_err(|error| {
+                        process.kill();
+                        match process
+                            .close_reason()
+                            .or_else(|| TransportError::find_in(&error))
+                        {
+                            Some(transport) => AttemptError::Transport(transport),
+                            None => AttemptError::Handshake(error.to_string()),
+                        }
+                    })?;
+                (service, Some(process))
+            }
+            TransportConfig::Http(http) => {
+                let authorizer = authorizer_for(http)?;
+                let mut options = HttpTransportOptions::default();
+                for (key, value) in &http.headers {
+                    let name = http::HeaderName::from_bytes(key.as_bytes()).map_err(|_| {
+                        AttemptError::Config(format!("invalid header name {key:?}"))
+                    })?;
+                    let value = http::HeaderValue::from_str(value).map_err(|_| {
+                        AttemptError::Config(format!("invalid value for header {key}"))
+                    })?;
+                    options.headers.insert(name, value);
+                }
+                let transport = self
+                    .inner
+                    .http
+                    .transport(&http.url, authorizer, options)
+                    .map_err(AttemptError::Transport)?;
+                let service = rmcp::serve_client(handler, transport)
+                    .await
+                    .map_err(|error| match TransportError::find_in(&error) {
+                        Some(transport) => AttemptError::Transport(transport),
+                        None => AttemptError::Handshake(error.to_string()),
+                    })?;
+                (service, None)
+            }
+        };
+        let peer = service.peer().clone();
+        let cancel = service.cancellation_token();
+        let discovery = Discovery::fetch(&peer).await.map_err(|error| {
+            if let Some(process) = &process {
+                process.kill();
+            }
+            match TransportError::find_in(&error)
+                .or_else(|| process.as_ref().and_then(StdioProcess::close_reason))
+            {
+                Some(transport) => AttemptError::Transport(transport),
+                None => AttemptError::Discovery(error.to_string()),
+            }
+        })?;
+        attempt_guard.0 = None;
+        let (ended_tx, ended) = watch::channel(false);
+        // The service loop is owned by this task; when it ends (closed, cancelled, transport lost) the
+        // receiver learns at once.
+        let waiter = tokio::spawn(async move {
+            let _ = service.waiting().await;
+            let _ = ended_tx.send(true);
+        });
+        Ok((
+            Live {
+                peer,
+                process,
+                cancel: Some(cancel),
+                ended,
+                tasks: vec![waiter.abort_handle()],
+                list_changed,
+            },
+            discovery,
+        ))
+    }
+
+    /// Makes `live` the connection's session and starts watching its health and list changes.
+    fn install(&self, connection: &Arc<Connection>, mut live: Live) {
+        let weak = Arc::downgrade(connection);
+        let events = self.inner.events.clone();
+        let mut ended = live.ended.clone();
+        let process = live.process.clone();
+        let health = tokio::spawn({
+            let weak = weak.clone();
+            let events = events.clone();
+            async move {
+                let _ = ended.wait_for(|ended| *ended).await;
+                let Some(connection) = weak.upgrade() else {
+                    return;
+                };
+                let cause = match &process {
+                    Some(process) => process
+                        .close_reason()
+                        .map(|reason| reason.to_string())
+                        .unwrap_or_else(|| "the server's connection ended".to_owned()),
+                    None => "the HTTP session ended".to_owned(),
+                };
+                mark_unhealthy(&connection, &events, cause);
+            }
+        });
+        let list_changed = Arc::clone(&live.list_changed);
+        let peer = live.peer.clone();
+        let refresh = tokio::spawn(async move {
+            loop {
+                list_changed.notified().await;
+                let Ok(discovery) = Discovery::fetch(&peer).await else {
+                    continue;
+                };
+                let Some(connection) = weak.upgrade() else {
+                    return;
+                };
+                *connection
+                    .discovery
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Arc::new(discovery);
+                let _ = events.send(ManagerEvent::Refreshed {
+                    server: connection.name.clone(),
+                    id: connection.id,
+                });
+            }
+        });
+        live.tasks.push(health.abort_handle());
+        live.tasks.push(refresh.abort_handle());
+        let old = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(live);
+        drop(old);
+    }
+
+    /// Sends one request on a healthy connection (recovering first if allowed), with the server's
+    /// request timeout; on timeout the request is cancelled on the server.
+    async fn request(
+        &self,
+        connection: &Arc<Connection>,
+        request: ClientRequest,
+    ) -> Result<ServerResult, CallError> {
+        let unhealthy = connection
+            .health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(cause) = unhealthy {
+            if !connection.config.auto_recover {
+                return Err(CallError::Unhealthy {
+                    server: connection.name.clone(),
+                    cause,
+                });
+            }
+            self.recover_connection(connection).await?;
+        }
+        let peer = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|live| live.peer.clone())
+            .ok_or_else(|| CallError::Unhealthy {
+                server: connection.name.clone(),
+                cause: "the connection is closed".to_owned(),
+            })?;
+        let timeout = connection.config.request_timeout;
+        let mut options = PeerRequestOptions::no_options();
+        options.timeout = Some(timeout);
+        let handle = peer
+            .send_cancellable_request(request, options)
+            .await
+            .map_err(|error| self.lost(connection, &error))?;
+        match handle.await_response().await {
+            Ok(result) => Ok(result),
+            Err(ServiceError::Timeout { .. }) => Err(CallError::Timeout {
+                server: connection.name.clone(),
+                timeout,
+            }),
+            Err(ServiceError::McpError(error)) => Err(CallError::Rpc {
+                server: connection.name.clone(),
+                code: error.code.0,
+                message: error.message.to_string(),
+            }),
+            Err(error) => Err(self.lost(connection, &error)),
+        }
+    }
+
+    /// The connection broke under a request: mark it unhealthy with the transport's own reason.
+    fn lost(&self, connection: &Arc<Connection>, error: &ServiceError) -> CallError {
+        let process_reason = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|live| live.process.as_ref().and_then(StdioProcess::close_reason));
+        let cause = process_reason
+            .or_else(|| TransportError::find_in(error))
+            .map(|reason| reason.to_string())
+            .unwrap_or_else(|| error.to_string());
+        mark_unhealthy(connection, &self.inner.events, cause.clone());
+        CallError::ConnectionLost {
+            server: connection.name.clone(),
+            cause,
+        }
+    }
+}
+
+/// Kills the attempt's server if the attempt is dropped or fails before it is handed over.
+struct KillUnlessDone(Option<StdioProcess>);
+
+impl Drop for KillUnlessDone {
+    fn drop(&mut self) {
+        if let Some(process) = &self.0 {
+            process.kill();
+        }
+    }
+}
+
+fn mark_unhealthy(
+    connection: &Connection,
+    events: &broadcast::Sender<ManagerEvent>,
+    cause: String,
+) {
+    let mut health = connection
+        .health
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if health.is_none() {
+        tracing::warn!(server = %connection.name, %cause, "connection unhealthy");
+        *health = Some(cause.clone());
+        let _ = events.send(ManagerEvent::Unhealthy {
+            server: connection.name.clone(),
+            id: connection.id,
+            cause,
+        });
+    }
+}
+
+fn authorizer_for(
+    http: &crate::config::HttpConfig,
+) -> Result<Option<Arc<dyn Authorizer>>, AttemptError> {
+    match (&http.bearer_token_env, http.auth) {
+        (_, AuthMode::None) => Ok(None),
+        (Some(variable), _) => StaticBearer::from_env(variable)
+            .map(|bearer| Some(Arc::new(bearer) as Arc<dyn Authorizer>))
+            .map_err(|error| AttemptError::Config(error.to_string())),
+        (None, AuthMode::Bearer) => Err(AttemptError::Config(
+            "auth = \"bearer\" needs bearer_token_env".to_owned(),
+        )),
+        (None, _) => Ok(None),
+    }
+}
+
+fn tool_outcome(
+    server: &str,
+    tool: &str,
+    result: CallToolResult,
+) -> Result<CallToolResult, CallError> {
+    if result.is_error == Some(true) {
+        Err(CallError::ToolFailed {
+            server: server.to_owned(),
+            tool: tool.to_owned(),
+            result: Box::new(result),
+        })
+    } else {
+        Ok(result)
+    }
+}
+
+fn unexpected(server: &str, result: &ServerResult) -> CallError {
+    CallError::Rpc {
+        server: server.to_owned(),
+        code: -32603,
+        message: format!("unexpected result {:?}", std::mem::discriminant(result)),
+    }
+}
+
+impl Drop for Manager {
+    /// Synchronous and complete: cancels connects in flight, kills every stdio server's process group,
+    /// cancels every session and aborts every background task. Needs no runtime.
+    fn drop(&mut self) {
+        self.inner.shutdown.cancel();
+        let connections: Vec<Arc<Connection>> = {
+            let mut state = self.inner.state();
+            state.names.clear();
+            std::mem::take(&mut state.connections)
+                .into_values()
+                .collect()
+        };
+        for connection in connections {
+            let live = connection
+                .live
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            drop(live);
+        }
+    }
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("servers", &self.servers())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session of one's own (for a test, a task): not registered in the manager, one attempt, owned
+/// by this guard. Dropping it kills and cleans synchronously; `close` does it gracefully.
+pub struct IsolatedSession {
+    live: Option<Live>,
+    discovery: Arc<Discovery>,
+    request_timeout: Duration,
+    name: String,
+}
+
+impl IsolatedSession {
+    /// What the server offers.
+    pub fn discovery(&self) -> &Discovery {
+        &self.discovery
+    }
+
+    /// The server's pid, for stdio servers.
+    pub fn pid(&self) -> Option<u32> {
+        self.live
+            .as_ref()
+            .and_then(|live| live.process.as_ref().map(StdioProcess::pid))
+    }
+
+    /// Calls a tool; `isError: true` is an error, as with [`Manager::call_tool`].
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        arguments: Option<Map<String, Value>>,
+    ) -> Result<CallToolResult, CallError> {
+        let peer = self
+            .live
+            .as_ref()
+            .map(|live| live.peer.clone())
+            .ok_or_else(|| CallError::UnknownServer(self.name.clone()))?;
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        params.arguments = arguments;
+        let mut options = PeerRequestOptions::no_options();
+        options.timeout = Some(self.request_timeout);
+        let request = ClientRequest::CallToolRequest(rmcp::model::Request::new(params));
+        let lost = |error: ServiceError| CallError::ConnectionLost {
+            server: self.name.clone(),
+            cause: error.to_string(),
+        };
+        let handle = peer
+            .send_cancellable_request(request, options)
+            .await
+            .map_err(lost)?;
+        match handle.await_response().await {
+            Ok(ServerResult::CallToolResult(result)) => tool_outcome(&self.name, tool, result),
+            Ok(other) => Err(unexpected(&self.name, &other)),
+            Err(ServiceError::Timeout { .. }) => Err(CallError::Timeout {
+                server: self.name.clone(),
+                timeout: self.request_timeout,
+            }),
+            Err(ServiceError::McpError(error)) => Err(CallError::Rpc {
+                server: self.name.clone(),
+                code: error.code.0,
+                message: error.message.to_string(),
+            }),
+            Err(error) => Err(lost(error)),
+        }
+    }
+
+    /// Closes the session gracefully within `grace`, then forcibly; returns whether it was graceful.
+    pub async fn close(mut self, grace: Duration) -> bool {
+        match self.live.take() {
+            Some(live) => live.close(grace).await,
+            None => true,
+        }
+    }
+}
+
+impl std::fmt::Debug for IsolatedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IsolatedSession")
+            .field("name", &self.name)
+            .field("pid", &self.pid())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,290 @@
+//! The `mcpm` binary as users and scripts see it: `--json` shapes, exit codes, config errors, Ctrl+C.
+//! The built-in demo server (`mcpm serve-demo --stdio`) is the server under test.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const MCPM: &str = env!("CARGO_BIN_EXE_mcpm");
+
+fn mcpm(args: &[&str]) -> Output {
+    Command::new(MCPM)
+        .args(args)
+        .env_remove("MCPM_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("mcpm runs")
+}
+
+/// `args` followed by `-- mcpm serve-demo --stdio`.
+fn against_demo(args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--", MCPM, "serve-demo", "--stdio"]);
+    mcpm(&all)
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "stdout is not one JSON document ({error}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|object| object.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+fn temp_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpm-cli-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+#[test]
+fn health_json_has_the_documented_shape() {
+    let output = against_demo(&["--json", "health"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    assert_eq!(keys(&document), ["ok", "servers"]);
+    assert_eq!(document["ok"], true);
+    let server = &document["servers"][0];
+    assert_eq!(
+        keys(server),
+        [
+            "attempts",
+            "connect_ms",
+            "error",
+            "name",
+            "ok",
+            "prompts",
+            "protocol_version",
+            "resource_templates",
+            "resources",
+            "server",
+            "tools",
+            "transport"
+        ]
+    );
+    assert_eq!(server["transport"], "stdio");
+    assert_eq!(server["server"]["name"], "mcpm-demo");
+    assert_eq!(server["tools"], 5);
+    assert_eq!(server["error"], Value::Null);
+}
+
+#[test]
+fn inspect_json_has_the_documented_shape() {
+    let output = against_demo(&["--json", "inspect"]);
+    assert_eq!(output.status.code(), Some(0));
+    let document = json_of(&output);
+    for key in [
+        "server",
+        "protocol_version",
+        "tools",
+        "resources",
+        "resource_templates",
+        "prompts",
+    ] {
+        assert!(document.get(key).is_some(), "missing {key}");
+    }
+    assert!(
+        document["tools"][0]["inputSchema"].is_object(),
+        "MCP's own JSON for tools"
+    );
+}
+
+#[test]
+fn call_prints_the_result_as_mcp_json() {
+    let output = against_demo(&["--json", "call", "echo", "--args", r#"{"text":"hi"}"#]);
+    assert_eq!(output.status.code(), Some(0));
+    let document = json_of(&output);
+    assert_eq!(document["content"][0]["text"], "hi");
+    assert_eq!(document["isError"], false);
+}
+
+#[test]
+fn a_tool_error_exits_1_and_still_prints_the_result() {
+    let output = against_demo(&["--json", "call", "fail"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json_of(&output)["isError"], true);
+}
+
+#[test]
+fn bench_json_has_the_documented_shape() {
+    let output = against_demo(&["--json", "bench", "--sessions", "3", "--calls", "5"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    assert_eq!(
+        keys(&document),
+        [
+            "call_us",
+            "calls",
+            "calls_per_s",
+            "connect_ms",
+            "errors",
+            "sessions",
+            "wall_ms"
+        ]
+    );
+    assert_eq!(document["sessions"], 3);
+    assert_eq!(document["calls"], 15);
+    assert_eq!(document["errors"], 0);
+    assert_eq!(keys(&document["call_us"]), ["max", "p50", "p99"]);
+}
+
+#[test]
+fn bad_args_json_is_a_usage_error() {
+    let output = against_demo(&["call", "echo", "--args", "{not json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--args is not valid JSON"));
+}
+
+#[test]
+fn no_server_and_no_config_is_a_usage_error() {
+    let output = mcpm(&["health"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn config_errors_name_the_file_and_line_and_exit_2() {
+    let dir = temp_dir("bad-config");
+    let file = dir.join("mcpm.toml");
+    std::fs::write(&file, "[servers.demo]\ncomand = \"mcpm\"\n").expect("written");
+    let output = mcpm(&["--config", &file.display().to_string(), "health"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mcpm.toml:2"), "{stderr}");
+    assert!(stderr.contains("comand"), "{stderr}");
+    std::fs::remove_dir_all(&dir).expect("cleaned");
+}
+
+#[test]
+fn configured_servers_are_checked_and_a_failure_exits_1() {
+    let dir = temp_dir("config");
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let file = dir.join("mcpm.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[servers.demo]\ncommand = {MCPM:?}\nargs = [\"serve-demo\", \"--stdio\"]\n\n\
+             [servers.down]\nurl = \"http://127.0.0.1:{port}/mcp\"\nretry = {{ attempts = 1 }}\n"
+        ),
+    )
+    .expect("written");
+    let output = mcpm(&["--json", "--config", &file.display().to_string(), "health"]);
+    assert_eq!(output.status.code(), Some(1));
+    let document = json_of(&output);
+    assert_eq!(document["ok"], false);
+    assert_eq!(document["servers"][0]["name"], "demo");
+    assert_eq!(document["servers"][0]["ok"], true);
+    assert_eq!(
+        document["servers"][1]["error"]["kind"],
+        "connection_refused"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleaned");
+}
+
+#[test]
+fn demo_runs_end_to_end_and_leaves_nothing_running() {
+    let output = mcpm(&["--json", "demo"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    assert_eq!(document["ok"], true);
+    assert_eq!(document["left_running"]["children"], 0);
+    assert_eq!(document["left_running"]["listeners"], 0);
+    assert_eq!(document["servers"].as_array().map(Vec::len), Some(2));
+}
+
+/// Live children of `pid` (from /proc).
+fn children_of(pid: u32) -> Vec<u32> {
+    let parent = pid.to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| {
+                    let child: u32 = entry.file_name().to_string_lossy().parse().ok()?;
+                    let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                    let (_, rest) = stat.rsplit_once(')')?;
+                    let mut fields = rest.split_whitespace();
+                    let state = fields.next()?;
+                    (fields.next()? == parent && state != "Z").then_some(child)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_shuts_down_kills_children_and_exits_130() {
+    let mut child = Command::new(MCPM)
+        .args([
+            "call",
+            "sleep",
+            "--args",
+            r#"{"ms":10000}"#,
+            "--",
+            MCPM,
+            "serve-demo",
+            "--stdio",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mcpm runs");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let server = loop {
+        if let Some(server) = children_of(child.id()).first().copied() {
+            break server;
+        }
+        assert!(Instant::now() < deadline, "mcpm never started the server");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let pid =
+        rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid")).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("signalled");
+    let status = child.wait().expect("mcpm exits");
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut pipe| pipe.read_to_string(&mut stderr));
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{server}")).exists()
+        && std::fs::read_to_string(format!("/proc/{server}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z"))
+    {
+        assert!(Instant::now() < deadline, "the server outlived mcpm");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

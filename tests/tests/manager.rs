@@ -1,0 +1,462 @@
+//! The Manager against the fixture server: retry, timeouts, health and recovery, results kept whole,
+//! isolated sessions, shutdown racing connects, and drop from a plain thread.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcp_manager::config::ServerConfig;
+use mcp_manager::{AttemptError, CallError, ConnectError, Manager, ManagerEvent, ManagerOptions};
+use mcp_retry::{Jitter, RetryPolicy, StopReason};
+use mcp_transport::ErrorKind;
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const FIXTURE: &str = env!("CARGO_BIN_EXE_mcp-fixture-server");
+const BOUND: Duration = Duration::from_secs(10);
+
+fn fixture(faults: &[&str]) -> ServerConfig {
+    let mut args = vec!["--stdio".to_owned()];
+    for fault in faults {
+        args.push("--fault".to_owned());
+        args.push((*fault).to_owned());
+    }
+    ServerConfig::stdio(FIXTURE, args)
+}
+
+fn manager() -> Manager {
+    let mut options = ManagerOptions::default();
+    options.http.proxy = mcp_transport::http::ProxyConfig::Direct;
+    Manager::new(options).expect("a manager")
+}
+
+fn exact_retry(attempts: u32) -> RetryPolicy {
+    RetryPolicy::builder()
+        .max_attempts(attempts)
+        .jitter(Jitter::None)
+        .build()
+        .expect("a policy")
+}
+
+fn args(value: Value) -> Option<Map<String, Value>> {
+    value.as_object().cloned()
+}
+
+fn text_of(result: &rmcp::model::CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|content| content.as_text().map(|text| text.text.clone()))
+        .collect()
+}
+
+fn reaped(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn eventually(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + BOUND;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[tokio::test]
+async fn connect_discovers_everything_and_calls_keep_whole_results() {
+    let manager = manager();
+    let id = manager
+        .connect("fixture", &fixture(&[]))
+        .await
+        .expect("connected");
+    let discovery = manager.discovery(id).expect("known");
+    assert_eq!(discovery.server_name(), "mcp-fixture-server");
+    assert_eq!(discovery.tools.len(), 5);
+    assert_eq!(discovery.resources.len(), 1);
+    assert_eq!(discovery.resource_templates.len(), 1);
+    assert_eq!(discovery.prompts.len(), 1);
+
+    let echoed = manager
+        .call_tool(id, "echo", args(json!({"text": "hi"})))
+        .await
+        .expect("echo");
+    assert_eq!(text_of(&echoed), "hi");
+    let sum = manager
+        .call_tool(id, "add", args(json!({"a": 2, "b": 3})))
+        .await
+        .expect("add");
+    assert_eq!(sum.structured_content, Some(json!({"sum": 5})));
+
+    match manager.call_tool(id, "fail", None).await {
+        Err(CallError::ToolFailed { tool, result, .. }) => {
+            assert_eq!(tool, "fail");
+            assert_eq!(result.is_error, Some(true));
+            assert_eq!(text_of(&result), "fixture failure");
+        }
+        other => panic!("isError must be a failure, got {other:?}"),
+    }
+    let resource = manager
+        .read_resource(id, "fixture://greeting")
+        .await
+        .expect("read");
+    assert_eq!(resource.contents.len(), 1);
+    let prompt = manager
+        .get_prompt(id, "greet", args(json!({"name": "Ada"})))
+        .await
+        .expect("prompt");
+    assert_eq!(prompt.messages.len(), 1);
+    manager.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn names_are_unique() {
+    let manager = manager();
+    manager
+        .connect("one", &fixture(&[]))
+        .await
+        .expect("connected");
+    let error = manager
+        .connect("one", &fixture(&[]))
+        .await
+        .expect_err("a duplicate");
+    assert!(matches!(error, ConnectError::DuplicateName(name) if name == "one"));
+}
+
+#[tokio::test]
+async fn catalog_qualifies_names_and_routes_calls() {
+    let manager = manager();
+    manager
+        .connect("alpha", &fixture(&[]))
+        .await
+        .expect("connected");
+    manager
+        .connect("beta", &fixture(&[]))
+        .await
+        .expect("connected");
+    let catalog = manager.catalog();
+    assert!(catalog.tools.contains_key("alpha__echo"));
+    assert!(catalog.tools.contains_key("beta__echo"));
+    assert_eq!(catalog.tools.len(), 10);
+    let result = manager
+        .call_qualified("beta__echo", args(json!({"text": "routed"})))
+        .await
+        .expect("routed");
+    assert_eq!(text_of(&result), "routed");
+    assert!(matches!(
+        manager.call_qualified("gamma__echo", None).await,
+        Err(CallError::UnknownTool(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn refused_port_is_retried_with_exact_backoff() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let manager = manager();
+    let mut events = manager.events();
+    let config =
+        ServerConfig::http(format!("http://127.0.0.1:{port}/mcp")).with_retry(exact_retry(3));
+    let error = manager
+        .connect("down", &config)
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(error.attempts(), 3);
+    assert!(
+        matches!(error.last_error(), Some(AttemptError::Transport(transport)) if transport.kind() == ErrorKind::ConnectionRefused),
+        "{error:?}"
+    );
+    let mut delays = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let ManagerEvent::Retrying { delay, attempt, .. } = event {
+            delays.push((attempt, delay));
+        }
+    }
+    assert_eq!(
+        delays,
+        [(1, Duration::from_secs(1)), (2, Duration::from_secs(2))]
+    );
+    assert!(error.to_string().contains("after 3 attempts"), "{error}");
+}
+
+#[tokio::test]
+async fn missing_program_is_not_retried() {
+    let manager = manager();
+    let config = ServerConfig::stdio("no-such-mcp-server-anywhere", Vec::<String>::new());
+    let error = manager
+        .connect("ghost", &config)
+        .await
+        .expect_err("no such program");
+    assert_eq!(error.attempts(), 1);
+    assert_eq!(error.kind(), "spawn");
+    match &error {
+        ConnectError::Failed { error, .. } => assert_eq!(error.reason(), StopReason::NotRetryable),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_hang_at_initialize_is_bounded_by_connect_timeout() {
+    let manager = manager();
+    let config = fixture(&["hang-before-initialize"])
+        .with_connect_timeout(Duration::from_millis(300))
+        .with_retry(exact_retry(1));
+    let started = Instant::now();
+    let error = manager
+        .connect("hung", &config)
+        .await
+        .expect_err("times out");
+    assert!(started.elapsed() < BOUND);
+    assert!(
+        matches!(error.last_error(), Some(AttemptError::Timeout(limit)) if *limit == Duration::from_millis(300))
+    );
+    assert!(
+        error.to_string().contains("connect timed out after 300ms"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_mid_call_marks_unhealthy_and_recover_works() {
+    let manager = manager();
+    let config = fixture(&[]).with_auto_recover(false);
+    let id = manager.connect("crashy", &config).await.expect("connected");
+    let old_pid = manager.pid(id).expect("known").expect("a stdio pid");
+    let started = Instant::now();
+    let error = manager
+        .call_tool(id, "crash", None)
+        .await
+        .expect_err("the server died");
+    assert!(started.elapsed() < BOUND);
+    assert!(
+        matches!(error, CallError::ConnectionLost { .. }),
+        "{error:?}"
+    );
+    let cause = manager.health(id).expect("known").expect("unhealthy");
+    assert!(cause.contains("server exited (status 3)"), "{cause}");
+    // Calls fail fast with the cause while recovery is off.
+    let error = manager
+        .call_tool(id, "echo", args(json!({"text": "x"})))
+        .await
+        .expect_err("unhealthy");
+    assert!(matches!(error, CallError::Unhealthy { .. }), "{error:?}");
+
+    manager.recover(id).await.expect("recovered");
+    assert_eq!(manager.health(id).expect("known"), None);
+    let new_pid = manager.pid(id).expect("known").expect("a stdio pid");
+    assert_ne!(old_pid, new_pid);
+    let echoed = manager
+        .call_tool(id, "echo", args(json!({"text": "back"})))
+        .await
+        .expect("echo");
+    assert_eq!(text_of(&echoed), "back");
+}
+
+#[tokio::test]
+async fn auto_recover_reconnects_before_the_next_call() {
+    let manager = manager();
+    let id = manager
+        .connect("phoenix", &fixture(&[]))
+        .await
+        .expect("connected");
+    let _ = manager
+        .call_tool(id, "crash", None)
+        .await
+        .expect_err("the server died");
+    let echoed = manager
+        .call_tool(id, "echo", args(json!({"text": "reborn"})))
+        .await
+        .expect("auto-recovered");
+    assert_eq!(text_of(&echoed), "reborn");
+}
+
+#[tokio::test]
+async fn a_request_timeout_is_typed_and_the_connection_stays_usable() {
+    let manager = manager();
+    let config = fixture(&[]).with_request_timeout(Duration::from_millis(200));
+    let id = manager.connect("slow", &config).await.expect("connected");
+    let error = manager
+        .call_tool(id, "sleep", args(json!({"ms": 5000})))
+        .await
+        .expect_err("too slow");
+    assert!(matches!(error, CallError::Timeout { .. }), "{error:?}");
+    let echoed = manager
+        .call_tool(id, "echo", args(json!({"text": "still"})))
+        .await
+        .expect("echo");
+    assert_eq!(text_of(&echoed), "still");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_isolated_sessions_in_fifty_tasks() {
+    let manager = Arc::new(manager());
+    let tasks: Vec<_> = (0..50)
+        .map(|n| {
+            let manager = Arc::clone(&manager);
+            tokio::spawn(async move {
+                let session = manager.isolated(&fixture(&[])).await.expect("connected");
+                let text = format!("session {n}");
+                let result = session
+                    .call_tool("echo", args(json!({"text": text})))
+                    .await
+                    .expect("echo");
+                assert_eq!(text_of(&result), text);
+                let pid = session.pid().expect("a pid");
+                assert!(
+                    session.close(Duration::from_secs(2)).await,
+                    "closed gracefully"
+                );
+                pid
+            })
+        })
+        .collect();
+    let mut pids = Vec::new();
+    for task in tasks {
+        pids.push(task.await.expect("the task finished"));
+    }
+    assert_eq!(
+        manager.servers().len(),
+        0,
+        "isolated sessions are not registered"
+    );
+    eventually("every session's server is reaped", || {
+        pids.iter().all(|pid| reaped(*pid))
+    });
+}
+
+#[tokio::test]
+async fn dropping_an_isolated_session_kills_its_server() {
+    let manager = manager();
+    let session = manager.isolated(&fixture(&[])).await.expect("connected");
+    let pid = session.pid().expect("a pid");
+    drop(session);
+    eventually("the server is reaped", || reaped(pid));
+}
+
+#[tokio::test]
+async fn shutdown_cancels_connects_in_flight() {
+    let manager = Arc::new(manager());
+    let connecting = {
+        let manager = Arc::clone(&manager);
+        tokio::spawn(async move {
+            manager
+                .connect("hung", &fixture(&["hang-before-initialize"]))
+                .await
+        })
+    };
+    let id = manager
+        .connect("fine", &fixture(&[]))
+        .await
+        .expect("connected");
+    let pid = manager.pid(id).expect("known").expect("a pid");
+    let report = manager.shutdown(Duration::from_secs(2)).await;
+    assert_eq!(report.graceful, ["fine"]);
+    let outcome = connecting.await.expect("the task finished");
+    assert!(
+        matches!(outcome, Err(ConnectError::ShutDown(_))),
+        "{outcome:?}"
+    );
+    assert!(matches!(
+        manager.connect("late", &fixture(&[])).await,
+        Err(ConnectError::ShutDown(_))
+    ));
+    eventually("the server is reaped", || reaped(pid));
+    // Idempotent.
+    assert_eq!(
+        manager.shutdown(Duration::from_secs(1)).await,
+        Default::default()
+    );
+}
+
+#[test]
+fn dropping_the_manager_from_a_plain_thread_leaves_no_child() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (manager, pids) = runtime.block_on(async {
+        let manager = manager();
+        let mut pids = Vec::new();
+        for name in ["a", "b", "c"] {
+            let id = manager
+                .connect(name, &fixture(&["spawn-grandchild"]))
+                .await
+                .expect("connected");
+            pids.push(manager.pid(id).expect("known").expect("a pid"));
+        }
+        (manager, pids)
+    });
+    let started = Instant::now();
+    std::thread::spawn(move || drop(manager))
+        .join()
+        .expect("drop does not panic");
+    let dropped_in = started.elapsed();
+    assert!(
+        dropped_in < Duration::from_secs(1),
+        "drop took {dropped_in:?}"
+    );
+    eventually("every server is reaped", || {
+        pids.iter().all(|pid| reaped(*pid))
+    });
+    drop(runtime);
+}
+
+#[tokio::test]
+async fn disconnect_closes_and_forgets() {
+    let manager = manager();
+    let id = manager
+        .connect("brief", &fixture(&[]))
+        .await
+        .expect("connected");
+    let pid = manager.pid(id).expect("known").expect("a pid");
+    manager.disconnect(id).await.expect("disconnected");
+    assert!(manager.servers().is_empty());
+    assert!(matches!(
+        manager.call_tool(id, "echo", None).await,
+        Err(CallError::UnknownServer(_))
+    ));
+    eventually("the server is reaped", || reaped(pid));
+    // The name is free again.
+    manager
+        .connect("brief", &fixture(&[]))
+        .await
+        .expect("reconnected");
+}
+
+#[tokio::test]
+async fn http_servers_connect_and_answer_through_the_manager() {
+    let mut server = tokio::process::Command::new(FIXTURE)
+        .args(["--http", "127.0.0.1:0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fixture starts");
+    let stdout = server.stdout.take().expect("stdout is piped");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .expect("stdout is readable")
+        .expect("a listening line");
+    let url = line
+        .strip_prefix("listening on ")
+        .expect("the listening line")
+        .to_owned();
+    let manager = manager();
+    let id = manager
+        .connect("remote", &ServerConfig::http(url))
+        .await
+        .expect("connected");
+    assert_eq!(manager.pid(id).expect("known"), None);
+    let echoed = manager
+        .call_tool(id, "echo", args(json!({"text": "web"})))
+        .await
+        .expect("echo");
+    assert_eq!(text_of(&echoed), "web");
+    let report = manager.shutdown(Duration::from_secs(2)).await;
+    assert_eq!(report.graceful, ["remote"]);
+    let _ = server.start_kill();
+}
