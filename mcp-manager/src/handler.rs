@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use rmcp::ClientHandler;
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    Implementation, ListRootsResult, LoggingMessageNotificationParam, ProgressNotificationParam,
-    ProtocolVersion, ResourceUpdatedNotificationParam, Root,
+    ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, ListRootsResult,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
+    ResourceUpdatedNotificationParam, Root,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use serde_json::{Map, Value};
@@ -45,6 +46,17 @@ impl ClientRoot {
     }
 }
 
+/// Answers a server's sampling requests (`sampling/createMessage`: "run this prompt through your
+/// model"). Without one, the sampling capability is not advertised and servers do not ask.
+pub trait SamplingHandler: Send + Sync + std::fmt::Debug {
+    /// Produces the model's answer for `params`, or an error to return to the server.
+    fn create_message(
+        &self,
+        server: &str,
+        params: CreateMessageRequestParams,
+    ) -> futures::future::BoxFuture<'_, Result<CreateMessageResult, rmcp::ErrorData>>;
+}
+
 /// The handler each connection runs; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Handler {
@@ -54,6 +66,7 @@ pub(crate) struct Handler {
     pub(crate) events: broadcast::Sender<ManagerEvent>,
     /// Woken when the server says a list changed, so the connection lists again.
     pub(crate) list_changed: Arc<Notify>,
+    pub(crate) sampling: Option<Arc<dyn SamplingHandler>>,
 }
 
 impl Handler {
@@ -91,6 +104,9 @@ impl ClientHandler for Handler {
         if self.elicitation == ElicitationPolicy::AcceptDefaults {
             capabilities.elicitation = Some(Default::default());
         }
+        if self.sampling.is_some() {
+            capabilities.sampling = Some(Default::default());
+        }
         ClientConfig::new(
             capabilities,
             Implementation::new("mcpm", env!("CARGO_PKG_VERSION")),
@@ -116,6 +132,19 @@ impl ClientHandler for Handler {
         let mut result = ElicitResult::new(action);
         result.content = content;
         Ok(result)
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, rmcp::ErrorData> {
+        match &self.sampling {
+            Some(sampling) => sampling.create_message(&self.server, params).await,
+            None => Err(rmcp::ErrorData::method_not_found::<
+                rmcp::model::CreateMessageRequestMethod,
+            >()),
+        }
     }
 
     async fn list_roots(

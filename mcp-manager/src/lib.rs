@@ -29,5 +29,5 @@ mod manager;
 
 pub use error::{AttemptError, CallError, ConnectError};
 pub use events::{ManagerEvent, ServerId};
-pub use handler::{ClientRoot, ElicitationPolicy};
+pub use handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
 pub use manager::{IsolatedSession, Manager, ManagerOptions, ShutdownReport};

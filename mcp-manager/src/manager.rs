@@ -27,7 +27,7 @@ use crate::config::{AuthMode, ServerConfig, TransportConfig};
 use crate::discovery::Discovery;
 use crate::error::{AttemptError, CallError, ConnectError};
 use crate::events::{ManagerEvent, ServerId};
-use crate::handler::{ClientRoot, ElicitationPolicy, Handler};
+use crate::handler::{ClientRoot, ElicitationPolicy, Handler, SamplingHandler};
 
 /// How a [`Manager`] behaves across all its servers.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct ManagerOptions {
     pub connect_concurrency: usize,
     /// Attempts made by `recover` and automatic recovery. Default 2.
     pub recover_attempts: u32,
+    /// Answers servers' sampling requests; none: sampling is not advertised.
+    pub sampling: Option<Arc<dyn SamplingHandler>>,
 }
 
 impl Default for ManagerOptions {
@@ -53,6 +55,7 @@ impl Default for ManagerOptions {
             roots: Vec::new(),
             connect_concurrency: 16,
             recover_attempts: 2,
+            sampling: None,
         }
     }
 }
@@ -533,6 +536,81 @@ impl Manager {
         }
     }
 
+    /// Asks the server to notify changes to `uri` (delivered as [`ManagerEvent::ResourceUpdated`]).
+    pub async fn subscribe_resource(&self, id: ServerId, uri: &str) -> Result<(), CallError> {
+        let connection = self.connection(id)?;
+        let request = ClientRequest::SubscribeRequest(rmcp::model::Request::new(
+            rmcp::model::SubscribeRequestParams::new(uri.to_owned()),
+        ));
+        self.request(&connection, request).await.map(|_| ())
+    }
+
+    /// Stops notifications for `uri`.
+    pub async fn unsubscribe_resource(&self, id: ServerId, uri: &str) -> Result<(), CallError> {
+        let connection = self.connection(id)?;
+        let request = ClientRequest::UnsubscribeRequest(rmcp::model::Request::new(
+            rmcp::model::UnsubscribeRequestParams::new(uri.to_owned()),
+        ));
+        self.request(&connection, request).await.map(|_| ())
+    }
+
+    /// Sets the server's log level (`debug`, `info`, `notice`, `warning`, `error`, ...); its log
+    /// messages arrive as [`ManagerEvent::Log`].
+    pub async fn set_log_level(&self, id: ServerId, level: &str) -> Result<(), CallError> {
+        let connection = self.connection(id)?;
+        #[allow(deprecated)] // logging is deprecated only in the draft protocol (SEP-2577)
+        let level = serde_json::from_value::<rmcp::model::LoggingLevel>(Value::String(level.to_owned()))
+            .map_err(|_| CallError::Rpc {
+                server: connection.name.clone(),
+                code: -32602,
+                message: format!("{level:?} is not a log level (debug, info, notice, warning, error, critical, alert, emergency)"),
+            })?;
+        #[allow(deprecated)]
+        let request = ClientRequest::SetLevelRequest(rmcp::model::Request::new(
+            rmcp::model::SetLevelRequestParams::new(level),
+        ));
+        self.request(&connection, request).await.map(|_| ())
+    }
+
+    /// Asks for completions of a prompt or resource-template argument.
+    pub async fn complete(
+        &self,
+        id: ServerId,
+        params: rmcp::model::CompleteRequestParams,
+    ) -> Result<rmcp::model::CompleteResult, CallError> {
+        let connection = self.connection(id)?;
+        let request = ClientRequest::CompleteRequest(rmcp::model::Request::new(params));
+        match self.request(&connection, request).await? {
+            ServerResult::CompleteResult(result) => Ok(result),
+            other => Err(unexpected(&connection.name, &other)),
+        }
+    }
+
+    /// Lists everything the server offers again, now (it also happens on every `list_changed`).
+    pub async fn refresh(&self, id: ServerId) -> Result<Arc<Discovery>, CallError> {
+        let connection = self.connection(id)?;
+        let peer = connection
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|live| live.peer.clone())
+            .ok_or_else(|| CallError::Unhealthy {
+                server: connection.name.clone(),
+                cause: "the connection is closed".to_owned(),
+            })?;
+        let discovery = Arc::new(
+            Discovery::fetch(&peer)
+                .await
+                .map_err(|error| self.lost(&connection, &error))?,
+        );
+        *connection
+            .discovery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::clone(&discovery);
+        Ok(discovery)
+    }
+
     /// Every connected server's tools, resources and prompts under qualified names.
     pub fn catalog(&self) -> Catalog {
         let connections: Vec<Arc<Connection>> =
@@ -674,6 +752,7 @@ impl Manager {
             roots: Arc::from(self.inner.options.roots.clone()),
             events: self.inner.events.clone(),
             list_changed: Arc::clone(&list_changed),
+            sampling: self.inner.options.sampling.clone(),
         };
         let (service, process) = match &config.transport {
             TransportConfig::Stdio(stdio) => {
@@ -813,6 +892,38 @@ impl Manager {
         });
         live.tasks.push(health.abort_handle());
         live.tasks.push(refresh.abort_handle());
+        if let Some(interval) = connection.config.keep_alive {
+            let weak = Arc::downgrade(connection);
+            let peer = live.peer.clone();
+            let events = self.inner.events.clone();
+            let patience = interval.min(connection.config.request_timeout);
+            let keep_alive = tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(interval).await;
+                    let mut options = PeerRequestOptions::no_options();
+                    options.timeout = Some(patience);
+                    let ping = ClientRequest::PingRequest(Default::default());
+                    let answered = match peer.send_cancellable_request(ping, options).await {
+                        Ok(handle) => handle.await_response().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if !answered {
+                        if let Some(connection) = weak.upgrade() {
+                            mark_unhealthy(
+                                &connection,
+                                &events,
+                                format!(
+                                    "missed a keep-alive ping (no answer within {})",
+                                    humantime::format_duration(patience)
+                                ),
+                            );
+                        }
+                        return;
+                    }
+                }
+            });
+            live.tasks.push(keep_alive.abort_handle());
+        }
         let old = connection
             .live
             .lock()

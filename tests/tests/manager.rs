@@ -460,3 +460,51 @@ async fn http_servers_connect_and_answer_through_the_manager() {
     assert_eq!(report.graceful, ["remote"]);
     let _ = server.start_kill();
 }
+
+#[tokio::test]
+async fn a_missed_keep_alive_ping_marks_the_connection_unhealthy() {
+    let manager = manager();
+    let config = fixture(&[])
+        .with_keep_alive(Some(Duration::from_millis(50)))
+        .with_auto_recover(false);
+    let id = manager.connect("sleepy", &config).await.expect("connected");
+    let pid = manager.pid(id).expect("known").expect("a pid");
+    let mut events = manager.events();
+    // Freeze the server: it can no longer answer pings.
+    let frozen = rustix::process::Pid::from_raw(i32::try_from(pid).expect("a pid")).expect("a pid");
+    rustix::process::kill_process(frozen, rustix::process::Signal::STOP).expect("stopped");
+    let cause = tokio::time::timeout(BOUND, async {
+        loop {
+            if let Ok(ManagerEvent::Unhealthy { cause, .. }) = events.recv().await {
+                return cause;
+            }
+        }
+    })
+    .await
+    .expect("the missed ping is noticed");
+    let _ = rustix::process::kill_process(frozen, rustix::process::Signal::CONT);
+    assert!(cause.starts_with("missed a keep-alive ping"), "{cause}");
+    assert_eq!(manager.health(id).expect("known"), Some(cause));
+}
+
+#[tokio::test]
+async fn refresh_lists_again_and_unsupported_requests_are_typed_errors() {
+    let manager = manager();
+    let id = manager
+        .connect("fixture", &fixture(&[]))
+        .await
+        .expect("connected");
+    let discovery = manager.refresh(id).await.expect("listed again");
+    assert_eq!(discovery.tools.len(), 5);
+    // The fixture does not advertise logging: the server's JSON-RPC error comes back typed.
+    let error = manager
+        .set_log_level(id, "debug")
+        .await
+        .expect_err("not supported");
+    assert!(matches!(error, CallError::Rpc { .. }), "{error:?}");
+    let error = manager
+        .set_log_level(id, "loud")
+        .await
+        .expect_err("not a level");
+    assert!(error.to_string().contains("is not a log level"), "{error}");
+}

@@ -132,8 +132,8 @@ pub enum TransportConfig {
     Http(HttpConfig),
 }
 
-/// A stdio server.
-#[derive(Debug, Clone, PartialEq)]
+/// A stdio server. Its `Debug` shows environment variable names, never their values.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct StdioConfig {
     /// The program, looked up on `PATH` unless it contains a `/`.
@@ -148,8 +148,8 @@ pub struct StdioConfig {
     pub env_policy: EnvPolicy,
 }
 
-/// A streamable HTTP server.
-#[derive(Debug, Clone, PartialEq)]
+/// A streamable HTTP server. Its `Debug` shows header names, never their values.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct HttpConfig {
     /// The endpoint, `http://` or `https://`.
@@ -192,4 +192,63 @@ pub struct OAuthConfig {
     pub callback_port: Option<u16>,
     /// A client metadata document URL (CIMD).
     pub client_metadata_url: Option<String>,
+}
+
+/// Values (expanded from `${env:...}`) may be secrets: logs and panics show only the names.
+fn redacted(map: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
+    map.keys().map(|key| (key.as_str(), "<redacted>")).collect()
+}
+
+impl std::fmt::Debug for StdioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StdioConfig")
+            .field("command", &self.command)
+            .field("args", &self.args)
+            .field("env", &redacted(&self.env))
+            .field("cwd", &self.cwd)
+            .field("env_policy", &self.env_policy)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("url", &self.url)
+            .field("headers", &redacted(&self.headers))
+            .field("bearer_token_env", &self.bearer_token_env)
+            .field("auth", &self.auth)
+            .field("oauth", &self.oauth)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_header_or_env_values() {
+        let mut http = match ServerConfig::http("https://example.test/mcp").transport {
+            TransportConfig::Http(http) => http,
+            TransportConfig::Stdio(_) => unreachable!("built as HTTP"),
+        };
+        http.headers
+            .insert("X-Api-Key".into(), "secret-value".into());
+        let shown = format!("{http:?}");
+        assert!(
+            shown.contains("X-Api-Key") && !shown.contains("secret-value"),
+            "{shown}"
+        );
+        let mut stdio = match ServerConfig::stdio("server", ["--x"]).transport {
+            TransportConfig::Stdio(stdio) => stdio,
+            TransportConfig::Http(_) => unreachable!("built as stdio"),
+        };
+        stdio.env.insert("TOKEN".into(), "secret-value".into());
+        let shown = format!("{stdio:?}");
+        assert!(
+            shown.contains("TOKEN") && !shown.contains("secret-value"),
+            "{shown}"
+        );
+    }
 }
