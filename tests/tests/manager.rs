@@ -71,8 +71,9 @@ async fn connect_discovers_everything_and_calls_keep_whole_results() {
         .expect("connected");
     let discovery = manager.discovery(id).expect("known");
     assert_eq!(discovery.server_name(), "mcp-fixture-server");
-    assert_eq!(discovery.tools.len(), 5);
-    assert_eq!(discovery.resources.len(), 1);
+    assert_eq!(discovery.tools.len(), 6);
+    // Three resources, one per page: discovery followed the cursor.
+    assert_eq!(discovery.resources.len(), 3);
     assert_eq!(discovery.resource_templates.len(), 1);
     assert_eq!(discovery.prompts.len(), 1);
 
@@ -136,7 +137,7 @@ async fn catalog_qualifies_names_and_routes_calls() {
     let catalog = manager.catalog();
     assert!(catalog.tools.contains_key("alpha__echo"));
     assert!(catalog.tools.contains_key("beta__echo"));
-    assert_eq!(catalog.tools.len(), 10);
+    assert_eq!(catalog.tools.len(), 12);
     let result = manager
         .call_qualified("beta__echo", args(json!({"text": "routed"})))
         .await
@@ -495,7 +496,7 @@ async fn refresh_lists_again_and_unsupported_requests_are_typed_errors() {
         .await
         .expect("connected");
     let discovery = manager.refresh(id).await.expect("listed again");
-    assert_eq!(discovery.tools.len(), 5);
+    assert_eq!(discovery.tools.len(), 6);
     // The fixture does not advertise logging: the server's JSON-RPC error comes back typed.
     let error = manager
         .set_log_level(id, "debug")
@@ -507,4 +508,28 @@ async fn refresh_lists_again_and_unsupported_requests_are_typed_errors() {
         .await
         .expect_err("not a level");
     assert!(error.to_string().contains("is not a log level"), "{error}");
+}
+
+#[tokio::test]
+async fn list_changed_makes_the_manager_list_again() {
+    let manager = manager();
+    let id = manager
+        .connect("fixture", &fixture(&[]))
+        .await
+        .expect("connected");
+    let mut events = manager.events();
+    manager
+        .call_tool(id, "announce", None)
+        .await
+        .expect("announced");
+    let refreshed = tokio::time::timeout(BOUND, async {
+        loop {
+            if let Ok(ManagerEvent::Refreshed { id: refreshed, .. }) = events.recv().await {
+                return refreshed;
+            }
+        }
+    })
+    .await
+    .expect("the list_changed notification leads to a refresh");
+    assert_eq!(refreshed, id);
 }
