@@ -71,7 +71,7 @@ async fn connect_discovers_everything_and_calls_keep_whole_results() {
         .expect("connected");
     let discovery = manager.discovery(id).expect("known");
     assert_eq!(discovery.server_name(), "mcp-fixture-server");
-    assert_eq!(discovery.tools.len(), 6);
+    assert_eq!(discovery.tools.len(), 7);
     // Three resources, one per page: discovery followed the cursor.
     assert_eq!(discovery.resources.len(), 3);
     assert_eq!(discovery.resource_templates.len(), 1);
@@ -137,7 +137,7 @@ async fn catalog_qualifies_names_and_routes_calls() {
     let catalog = manager.catalog();
     assert!(catalog.tools.contains_key("alpha__echo"));
     assert!(catalog.tools.contains_key("beta__echo"));
-    assert_eq!(catalog.tools.len(), 12);
+    assert_eq!(catalog.tools.len(), 14);
     let result = manager
         .call_qualified("beta__echo", args(json!({"text": "routed"})))
         .await
@@ -496,7 +496,7 @@ async fn refresh_lists_again_and_unsupported_requests_are_typed_errors() {
         .await
         .expect("connected");
     let discovery = manager.refresh(id).await.expect("listed again");
-    assert_eq!(discovery.tools.len(), 6);
+    assert_eq!(discovery.tools.len(), 7);
     // The fixture does not advertise logging: the server's JSON-RPC error comes back typed.
     let error = manager
         .set_log_level(id, "debug")
@@ -532,4 +532,31 @@ async fn list_changed_makes_the_manager_list_again() {
     .await
     .expect("the list_changed notification leads to a refresh");
     assert_eq!(refreshed, id);
+}
+
+#[tokio::test]
+async fn elicitation_is_declined_by_default_and_answered_with_defaults_when_asked() {
+    let declining = manager();
+    let id = declining
+        .connect("asker", &fixture(&[]))
+        .await
+        .expect("connected");
+    let answer = declining
+        .call_tool(id, "confirm", None)
+        .await
+        .expect("answered");
+    assert_eq!(text_of(&answer), "decline");
+
+    let mut options = ManagerOptions::default();
+    options.elicitation = mcp_manager::ElicitationPolicy::AcceptDefaults;
+    let accepting = Manager::new(options).expect("a manager");
+    let id = accepting
+        .connect("asker", &fixture(&[]))
+        .await
+        .expect("connected");
+    let answer = accepting
+        .call_tool(id, "confirm", None)
+        .await
+        .expect("answered");
+    assert_eq!(text_of(&answer), r#"accept {"proceed":true}"#);
 }
