@@ -122,6 +122,21 @@ struct Connection {
     recovering: tokio::sync::Mutex<()>,
 }
 
+impl Connection {
+    /// The current session's peer, or why there is none.
+    fn peer(&self) -> Result<Peer<RoleClient>, CallError> {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|live| live.peer.clone())
+            .ok_or_else(|| CallError::Unhealthy {
+                server: self.name.clone(),
+                cause: "the connection is closed".to_owned(),
+            })
+    }
+}
+
 /// An established session and everything it owns. Dropping it kills at once.
 struct Live {
     peer: Peer<RoleClient>,
@@ -589,16 +604,7 @@ impl Manager {
     /// Lists everything the server offers again, now (it also happens on every `list_changed`).
     pub async fn refresh(&self, id: ServerId) -> Result<Arc<Discovery>, CallError> {
         let connection = self.connection(id)?;
-        let peer = connection
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|live| live.peer.clone())
-            .ok_or_else(|| CallError::Unhealthy {
-                server: connection.name.clone(),
-                cause: "the connection is closed".to_owned(),
-            })?;
+        let peer = connection.peer()?;
         let discovery = Arc::new(
             Discovery::fetch(&peer)
                 .await
@@ -622,38 +628,22 @@ impl Manager {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone();
-            let entry = |item| Entry {
-                server_id: connection.id,
-                server: connection.name.clone(),
-                item,
-            };
+            let name = &connection.name;
             for tool in &discovery.tools {
-                catalog.tools.insert(
-                    qualified_name(&connection.name, &tool.name),
-                    entry(tool.clone()),
-                );
+                let key = qualified_name(name, &tool.name);
+                catalog.tools.insert(key, entry(&connection, tool.clone()));
             }
             for resource in &discovery.resources {
-                let key = qualified_name(&connection.name, &resource.name);
-                catalog.resources.insert(
-                    key,
-                    Entry {
-                        server_id: connection.id,
-                        server: connection.name.clone(),
-                        item: resource.clone(),
-                    },
-                );
+                let key = qualified_name(name, &resource.name);
+                catalog
+                    .resources
+                    .insert(key, entry(&connection, resource.clone()));
             }
             for prompt in &discovery.prompts {
-                let key = qualified_name(&connection.name, &prompt.name);
-                catalog.prompts.insert(
-                    key,
-                    Entry {
-                        server_id: connection.id,
-                        server: connection.name.clone(),
-                        item: prompt.clone(),
-                    },
-                );
+                let key = qualified_name(name, &prompt.name);
+                catalog
+                    .prompts
+                    .insert(key, entry(&connection, prompt.clone()));
             }
         }
         catalog
@@ -953,35 +943,18 @@ impl Manager {
             }
             self.recover_connection(connection).await?;
         }
-        let peer = connection
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|live| live.peer.clone())
-            .ok_or_else(|| CallError::Unhealthy {
-                server: connection.name.clone(),
-                cause: "the connection is closed".to_owned(),
-            })?;
-        let timeout = connection.config.request_timeout;
-        let mut options = PeerRequestOptions::no_options();
-        options.timeout = Some(timeout);
-        let handle = peer
-            .send_cancellable_request(request, options)
-            .await
-            .map_err(|error| self.lost(connection, &error))?;
-        match handle.await_response().await {
+        let peer = connection.peer()?;
+        match send(
+            &peer,
+            &connection.name,
+            request,
+            connection.config.request_timeout,
+        )
+        .await
+        {
             Ok(result) => Ok(result),
-            Err(ServiceError::Timeout { .. }) => Err(CallError::Timeout {
-                server: connection.name.clone(),
-                timeout,
-            }),
-            Err(ServiceError::McpError(error)) => Err(CallError::Rpc {
-                server: connection.name.clone(),
-                code: error.code.0,
-                message: error.message.to_string(),
-            }),
-            Err(error) => Err(self.lost(connection, &error)),
+            Err(SendFailure::Call(error)) => Err(error),
+            Err(SendFailure::Transport(error)) => Err(self.lost(connection, &error)),
         }
     }
 
@@ -1005,6 +978,40 @@ impl Manager {
     }
 }
 
+/// Why [`send`] failed: an answer we can type, or a broken transport the caller must interpret.
+enum SendFailure {
+    Call(CallError),
+    Transport(ServiceError),
+}
+
+/// Sends one request with `timeout`; on timeout rmcp cancels it on the server.
+async fn send(
+    peer: &Peer<RoleClient>,
+    server: &str,
+    request: ClientRequest,
+    timeout: Duration,
+) -> Result<ServerResult, SendFailure> {
+    let mut options = PeerRequestOptions::no_options();
+    options.timeout = Some(timeout);
+    let handle = peer
+        .send_cancellable_request(request, options)
+        .await
+        .map_err(SendFailure::Transport)?;
+    match handle.await_response().await {
+        Ok(result) => Ok(result),
+        Err(ServiceError::Timeout { .. }) => Err(SendFailure::Call(CallError::Timeout {
+            server: server.to_owned(),
+            timeout,
+        })),
+        Err(ServiceError::McpError(error)) => Err(SendFailure::Call(CallError::Rpc {
+            server: server.to_owned(),
+            code: error.code.0,
+            message: error.message.to_string(),
+        })),
+        Err(error) => Err(SendFailure::Transport(error)),
+    }
+}
+
 /// Kills the attempt's server if the attempt is dropped or fails before it is handed over.
 struct KillUnlessDone(Option<StdioProcess>);
 
@@ -1013,6 +1020,14 @@ impl Drop for KillUnlessDone {
         if let Some(process) = &self.0 {
             process.kill();
         }
+    }
+}
+
+fn entry<T>(connection: &Connection, item: T) -> Entry<T> {
+    Entry {
+        server_id: connection.id,
+        server: connection.name.clone(),
+        item,
     }
 }
 
@@ -1141,30 +1156,15 @@ impl IsolatedSession {
             .ok_or_else(|| CallError::UnknownServer(self.name.clone()))?;
         let mut params = CallToolRequestParams::new(tool.to_owned());
         params.arguments = arguments;
-        let mut options = PeerRequestOptions::no_options();
-        options.timeout = Some(self.request_timeout);
         let request = ClientRequest::CallToolRequest(rmcp::model::Request::new(params));
-        let lost = |error: ServiceError| CallError::ConnectionLost {
-            server: self.name.clone(),
-            cause: error.to_string(),
-        };
-        let handle = peer
-            .send_cancellable_request(request, options)
-            .await
-            .map_err(lost)?;
-        match handle.await_response().await {
+        match send(&peer, &self.name, request, self.request_timeout).await {
             Ok(ServerResult::CallToolResult(result)) => tool_outcome(&self.name, tool, result),
             Ok(other) => Err(unexpected(&self.name, &other)),
-            Err(ServiceError::Timeout { .. }) => Err(CallError::Timeout {
+            Err(SendFailure::Call(error)) => Err(error),
+            Err(SendFailure::Transport(error)) => Err(CallError::ConnectionLost {
                 server: self.name.clone(),
-                timeout: self.request_timeout,
+                cause: error.to_string(),
             }),
-            Err(ServiceError::McpError(error)) => Err(CallError::Rpc {
-                server: self.name.clone(),
-                code: error.code.0,
-                message: error.message.to_string(),
-            }),
-            Err(error) => Err(lost(error)),
         }
     }
 
