@@ -1,9 +1,12 @@
 //! MCP authorization: discovery, client identity, PKCE, the loopback callback server and token stores.
 //!
-//! **Status: skeleton.** Nothing here works yet; the OAuth issue fills it in. This page states the
-//! contract that work must meet (DESIGN.md §3, "mcp-oauth", and the client checklist §4-6).
+//! **Status: in progress.** Built and tested: [`discovery`] (with the SSRF guard), the loopback
+//! [`callback`] server and the token [`store`]s. Still to come: client registration, the
+//! authorization request and token exchange on the `oauth2` crate, refresh, step-up, browsers, and
+//! the `Authorizer` that plugs it all into the transport. The contract this crate meets when done
+//! (DESIGN.md §3, "mcp-oauth", and the client checklist §4-6):
 //!
-//! # What it will hold
+//! # What it holds
 //! - **discovery**: protected-resource metadata (from the challenge's `resource_metadata`, then the
 //!   path-based well-known URL, then the root one) with an exact `resource` match; authorization-server
 //!   metadata (RFC 8414 and OpenID variants) with an issuer match; the 2025-03-26 fallback; an SSRF guard.
@@ -23,3 +26,7 @@
 //!
 //! # What it is not for
 //! Transports, retry policy or connection management; and it never uses reqwest or rmcp's `auth` feature.
+
+pub mod callback;
+pub mod discovery;
+pub mod store;

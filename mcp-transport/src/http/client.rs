@@ -223,6 +223,49 @@ impl HttpClient {
         })
     }
 
+    /// One plain HTTP exchange with a bounded body, for the OAuth flow's metadata, registration and
+    /// token requests: same-origin 307/308 only, the request timeout around headers and body, and a
+    /// response body of at most `max_body` bytes.
+    ///
+    /// # Errors
+    /// The transport's errors; [`TransportError::MessageTooLarge`] for a longer body.
+    pub async fn fetch(
+        &self,
+        request: Request<Vec<u8>>,
+        max_body: usize,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        use http_body_util::BodyExt;
+        let timeout = self.inner.options.request_timeout;
+        let (parts, body) = request.into_parts();
+        let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let exchange = async {
+            let response = self.send(request, timeout).await?;
+            let (parts, mut body) = response.into_parts();
+            let mut bytes = Vec::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|error| {
+                    TransportError::io("reading an HTTP response body", io::Error::other(error))
+                })?;
+                if let Ok(data) = frame.into_data() {
+                    if data.len() > max_body - bytes.len() {
+                        return Err(TransportError::MessageTooLarge {
+                            what: "an HTTP response body",
+                            limit: max_body,
+                        });
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            Ok(Response::from_parts(parts, bytes))
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(TransportError::Timeout {
+                phase: TimeoutPhase::Request,
+                after: timeout,
+            }))
+    }
+
     fn add_proxy_authorization(&self, request: &mut Request<Full<Bytes>>) {
         // CONNECT tunnels carry their own credentials; a plain-http proxy needs them on each request.
         if request.uri().scheme() != Some(&http::uri::Scheme::HTTP) {

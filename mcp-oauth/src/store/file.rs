@@ -1,0 +1,639 @@
+//! The on-disk store: one private JSON file per server, written atomically, locked across processes.
+
+use std::ffi::OsString;
+use std::fs::{self, DirBuilder, File};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use rustix::fs::{FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::key::issuer_id;
+use super::{StoreError, StoreKey, StoreLock, StoredClient, StoredTokens, TokenStore};
+
+/// The on-disk format written today; a file with another number is refused, not guessed at.
+const FORMAT: u32 = 1;
+/// Token files are a few hundred bytes; anything far larger is not ours, and is never read whole.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Permission bits a stored file must not have: any access by group or others.
+const FILE_FORBIDDEN_BITS: u32 = 0o077;
+/// Permission bits a store directory must not have: write access by group or others, which would let
+/// another user swap files.
+const DIR_FORBIDDEN_BITS: u32 = 0o022;
+
+/// Keeps tokens and client registrations in private files under one directory.
+///
+/// Layout under `dir` (created with mode 0700 when missing):
+///
+/// ```text
+/// dir/tokens/<key id>.json    tokens for one MCP server (StoreKey::id), mode 0600
+/// dir/tokens/<key id>.lock    its cross-process lock (flock), empty
+/// dir/clients/<issuer id>.json  the client registration at one authorization server, mode 0600
+/// ```
+///
+/// Each JSON file records what it belongs to (`{"format": 1, "server": {"name", "url"}, "tokens": ...}`
+/// or `{"format": 1, "client": ...}`), and a load checks that against the key asked for.
+///
+/// - **Atomic writes**: a save writes a temporary file (mode 0600) in the same directory, syncs it, and
+///   renames it over the old one, so a reader sees the old file or the new one, never a mix.
+/// - **Refusals**: a file that cannot be understood is [`StoreError::Corrupt`]; a file readable by others
+///   (or a directory writable by others) is [`StoreError::InsecurePermissions`]. In both cases nothing is
+///   changed: `save` will not replace such a file either; `clear` (logout) removes it.
+/// - **Locking**: [`FileStore::lock`] holds an `flock` on the key's `.lock` file, so a refresh in one
+///   process (load, token request, save) excludes the same refresh in another. `load`, `save` and
+///   `clear` do not take it themselves.
+/// - All file I/O, and waiting for the lock, runs on tokio's blocking pool; the async runtime never
+///   blocks.
+///
+/// # Example
+/// ```
+/// use mcp_oauth::store::{FileStore, StoreKey, StoredTokens, TokenStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = std::env::temp_dir().join(format!("mcp-oauth-doc-{}", std::process::id()));
+/// // Usually `FileStore::open_default()?`, i.e. under $MCPM_HOME or ~/.config/mcpm.
+/// let store = FileStore::new(&dir);
+/// let key = StoreKey::new("remote", "https://mcp.example.com/mcp");
+///
+/// // A refresh holds the lock from load to save; other processes wait.
+/// let guard = store.lock(&key).await?;
+/// assert!(store.load(&key).await?.is_none());
+/// let tokens = StoredTokens {
+///     access_token: "at-123".into(),
+///     token_type: "Bearer".into(),
+///     refresh_token: Some("rt-456".into()),
+///     scopes: vec!["read".into()],
+///     issued_at: 1_700_000_000,
+///     expires_at: Some(1_700_003_600),
+///     issuer: Some("https://auth.example.com".into()),
+///     resource: Some("https://mcp.example.com/mcp".into()),
+/// };
+/// store.save(&key, &tokens).await?;
+/// drop(guard);
+///
+/// assert_eq!(store.load(&key).await?, Some(tokens));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+    tokens_dir: PathBuf,
+    clients_dir: PathBuf,
+}
+
+impl FileStore {
+    /// A store under `dir`. Nothing is touched on disk until the first save or lock.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        Self {
+            tokens_dir: dir.join("tokens"),
+            clients_dir: dir.join("clients"),
+            dir,
+        }
+    }
+
+    /// A store under [`default_dir`].
+    pub fn open_default() -> Result<Self, StoreError> {
+        default_dir().map(Self::new)
+    }
+
+    /// The directory this store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file that holds the tokens for `key`.
+    pub fn token_path(&self, key: &StoreKey) -> PathBuf {
+        self.tokens_dir.join(format!("{}.json", key.id()))
+    }
+
+    /// The file that holds the client registration for `issuer`.
+    pub fn client_path(&self, issuer: &str) -> PathBuf {
+        self.clients_dir.join(format!("{}.json", issuer_id(issuer)))
+    }
+
+    fn lock_path(&self, key: &StoreKey) -> PathBuf {
+        self.tokens_dir.join(format!("{}.lock", key.id()))
+    }
+
+    /// Waits for exclusive use of `key`, across processes, and returns the guard that holds it.
+    ///
+    /// The wait runs on tokio's blocking pool. If this future is dropped while waiting, the lock is
+    /// released as soon as the pending `flock` returns.
+    pub async fn lock(&self, key: &StoreKey) -> Result<StoreLock, StoreError> {
+        let dir = self.tokens_dir.clone();
+        let path = self.lock_path(key);
+        let task_path = path.clone();
+        blocking(&path, move || {
+            lock_file(&dir, &task_path, FlockOperation::LockExclusive)
+        })
+        .await?
+        .ok_or_else(|| StoreError::Lock {
+            path,
+            source: io::Error::from(io::ErrorKind::WouldBlock),
+        })
+    }
+
+    /// Takes exclusive use of `key` if no one (in any process) holds it, without waiting for it;
+    /// `Ok(None)` when it is held.
+    pub async fn try_lock(&self, key: &StoreKey) -> Result<Option<StoreLock>, StoreError> {
+        let dir = self.tokens_dir.clone();
+        let path = self.lock_path(key);
+        let task_path = path.clone();
+        blocking(&path, move || {
+            lock_file(&dir, &task_path, FlockOperation::NonBlockingLockExclusive)
+        })
+        .await
+    }
+}
+
+impl TokenStore for FileStore {
+    fn load<'a>(
+        &'a self,
+        key: &'a StoreKey,
+    ) -> BoxFuture<'a, Result<Option<StoredTokens>, StoreError>> {
+        let dir = self.tokens_dir.clone();
+        let path = self.token_path(key);
+        let key = key.clone();
+        async move {
+            let task_path = path.clone();
+            blocking(&path, move || load_tokens(&dir, &task_path, &key)).await
+        }
+        .boxed()
+    }
+
+    fn save<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        tokens: &'a StoredTokens,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let dir = self.tokens_dir.clone();
+        let path = self.token_path(key);
+        let file = TokenFileRef {
+            format: FORMAT,
+            server: ServerRef {
+                name: key.server_name(),
+                url: key.url(),
+            },
+            tokens,
+        };
+        let bytes = to_json(&path, &file);
+        let key = key.clone();
+        async move {
+            let bytes = bytes?;
+            let task_path = path.clone();
+            blocking(&path, move || {
+                // Only a readable file of our own format is replaced; anything else is the user's to
+                // look at (or to clear), not ours to overwrite.
+                load_tokens(&dir, &task_path, &key)?;
+                write_atomically(&dir, &task_path, &bytes)
+            })
+            .await
+        }
+        .boxed()
+    }
+
+    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>> {
+        let path = self.token_path(key);
+        async move {
+            let task_path = path.clone();
+            blocking(&path, move || remove(&task_path)).await
+        }
+        .boxed()
+    }
+
+    fn load_client<'a>(
+        &'a self,
+        issuer: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredClient>, StoreError>> {
+        let dir = self.clients_dir.clone();
+        let path = self.client_path(issuer);
+        let issuer = issuer.to_owned();
+        async move {
+            let task_path = path.clone();
+            blocking(&path, move || load_client(&dir, &task_path, &issuer)).await
+        }
+        .boxed()
+    }
+
+    fn save_client<'a>(
+        &'a self,
+        client: &'a StoredClient,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let dir = self.clients_dir.clone();
+        let path = self.client_path(&client.issuer);
+        let bytes = to_json(
+            &path,
+            &ClientFileRef {
+                format: FORMAT,
+                client,
+            },
+        );
+        let issuer = client.issuer.clone();
+        async move {
+            let bytes = bytes?;
+            let task_path = path.clone();
+            blocking(&path, move || {
+                load_client(&dir, &task_path, &issuer)?;
+                write_atomically(&dir, &task_path, &bytes)
+            })
+            .await
+        }
+        .boxed()
+    }
+
+    fn clear_client<'a>(&'a self, issuer: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let path = self.client_path(issuer);
+        async move {
+            let task_path = path.clone();
+            blocking(&path, move || remove(&task_path)).await
+        }
+        .boxed()
+    }
+
+    fn lock<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<StoreLock, StoreError>> {
+        FileStore::lock(self, key).boxed()
+    }
+}
+
+/// The directory the `mcpm` tools keep their state in: `$MCPM_HOME` if set, else the platform
+/// configuration directory + `/mcpm` (`$XDG_CONFIG_HOME/mcpm` or `$HOME/.config/mcpm`; on macOS
+/// `$HOME/Library/Application Support/mcpm`).
+///
+/// Empty variables count as unset, and a relative `XDG_CONFIG_HOME` is ignored as the XDG
+/// specification says. [`FileStore::new`] keeps tokens in its `tokens/` and registrations in its
+/// `clients/` subdirectory.
+pub fn default_dir() -> Result<PathBuf, StoreError> {
+    default_dir_from(|name| std::env::var_os(name)).ok_or(StoreError::NoDefaultDir)
+}
+
+fn default_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let var = |name: &str| {
+        var(name)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(home) = var("MCPM_HOME") {
+        return Some(home);
+    }
+    let config = if cfg!(target_os = "macos") {
+        var("HOME").map(|home| home.join("Library").join("Application Support"))
+    } else {
+        var("XDG_CONFIG_HOME")
+            .filter(|dir| dir.is_absolute())
+            .or_else(|| var("HOME").map(|home| home.join(".config")))
+    };
+    config.map(|dir| dir.join("mcpm"))
+}
+
+#[derive(Serialize)]
+struct TokenFileRef<'a> {
+    format: u32,
+    server: ServerRef<'a>,
+    tokens: &'a StoredTokens,
+}
+
+#[derive(Serialize)]
+struct ServerRef<'a> {
+    name: &'a str,
+    url: &'a str,
+}
+
+#[derive(Deserialize)]
+struct TokenFile {
+    server: Server,
+    tokens: StoredTokens,
+}
+
+#[derive(Deserialize)]
+struct Server {
+    name: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ClientFileRef<'a> {
+    format: u32,
+    client: &'a StoredClient,
+}
+
+#[derive(Deserialize)]
+struct ClientFile {
+    client: StoredClient,
+}
+
+/// Read first, so that a file from a newer format is reported as such rather than as bad data.
+#[derive(Deserialize)]
+struct FormatProbe {
+    format: u32,
+}
+
+fn load_tokens(
+    dir: &Path,
+    path: &Path,
+    key: &StoreKey,
+) -> Result<Option<StoredTokens>, StoreError> {
+    let Some(file) = read_record::<TokenFile>(dir, path)? else {
+        return Ok(None);
+    };
+    if file.server.name != key.server_name() || file.server.url != key.url() {
+        return Err(StoreError::corrupt(
+            path,
+            format!(
+                "it holds tokens for server `{}` at {}, not for `{}` at {}",
+                file.server.name,
+                file.server.url,
+                key.server_name(),
+                key.url()
+            ),
+        ));
+    }
+    Ok(Some(file.tokens))
+}
+
+fn load_client(dir: &Path, path: &Path, issuer: &str) -> Result<Option<StoredClient>, StoreError> {
+    let Some(file) = read_record::<ClientFile>(dir, path)? else {
+        return Ok(None);
+    };
+    if file.client.issuer != issuer {
+        return Err(StoreError::corrupt(
+            path,
+            format!(
+                "it holds the registration for issuer {}, not for {issuer}",
+                file.client.issuer
+            ),
+        ));
+    }
+    Ok(Some(file.client))
+}
+
+/// Reads and parses one stored file; `None` when it (or its directory) does not exist.
+fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>, StoreError> {
+    if !check_dir(dir)? {
+        return Ok(None);
+    }
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(Errno::LOOP) => {
+            return Err(StoreError::corrupt(
+                path,
+                "it is a symbolic link; the store only reads regular files",
+            ));
+        }
+        Err(errno) => return Err(StoreError::io("open", path, errno.into())),
+    };
+    let mut file = File::from(fd);
+    // Checked on the open file, so what is checked is what is read.
+    let metadata = file
+        .metadata()
+        .map_err(|error| StoreError::io("inspect", path, error))?;
+    if !metadata.is_file() {
+        return Err(StoreError::corrupt(path, "it is not a regular file"));
+    }
+    let mode = metadata.mode() & 0o7777;
+    if mode & FILE_FORBIDDEN_BITS != 0 {
+        return Err(StoreError::InsecurePermissions {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| StoreError::io("read", path, error))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(StoreError::corrupt(
+            path,
+            format!("it is larger than {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    let probe: FormatProbe =
+        serde_json::from_slice(&bytes).map_err(|error| json_error(path, &error))?;
+    if probe.format != FORMAT {
+        return Err(StoreError::corrupt(
+            path,
+            format!(
+                "format {} is not supported (this version reads format {FORMAT}; was it written by a newer mcpm?)",
+                probe.format
+            ),
+        ));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|error| json_error(path, &error))
+}
+
+/// Describes a JSON error by kind and position only: serde's own message may quote a value from the
+/// file, and the file holds secrets.
+fn json_error(path: &Path, error: &serde_json::Error) -> StoreError {
+    let what = match error.classify() {
+        serde_json::error::Category::Syntax => "it is not valid JSON",
+        serde_json::error::Category::Eof => "its JSON is truncated",
+        serde_json::error::Category::Data => "its JSON does not have the token store's fields",
+        serde_json::error::Category::Io => "it could not be read as JSON",
+    };
+    StoreError::corrupt(
+        path,
+        format!("{what} (line {}, column {})", error.line(), error.column()),
+    )
+}
+
+fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|error| StoreError::io("encode", path, io::Error::other(error)))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Checks a store directory; `false` when it does not exist.
+fn check_dir(dir: &Path) -> Result<bool, StoreError> {
+    let metadata = match fs::metadata(dir) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(StoreError::io("inspect directory", dir, error)),
+    };
+    if !metadata.is_dir() {
+        return Err(StoreError::io(
+            "use as a directory",
+            dir,
+            io::Error::from(io::ErrorKind::NotADirectory),
+        ));
+    }
+    let mode = metadata.mode() & 0o7777;
+    if mode & DIR_FORBIDDEN_BITS != 0 {
+        return Err(StoreError::InsecurePermissions {
+            path: dir.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(true)
+}
+
+/// Creates a store directory (and its parents) with mode 0700 if missing, then checks it.
+fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|error| StoreError::io("create directory", dir, error))?;
+    check_dir(dir).map(|_| ())
+}
+
+/// Replaces `path` with `bytes` in one step: a private temporary file in the same directory, synced,
+/// then renamed over it.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+    ensure_dir(dir)?;
+    let stem = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // The leading dot keeps temporary files apart from ids, which never start with one.
+    let temp = dir.join(format!(
+        ".{stem}.{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let fd = rustix::fs::open(
+        &temp,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(|errno| StoreError::io("create temporary file", &temp, errno.into()))?;
+    let written = write_and_sync(File::from(fd), bytes)
+        .map_err(|error| StoreError::io("write temporary file", &temp, error))
+        .and_then(|()| {
+            fs::rename(&temp, path)
+                .map_err(|error| StoreError::io("rename into place", path, error))
+        });
+    if let Err(error) = written {
+        // Best effort: the error that matters is the one returned.
+        let _ = fs::remove_file(&temp);
+        return Err(error);
+    }
+    // Makes the rename itself durable. Some file systems cannot sync a directory; the file is in
+    // place either way, so that is only worth a note.
+    if let Err(error) = File::open(dir).and_then(|dir| dir.sync_all()) {
+        tracing::debug!(dir = %dir.display(), %error, "token store: could not sync directory");
+    }
+    Ok(())
+}
+
+fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn remove(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(StoreError::io("remove", path, error)),
+    }
+}
+
+/// Opens (creating if needed) the lock file and `flock`s it; `None` when a non-blocking attempt
+/// finds it held.
+fn lock_file(
+    dir: &Path,
+    path: &Path,
+    operation: FlockOperation,
+) -> Result<Option<StoreLock>, StoreError> {
+    ensure_dir(dir)?;
+    let fd: OwnedFd = rustix::fs::open(
+        path,
+        OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(|errno| StoreError::io("open lock file", path, errno.into()))?;
+    loop {
+        match rustix::fs::flock(&fd, operation) {
+            Ok(()) => return Ok(Some(StoreLock::file(fd, path.to_path_buf()))),
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => return Ok(None),
+            Err(errno) => {
+                return Err(StoreError::Lock {
+                    path: path.to_path_buf(),
+                    source: errno.into(),
+                });
+            }
+        }
+    }
+}
+
+/// Runs blocking file work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    path: &Path,
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| StoreError::io("finish file work on", path, io::Error::other(error)))?
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    use super::default_dir_from;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| OsString::from(value))
+        }
+    }
+
+    #[test]
+    fn default_dir_prefers_mcpm_home() {
+        let vars = [("MCPM_HOME", "/srv/mcpm"), ("HOME", "/home/u")];
+        assert_eq!(
+            default_dir_from(env(&vars)),
+            Some(PathBuf::from("/srv/mcpm"))
+        );
+    }
+
+    #[cfg(not(target_os = "macos"))]
+    #[test]
+    fn default_dir_uses_absolute_xdg_config_home_then_home() {
+        let vars = [("XDG_CONFIG_HOME", "/cfg"), ("HOME", "/home/u")];
+        assert_eq!(
+            default_dir_from(env(&vars)),
+            Some(PathBuf::from("/cfg/mcpm"))
+        );
+        let vars = [("XDG_CONFIG_HOME", "relative"), ("HOME", "/home/u")];
+        assert_eq!(
+            default_dir_from(env(&vars)),
+            Some(PathBuf::from("/home/u/.config/mcpm"))
+        );
+        let vars = [("MCPM_HOME", ""), ("HOME", "/home/u")];
+        assert_eq!(
+            default_dir_from(env(&vars)),
+            Some(PathBuf::from("/home/u/.config/mcpm"))
+        );
+    }
+
+    #[test]
+    fn default_dir_is_none_without_any_home() {
+        assert_eq!(default_dir_from(env(&[])), None);
+    }
+}
