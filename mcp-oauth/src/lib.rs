@@ -1,9 +1,10 @@
 //! MCP authorization: discovery, client identity, PKCE, the loopback callback server and token stores.
 //!
 //! **Status: in progress.** Built and tested: [`discovery`] (with the SSRF guard), the loopback
-//! [`callback`] server and the token [`store`]s. Still to come: client registration, the
-//! authorization request and token exchange on the `oauth2` crate, refresh, step-up, browsers, and
-//! the `Authorizer` that plugs it all into the transport. The contract this crate meets when done
+//! [`callback`] server, the token [`store`]s, and the [`flow`]'s steps (scopes, the PKCE S256
+//! authorization request, the `iss` check, code exchange and refresh on the `oauth2` crate). Still
+//! to come: client registration, single-flight refresh, step-up, browsers, and the `Authorizer` that
+//! plugs it all into the transport. The contract this crate meets when done
 //! (DESIGN.md §3, "mcp-oauth", and the client checklist §4-6):
 //!
 //! # What it holds
@@ -29,4 +30,5 @@
 
 pub mod callback;
 pub mod discovery;
+pub mod flow;
 pub mod store;

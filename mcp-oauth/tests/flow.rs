@@ -1,0 +1,171 @@
+//! The token requests against a scripted token endpoint on 127.0.0.1.
+
+use std::sync::{Arc, Mutex};
+
+use mcp_oauth::discovery::ServerMetadata;
+use mcp_oauth::flow::{ClientCredentials, authorization_request, refresh};
+use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Answers every POST with `reply` and records the form bodies.
+async fn token_endpoint(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&bodies);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                    break;
+                }
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            let _ = stream.read_exact(&mut body).await;
+            log.lock()
+                .expect("log")
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        }
+    });
+    (base, bodies)
+}
+
+fn metadata(base: &str) -> ServerMetadata {
+    serde_json::from_value(serde_json::json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "code_challenge_methods_supported": ["S256"],
+    }))
+    .expect("metadata")
+}
+
+fn http() -> HttpClient {
+    let mut options = HttpOptions::default();
+    options.proxy = ProxyConfig::Direct;
+    HttpClient::new(options).expect("a client")
+}
+
+fn form(body: &str) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn the_code_is_redeemed_with_verifier_redirect_and_resource() {
+    let (base, bodies) = token_endpoint(
+        r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1","scope":"read"}"#,
+    )
+    .await;
+    let server = metadata(&base);
+    let client = ClientCredentials {
+        client_id: "client-1".to_owned(),
+        client_secret: None,
+    };
+    let pending = authorization_request(
+        &server,
+        &client,
+        "http://127.0.0.1:7777/callback",
+        "https://mcp.example/mcp",
+        &[],
+    )
+    .expect("a request");
+    let tokens = pending
+        .exchange(&http(), &server, &client, "the-code", Some(&base))
+        .await
+        .expect("tokens");
+    assert_eq!(tokens.access_token, "at-1");
+    assert_eq!(tokens.refresh_token.as_deref(), Some("rt-1"));
+    assert_eq!(tokens.scopes, ["read"]);
+    assert_eq!(tokens.expires_at, Some(tokens.issued_at + 3600));
+    assert_eq!(tokens.resource.as_deref(), Some("https://mcp.example/mcp"));
+    let sent = form(&bodies.lock().expect("log")[0]);
+    assert_eq!(sent["grant_type"], "authorization_code");
+    assert_eq!(sent["code"], "the-code");
+    assert_eq!(sent["redirect_uri"], "http://127.0.0.1:7777/callback");
+    assert_eq!(sent["resource"], "https://mcp.example/mcp");
+    assert_eq!(sent["client_id"], "client-1");
+    assert!(sent["code_verifier"].len() >= 43);
+}
+
+#[tokio::test]
+async fn a_wrong_iss_stops_before_the_token_endpoint() {
+    let (base, bodies) = token_endpoint(r#"{"access_token":"x","token_type":"Bearer"}"#).await;
+    let server = metadata(&base);
+    let client = ClientCredentials {
+        client_id: "c".to_owned(),
+        client_secret: None,
+    };
+    let pending =
+        authorization_request(&server, &client, "http://127.0.0.1:7777/callback", "r", &[])
+            .expect("a request");
+    let error = pending
+        .exchange(
+            &http(),
+            &server,
+            &client,
+            "code",
+            Some("https://evil.example"),
+        )
+        .await
+        .expect_err("mix-up");
+    assert!(error.to_string().contains("not used"), "{error}");
+    assert!(bodies.lock().expect("log").is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn refresh_sends_resource_and_keeps_the_old_refresh_token_when_none_comes_back() {
+    let (base, bodies) =
+        token_endpoint(r#"{"access_token":"at-2","token_type":"Bearer","expires_in":60}"#).await;
+    let server = metadata(&base);
+    let client = ClientCredentials {
+        client_id: "c".to_owned(),
+        client_secret: None,
+    };
+    let old = mcp_oauth::store::StoredTokens {
+        access_token: "at-1".to_owned(),
+        token_type: "Bearer".to_owned(),
+        refresh_token: Some("rt-1".to_owned()),
+        scopes: vec!["read".to_owned()],
+        issued_at: 0,
+        expires_at: Some(1),
+        issuer: Some(base.clone()),
+        resource: Some("https://mcp.example/mcp".to_owned()),
+    };
+    let renewed = refresh(
+        &http(),
+        &server,
+        &client,
+        &old,
+        "http://127.0.0.1:7777/callback",
+    )
+    .await
+    .expect("refreshed");
+    assert_eq!(renewed.access_token, "at-2");
+    assert_eq!(renewed.refresh_token.as_deref(), Some("rt-1"));
+    assert_eq!(renewed.scopes, ["read"]);
+    let sent = form(&bodies.lock().expect("log")[0]);
+    assert_eq!(sent["grant_type"], "refresh_token");
+    assert_eq!(sent["refresh_token"], "rt-1");
+    assert_eq!(sent["resource"], "https://mcp.example/mcp");
+}
