@@ -126,8 +126,7 @@ impl Connection {
     /// The current session's peer, or why there is none.
     fn peer(&self) -> Result<Peer<RoleClient>, CallError> {
         self.live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .locked()
             .as_ref()
             .map(|live| live.peer.clone())
             .ok_or_else(|| CallError::Unhealthy {
@@ -182,6 +181,18 @@ impl Live {
     }
 }
 
+/// Locks a mutex, recovering from poisoning: every critical section here leaves its data consistent,
+/// so a panic elsewhere is no reason to fail every later call.
+trait Locked<T> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, T>;
+}
+
+impl<T> Locked<T> for Mutex<T> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// A guard for the name reserved by a connect in flight: released if the connect fails or is dropped.
 struct NameReservation {
     inner: Weak<Inner>,
@@ -202,7 +213,7 @@ impl Drop for NameReservation {
 
 impl Inner {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.locked()
     }
 
     fn publish(&self, event: ManagerEvent) {
@@ -324,11 +335,7 @@ impl Manager {
 
     async fn recover_connection(&self, connection: &Arc<Connection>) -> Result<(), CallError> {
         let _one_at_a_time = connection.recovering.lock().await;
-        let old = connection
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let old = connection.live.locked().take();
         drop(old);
         let policy = connection
             .config
@@ -341,15 +348,9 @@ impl Manager {
             .establish(&connection.name, &connection.config, &policy)
             .await
             .map_err(|error| CallError::RecoveryFailed(Box::new(error)))?;
-        *connection
-            .discovery
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(discovery);
+        *connection.discovery.locked() = Arc::new(discovery);
         self.install(connection, live);
-        *connection
-            .health
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *connection.health.locked() = None;
         self.inner.publish(ManagerEvent::Recovered {
             server: connection.name.clone(),
             id: connection.id,
@@ -368,19 +369,22 @@ impl Manager {
             state.names.remove(&connection.name);
             connection
         };
-        let live = connection
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(live) = live {
-            live.close(Duration::from_secs(2)).await;
-        }
+        self.close(&connection, Duration::from_secs(2)).await;
+        Ok(())
+    }
+
+    /// Closes a connection that is no longer registered; returns whether it closed within `grace`.
+    async fn close(&self, connection: &Connection, grace: Duration) -> bool {
+        let live = connection.live.locked().take();
+        let graceful = match live {
+            Some(live) => live.close(grace).await,
+            None => true,
+        };
         self.inner.publish(ManagerEvent::Closed {
             server: connection.name.clone(),
-            id,
+            id: connection.id,
         });
-        Ok(())
+        graceful
     }
 
     /// Closes everything: connects in flight are cancelled (and cleaned), every connection is closed
@@ -395,19 +399,7 @@ impl Manager {
                 .collect()
         };
         let closing = connections.into_iter().map(|connection| async move {
-            let live = connection
-                .live
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            let graceful = match live {
-                Some(live) => live.close(grace).await,
-                None => true,
-            };
-            self.inner.publish(ManagerEvent::Closed {
-                server: connection.name.clone(),
-                id: connection.id,
-            });
+            let graceful = self.close(&connection, grace).await;
             (connection.name.clone(), graceful)
         });
         let mut report = ShutdownReport::default();
@@ -444,21 +436,14 @@ impl Manager {
     /// What the server offers, as last listed.
     pub fn discovery(&self, id: ServerId) -> Result<Arc<Discovery>, CallError> {
         let connection = self.connection(id)?;
-        let discovery = connection
-            .discovery
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let discovery = connection.discovery.locked().clone();
         Ok(discovery)
     }
 
     /// The process id of a stdio server (the leader of its process group); `None` for HTTP.
     pub fn pid(&self, id: ServerId) -> Result<Option<u32>, CallError> {
         let connection = self.connection(id)?;
-        let live = connection
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let live = connection.live.locked();
         Ok(live
             .as_ref()
             .and_then(|live| live.process.as_ref().map(StdioProcess::pid)))
@@ -467,11 +452,7 @@ impl Manager {
     /// Why the connection is unhealthy, or `None` if it is healthy.
     pub fn health(&self, id: ServerId) -> Result<Option<String>, CallError> {
         let connection = self.connection(id)?;
-        let health = connection
-            .health
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let health = connection.health.locked().clone();
         Ok(health)
     }
 
@@ -610,10 +591,7 @@ impl Manager {
                 .await
                 .map_err(|error| self.lost(&connection, &error))?,
         );
-        *connection
-            .discovery
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::clone(&discovery);
+        *connection.discovery.locked() = Arc::clone(&discovery);
         Ok(discovery)
     }
 
@@ -623,11 +601,7 @@ impl Manager {
             self.inner.state().connections.values().cloned().collect();
         let mut catalog = Catalog::default();
         for connection in connections {
-            let discovery = connection
-                .discovery
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
+            let discovery = connection.discovery.locked().clone();
             let name = &connection.name;
             for tool in &discovery.tools {
                 let key = qualified_name(name, &tool.name);
@@ -870,10 +844,7 @@ impl Manager {
                 let Some(connection) = weak.upgrade() else {
                     return;
                 };
-                *connection
-                    .discovery
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Arc::new(discovery);
+                *connection.discovery.locked() = Arc::new(discovery);
                 let _ = events.send(ManagerEvent::Refreshed {
                     server: connection.name.clone(),
                     id: connection.id,
@@ -914,11 +885,7 @@ impl Manager {
             });
             live.tasks.push(keep_alive.abort_handle());
         }
-        let old = connection
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .replace(live);
+        let old = connection.live.locked().replace(live);
         drop(old);
     }
 
@@ -929,11 +896,7 @@ impl Manager {
         connection: &Arc<Connection>,
         request: ClientRequest,
     ) -> Result<ServerResult, CallError> {
-        let unhealthy = connection
-            .health
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let unhealthy = connection.health.locked().clone();
         if let Some(cause) = unhealthy {
             if !connection.config.auto_recover {
                 return Err(CallError::Unhealthy {
@@ -962,8 +925,7 @@ impl Manager {
     fn lost(&self, connection: &Arc<Connection>, error: &ServiceError) -> CallError {
         let process_reason = connection
             .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .locked()
             .as_ref()
             .and_then(|live| live.process.as_ref().and_then(StdioProcess::close_reason));
         let cause = process_reason
@@ -1036,10 +998,7 @@ fn mark_unhealthy(
     events: &broadcast::Sender<ManagerEvent>,
     cause: String,
 ) {
-    let mut health = connection
-        .health
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut health = connection.health.locked();
     if health.is_none() {
         tracing::warn!(server = %connection.name, %cause, "connection unhealthy");
         *health = Some(cause.clone());
@@ -1103,11 +1062,7 @@ impl Drop for Manager {
                 .collect()
         };
         for connection in connections {
-            let live = connection
-                .live
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            let live = connection.live.locked().take();
             drop(live);
         }
     }

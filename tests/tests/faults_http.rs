@@ -202,7 +202,7 @@ async fn a_reset_connection_is_retryable_and_a_whole_new_attempt_succeeds() {
 }
 
 #[tokio::test]
-async fn a_slow_drip_is_cut_by_the_connect_timeout_without_leaks() {
+async fn a_slow_drip_is_cut_by_the_callers_connect_timeout() {
     let fixture = HttpFixture::start(&["slow-drip"]).await;
     let started = Instant::now();
     let outcome = tokio::time::timeout(Duration::from_millis(300), connect(&fixture.url)).await;

@@ -234,29 +234,15 @@ impl HttpClient {
         request: Request<Vec<u8>>,
         max_body: usize,
     ) -> Result<Response<Vec<u8>>, TransportError> {
-        use http_body_util::BodyExt;
         let timeout = self.inner.options.request_timeout;
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
         let exchange = async {
-            let response = self.send(request, timeout).await?;
-            let (parts, mut body) = response.into_parts();
-            let mut bytes = Vec::new();
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|error| {
-                    TransportError::io("reading an HTTP response body", io::Error::other(error))
-                })?;
-                if let Ok(data) = frame.into_data() {
-                    if data.len() > max_body - bytes.len() {
-                        return Err(TransportError::MessageTooLarge {
-                            what: "an HTTP response body",
-                            limit: max_body,
-                        });
-                    }
-                    bytes.extend_from_slice(&data);
-                }
-            }
-            Ok(Response::from_parts(parts, bytes))
+            let (parts, body) = self.send(request, timeout).await?.into_parts();
+            Ok(Response::from_parts(
+                parts,
+                collect_bounded(body, max_body).await?,
+            ))
         };
         tokio::time::timeout(timeout, exchange)
             .await
@@ -282,6 +268,33 @@ impl HttpClient {
                 .insert(http::header::PROXY_AUTHORIZATION, auth);
         }
     }
+}
+
+/// Reads a whole body, refusing it as soon as it passes `max` bytes (never after buffering more).
+///
+/// # Errors
+/// [`TransportError::MessageTooLarge`], or an I/O error if the connection breaks.
+pub(crate) async fn collect_bounded(
+    mut body: Incoming,
+    max: usize,
+) -> Result<Vec<u8>, TransportError> {
+    use http_body_util::BodyExt;
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            TransportError::io("reading an HTTP response body", io::Error::other(error))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if data.len() > max - bytes.len() {
+                return Err(TransportError::MessageTooLarge {
+                    what: "an HTTP response body",
+                    limit: max,
+                });
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes)
 }
 
 fn same_origin_location(current: &Uri, response: &Response<Incoming>) -> Option<Uri> {

@@ -23,7 +23,7 @@ use rmcp::transport::streamable_http_client::{
 };
 use sse_stream::{Sse, SseStream};
 
-use super::client::HttpClient;
+use super::client::{HttpClient, collect_bounded};
 use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
 use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
 use crate::www_authenticate::{self, Challenge};
@@ -252,24 +252,17 @@ async fn read_bounded(
     if declared.is_some_and(|length| length > max as u64) {
         return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
     }
-    let read = async {
-        let mut stream = response.into_body().into_data_stream();
-        let mut body = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|error| body_error(&error))?;
-            if chunk.len() > max - body.len() {
-                return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
-            }
-            body.extend_from_slice(&chunk);
+    match tokio::time::timeout(timeout, collect_bounded(response.into_body(), max)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(TransportError::MessageTooLarge { .. })) => {
+            Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max })
         }
-        Ok(body)
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .unwrap_or(Err(StreamableHttpError::Client(TransportError::Timeout {
+        Ok(Err(error)) => Err(StreamableHttpError::Client(error)),
+        Err(_) => Err(StreamableHttpError::Client(TransportError::Timeout {
             phase: TimeoutPhase::Request,
             after: timeout,
-        })))
+        })),
+    }
 }
 
 /// Reads at most `max` bytes of a body for a diagnostic, and drops the rest.
@@ -290,13 +283,6 @@ async fn read_prefix(response: Response<Incoming>, max: usize, timeout: Duration
     tokio::time::timeout(timeout, read)
         .await
         .unwrap_or_default()
-}
-
-fn body_error(error: &hyper::Error) -> StreamableHttpError<TransportError> {
-    StreamableHttpError::Client(TransportError::io(
-        "reading the HTTP response body",
-        std::io::Error::other(error.to_string()),
-    ))
 }
 
 /// A non-success status that is not about credentials or the session: the JSON-RPC error in the body
