@@ -68,6 +68,22 @@ pub enum ConnectError {
     /// The manager was shut down (before or during the connect).
     #[error("{0}: the manager is shut down")]
     ShutDown(String),
+    /// The server's configuration cannot do what was asked (e.g. `login` for a stdio server).
+    #[error("{server}: {message}")]
+    Config {
+        /// The server's name.
+        server: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or forgetting the server's OAuth tokens failed.
+    #[error("{server}: {error}")]
+    Auth {
+        /// The server's name.
+        server: String,
+        /// Why (boxed: it is large, and this path is rare).
+        error: Box<mcp_oauth::authorizer::AuthError>,
+    },
 }
 
 impl ConnectError {
@@ -93,6 +109,8 @@ impl ConnectError {
             ConnectError::Failed { error, .. } => error.last_error().kind(),
             ConnectError::DuplicateName(_) => "duplicate_name",
             ConnectError::ShutDown(_) => "shut_down",
+            ConnectError::Config { .. } => "config",
+            ConnectError::Auth { .. } => "authorization",
         }
     }
 }

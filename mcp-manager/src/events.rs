@@ -44,6 +44,13 @@ pub enum ManagerEvent {
         /// Its id.
         id: ServerId,
     },
+    /// The server needs a login that may not start here (no browser configured): run `mcpm login`.
+    AuthRequired {
+        /// The server's name.
+        server: String,
+        /// What to do, as the error says it.
+        message: String,
+    },
     /// Connecting gave up.
     Failed {
         /// The server's name.

@@ -30,4 +30,4 @@ mod manager;
 pub use error::{AttemptError, CallError, ConnectError};
 pub use events::{ManagerEvent, ServerId};
 pub use handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
-pub use manager::{IsolatedSession, Manager, ManagerOptions, ShutdownReport};
+pub use manager::{IsolatedSession, LoginReport, Manager, ManagerOptions, ShutdownReport};

@@ -6,6 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use mcp_oauth::authorizer::{
+    DEFAULT_LOGIN_TIMEOUT, Grant, OAuthAuthorizer, OAuthRuntime, OAuthSettings,
+};
+use mcp_oauth::browser::Browser;
+use mcp_oauth::callback::CallbackOptions;
+use mcp_oauth::flow::TokenAuthMethod;
+use mcp_oauth::grant::PrivateKeyJwt;
+use mcp_oauth::registration::ClientIdentity;
+use mcp_oauth::store::{FileStore, MemoryStore, StoredTokens, TokenStore};
 use mcp_retry::{ByRetryable, Retry, RetryPolicy};
 use mcp_transport::TransportError;
 use mcp_transport::auth::{Authorizer, StaticBearer};
@@ -23,7 +32,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Catalog, Entry, qualified_name};
-use crate::config::{AuthMode, ServerConfig, TransportConfig};
+use crate::config::{AuthMode, HttpConfig, OAuthGrant, ServerConfig, TransportConfig};
 use crate::discovery::Discovery;
 use crate::error::{AttemptError, CallError, ConnectError};
 use crate::events::{ManagerEvent, ServerId};
@@ -45,6 +54,16 @@ pub struct ManagerOptions {
     pub recover_attempts: u32,
     /// Answers servers' sampling requests; none: sampling is not advertised.
     pub sampling: Option<Arc<dyn SamplingHandler>>,
+    /// Where OAuth tokens and client registrations are kept. None (the default): the file store
+    /// under `$MCPM_HOME` (see [`mcp_oauth::store::default_dir`]), or memory when there is no home
+    /// directory.
+    pub token_store: Option<Arc<dyn TokenStore>>,
+    /// How an interactive login is presented. None (the default): no browser flow starts, and a
+    /// server that needs a login fails with an error that says to run `mcpm login NAME`.
+    pub browser: Option<Arc<dyn Browser>>,
+    /// How long an interactive login waits for the browser. It is added to a server's
+    /// `connect_timeout` when a login may happen, so a person is not cut off. Default 300 s.
+    pub login_timeout: Duration,
 }
 
 impl Default for ManagerOptions {
@@ -56,6 +75,9 @@ impl Default for ManagerOptions {
             connect_concurrency: 16,
             recover_attempts: 2,
             sampling: None,
+            token_store: None,
+            browser: None,
+            login_timeout: DEFAULT_LOGIN_TIMEOUT,
         }
     }
 }
@@ -98,6 +120,9 @@ pub struct Manager {
 struct Inner {
     options: ManagerOptions,
     http: HttpClient,
+    /// Tokens and login flows of every HTTP server; shut down with the manager, which closes
+    /// every OAuth callback listener in flight.
+    oauth: Arc<OAuthRuntime>,
     state: Mutex<State>,
     events: broadcast::Sender<ManagerEvent>,
     shutdown: CancellationToken,
@@ -144,10 +169,15 @@ struct Live {
     ended: watch::Receiver<bool>,
     tasks: Vec<AbortHandle>,
     list_changed: Arc<Notify>,
+    /// The session's OAuth authorizer: a login it started (a step-up mid-session) ends with it.
+    oauth: Option<OAuthAuthorizer>,
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
+        if let Some(oauth) = &self.oauth {
+            oauth.cancel_flows();
+        }
         if let Some(cancel) = self.cancel.take() {
             cancel.cancel();
         }
@@ -229,10 +259,20 @@ impl Manager {
     pub fn new(options: ManagerOptions) -> Result<Self, HttpClientBuildError> {
         let http = HttpClient::new(options.http.clone())?;
         let (events, _) = broadcast::channel(1024);
+        let store = options
+            .token_store
+            .clone()
+            .unwrap_or_else(default_token_store);
+        let mut oauth =
+            OAuthRuntime::new(http.clone(), store).with_login_timeout(options.login_timeout);
+        if let Some(browser) = &options.browser {
+            oauth = oauth.with_browser(Arc::clone(browser));
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 options,
                 http,
+                oauth: Arc::new(oauth),
                 state: Mutex::new(State::default()),
                 events,
                 shutdown: CancellationToken::new(),
@@ -312,6 +352,21 @@ impl Manager {
             "isolated-{}",
             self.inner.next_id.fetch_add(1, Ordering::Relaxed)
         );
+        self.isolated_named(&name, config).await
+    }
+
+    /// Like [`isolated`](Self::isolated), under a name of the caller's choice: logs and events use
+    /// it, and an HTTP server's OAuth tokens are the ones stored for that name (the name need not
+    /// be unique: isolated sessions are not registered).
+    ///
+    /// # Errors
+    /// As [`isolated`](Self::isolated).
+    pub async fn isolated_named(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<IsolatedSession, ConnectError> {
+        let name = name.to_owned();
         let (live, discovery) = self
             .establish(&name, config, &RetryPolicy::single_attempt())
             .await?;
@@ -391,6 +446,7 @@ impl Manager {
     /// gracefully in parallel within `grace`, then whatever is left is killed. Idempotent.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
         self.inner.shutdown.cancel();
+        self.inner.oauth.shutdown();
         let connections: Vec<Arc<Connection>> = {
             let mut state = self.inner.state();
             state.names.clear();
@@ -678,6 +734,17 @@ impl Manager {
         };
         outcome.map_err(|error| {
             tracing::warn!(server = name, %error, elapsed_ms = started.elapsed().as_millis() as u64, "connect failed");
+            if let AttemptError::Transport(transport) = error.last_error()
+                && let Some(auth) = transport
+                    .authorization_error()
+                    .and_then(|auth| auth.downcast_ref::<mcp_oauth::authorizer::AuthError>())
+                && auth.is_login_required()
+            {
+                self.inner.publish(ManagerEvent::AuthRequired {
+                    server: name.to_owned(),
+                    message: auth.to_string(),
+                });
+            }
             self.inner.publish(ManagerEvent::Failed {
                 server: name.to_owned(),
                 error: error.to_string(),
@@ -689,6 +756,130 @@ impl Manager {
         })
     }
 
+    /// The credentials for an HTTP server: none, a static bearer token, or OAuth (on a 401); with
+    /// OAuth, also the authorizer itself, whose flows end with the attempt or session.
+    #[allow(clippy::type_complexity)]
+    fn authorizer_for(
+        &self,
+        name: &str,
+        http: &HttpConfig,
+    ) -> Result<(Option<Arc<dyn Authorizer>>, Option<OAuthAuthorizer>), AttemptError> {
+        match (http.auth, &http.bearer_token_env) {
+            (AuthMode::None, _) => Ok((None, None)),
+            (AuthMode::Bearer | AuthMode::Auto, Some(variable)) => StaticBearer::from_env(variable)
+                .map(|bearer| (Some(Arc::new(bearer) as Arc<dyn Authorizer>), None))
+                .map_err(|error| AttemptError::Config(error.to_string())),
+            (AuthMode::Bearer, None) => Err(AttemptError::Config(
+                "auth = \"bearer\" needs bearer_token_env".to_owned(),
+            )),
+            (AuthMode::Auto | AuthMode::OAuth, _) => {
+                let oauth = self.oauth_authorizer(name, http)?;
+                Ok((
+                    Some(Arc::new(oauth.clone()) as Arc<dyn Authorizer>),
+                    Some(oauth),
+                ))
+            }
+        }
+    }
+
+    fn oauth_authorizer(
+        &self,
+        name: &str,
+        http: &HttpConfig,
+    ) -> Result<OAuthAuthorizer, AttemptError> {
+        Ok(self.inner.oauth.authorizer(oauth_settings(name, http)?))
+    }
+
+    /// Whether a connect to this server may include a person signing in.
+    fn may_log_in(&self, config: &ServerConfig) -> bool {
+        match &config.transport {
+            TransportConfig::Http(http) => {
+                self.inner.oauth.is_interactive()
+                    && match http.auth {
+                        AuthMode::OAuth => true,
+                        AuthMode::Auto => http.bearer_token_env.is_none(),
+                        AuthMode::Bearer | AuthMode::None => false,
+                    }
+                    && http
+                        .oauth
+                        .as_ref()
+                        .is_none_or(|oauth| oauth.grant == OAuthGrant::AuthorizationCode)
+            }
+            TransportConfig::Stdio(_) => false,
+        }
+    }
+
+    /// Signs in to an HTTP server anew, ignoring any stored tokens: connects once (the server's
+    /// 401 starts the authorization), stores the tokens, and closes the session. Returns the
+    /// tokens' description, or `None` when the server did not ask for authorization.
+    ///
+    /// A browser must be configured ([`ManagerOptions::browser`]) for the authorization code
+    /// grant; the client credentials grant needs none.
+    ///
+    /// # Errors
+    /// [`ConnectError`] as for [`isolated`](Self::isolated); a configuration that cannot use OAuth
+    /// (stdio, `auth = "bearer"` or `"none"`) fails with a configuration error.
+    pub async fn login(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<Option<LoginReport>, ConnectError> {
+        let authorizer = self.login_authorizer(name, config)?;
+        authorizer.forget_held().await;
+        let session = self.isolated_named(name, config).await?;
+        session.close(Duration::from_secs(2)).await;
+        let tokens = authorizer
+            .tokens()
+            .await
+            .map_err(|error| ConnectError::Auth {
+                server: name.to_owned(),
+                error: Box::new(error),
+            })?;
+        Ok(tokens.as_ref().map(LoginReport::from_tokens))
+    }
+
+    /// Forgets the stored tokens of an HTTP server (logout). Returns whether there were any.
+    ///
+    /// # Errors
+    /// A configuration that cannot use OAuth, or the token store failing.
+    pub async fn logout(&self, name: &str, config: &ServerConfig) -> Result<bool, ConnectError> {
+        let authorizer = self.login_authorizer(name, config)?;
+        authorizer
+            .logout()
+            .await
+            .map_err(|error| ConnectError::Auth {
+                server: name.to_owned(),
+                error: Box::new(error),
+            })
+    }
+
+    fn login_authorizer(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<OAuthAuthorizer, ConnectError> {
+        let config_error = |message: String| ConnectError::Config {
+            server: name.to_owned(),
+            message,
+        };
+        let TransportConfig::Http(http) = &config.transport else {
+            return Err(config_error(
+                "login is for HTTP servers; this one runs over stdio".to_owned(),
+            ));
+        };
+        if matches!(http.auth, AuthMode::Bearer | AuthMode::None) {
+            return Err(config_error(format!(
+                "auth is {:?}, which never uses OAuth",
+                match http.auth {
+                    AuthMode::Bearer => "bearer",
+                    _ => "none",
+                }
+            )));
+        }
+        self.oauth_authorizer(name, http)
+            .map_err(|error| config_error(error.to_string()))
+    }
+
     /// One complete attempt under `connect_timeout`. Dropping it (timeout, shutdown, the caller)
     /// drops the transport, which kills whatever was started.
     async fn attempt(
@@ -696,7 +887,11 @@ impl Manager {
         name: &str,
         config: &ServerConfig,
     ) -> Result<(Live, Discovery), AttemptError> {
-        let timeout = config.connect_timeout;
+        let mut timeout = config.connect_timeout;
+        if self.may_log_in(config) {
+            // A person signing in in the browser is not cut off by the connect timeout.
+            timeout = timeout.saturating_add(self.inner.options.login_timeout);
+        }
         match tokio::time::timeout(timeout, self.attempt_untimed(name, config)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(AttemptError::Timeout(timeout)),
@@ -708,7 +903,7 @@ impl Manager {
         name: &str,
         config: &ServerConfig,
     ) -> Result<(Live, Discovery), AttemptError> {
-        let mut attempt_guard = KillUnlessDone(None);
+        let mut attempt_guard = KillUnlessDone(None, None);
         let list_changed = Arc::new(Notify::new());
         let handler = Handler {
             server: Arc::from(name),
@@ -750,7 +945,8 @@ impl Manager {
                 (service, Some(process))
             }
             TransportConfig::Http(http) => {
-                let authorizer = authorizer_for(http)?;
+                let (authorizer, oauth) = self.authorizer_for(name, http)?;
+                attempt_guard.1 = oauth;
                 let mut options = HttpTransportOptions::default();
                 for (key, value) in &http.headers {
                     let name = http::HeaderName::from_bytes(key.as_bytes()).map_err(|_| {
@@ -789,6 +985,7 @@ impl Manager {
             }
         })?;
         attempt_guard.0 = None;
+        let oauth = attempt_guard.1.take();
         let (ended_tx, ended) = watch::channel(false);
         // The service loop is owned by this task; when it ends (closed, cancelled, transport lost) the
         // receiver learns at once.
@@ -804,6 +1001,7 @@ impl Manager {
                 ended,
                 tasks: vec![waiter.abort_handle()],
                 list_changed,
+                oauth,
             },
             discovery,
         ))
@@ -975,12 +1173,17 @@ async fn send(
 }
 
 /// Kills the attempt's server if the attempt is dropped or fails before it is handed over.
-struct KillUnlessDone(Option<StdioProcess>);
+/// Ends what an attempt started unless the attempt completes: the stdio server's process group,
+/// and any OAuth browser flow (whose listener closes at once).
+struct KillUnlessDone(Option<StdioProcess>, Option<OAuthAuthorizer>);
 
 impl Drop for KillUnlessDone {
     fn drop(&mut self) {
         if let Some(process) = &self.0 {
             process.kill();
+        }
+        if let Some(authorizer) = &self.1 {
+            authorizer.cancel_flows();
         }
     }
 }
@@ -1010,19 +1213,65 @@ fn mark_unhealthy(
     }
 }
 
-fn authorizer_for(
-    http: &crate::config::HttpConfig,
-) -> Result<Option<Arc<dyn Authorizer>>, AttemptError> {
-    match (&http.bearer_token_env, http.auth) {
-        (_, AuthMode::None) => Ok(None),
-        (Some(variable), _) => StaticBearer::from_env(variable)
-            .map(|bearer| Some(Arc::new(bearer) as Arc<dyn Authorizer>))
-            .map_err(|error| AttemptError::Config(error.to_string())),
-        (None, AuthMode::Bearer) => Err(AttemptError::Config(
-            "auth = \"bearer\" needs bearer_token_env".to_owned(),
-        )),
-        (None, _) => Ok(None),
+/// The file store under `$MCPM_HOME`, or memory when there is no home directory to keep it in.
+fn default_token_store() -> Arc<dyn TokenStore> {
+    match FileStore::open_default() {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            tracing::warn!(%error, "no token store directory; OAuth tokens are kept in memory only");
+            Arc::new(MemoryStore::new())
+        }
     }
+}
+
+/// The OAuth settings for one server, from its configuration; secrets are read from the
+/// environment variables the configuration names.
+fn oauth_settings(name: &str, http: &HttpConfig) -> Result<OAuthSettings, AttemptError> {
+    let url = url::Url::parse(&http.url)
+        .map_err(|error| AttemptError::Config(format!("invalid URL {:?}: {error}", http.url)))?;
+    let mut settings = OAuthSettings::new(name, url);
+    let Some(oauth) = &http.oauth else {
+        return Ok(settings);
+    };
+    let from_env = |variable: &str, holds: &str| {
+        std::env::var(variable)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+            .ok_or_else(|| {
+                AttemptError::Config(format!(
+                    "the environment variable {variable} (which should hold {holds}) is not set"
+                ))
+            })
+    };
+    let mut identity = ClientIdentity {
+        client_id: oauth.client_id.clone(),
+        ..ClientIdentity::default()
+    };
+    if let Some(variable) = &oauth.client_secret_env {
+        identity.client_secret = Some(from_env(variable, "the OAuth client secret")?);
+    }
+    if let Some(variable) = &oauth.private_key_env {
+        let pem = from_env(variable, "the OAuth client's private key")?;
+        identity.private_key = Some(
+            PrivateKeyJwt::from_pem(&pem, None)
+                .map_err(|error| AttemptError::Config(format!("{variable}: {error}")))?,
+        );
+    }
+    identity.auth_method = oauth
+        .token_endpoint_auth_method
+        .as_deref()
+        .and_then(TokenAuthMethod::parse);
+    identity.client_metadata_url = oauth.client_metadata_url.clone();
+    settings.identity = identity;
+    settings.scopes = oauth.scopes.clone();
+    if let Some(port) = oauth.callback_port {
+        settings.callback = CallbackOptions::new().with_port(port);
+    }
+    settings.grant = match oauth.grant {
+        OAuthGrant::AuthorizationCode => Grant::AuthorizationCode,
+        OAuthGrant::ClientCredentials => Grant::ClientCredentials,
+    };
+    Ok(settings)
 }
 
 fn tool_outcome(
@@ -1054,6 +1303,7 @@ impl Drop for Manager {
     /// cancels every session and aborts every background task. Needs no runtime.
     fn drop(&mut self) {
         self.inner.shutdown.cancel();
+        self.inner.oauth.shutdown();
         let connections: Vec<Arc<Connection>> = {
             let mut state = self.inner.state();
             state.names.clear();
@@ -1138,5 +1388,30 @@ impl std::fmt::Debug for IsolatedSession {
             .field("name", &self.name)
             .field("pid", &self.pid())
             .finish_non_exhaustive()
+    }
+}
+
+/// What a login obtained (never the tokens themselves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoginReport {
+    /// The authorization server that issued the tokens.
+    pub issuer: Option<String>,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// When the access token expires (Unix seconds), if the server said.
+    pub expires_at: Option<u64>,
+    /// Whether a refresh token came with it (so later runs need no browser).
+    pub refreshable: bool,
+}
+
+impl LoginReport {
+    fn from_tokens(tokens: &StoredTokens) -> Self {
+        Self {
+            issuer: tokens.issuer.clone(),
+            scopes: tokens.scopes.clone(),
+            expires_at: tokens.expires_at,
+            refreshable: tokens.refresh_token.is_some(),
+        }
     }
 }

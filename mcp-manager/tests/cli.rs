@@ -220,7 +220,17 @@ fn demo_runs_end_to_end_and_leaves_nothing_running() {
     assert_eq!(document["ok"], true);
     assert_eq!(document["left_running"]["children"], 0);
     assert_eq!(document["left_running"]["listeners"], 0);
-    assert_eq!(document["servers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(document["servers"].as_array().map(Vec::len), Some(3));
+    let oauth = &document["servers"][2];
+    assert_eq!(oauth["name"], "demo-oauth");
+    assert_eq!(oauth["ok"], true, "the OAuth demo logged in: {oauth}");
+    let calls = document["calls"].as_array().expect("calls");
+    assert!(
+        calls
+            .iter()
+            .any(|call| call["tool"] == "demo-oauth__echo" && call["ok"] == true),
+        "{calls:?}"
+    );
 }
 
 /// Live children of `pid` (from /proc).

@@ -410,8 +410,41 @@ impl CallbackServer {
 
 impl Drop for CallbackServer {
     fn drop(&mut self) {
+        self.closer().close();
+    }
+}
+
+impl CallbackServer {
+    /// A handle that closes this server from elsewhere (a shutdown, a cancelled connect), as
+    /// dropping it would: synchronously, without a runtime. The flow waiting in
+    /// [`wait`](Self::wait) then ends with [`CallbackError::ServerStopped`].
+    pub fn closer(&self) -> CallbackCloser {
+        CallbackCloser {
+            shared: Arc::clone(&self.shared),
+            task: self.task.clone(),
+        }
+    }
+}
+
+/// Closes a [`CallbackServer`] from outside the flow that owns it. Cheap to clone.
+#[derive(Clone)]
+pub struct CallbackCloser {
+    shared: Arc<Shared>,
+    task: AbortHandle,
+}
+
+impl fmt::Debug for CallbackCloser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackCloser").finish_non_exhaustive()
+    }
+}
+
+impl CallbackCloser {
+    /// Closes the listening socket now (new connections are refused from this moment) and aborts
+    /// the serving task. Idempotent.
+    pub fn close(&self) {
         // Closing the listener here, rather than leaving it to the aborted task, frees the port
-        // before `drop` returns. The lock is only ever held for non-blocking calls.
+        // before this returns. The lock is only ever held for non-blocking calls.
         drop(lock(&self.shared.listener).take());
         self.task.abort();
     }

@@ -422,6 +422,55 @@ pub async fn discover_server(
     })
 }
 
+/// The 2025-03-26 fallback, for an MCP server without protected-resource metadata: the
+/// authorization server is the MCP server's origin. Its metadata is read from the origin's well-known
+/// URLs; when there is none, the specification's default endpoints (`/authorize`, `/token`,
+/// `/register` at the origin) are used, with PKCE S256 (which that revision made mandatory).
+///
+/// The one documented exception to the issuer match: the metadata here was found from the MCP
+/// server's origin, not from an issuer identifier someone gave us, so a different `issuer` is
+/// accepted (and logged). Deployments of that era commonly serve an issuer with a path or another
+/// host name.
+///
+/// # Errors
+/// [`DiscoveryError::Forbidden`] by the guard; a failed fetch; invalid metadata.
+pub async fn discover_legacy(
+    http: &HttpClient,
+    guard: &SsrfGuard,
+    server: &Url,
+) -> Result<ServerMetadata, DiscoveryError> {
+    let mut origin = server.clone();
+    origin.set_path("/");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    for url in server_metadata_urls(&origin) {
+        if let Some(metadata) = fetch_json::<ServerMetadata>(http, guard, &url).await? {
+            let expected = origin.as_str().trim_end_matches('/');
+            if metadata.issuer.trim_end_matches('/') != expected {
+                tracing::info!(
+                    url = %url,
+                    issuer = %metadata.issuer,
+                    "2025-03-26 fallback: accepting authorization-server metadata for another issuer"
+                );
+            }
+            return Ok(metadata);
+        }
+    }
+    let base = origin.as_str().trim_end_matches('/');
+    tracing::info!(origin = %base, "no authorization-server metadata; using the default endpoints");
+    Ok(ServerMetadata {
+        issuer: base.to_owned(),
+        authorization_endpoint: format!("{base}/authorize"),
+        token_endpoint: format!("{base}/token"),
+        registration_endpoint: Some(format!("{base}/register")),
+        scopes_supported: None,
+        code_challenge_methods_supported: Some(vec!["S256".to_owned()]),
+        token_endpoint_auth_methods_supported: None,
+        client_id_metadata_document_supported: None,
+        authorization_response_iss_parameter_supported: None,
+    })
+}
+
 fn join(urls: &[Url]) -> String {
     urls.iter().map(Url::as_str).collect::<Vec<_>>().join(", ")
 }

@@ -1,23 +1,38 @@
 //! The authorization-code flow's steps: choosing scopes, the authorization request (PKCE S256,
 //! `state`, `resource`), checking the response's `iss`, and the token requests (code and refresh),
 //! on the `oauth2` crate over our own HTTP client.
+//!
+//! Every token request, here and in [`crate::grant`], authenticates the client the one way its
+//! [`TokenAuthMethod`] says, through one internal path: no `Authorization` header and `client_id`
+//! in the body for `none`; HTTP Basic with RFC 6749 §2.3.1 form-encoding for
+//! `client_secret_basic`; `client_id` and `client_secret` in the body for `client_secret_post`; a
+//! fresh ES256 assertion for `private_key_jwt`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mcp_transport::TransportError;
 use mcp_transport::http::HttpClient;
 use mcp_transport::www_authenticate::Challenge;
-use oauth2::basic::BasicClient;
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    Scope, TokenResponse, TokenUrl,
 };
 use url::Url;
 
 use crate::discovery::{DiscoveryError, ResourceMetadata, ServerMetadata};
+use crate::grant::{JWT_BEARER_ASSERTION_TYPE, KeyError, PrivateKeyJwt};
 use crate::store::StoredTokens;
 
 /// The largest token response accepted.
 const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
+
+/// The longest OAuth error code kept from a server's answer, in characters.
+const MAX_ERROR_CODE: usize = 64;
+
+/// The longest server-supplied description kept in an error, in characters.
+pub(crate) const MAX_DESCRIPTION: usize = 300;
 
 /// Why a step of the flow failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,12 +60,128 @@ pub enum FlowError {
         /// What the response says (`None`: missing although the server promises it).
         found: Option<String>,
     },
-    /// The token endpoint refused or failed.
+    /// The token endpoint answered with an OAuth error (RFC 6749 §5.2). See
+    /// [`FlowError::is_invalid_grant`] and [`FlowError::is_invalid_client`].
+    #[error("{}", rejected_message(error, description.as_deref()))]
+    TokenRejected {
+        /// The OAuth error code, e.g. `invalid_grant` (control characters removed, bounded).
+        error: String,
+        /// The server's `error_description`, control characters removed and bounded; never
+        /// contains the code, refresh token, secret or assertion that was sent.
+        description: Option<String>,
+    },
+    /// The token request failed otherwise: transport, an unreadable response, no refresh token.
     #[error("the token request failed: {0}")]
     Token(String),
+    /// The grant needs a confidential client, and this one authenticates with `none`.
+    #[error(
+        "the client_credentials grant needs a confidential client (client_secret_basic, client_secret_post or private_key_jwt); client {client_id:?} is public (token endpoint authentication \"none\")"
+    )]
+    ConfidentialClientRequired {
+        /// The public client's id.
+        client_id: String,
+    },
+    /// The credentials name an authentication method without what it needs.
+    #[error(
+        "client {client_id:?} authenticates with {method} but has no {missing}; configure one, or another method"
+    )]
+    MissingCredential {
+        /// The client id.
+        client_id: String,
+        /// The method chosen.
+        method: TokenAuthMethod,
+        /// What is missing: `client secret` or `private key`.
+        missing: &'static str,
+    },
+    /// The `private_key_jwt` client assertion could not be made.
+    #[error("cannot make the private_key_jwt client assertion: {0}")]
+    ClientAssertion(#[from] KeyError),
     /// No random state could be made.
     #[error("no randomness for the state: {0}")]
     Randomness(String),
+}
+
+impl FlowError {
+    /// The OAuth error code the token endpoint answered with, if it answered with one.
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            Self::TokenRejected { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Whether the token endpoint answered `invalid_grant`: the code or refresh token is expired,
+    /// revoked or used, so the user has to log in again.
+    pub fn is_invalid_grant(&self) -> bool {
+        self.oauth_error() == Some("invalid_grant")
+    }
+
+    /// Whether the token endpoint answered `invalid_client`: the client failed to authenticate or
+    /// is unknown (for example a dynamic registration the server has forgotten), so the stored
+    /// registration should be forgotten and the client registered again.
+    pub fn is_invalid_client(&self) -> bool {
+        self.oauth_error() == Some("invalid_client")
+    }
+}
+
+fn rejected_message(error: &str, description: Option<&str>) -> String {
+    let mut message = format!("the authorization server refused the token request: {error}");
+    if let Some(description) = description {
+        message.push_str(&format!(" ({description})"));
+    }
+    match error {
+        "invalid_grant" => message.push_str("; log in again"),
+        "invalid_client" => message.push_str(
+            "; the client is unknown to the server or failed to authenticate: check its credentials, or register it again",
+        ),
+        _ => {}
+    }
+    message
+}
+
+/// How a client authenticates at the token endpoint; the names are RFC 7591's
+/// `token_endpoint_auth_method` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenAuthMethod {
+    /// A public client: `client_id` in the body, nothing secret.
+    None,
+    /// HTTP Basic with the client id and secret (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A JWT client assertion signed with the client's private key (RFC 7523 §2.2).
+    PrivateKeyJwt,
+}
+
+impl TokenAuthMethod {
+    /// The RFC 7591 name, e.g. `client_secret_basic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    /// The method with this RFC 7591 name; `None` for names not supported here (e.g.
+    /// `client_secret_jwt`, `tls_client_auth`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "none" => Self::None,
+            "client_secret_basic" => Self::ClientSecretBasic,
+            "client_secret_post" => Self::ClientSecretPost,
+            "private_key_jwt" => Self::PrivateKeyJwt,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for TokenAuthMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Scopes to request: the challenge's `scope`, else everything the resource metadata lists, else
@@ -76,13 +207,56 @@ pub fn select_scopes(
     scopes
 }
 
-/// Who the client is at an authorization server.
+/// Who the client is at an authorization server, and how it proves it at the token endpoint.
+///
+/// `Debug` hides the secret and the key.
 #[derive(Clone)]
 pub struct ClientCredentials {
     /// The client id (pre-registered, a metadata-document URL, or from dynamic registration).
     pub client_id: String,
-    /// The secret of a confidential client, if any.
+    /// The secret of a confidential client, if any; sent only by the `client_secret_*` methods.
     pub client_secret: Option<String>,
+    /// How the client authenticates at the token endpoint.
+    pub auth_method: TokenAuthMethod,
+    /// The key that signs client assertions; used only by [`TokenAuthMethod::PrivateKeyJwt`].
+    pub private_key: Option<PrivateKeyJwt>,
+}
+
+impl ClientCredentials {
+    /// A public client: no secret, authentication `none`.
+    pub fn public(client_id: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: None,
+            auth_method: TokenAuthMethod::None,
+            private_key: None,
+        }
+    }
+
+    /// A confidential client with a secret, sent as `auth_method` says (normally
+    /// [`TokenAuthMethod::ClientSecretBasic`] or [`TokenAuthMethod::ClientSecretPost`]).
+    pub fn with_secret(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        auth_method: TokenAuthMethod,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: Some(client_secret.into()),
+            auth_method,
+            private_key: None,
+        }
+    }
+
+    /// A confidential client that authenticates with `private_key_jwt`.
+    pub fn with_private_key(client_id: impl Into<String>, private_key: PrivateKeyJwt) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: None,
+            auth_method: TokenAuthMethod::PrivateKeyJwt,
+            private_key: Some(private_key),
+        }
+    }
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -93,6 +267,8 @@ impl std::fmt::Debug for ClientCredentials {
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field("auth_method", &self.auth_method)
+            .field("private_key", &self.private_key)
             .finish()
     }
 }
@@ -120,41 +296,173 @@ impl std::fmt::Debug for PendingAuthorization {
     }
 }
 
-fn client_for(
-    server: &ServerMetadata,
-    credentials: &ClientCredentials,
-    redirect_uri: &str,
-) -> Result<
-    BasicClient<
-        oauth2::EndpointSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointSet,
-    >,
-    FlowError,
-> {
-    let invalid = |what: &'static str, url: &str| FlowError::InvalidUrl {
+fn invalid_url(what: &'static str, url: &str) -> FlowError {
+    FlowError::InvalidUrl {
         what,
         url: url.to_owned(),
-    };
-    let mut client = BasicClient::new(ClientId::new(credentials.client_id.clone()))
-        .set_auth_uri(
-            AuthUrl::new(server.authorization_endpoint.clone())
-                .map_err(|_| invalid("authorization endpoint", &server.authorization_endpoint))?,
-        )
-        .set_token_uri(
-            TokenUrl::new(server.token_endpoint.clone())
-                .map_err(|_| invalid("token endpoint", &server.token_endpoint))?,
-        )
-        .set_redirect_uri(
-            RedirectUrl::new(redirect_uri.to_owned())
-                .map_err(|_| invalid("redirect", redirect_uri))?,
-        );
-    if let Some(secret) = &credentials.client_secret {
-        client = client.set_client_secret(ClientSecret::new(secret.clone()));
     }
-    Ok(client)
+}
+
+fn redirect_url(redirect_uri: &str) -> Result<RedirectUrl, FlowError> {
+    RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| invalid_url("redirect", redirect_uri))
+}
+
+/// oauth2's client for the token endpoint alone.
+pub(crate) type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// One token request's endpoint with the client's authentication applied: oauth2's client (Basic
+/// or body credentials) plus the form parameters the method adds (`private_key_jwt`'s assertion).
+/// Made per request, so every assertion is fresh.
+pub(crate) struct TokenEndpoint {
+    client: TokenClient,
+    params: Vec<(&'static str, String)>,
+    /// What was sent that must never come back in an error message.
+    secrets: Vec<String>,
+}
+
+/// A token request that takes extra form parameters (oauth2 has no trait for it).
+pub(crate) trait ExtraParams<'a>: Sized {
+    /// The request with `name=value` added to its form body.
+    fn extra_param(self, name: &'a str, value: &'a str) -> Self;
+}
+
+macro_rules! extra_params {
+    ($($request:ident),+) => {$(
+        impl<'a> ExtraParams<'a> for oauth2::$request<'a, BasicErrorResponse, BasicTokenResponse> {
+            fn extra_param(self, name: &'a str, value: &'a str) -> Self {
+                self.add_extra_param(name, value)
+            }
+        }
+    )+};
+}
+
+extra_params!(
+    CodeTokenRequest,
+    RefreshTokenRequest,
+    ClientCredentialsTokenRequest
+);
+
+impl TokenEndpoint {
+    /// The token endpoint of `server`, authenticating as `credentials` say; `redirect_uri` only for
+    /// the code exchange.
+    pub(crate) fn new(
+        server: &ServerMetadata,
+        credentials: &ClientCredentials,
+        redirect_uri: Option<&str>,
+    ) -> Result<Self, FlowError> {
+        let token_url = TokenUrl::new(server.token_endpoint.clone())
+            .map_err(|_| invalid_url("token endpoint", &server.token_endpoint))?;
+        let mut client = BasicClient::new(ClientId::new(credentials.client_id.clone()))
+            .set_token_uri(token_url)
+            .set_auth_type(AuthType::RequestBody);
+        if let Some(redirect_uri) = redirect_uri {
+            client = client.set_redirect_uri(redirect_url(redirect_uri)?);
+        }
+        let missing = |missing: &'static str| FlowError::MissingCredential {
+            client_id: credentials.client_id.clone(),
+            method: credentials.auth_method,
+            missing,
+        };
+        let mut params = Vec::new();
+        let mut secrets = Vec::new();
+        match credentials.auth_method {
+            // The secret, if any, stays home: a public client proves nothing.
+            TokenAuthMethod::None => {}
+            TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
+                let secret = credentials
+                    .client_secret
+                    .as_ref()
+                    .ok_or_else(|| missing("client secret"))?;
+                secrets.push(secret.clone());
+                client = client.set_client_secret(ClientSecret::new(secret.clone()));
+                if credentials.auth_method == TokenAuthMethod::ClientSecretBasic {
+                    client = client.set_auth_type(AuthType::BasicAuth);
+                }
+            }
+            TokenAuthMethod::PrivateKeyJwt => {
+                let key = credentials
+                    .private_key
+                    .as_ref()
+                    .ok_or_else(|| missing("private key"))?;
+                let assertion = key.assertion(&credentials.client_id, &server.issuer)?;
+                params.push((
+                    "client_assertion_type",
+                    JWT_BEARER_ASSERTION_TYPE.to_owned(),
+                ));
+                params.push(("client_assertion", assertion.clone()));
+                secrets.push(assertion);
+            }
+        }
+        Ok(Self {
+            client,
+            params,
+            secrets,
+        })
+    }
+
+    /// oauth2's client, to start a request from.
+    pub(crate) fn client(&self) -> &TokenClient {
+        &self.client
+    }
+
+    /// `request` with the authentication's form parameters added.
+    pub(crate) fn authenticate<'a, R: ExtraParams<'a>>(&'a self, request: R) -> R {
+        self.params.iter().fold(request, |request, (name, value)| {
+            request.extra_param(name, value)
+        })
+    }
+
+    /// The flow's error for a failed request; `sent` lists the grant's own secrets (code,
+    /// verifier, refresh token), which are kept out of the message with the client's.
+    pub(crate) fn error(
+        &self,
+        error: RequestTokenError<TransportError, BasicErrorResponse>,
+        sent: &[&str],
+    ) -> FlowError {
+        let secrets: Vec<&str> = self
+            .secrets
+            .iter()
+            .map(String::as_str)
+            .chain(sent.iter().copied())
+            .collect();
+        let clean = |text: &str, max: usize| sanitize(&redact(text, &secrets), max);
+        match error {
+            RequestTokenError::ServerResponse(response) => FlowError::TokenRejected {
+                error: clean(response.error().as_ref(), MAX_ERROR_CODE),
+                description: response
+                    .error_description()
+                    .map(|description| clean(description, MAX_DESCRIPTION)),
+            },
+            RequestTokenError::Request(error) => FlowError::Token(describe(&error)),
+            RequestTokenError::Parse(error, _body) => FlowError::Token(clean(
+                &format!("the token response cannot be read: {error}"),
+                MAX_DESCRIPTION,
+            )),
+            RequestTokenError::Other(message) => FlowError::Token(clean(&message, MAX_DESCRIPTION)),
+        }
+    }
+}
+
+/// Replaces every secret of at least four characters in `text` with `<redacted>`.
+fn redact(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| secret.len() >= 4)
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret, "<redacted>")
+        })
+}
+
+/// Server-supplied text made fit for an error message: control characters removed, at most
+/// `max_chars` characters (an ellipsis marks a cut).
+pub(crate) fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    if let Some((cut, _)) = clean.char_indices().nth(max_chars) {
+        clean.truncate(cut);
+        clean.push('…');
+    }
+    clean
 }
 
 /// Builds the authorization request: PKCE S256 (a server that does not offer it is refused), a fresh
@@ -172,7 +480,13 @@ pub fn authorization_request(
     server.require_s256()?;
     let state = crate::callback::random_state()
         .map_err(|error| FlowError::Randomness(error.to_string()))?;
-    let client = client_for(server, credentials, redirect_uri)?;
+    let client = BasicClient::new(ClientId::new(credentials.client_id.clone()))
+        .set_auth_uri(
+            AuthUrl::new(server.authorization_endpoint.clone()).map_err(|_| {
+                invalid_url("authorization endpoint", &server.authorization_endpoint)
+            })?,
+        )
+        .set_redirect_uri(redirect_url(redirect_uri)?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let expected_state = state.clone();
     let (authorization_url, _) = client
@@ -210,10 +524,12 @@ impl PendingAuthorization {
     }
 
     /// Redeems the code at the token endpoint (with the PKCE verifier, the redirect URI and
-    /// `resource`), after checking `iss`.
+    /// `resource`), after checking `iss`, authenticating as `credentials` say.
     ///
     /// # Errors
-    /// [`FlowError::IssuerMismatch`] before anything is sent; [`FlowError::Token`] on refusal.
+    /// [`FlowError::IssuerMismatch`] before anything is sent; [`FlowError::MissingCredential`] and
+    /// [`FlowError::ClientAssertion`] before anything is sent; [`FlowError::TokenRejected`] on
+    /// refusal; [`FlowError::Token`] on failure.
     pub async fn exchange(
         self,
         http: &HttpClient,
@@ -223,23 +539,33 @@ impl PendingAuthorization {
         iss: Option<&str>,
     ) -> Result<StoredTokens, FlowError> {
         self.check_iss(iss)?;
-        let client = client_for(server, credentials, &self.redirect_uri)?;
-        let response = client
+        let endpoint = TokenEndpoint::new(server, credentials, Some(&self.redirect_uri))?;
+        let verifier = self.verifier.secret().clone();
+        let request = endpoint
+            .client()
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(self.verifier)
-            .add_extra_param("resource", self.resource.clone())
+            .add_extra_param("resource", self.resource.clone());
+        let response = endpoint
+            .authenticate(request)
             .request_async(&oauth_http(http))
             .await
-            .map_err(|error| FlowError::Token(describe(&error)))?;
+            .map_err(|error| endpoint.error(error, &[code, &verifier]))?;
         Ok(stored(&response, &self.issuer, &self.resource))
     }
 }
 
-/// Exchanges a refresh token for new tokens (with `resource`). A rotated refresh token replaces the
-/// old one; when none comes back, the old one is kept.
+/// Exchanges a refresh token for new tokens (with `resource`), authenticating as `credentials`
+/// say. A rotated refresh token replaces the old one; when none comes back, the old one is kept.
+///
+/// `redirect_uri` is not sent (a refresh request has none); it is accepted so that callers hold
+/// one set of client settings for every request.
 ///
 /// # Errors
-/// [`FlowError::Token`]: refused (`invalid_grant` means log in again) or failed.
+/// [`FlowError::TokenRejected`] on refusal ([`FlowError::is_invalid_grant`]: log in again;
+/// [`FlowError::is_invalid_client`]: register again); [`FlowError::Token`] when there is no
+/// refresh token or the request fails; [`FlowError::MissingCredential`],
+/// [`FlowError::ClientAssertion`].
 pub async fn refresh(
     http: &HttpClient,
     server: &ServerMetadata,
@@ -247,22 +573,26 @@ pub async fn refresh(
     tokens: &StoredTokens,
     redirect_uri: &str,
 ) -> Result<StoredTokens, FlowError> {
+    let _ = redirect_uri;
     let Some(refresh_token) = &tokens.refresh_token else {
         return Err(FlowError::Token(
             "no refresh token; log in again".to_owned(),
         ));
     };
-    let client = client_for(server, credentials, redirect_uri)?;
+    let endpoint = TokenEndpoint::new(server, credentials, None)?;
     let resource = tokens.resource.clone().unwrap_or_default();
     let refresh_token_value = RefreshToken::new(refresh_token.clone());
-    let mut request = client.exchange_refresh_token(&refresh_token_value);
+    let mut request = endpoint
+        .client()
+        .exchange_refresh_token(&refresh_token_value);
     if !resource.is_empty() {
         request = request.add_extra_param("resource", resource.clone());
     }
-    let response = request
+    let response = endpoint
+        .authenticate(request)
         .request_async(&oauth_http(http))
         .await
-        .map_err(|error| FlowError::Token(describe(&error)))?;
+        .map_err(|error| endpoint.error(error, &[refresh_token]))?;
     let mut renewed = stored(&response, &server.issuer, &resource);
     if renewed.refresh_token.is_none() {
         renewed.refresh_token = Some(refresh_token.clone());
@@ -284,17 +614,15 @@ fn describe<E: std::error::Error>(error: &E) -> String {
     text
 }
 
-fn now() -> u64 {
+/// Unix seconds now (0 if the clock is before 1970).
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-fn stored(
-    response: &oauth2::basic::BasicTokenResponse,
-    issuer: &str,
-    resource: &str,
-) -> StoredTokens {
+/// The token response as stored, issued now.
+pub(crate) fn stored(response: &BasicTokenResponse, issuer: &str, resource: &str) -> StoredTokens {
     let issued_at = now();
     StoredTokens {
         access_token: response.access_token().secret().clone(),
@@ -314,7 +642,7 @@ fn stored(
 }
 
 /// oauth2's HTTP client: our hyper client, bounded, same-origin redirects only.
-fn oauth_http(
+pub(crate) fn oauth_http(
     http: &HttpClient,
 ) -> impl Fn(
     oauth2::HttpRequest,
@@ -348,10 +676,7 @@ mod tests {
     }
 
     fn credentials() -> ClientCredentials {
-        ClientCredentials {
-            client_id: "client-1".to_owned(),
-            client_secret: None,
-        }
+        ClientCredentials::public("client-1")
     }
 
     #[test]
@@ -446,10 +771,54 @@ mod tests {
 
     #[test]
     fn debug_hides_the_client_secret() {
-        let credentials = ClientCredentials {
-            client_id: "id".to_owned(),
-            client_secret: Some("hunter2".to_owned()),
-        };
+        let credentials =
+            ClientCredentials::with_secret("id", "hunter2", TokenAuthMethod::ClientSecretPost);
         assert!(!format!("{credentials:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn auth_method_names_round_trip_and_unknown_names_are_refused() {
+        for method in [
+            TokenAuthMethod::None,
+            TokenAuthMethod::ClientSecretBasic,
+            TokenAuthMethod::ClientSecretPost,
+            TokenAuthMethod::PrivateKeyJwt,
+        ] {
+            assert_eq!(TokenAuthMethod::parse(method.as_str()), Some(method));
+        }
+        assert_eq!(TokenAuthMethod::parse("client_secret_jwt"), None);
+        assert_eq!(TokenAuthMethod::parse("Client_Secret_Basic"), None);
+    }
+
+    #[test]
+    fn server_text_loses_control_characters_and_is_bounded() {
+        assert_eq!(sanitize("bad\u{1b}[31m\r\ngrant", 100), "bad[31mgrant");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(sanitize("äöü", 3), "äöü");
+    }
+
+    #[test]
+    fn secrets_sent_never_come_back_in_messages() {
+        assert_eq!(
+            redact("token rt-secret-1 is revoked", &["rt-secret-1", "ab"]),
+            "token <redacted> is revoked"
+        );
+    }
+
+    #[test]
+    fn invalid_grant_and_invalid_client_are_told_apart() {
+        let rejected = |code: &str| FlowError::TokenRejected {
+            error: code.to_owned(),
+            description: None,
+        };
+        assert!(rejected("invalid_grant").is_invalid_grant());
+        assert!(!rejected("invalid_grant").is_invalid_client());
+        assert!(rejected("invalid_client").is_invalid_client());
+        assert!(!FlowError::Token("invalid_grant".to_owned()).is_invalid_grant());
+        assert!(
+            rejected("invalid_grant")
+                .to_string()
+                .contains("log in again")
+        );
     }
 }

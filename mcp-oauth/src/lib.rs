@@ -1,11 +1,7 @@
 //! MCP authorization: discovery, client identity, PKCE, the loopback callback server and token stores.
 //!
-//! **Status: in progress.** Built and tested: [`discovery`] (with the SSRF guard), the loopback
-//! [`callback`] server, the token [`store`]s, and the [`flow`]'s steps (scopes, the PKCE S256
-//! authorization request, the `iss` check, code exchange and refresh on the `oauth2` crate). Still
-//! to come: client registration, single-flight refresh, step-up, browsers, and the `Authorizer` that
-//! plugs it all into the transport. The contract this crate meets when done
-//! (DESIGN.md §3, "mcp-oauth", and the client checklist §4-6):
+//! The pieces, each usable on its own, and the [`authorizer`] that ties them together for the
+//! transport (DESIGN.md §3, "mcp-oauth", and the client checklist §4-6):
 //!
 //! # What it holds
 //! - **discovery**: protected-resource metadata (from the challenge's `resource_metadata`, then the
@@ -21,6 +17,10 @@
 //!   RAII guard owns it; dropping the guard closes the socket at once without blocking.
 //! - **token stores**: in memory and on disk (mode 0600, atomic writes, a cross-process lock).
 //! - **browsers**: the system opener, print-only, and a `follow` driver for auto-approving servers.
+//! - **the client credentials grant** for machines, with `client_secret_basic`, `client_secret_post`
+//!   and `private_key_jwt` (ES256).
+//! - **the [`authorizer::OAuthAuthorizer`]**: stored tokens, proactive refresh, one refresh per rejected
+//!   token, a browser flow on a 401 when one may start, step-up on a 403, all single-flight per server.
 //!
 //! It implements `mcp-transport`'s credential trait and speaks HTTP only through that crate's hyper
 //! client, over the `oauth2` crate's async client trait.
@@ -28,7 +28,11 @@
 //! # What it is not for
 //! Transports, retry policy or connection management; and it never uses reqwest or rmcp's `auth` feature.
 
+pub mod authorizer;
+pub mod browser;
 pub mod callback;
 pub mod discovery;
 pub mod flow;
+pub mod grant;
+pub mod registration;
 pub mod store;

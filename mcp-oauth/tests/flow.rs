@@ -3,17 +3,20 @@
 use std::sync::{Arc, Mutex};
 
 use mcp_oauth::discovery::ServerMetadata;
-use mcp_oauth::flow::{ClientCredentials, authorization_request, refresh};
+use mcp_oauth::flow::{ClientCredentials, TokenAuthMethod, authorization_request, refresh};
 use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Answers every POST with `reply` and records the form bodies.
-async fn token_endpoint(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+/// What the token endpoint saw of one request: its head (request line and headers) and body.
+type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Answers every POST with `reply` and records the requests.
+async fn token_endpoint(reply: &'static str) -> (String, Seen) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
+    let bodies: Seen = Arc::default();
     let log = Arc::clone(&bodies);
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
@@ -38,7 +41,7 @@ async fn token_endpoint(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>
             let _ = stream.read_exact(&mut body).await;
             log.lock()
                 .expect("log")
-                .push(String::from_utf8_lossy(&body).into_owned());
+                .push((head, String::from_utf8_lossy(&body).into_owned()));
             let response = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
                 reply.len()
@@ -78,10 +81,7 @@ async fn the_code_is_redeemed_with_verifier_redirect_and_resource() {
     )
     .await;
     let server = metadata(&base);
-    let client = ClientCredentials {
-        client_id: "client-1".to_owned(),
-        client_secret: None,
-    };
+    let client = ClientCredentials::public("client-1");
     let pending = authorization_request(
         &server,
         &client,
@@ -99,7 +99,7 @@ async fn the_code_is_redeemed_with_verifier_redirect_and_resource() {
     assert_eq!(tokens.scopes, ["read"]);
     assert_eq!(tokens.expires_at, Some(tokens.issued_at + 3600));
     assert_eq!(tokens.resource.as_deref(), Some("https://mcp.example/mcp"));
-    let sent = form(&bodies.lock().expect("log")[0]);
+    let sent = form(&bodies.lock().expect("log")[0].1);
     assert_eq!(sent["grant_type"], "authorization_code");
     assert_eq!(sent["code"], "the-code");
     assert_eq!(sent["redirect_uri"], "http://127.0.0.1:7777/callback");
@@ -112,10 +112,7 @@ async fn the_code_is_redeemed_with_verifier_redirect_and_resource() {
 async fn a_wrong_iss_stops_before_the_token_endpoint() {
     let (base, bodies) = token_endpoint(r#"{"access_token":"x","token_type":"Bearer"}"#).await;
     let server = metadata(&base);
-    let client = ClientCredentials {
-        client_id: "c".to_owned(),
-        client_secret: None,
-    };
+    let client = ClientCredentials::public("c");
     let pending =
         authorization_request(&server, &client, "http://127.0.0.1:7777/callback", "r", &[])
             .expect("a request");
@@ -138,10 +135,7 @@ async fn refresh_sends_resource_and_keeps_the_old_refresh_token_when_none_comes_
     let (base, bodies) =
         token_endpoint(r#"{"access_token":"at-2","token_type":"Bearer","expires_in":60}"#).await;
     let server = metadata(&base);
-    let client = ClientCredentials {
-        client_id: "c".to_owned(),
-        client_secret: None,
-    };
+    let client = ClientCredentials::public("c");
     let old = mcp_oauth::store::StoredTokens {
         access_token: "at-1".to_owned(),
         token_type: "Bearer".to_owned(),
@@ -164,8 +158,31 @@ async fn refresh_sends_resource_and_keeps_the_old_refresh_token_when_none_comes_
     assert_eq!(renewed.access_token, "at-2");
     assert_eq!(renewed.refresh_token.as_deref(), Some("rt-1"));
     assert_eq!(renewed.scopes, ["read"]);
-    let sent = form(&bodies.lock().expect("log")[0]);
+    let sent = form(&bodies.lock().expect("log")[0].1);
     assert_eq!(sent["grant_type"], "refresh_token");
     assert_eq!(sent["refresh_token"], "rt-1");
     assert_eq!(sent["resource"], "https://mcp.example/mcp");
+}
+
+#[tokio::test]
+async fn a_public_client_sends_its_id_and_never_a_secret_or_authorization_header() {
+    let (base, seen) = token_endpoint(r#"{"access_token":"x","token_type":"Bearer"}"#).await;
+    let server = metadata(&base);
+    // A secret configured next to method `none` stays home.
+    let client = ClientCredentials::with_secret("c-1", "unused-secret", TokenAuthMethod::None);
+    let pending = authorization_request(&server, &client, "http://127.0.0.1:7777/cb", "r", &[])
+        .expect("a request");
+    pending
+        .exchange(&http(), &server, &client, "code", None)
+        .await
+        .expect("tokens");
+    let (head, body) = seen.lock().expect("log")[0].clone();
+    assert!(
+        !head.to_ascii_lowercase().contains("\nauthorization:"),
+        "{head}"
+    );
+    let sent = form(&body);
+    assert_eq!(sent["client_id"], "c-1");
+    assert!(!sent.contains_key("client_secret"));
+    assert!(!body.contains("unused-secret"));
 }

@@ -38,6 +38,11 @@ pub trait Authorizer: Send + Sync + fmt::Debug {
     /// The token to send now (without the `Bearer ` prefix), or `None` to send no credentials.
     fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>>;
 
+    /// The server accepted a request carrying `token` (it answered neither 401 nor 403). An
+    /// authorizer can use this to tell a token that has worked from one that never has (a 401 on
+    /// the latter, right after a login, must not start another). Called often: keep it cheap.
+    fn accepted(&self, _token: &str) {}
+
     /// The server refused the request; refresh or re-authorize if possible.
     fn on_challenge<'a>(
         &'a self,

@@ -100,6 +100,15 @@ pub enum TransportError {
         /// The parsed bearer challenge.
         challenge: Option<Challenge>,
     },
+    /// The credential provider (an [`Authorizer`](crate::auth::Authorizer)) could not get a token:
+    /// a login is needed and not allowed here, the user or the authorization server refused, the
+    /// flow failed. The provider's own error is kept; see
+    /// [`authorization_error`](Self::authorization_error).
+    #[error("{error}")]
+    Authorization {
+        /// The provider's error (e.g. `mcp_oauth::AuthError`), shared so this enum stays `Clone`.
+        error: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// The server no longer knows the HTTP session (404 on a request carrying `Mcp-Session-Id`).
     #[error("the server's session expired (HTTP 404 for the session id)")]
     SessionExpired,
@@ -149,6 +158,8 @@ pub enum ErrorKind {
     AuthRequired,
     /// [`TransportError::InsufficientScope`].
     InsufficientScope,
+    /// [`TransportError::Authorization`].
+    Authorization,
     /// [`TransportError::SessionExpired`].
     SessionExpired,
     /// [`TransportError::Protocol`].
@@ -175,6 +186,7 @@ impl ErrorKind {
             ErrorKind::HttpStatus => "http_status",
             ErrorKind::AuthRequired => "auth_required",
             ErrorKind::InsufficientScope => "insufficient_scope",
+            ErrorKind::Authorization => "authorization",
             ErrorKind::SessionExpired => "session_expired",
             ErrorKind::Protocol => "protocol",
             ErrorKind::MessageTooLarge => "message_too_large",
@@ -287,6 +299,7 @@ impl TransportError {
             TransportError::HttpStatus { .. } => ErrorKind::HttpStatus,
             TransportError::AuthRequired { .. } => ErrorKind::AuthRequired,
             TransportError::InsufficientScope { .. } => ErrorKind::InsufficientScope,
+            TransportError::Authorization { .. } => ErrorKind::Authorization,
             TransportError::SessionExpired => ErrorKind::SessionExpired,
             TransportError::Protocol { .. } => ErrorKind::Protocol,
             TransportError::MessageTooLarge { .. } => ErrorKind::MessageTooLarge,
@@ -298,6 +311,22 @@ impl TransportError {
     /// Whether a fresh attempt might succeed.
     pub fn is_retryable(&self) -> bool {
         self.retry_decision().is_retry()
+    }
+
+    /// Wraps a credential provider's error as [`TransportError::Authorization`].
+    pub fn authorization(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        TransportError::Authorization {
+            error: Arc::new(error),
+        }
+    }
+
+    /// The credential provider's error, for [`TransportError::Authorization`]; downcast it to the
+    /// provider's type (`error.downcast_ref::<mcp_oauth::AuthError>()`).
+    pub fn authorization_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            TransportError::Authorization { error } => Some(error.as_ref()),
+            _ => None,
+        }
     }
 
     /// How long the server asked us to wait before retrying, if it said.
@@ -370,6 +399,7 @@ impl Retryable for TransportError {
             | TransportError::HttpStatus { .. }
             | TransportError::AuthRequired { .. }
             | TransportError::InsufficientScope { .. }
+            | TransportError::Authorization { .. }
             | TransportError::Protocol { .. }
             | TransportError::MessageTooLarge { .. }
             | TransportError::Cancelled => Decision::Stop,

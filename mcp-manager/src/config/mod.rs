@@ -15,6 +15,7 @@
 //! headers = { "X-Tenant" = "acme" }
 //! bearer_token_env = "REMOTE_TOKEN"    # the token is read from this variable at connect time
 //! auth = "auto"                        # auto (OAuth on 401) | oauth | bearer | none
+//! oauth = { client_id = "mcpm", scopes = ["read"] }   # optional; see below
 //! connect_timeout = "30s"
 //! request_timeout = "60s"
 //! retry = { attempts = 3, base_delay = "1s", max_delay = "30s" }
@@ -26,12 +27,18 @@
 //! (on) and `retry` (3 attempts from 1 s, doubling; the table [`mcp_retry::RetryPolicy`] reads).
 //! Durations are written with a unit: `"250ms"`, `"30s"`, `"2m"`.
 //!
+//! The `oauth` table takes `client_id` and `client_secret_env` (a pre-registered client), `scopes`,
+//! `callback_port`, `client_metadata_url`, `grant` (`"authorization_code"` or
+//! `"client_credentials"`, which needs `client_id`), `token_endpoint_auth_method` (`none`,
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt`) and `private_key_env` (a P-256
+//! key in PEM, for `private_key_jwt`).
+//!
 //! The JSON forms are `{"mcpServers": {NAME: {...}}}` and `{"servers": {NAME: {...}}}`, whose
 //! entries take the same keys plus `"type"` (`"stdio"`, or `"http"` for streamable HTTP; the
 //! legacy `"sse"` transport is refused).
 //!
-//! Secrets never need to be written in the file: `bearer_token_env` and `oauth.client_secret_env`
-//! name environment variables, and `${env:NAME}` in an `env` or `headers` value is replaced by
+//! Secrets never need to be written in the file: `bearer_token_env`, `oauth.client_secret_env` and
+//! `oauth.private_key_env` name environment variables, and `${env:NAME}` in an `env` or `headers` value is replaced by
 //! that variable when the file is read (`$${` writes a literal `${`).
 //!
 //! # Errors name the line
@@ -96,5 +103,6 @@ mod tests;
 pub use error::{ConfigError, NamedBy, Problem};
 pub use load::{CONFIG_ENV_VAR, DEFAULT_CONFIG_FILES};
 pub use types::{
-    AuthMode, Config, HttpConfig, OAuthConfig, ServerConfig, StdioConfig, TransportConfig,
+    AuthMode, Config, HttpConfig, OAuthConfig, OAuthGrant, ServerConfig, StdioConfig,
+    TransportConfig,
 };

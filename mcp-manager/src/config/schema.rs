@@ -15,7 +15,9 @@ use serde::de::value::{Error as PlainError, StrDeserializer};
 use super::document::{Entry, Format, Node, Span, Value, table_word};
 use super::placeholder::{EnvLookup, expand, is_env_name};
 use super::suggest::did_you_mean;
-use super::types::{AuthMode, HttpConfig, OAuthConfig, ServerConfig, StdioConfig, TransportConfig};
+use super::types::{
+    AuthMode, HttpConfig, OAuthConfig, OAuthGrant, ServerConfig, StdioConfig, TransportConfig,
+};
 
 /// Keys only a stdio server takes.
 const STDIO_KEYS: &[&str] = &["command", "args", "env", "cwd", "inherit_env"];
@@ -38,6 +40,16 @@ const OAUTH_KEYS: &[&str] = &[
     "scopes",
     "callback_port",
     "client_metadata_url",
+    "grant",
+    "token_endpoint_auth_method",
+    "private_key_env",
+];
+/// The token endpoint authentication methods a pre-registered client may use.
+const AUTH_METHODS: &[&str] = &[
+    "none",
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
 ];
 /// Keys of `mcp_retry`'s table form, its alias included; a test holds this list to that form.
 pub(super) const RETRY_KEYS: &[&str] = &[
@@ -813,6 +825,31 @@ impl Schema<'_> {
                 "client_metadata_url" => {
                     oauth.client_metadata_url = self.metadata_url(&entry.value, &key_path);
                 }
+                "grant" => match self.string(&entry.value, &key_path) {
+                    Some("authorization_code") => oauth.grant = OAuthGrant::AuthorizationCode,
+                    Some("client_credentials") => oauth.grant = OAuthGrant::ClientCredentials,
+                    Some(_) => self.report(
+                        &entry.value.span,
+                        &key_path,
+                        "must be \"authorization_code\" or \"client_credentials\"",
+                    ),
+                    None => {}
+                },
+                "token_endpoint_auth_method" => match self.string(&entry.value, &key_path) {
+                    Some(method) if AUTH_METHODS.contains(&method) => {
+                        oauth.token_endpoint_auth_method = Some(method.to_owned());
+                    }
+                    Some(_) => self.report(
+                        &entry.value.span,
+                        &key_path,
+                        format!("must be one of {}", quoted_list(AUTH_METHODS)),
+                    ),
+                    None => {}
+                },
+                "private_key_env" => {
+                    oauth.private_key_env =
+                        self.env_name(&entry.value, &key_path, "the client's private key");
+                }
                 _ => self.unknown_key(entry, path, OAUTH_KEYS),
             }
         }
@@ -822,6 +859,14 @@ impl Schema<'_> {
                 path,
                 "\"client_secret_env\" needs \"client_id\": a client secret belongs to a \
                  pre-registered client",
+            );
+        }
+        if oauth.grant == OAuthGrant::ClientCredentials && !client_id_given {
+            self.report(
+                &node.span,
+                path,
+                "grant = \"client_credentials\" needs \"client_id\": the client credentials \
+                 grant is for a pre-registered client",
             );
         }
         (self.problems.len() == before).then_some(oauth)
@@ -1051,4 +1096,14 @@ fn shown_url(text: &str, url: &url::Url) -> String {
         let _ = masked.set_password(Some("***"));
     }
     format!("{:?}", masked.as_str())
+}
+
+/// `"a", "b" or "c"`, for messages listing the valid values.
+fn quoted_list(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|value| format!("{value:?}")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

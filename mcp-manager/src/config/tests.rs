@@ -124,6 +124,7 @@ retry = { attempts = 3, base_delay = "1s", max_delay = "30s" }
             scopes: vec!["read".into()],
             callback_port: Some(0),
             client_metadata_url: Some("https://...".into()),
+            ..OAuthConfig::default()
         }),
     }));
     assert_eq!(
@@ -685,6 +686,40 @@ redirect = "x"
     let oauth = http(config.server("h").unwrap()).oauth.clone().unwrap();
     assert_eq!(oauth.client_secret_env.as_deref(), Some("S"));
     assert_eq!(oauth.callback_port, None);
+}
+
+#[test]
+fn oauth_grants_and_client_authentication_are_checked() {
+    let problems = problems(toml(
+        r#"[servers.h]
+url = "https://x.example/mcp"
+[servers.h.oauth]
+grant = "password"
+token_endpoint_auth_method = "tls_client_auth"
+private_key_env = "not a name"
+[servers.m]
+url = "https://x.example/mcp"
+oauth = { grant = "client_credentials" }
+"#,
+    ));
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert!(problems[0].contains("must be \"authorization_code\" or \"client_credentials\""));
+    assert!(problems[1].contains(
+        "\"none\", \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\""
+    ));
+    assert!(problems[2].contains("servers.h.oauth.private_key_env"));
+    assert!(problems[3].contains("needs \"client_id\""));
+    let config = toml(
+        "[servers.m]\nurl = \"https://x.example/mcp\"\noauth = { client_id = \"m\", grant = \"client_credentials\", token_endpoint_auth_method = \"private_key_jwt\", private_key_env = \"KEY_PEM\" }\n",
+    )
+    .unwrap();
+    let oauth = http(config.server("m").unwrap()).oauth.clone().unwrap();
+    assert_eq!(oauth.grant, crate::config::OAuthGrant::ClientCredentials);
+    assert_eq!(
+        oauth.token_endpoint_auth_method.as_deref(),
+        Some("private_key_jwt")
+    );
+    assert_eq!(oauth.private_key_env.as_deref(), Some("KEY_PEM"));
 }
 
 #[test]

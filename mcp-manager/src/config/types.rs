@@ -192,6 +192,25 @@ pub struct OAuthConfig {
     pub callback_port: Option<u16>,
     /// A client metadata document URL (CIMD).
     pub client_metadata_url: Option<String>,
+    /// Which grant obtains tokens.
+    pub grant: OAuthGrant,
+    /// How the pre-registered client authenticates at the token endpoint (`none`,
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`); unset: chosen from the
+    /// secret or key given and what the server supports.
+    pub token_endpoint_auth_method: Option<String>,
+    /// The environment variable holding the client's P-256 private key (PEM), for
+    /// `private_key_jwt`.
+    pub private_key_env: Option<String>,
+}
+
+/// Which OAuth grant a server's tokens come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OAuthGrant {
+    /// A person signs in through a browser (authorization code with PKCE).
+    #[default]
+    AuthorizationCode,
+    /// A machine authenticates as itself (client credentials; needs a pre-registered client).
+    ClientCredentials,
 }
 
 /// Values (expanded from `${env:...}`) may be secrets: logs and panics show only the names.

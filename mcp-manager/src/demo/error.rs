@@ -32,6 +32,10 @@ pub enum DemoError {
         #[source]
         source: std::io::Error,
     },
+    /// The OAuth demo's options contradict each other or are malformed; the message names the
+    /// first problem.
+    #[error("invalid OAuth demo options: {0}")]
+    InvalidOptions(String),
     /// rmcp could not complete the handshake, or the serving task failed.
     #[error("{context}: {source}")]
     Serve {
@@ -61,7 +65,7 @@ impl DemoError {
             Self::NotLoopback(addr) | Self::Bind { addr, .. } | Self::Accept { addr, .. } => {
                 Some(*addr)
             }
-            Self::Serve { .. } => None,
+            Self::InvalidOptions(_) | Self::Serve { .. } => None,
         }
     }
 }

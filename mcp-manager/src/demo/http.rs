@@ -1,4 +1,5 @@
-//! Serving the demo over streamable HTTP on a loopback address.
+//! Serving the demo over streamable HTTP on a loopback address: the listener, the serve loop
+//! (shared with the OAuth variant, which brings its own service) and the plain MCP service.
 
 use std::{
     convert::Infallible,
@@ -89,7 +90,8 @@ impl DemoHttpServer {
     /// [`DemoError::Accept`] if the listener fails for a reason other than one client's connection
     /// (e.g. the process ran out of file descriptors).
     pub async fn serve(self) -> Result<(), DemoError> {
-        self.serve_until(std::future::pending()).await
+        let service = McpOnly::new(self.local_addr.ip());
+        self.serve_with(service).await
     }
 
     /// Serves on a new Tokio task, returning the handle that owns it: dropping the handle stops the
@@ -98,21 +100,38 @@ impl DemoHttpServer {
     /// # Panics
     /// Outside a Tokio runtime, as [`tokio::spawn`] does.
     pub fn spawn(self) -> DemoHttpHandle {
+        let service = McpOnly::new(self.local_addr.ip());
+        self.spawn_with(service)
+    }
+
+    /// [`serve`](Self::serve) with another service on the same listener (the OAuth variant).
+    pub(crate) async fn serve_with(self, service: impl DemoService) -> Result<(), DemoError> {
+        self.serve_until(service, std::future::pending()).await
+    }
+
+    /// [`spawn`](Self::spawn) with another service on the same listener (the OAuth variant).
+    ///
+    /// # Panics
+    /// Outside a Tokio runtime, as [`tokio::spawn`] does.
+    pub(crate) fn spawn_with(self, service: impl DemoService) -> DemoHttpHandle {
         let local_addr = self.local_addr;
         let watch = self.watch();
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(self.serve_until(async move {
+        let task = tokio::spawn(self.serve_until(service, async move {
             // A dropped sender stops serving too, though the handle aborts the task anyway.
             let _ = stopped.await;
         }));
         DemoHttpHandle::new(local_addr, watch, stop, task)
     }
 
-    /// Serves until `stop` completes, then stops gracefully: no new connections, rmcp's sessions
-    /// end (which ends their SSE streams), in-flight requests get [`CLOSE_GRACE`] to finish, and
-    /// whatever is left is cut off. Returns once every connection is closed.
-    async fn serve_until(self, stop: impl Future<Output = ()>) -> Result<(), DemoError> {
-        let service = McpOnly::new(self.local_addr.ip());
+    /// Serves `service` until `stop` completes, then stops gracefully: no new connections, rmcp's
+    /// sessions end (which ends their SSE streams), in-flight requests get [`CLOSE_GRACE`] to
+    /// finish, and whatever is left is cut off. Returns once every connection is closed.
+    async fn serve_until<S: DemoService>(
+        self,
+        service: S,
+        stop: impl Future<Output = ()>,
+    ) -> Result<(), DemoError> {
         // Also on cancellation: dropping this future ends the sessions.
         let _sessions = EndSessionsOnDrop(service.clone());
         let graceful = GracefulShutdown::new();
@@ -185,36 +204,66 @@ fn loopback_hosts(ip: IpAddr) -> Vec<String> {
     hosts
 }
 
-type DemoBody = BoxBody<Bytes, Infallible>;
+/// The body of every response the demo sends.
+pub(crate) type DemoBody = BoxBody<Bytes, Infallible>;
+
+/// What a demo service's `call` returns: boxed, so services can be named and cloned freely.
+pub(crate) type DemoFuture =
+    Pin<Box<dyn Future<Output = Result<Response<DemoBody>, Infallible>> + Send>>;
+
+/// rmcp's streamable HTTP service for the demo server.
+pub(crate) type McpService = StreamableHttpService<DemoServer, LocalSessionManager>;
+
+/// A service the shared serve loop can run: one per connection (cloned), never failing (errors
+/// are responses), and owning rmcp sessions that must end when serving stops.
+pub(crate) trait DemoService:
+    hyper::service::Service<
+        Request<Incoming>,
+        Response = Response<DemoBody>,
+        Error = Infallible,
+        Future = DemoFuture,
+    > + Clone
+    + Send
+    + 'static
+{
+    /// Ends every rmcp session (and its task), and makes rmcp refuse new requests.
+    fn end_sessions(&self);
+}
+
+/// rmcp's streamable HTTP service for a server bound to `ip`, a loopback address.
+///
+/// rmcp checks the `Host` header against DNS rebinding, and we add an `Origin` check so a web
+/// page from elsewhere cannot drive the demo through the user's browser: both admit the
+/// loopback names, and the address actually bound (which may be another 127.x.y.z). Requests
+/// without `Origin` (every non-browser client) are unaffected by the second.
+pub(crate) fn mcp_service(ip: IpAddr) -> McpService {
+    let hosts = loopback_hosts(ip);
+    let origins: Vec<String> = hosts
+        .iter()
+        .map(|host| format!("http://{host}:*"))
+        .collect();
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins);
+    StreamableHttpService::new(|| Ok(DemoServer::new()), Arc::default(), config)
+}
 
 /// rmcp's streamable HTTP service at [`MCP_PATH`]; 404 everywhere else.
 #[derive(Clone)]
 struct McpOnly {
-    mcp: StreamableHttpService<DemoServer, LocalSessionManager>,
+    mcp: McpService,
 }
 
 impl McpOnly {
     /// The service for a server bound to `ip`, a loopback address.
-    ///
-    /// rmcp checks the `Host` header against DNS rebinding, and we add an `Origin` check so a web
-    /// page from elsewhere cannot drive the demo through the user's browser: both admit the
-    /// loopback names, and the address actually bound (which may be another 127.x.y.z). Requests
-    /// without `Origin` (every non-browser client) are unaffected by the second.
     fn new(ip: IpAddr) -> Self {
-        let hosts = loopback_hosts(ip);
-        let origins: Vec<String> = hosts
-            .iter()
-            .map(|host| format!("http://{host}:*"))
-            .collect();
-        let config = StreamableHttpServerConfig::default()
-            .with_allowed_hosts(hosts)
-            .with_allowed_origins(origins);
         Self {
-            mcp: StreamableHttpService::new(|| Ok(DemoServer::new()), Arc::default(), config),
+            mcp: mcp_service(ip),
         }
     }
+}
 
-    /// Ends every rmcp session (and its task), and makes rmcp refuse new requests.
+impl DemoService for McpOnly {
     fn end_sessions(&self) {
         self.mcp.config.cancellation_token.cancel();
     }
@@ -223,7 +272,7 @@ impl McpOnly {
 impl hyper::service::Service<Request<Incoming>> for McpOnly {
     type Response = Response<DemoBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = DemoFuture;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         if request.uri().path() != MCP_PATH {
@@ -234,7 +283,8 @@ impl hyper::service::Service<Request<Incoming>> for McpOnly {
     }
 }
 
-fn not_found() -> Response<DemoBody> {
+/// The 404 for any path the demo does not serve.
+pub(crate) fn not_found() -> Response<DemoBody> {
     let body = Full::new(Bytes::from_static(
         b"not found: the mcpm demo serves MCP at /mcp\n",
     ));
@@ -248,9 +298,9 @@ fn not_found() -> Response<DemoBody> {
 }
 
 /// Ends rmcp's sessions when serving stops, however it stops.
-struct EndSessionsOnDrop(McpOnly);
+struct EndSessionsOnDrop<S: DemoService>(S);
 
-impl Drop for EndSessionsOnDrop {
+impl<S: DemoService> Drop for EndSessionsOnDrop<S> {
     fn drop(&mut self) {
         self.0.end_sessions();
     }

@@ -8,6 +8,9 @@
 //! - over this process's stdin and stdout by [`serve_stdio`] (`mcpm serve-demo --stdio`);
 //! - over streamable HTTP at [`MCP_PATH`] on a loopback address by [`DemoHttpServer`]
 //!   (`mcpm serve-demo --http ADDR`), in place or on a task owned by a [`DemoHttpHandle`].
+//! - over streamable HTTP behind OAuth, with a built-in authorization server on the same origin,
+//!   by [`DemoAuthServer`] (`mcpm serve-demo --oauth`), which is also the fixture OAuth clients
+//!   are tested against: [`DemoAuthOptions`] has a knob for each kind of server they must handle.
 //!
 //! It is not a fault injector (the test fixture in `mcp-tests` is), and it never listens beyond the
 //! local machine: binding anything but a loopback address is refused.
@@ -30,6 +33,7 @@
 mod error;
 mod handle;
 mod http;
+mod oauth;
 mod resources;
 mod server;
 mod stdio;
@@ -39,6 +43,10 @@ mod tests;
 pub use error::DemoError;
 pub use handle::{DemoHttpHandle, DemoHttpWatch};
 pub use http::{DemoHttpServer, MCP_PATH};
+pub use oauth::{
+    ClientAuthMethod, DemoAuthHandle, DemoAuthOptions, DemoAuthServer, DemoAuthStats, DemoClient,
+    IssParameter, JwtVerifier, MetadataLocation, RECORDED_REQUESTS, RecordedRequest,
+};
 pub use resources::{CONFIG_URI, ITEM_TEMPLATE, README_URI};
 pub use server::{DemoServer, MAX_SLEEP, SERVER_NAME};
 pub use stdio::serve_stdio;

@@ -104,12 +104,19 @@ impl StreamableClient {
                 .await
                 .map_err(StreamableHttpError::Client)?;
             let status = response.status();
-            if asked || !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-                return Ok(response);
-            }
+            let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
             let Some(authorizer) = &self.authorizer else {
                 return Ok(response);
             };
+            if !refused {
+                if let Some(token) = &token {
+                    authorizer.accepted(token);
+                }
+                return Ok(response);
+            }
+            if asked {
+                return Ok(response);
+            }
             asked = true;
             let challenge = AuthChallenge {
                 status: status.as_u16(),

@@ -44,6 +44,9 @@ async fn with_progress<T>(cli: &Cli, manager: &Manager, work: impl Future<Output
                 }
                 ManagerEvent::Ready { server, .. } => eprintln!("  {server}: ready"),
                 ManagerEvent::Failed { server, .. } => eprintln!("  {server}: failed"),
+                ManagerEvent::AuthRequired { server, .. } => {
+                    eprintln!("  {server}: needs a login (mcpm login {server})");
+                }
                 _ => {}
             }
         }

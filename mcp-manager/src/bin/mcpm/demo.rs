@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use mcp_manager::config::ServerConfig;
-use mcp_manager::demo::{DemoHttpServer, serve_stdio};
+use mcp_manager::demo::{DemoAuthOptions, DemoAuthServer, DemoHttpServer, serve_stdio};
 use mcp_manager::{CallError, Manager};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -15,7 +15,7 @@ use crate::render;
 use crate::{Cli, GRACE, Outcome};
 
 /// `mcpm serve-demo --stdio | --http ADDR`.
-pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>) -> ExitCode {
+pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>, oauth: bool) -> ExitCode {
     if stdio {
         return match serve_stdio().await {
             Ok(()) => ExitCode::SUCCESS,
@@ -29,6 +29,21 @@ pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>) -> ExitCod
         eprintln!("mcpm serve-demo: give --stdio or --http ADDR");
         return ExitCode::from(2);
     };
+    if oauth {
+        let server = match DemoAuthServer::bind(addr, DemoAuthOptions::default()).await {
+            Ok(server) => server,
+            Err(error) => {
+                eprintln!("mcpm serve-demo: {error}");
+                return ExitCode::from(2);
+            }
+        };
+        out!("listening on {}", server.url());
+        eprintln!(
+            "authorization server {} (approves every request: a demo only)",
+            server.issuer()
+        );
+        return serve_until_stopped(server.serve()).await;
+    }
     let server = match DemoHttpServer::bind(addr).await {
         Ok(server) => server,
         Err(error) => {
@@ -37,14 +52,21 @@ pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>) -> ExitCod
         }
     };
     out!("listening on {}", server.url());
-    // Until killed, interrupted, or stdin closes (so a parent that exits takes the server with it).
+    serve_until_stopped(server.serve()).await
+}
+
+/// Serves until killed, interrupted, or stdin closes (so a parent that exits takes the server
+/// with it).
+async fn serve_until_stopped(
+    serve: impl Future<Output = Result<(), mcp_manager::demo::DemoError>>,
+) -> ExitCode {
     let stdin_closed = async {
         let mut stdin = tokio::io::stdin();
         let mut buffer = [0u8; 256];
         while matches!(stdin.read(&mut buffer).await, Ok(read) if read > 0) {}
     };
     tokio::select! {
-        outcome = server.serve() => match outcome {
+        outcome = serve => match outcome {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("mcpm serve-demo: {error}");
@@ -87,6 +109,19 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
     };
     let listener = http.watch();
     let http_addr = http.local_addr();
+    let oauth = match DemoAuthServer::bind(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        DemoAuthOptions::default(),
+    )
+    .await
+    {
+        Ok(server) => server.spawn(),
+        Err(error) => {
+            return Outcome::Usage(format!("could not start the OAuth demo server: {error}"));
+        }
+    };
+    let oauth_listener = oauth.watch();
+    let oauth_addr = oauth.local_addr();
     let program = match std::env::current_exe() {
         Ok(program) => program.display().to_string(),
         Err(error) => return Outcome::Usage(format!("cannot find the mcpm executable: {error}")),
@@ -97,6 +132,7 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
             ServerConfig::stdio(program, ["serve-demo", "--stdio"]),
         ),
         ("demo-http".to_owned(), ServerConfig::http(http.url())),
+        ("demo-oauth".to_owned(), ServerConfig::http(oauth.url())),
     ];
     let say = |text: String| {
         if !cli.json {
@@ -104,8 +140,11 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
         }
     };
     say(format!(
-        "Starting the demo server over stdio (a child process) and over streamable HTTP at {}",
-        http.url()
+        "Starting the demo server over stdio (a child process), over streamable HTTP at {}, and \
+         behind OAuth at {} (its built-in authorization server approves every request; the login \
+         is driven by the `follow` browser and its tokens are kept in memory)",
+        http.url(),
+        oauth.url()
     ));
     let rows = connect_rows(manager, &servers).await;
     if !cli.json {
@@ -149,6 +188,10 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
             ("demo-stdio__add", json!({"a": 2, "b": 3})),
             ("demo-http__echo", json!({"text": "hello over HTTP"})),
             ("demo-http__fail", json!({})),
+            (
+                "demo-oauth__echo",
+                json!({"text": "hello after an OAuth login"}),
+            ),
         ] {
             let outcome = manager
                 .call_qualified(qualified, arguments.as_object().cloned())
@@ -176,7 +219,7 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
 
     let shutdown_started = Instant::now();
     let report = manager.shutdown(GRACE).await;
-    let http_closed = http.close().await.is_ok();
+    let http_closed = http.close().await.is_ok() && oauth.close().await.is_ok();
     let shutdown = shutdown_started.elapsed();
     // What was left running: child processes of ours, and whether the listener still accepts.
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -185,8 +228,12 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
         tokio::time::sleep(Duration::from_millis(10)).await;
         children = live_children();
     }
-    let listening = listener.is_open() || tokio::net::TcpStream::connect(http_addr).await.is_ok();
-    let listeners = usize::from(listening);
+    let mut listeners = 0;
+    for (watch, addr) in [(&listener, http_addr), (&oauth_listener, oauth_addr)] {
+        if watch.is_open() || tokio::net::TcpStream::connect(addr).await.is_ok() {
+            listeners += 1;
+        }
+    }
     let clean = children == 0 && listeners == 0 && http_closed;
     if cli.json {
         render::print_json(&json!({

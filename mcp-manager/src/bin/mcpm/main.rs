@@ -10,6 +10,7 @@ macro_rules! out {
     }};
 }
 
+mod auth;
 mod commands;
 mod demo;
 mod render;
@@ -22,6 +23,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use mcp_manager::{Manager, ManagerOptions};
+use mcp_oauth::browser::BrowserMode;
+use mcp_transport::http::{HttpClient, HttpOptions};
 
 /// How long `mcpm` gives servers to close before killing them, on exit or Ctrl+C.
 const GRACE: Duration = Duration::from_secs(2);
@@ -42,6 +45,12 @@ struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// How to present an OAuth login: system (the platform's browser), none (print the URL), or
+    /// follow (fetch it and follow redirects: for authorization servers that approve without a
+    /// person). Default: $MCPM_BROWSER, else system when stdin is a terminal; without either, a
+    /// server that needs a login fails with a hint to run `mcpm login`.
+    #[arg(long, global = true, value_name = "MODE")]
+    browser: Option<BrowserMode>,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,6 +65,10 @@ enum Command {
     Call(CallArgs),
     /// Open N isolated sessions in parallel, each making M sequential calls; report latencies.
     Bench(BenchArgs),
+    /// Sign in to an HTTP server with OAuth and store its tokens (under $MCPM_HOME).
+    Login(LoginArgs),
+    /// Delete a server's stored OAuth tokens.
+    Logout(LogoutArgs),
     /// Run the built-in demo: demo servers over stdio and HTTP, health, discovery, a call, shutdown.
     Demo,
     /// Serve the built-in demo MCP server.
@@ -107,7 +120,22 @@ struct BenchArgs {
 }
 
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+struct LoginArgs {
+    /// The server: a configured name or an http(s):// URL.
+    server: String,
+    /// Scopes to request instead of the configured or advertised ones (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "SCOPES")]
+    scopes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct LogoutArgs {
+    /// The server: a configured name or an http(s):// URL.
+    server: String,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["stdio", "http"])))]
 struct ServeDemoArgs {
     /// Serve over stdin and stdout.
     #[arg(long)]
@@ -115,6 +143,10 @@ struct ServeDemoArgs {
     /// Serve streamable HTTP at /mcp on this loopback address (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     http: Option<std::net::SocketAddr>,
+    /// With --http: protect /mcp with OAuth, served by a built-in demo authorization server on the
+    /// same address (it approves every request without asking: a demo, never for real data).
+    #[arg(long, requires = "http")]
+    oauth: bool,
 }
 
 /// How a command ended, mapped to the exit code.
@@ -148,12 +180,34 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> ExitCode {
     if let Command::ServeDemo(args) = &cli.command {
-        return demo::serve_demo(args.stdio, args.http).await;
+        return demo::serve_demo(args.stdio, args.http, args.oauth).await;
     }
     // Registered before any work starts, so an early Ctrl+C is never lost to the default handler.
     let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
     let mut options = ManagerOptions::default();
     options.connect_concurrency = 16;
+    let mode = if matches!(cli.command, Command::Demo) {
+        // The tour logs in to its own OAuth demo server without a person, and leaves nothing in
+        // $MCPM_HOME.
+        options.token_store = Some(std::sync::Arc::new(mcp_oauth::store::MemoryStore::new()));
+        Ok(Some(BrowserMode::Follow))
+    } else {
+        browser_mode(&cli)
+    };
+    match mode {
+        Ok(Some(mode)) => match HttpClient::new(HttpOptions::default()) {
+            Ok(http) => options.browser = Some(mode.browser(&http)),
+            Err(error) => {
+                eprintln!("mcpm: {error}");
+                return ExitCode::from(2);
+            }
+        },
+        Ok(None) => {}
+        Err(message) => {
+            eprintln!("mcpm: {message}");
+            return ExitCode::from(2);
+        }
+    }
     let manager = match Manager::new(options) {
         Ok(manager) => manager,
         Err(error) => {
@@ -167,6 +221,8 @@ async fn run(cli: Cli) -> ExitCode {
             Command::Inspect(targets) => commands::inspect(&cli, &manager, targets).await,
             Command::Call(args) => commands::call(&cli, &manager, args).await,
             Command::Bench(args) => commands::bench(&cli, &manager, args).await,
+            Command::Login(args) => auth::login(&cli, &manager, args).await,
+            Command::Logout(args) => auth::logout(&cli, &manager, args).await,
             Command::Demo => demo::demo(&cli, &manager).await,
             Command::ServeDemo(_) => Outcome::Ok,
         }
@@ -188,6 +244,20 @@ async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// How logins are presented: `--browser`, else `$MCPM_BROWSER`, else the system browser when a
+/// person is at the terminal (or asked for a login); otherwise none, so that a server needing a
+/// login fails with a hint instead of waiting for a browser nobody sees.
+fn browser_mode(cli: &Cli) -> Result<Option<BrowserMode>, String> {
+    if let Some(mode) = cli.browser {
+        return Ok(Some(mode));
+    }
+    if let Some(mode) = BrowserMode::from_env().map_err(|error| error.to_string())? {
+        return Ok(Some(mode));
+    }
+    let asked = matches!(cli.command, Command::Login(_));
+    Ok((asked || std::io::stdin().is_terminal()).then_some(BrowserMode::System))
 }
 
 /// Resolves on the first SIGINT (never, if the handler could not be installed).
