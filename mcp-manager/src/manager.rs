@@ -11,6 +11,7 @@ use mcp_oauth::authorizer::{
 };
 use mcp_oauth::browser::Browser;
 use mcp_oauth::callback::CallbackOptions;
+use mcp_oauth::enterprise::EnterpriseIdentity;
 use mcp_oauth::flow::TokenAuthMethod;
 use mcp_oauth::grant::PrivateKeyJwt;
 use mcp_oauth::registration::ClientIdentity;
@@ -1247,14 +1248,24 @@ fn oauth_settings(name: &str, http: &HttpConfig) -> Result<OAuthSettings, Attemp
         client_id: oauth.client_id.clone(),
         ..ClientIdentity::default()
     };
-    if let Some(variable) = &oauth.client_secret_env {
-        identity.client_secret = Some(from_env(variable, "the OAuth client secret")?);
-    }
-    if let Some(variable) = &oauth.private_key_env {
-        let pem = from_env(variable, "the OAuth client's private key")?;
+    identity.client_secret = match &oauth.client_secret_env {
+        Some(variable) => Some(from_env(variable, "the OAuth client secret")?),
+        None => oauth.client_secret.clone(),
+    };
+    let key = match &oauth.private_key_env {
+        Some(variable) => Some((
+            variable.as_str(),
+            from_env(variable, "the OAuth client's private key")?,
+        )),
+        None => oauth
+            .private_key_pem
+            .clone()
+            .map(|pem| ("oauth.private_key_pem", pem)),
+    };
+    if let Some((source, pem)) = key {
         identity.private_key = Some(
             PrivateKeyJwt::from_pem(&pem, None)
-                .map_err(|error| AttemptError::Config(format!("{variable}: {error}")))?,
+                .map_err(|error| AttemptError::Config(format!("{source}: {error}")))?,
         );
     }
     identity.auth_method = oauth
@@ -1270,6 +1281,29 @@ fn oauth_settings(name: &str, http: &HttpConfig) -> Result<OAuthSettings, Attemp
     settings.grant = match oauth.grant {
         OAuthGrant::AuthorizationCode => Grant::AuthorizationCode,
         OAuthGrant::ClientCredentials => Grant::ClientCredentials,
+        OAuthGrant::EnterpriseManaged => {
+            let missing = |what: &str| {
+                AttemptError::Config(format!("grant = \"enterprise_managed\" needs oauth.{what}"))
+            };
+            let id_token = match &oauth.id_token_env {
+                Some(variable) => from_env(variable, "the user's ID token")?,
+                None => oauth
+                    .id_token
+                    .clone()
+                    .ok_or_else(|| missing("id_token_env"))?,
+            };
+            Grant::EnterpriseManaged(EnterpriseIdentity {
+                token_endpoint: oauth
+                    .idp_token_endpoint
+                    .clone()
+                    .ok_or_else(|| missing("idp_token_endpoint"))?,
+                client_id: oauth
+                    .idp_client_id
+                    .clone()
+                    .ok_or_else(|| missing("idp_client_id"))?,
+                id_token,
+            })
+        }
     };
     Ok(settings)
 }

@@ -37,6 +37,7 @@ use crate::discovery::{
     DiscoveryError, ResourceMetadata, ServerMetadata, SsrfGuard, canonical_resource,
     discover_legacy, discover_resource, discover_server,
 };
+use crate::enterprise::EnterpriseIdentity;
 use crate::flow::{self, ClientCredentials, FlowError};
 use crate::registration::{self, ClientIdentity, RegistrationError};
 use crate::store::{StoreError, StoreKey, StoredTokens, TokenStore};
@@ -175,7 +176,7 @@ impl AuthError {
 }
 
 /// Which OAuth grant obtains tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Grant {
     /// The authorization code flow with PKCE, through a browser (people).
@@ -183,6 +184,16 @@ pub enum Grant {
     AuthorizationCode,
     /// The client credentials grant (machines and CI; a confidential pre-registered client).
     ClientCredentials,
+    /// Enterprise-managed authorization (SEP-990): the identity provider's token exchange, then
+    /// the JWT bearer grant; no browser.
+    EnterpriseManaged(EnterpriseIdentity),
+}
+
+impl Grant {
+    /// Whether tokens come without a person (so they are obtained up front and again on a 401).
+    fn is_machine(&self) -> bool {
+        !matches!(self, Grant::AuthorizationCode)
+    }
 }
 
 /// OAuth settings for one MCP server.
@@ -403,6 +414,9 @@ struct ServerAuth {
 /// What an authorization server context holds once discovered.
 #[derive(Clone)]
 struct Context {
+    /// The `resource` to send: the protected-resource metadata's (canonical) identifier, else the
+    /// server's canonical URL.
+    resource: String,
     metadata: ServerMetadata,
     resource_metadata: Option<ResourceMetadata>,
     credentials: Option<ClientCredentials>,
@@ -593,11 +607,11 @@ impl OAuthAuthorizer {
                         tracing::warn!(server = %self.name(), %error, "proactive token refresh failed")
                     }
                 }
-            } else if self.settings().grant == Grant::ClientCredentials {
+            } else if self.settings().grant.is_machine() {
                 state.tokens = None;
             }
         }
-        if state.tokens.is_none() && self.settings().grant == Grant::ClientCredentials {
+        if state.tokens.is_none() && self.settings().grant.is_machine() {
             self.obtain(&mut state, None, Vec::new()).await?;
         }
         Ok(state
@@ -709,7 +723,7 @@ impl OAuthAuthorizer {
             return Ok(());
         }
         let browser = match self.settings().grant {
-            Grant::ClientCredentials => None,
+            Grant::ClientCredentials | Grant::EnterpriseManaged(_) => None,
             Grant::AuthorizationCode => match self.runtime.browser.clone() {
                 Some(browser) => Some(browser),
                 None => {
@@ -729,7 +743,7 @@ impl OAuthAuthorizer {
         }
         let context = self.context(state, challenge).await?;
         let tokens = match browser {
-            None => self.client_credentials(state, &context, scopes).await?,
+            None => self.machine_grant(state, &context, scopes).await?,
             Some(browser) => {
                 self.authorize(state, &context, challenge, scopes, browser.as_ref())
                     .await?
@@ -808,7 +822,11 @@ impl OAuthAuthorizer {
                 let metadata = discover_server(http, &guard, &issuer)
                     .await
                     .map_err(discovery_error)?;
+                let resource = Url::parse(&resource_metadata.resource)
+                    .map(|resource| canonical_resource(&resource))
+                    .unwrap_or_else(|_| self.resource());
                 Context {
+                    resource,
                     metadata,
                     resource_metadata: Some(resource_metadata),
                     credentials: None,
@@ -817,6 +835,7 @@ impl OAuthAuthorizer {
             Err(DiscoveryError::NoResourceMetadata { tried }) => {
                 tracing::info!(server = %self.name(), %tried, "no protected-resource metadata; 2025-03-26 fallback");
                 Context {
+                    resource: self.resource(),
                     metadata: discover_legacy(http, &guard, server)
                         .await
                         .map_err(discovery_error)?,
@@ -918,7 +937,7 @@ impl OAuthAuthorizer {
             &context.metadata,
             &credentials,
             &redirect_uri,
-            &self.resource(),
+            &context.resource,
             &scopes,
         )
         .map_err(flow_error)?;
@@ -1002,27 +1021,44 @@ impl OAuthAuthorizer {
         Ok(tokens)
     }
 
-    async fn client_credentials(
+    /// Tokens without a person: the client credentials grant, or enterprise-managed authorization.
+    async fn machine_grant(
         &self,
         state: &mut AuthState,
         context: &Context,
         step_up: Vec<String>,
     ) -> Result<StoredTokens, AuthError> {
-        // No redirect is involved; registration is pre-registered only (dynamic registration of
-        // a confidential client is not attempted).
+        // No redirect is involved; the client is pre-registered (dynamic registration of a
+        // confidential client is not attempted).
         let credentials = self
             .credentials(state, context, "http://127.0.0.1/callback")
             .await?;
         let scopes = self.scopes_for(context, None, step_up);
-        let mut tokens = crate::grant::client_credentials(
-            &self.runtime.http,
-            &context.metadata,
-            &credentials,
-            &scopes,
-            &self.resource(),
-        )
-        .await
-        .map_err(|source| AuthError::Flow {
+        let http = &self.runtime.http;
+        let obtained = match &self.settings().grant {
+            Grant::EnterpriseManaged(identity) => {
+                crate::enterprise::enterprise_managed(
+                    http,
+                    &context.metadata,
+                    &credentials,
+                    identity,
+                    &context.resource,
+                    &scopes,
+                )
+                .await
+            }
+            _ => {
+                crate::grant::client_credentials(
+                    http,
+                    &context.metadata,
+                    &credentials,
+                    &scopes,
+                    &context.resource,
+                )
+                .await
+            }
+        };
+        let mut tokens = obtained.map_err(|source| AuthError::Flow {
             server: self.name().to_owned(),
             source,
         })?;

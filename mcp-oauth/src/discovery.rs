@@ -380,10 +380,17 @@ pub async fn discover_resource(
                 .map(|resource| canonical_resource(&resource))
                 .unwrap_or_else(|_| metadata.resource.clone());
             if found != expected {
-                return Err(DiscoveryError::ResourceMismatch {
-                    expected,
-                    found: metadata.resource,
-                });
+                if !covers(&found, server) {
+                    return Err(DiscoveryError::ResourceMismatch {
+                        expected,
+                        found: metadata.resource,
+                    });
+                }
+                tracing::info!(
+                    resource = %found,
+                    server = %expected,
+                    "the protected resource is a less specific URL of the same origin; using it"
+                );
             }
             return Ok(metadata);
         }
@@ -391,6 +398,27 @@ pub async fn discover_resource(
     Err(DiscoveryError::NoResourceMetadata {
         tried: join(&candidates),
     })
+}
+
+/// Whether the resource identifier `resource` covers the MCP server at `server`: the same origin,
+/// and a path that is the server's path or a whole-segment prefix of it (`https://a.com` and
+/// `https://a.com/api` cover `https://a.com/api/mcp`; `https://a.com/ap` and `https://b.com` do
+/// not). This is how deployed clients read RFC 9728 §3.3 when the metadata came from the root
+/// well-known URL, whose identifier is the origin; a different origin is always refused.
+pub fn covers(resource: &str, server: &Url) -> bool {
+    let Ok(resource) = Url::parse(resource) else {
+        return false;
+    };
+    if resource.origin() != server.origin() || resource.query().is_some() {
+        return false;
+    }
+    let prefix = resource.path().trim_end_matches('/');
+    let path = server.path().trim_end_matches('/');
+    prefix.is_empty()
+        || path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Authorization-server metadata for `issuer`, trying the candidates in order; `issuer` must match.
@@ -481,6 +509,22 @@ mod tests {
 
     fn url(text: &str) -> Url {
         Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_resource_covers_its_own_url_and_whole_segment_prefixes_of_the_same_origin() {
+        let server = url("https://a.com/api/mcp");
+        assert!(covers("https://a.com/api/mcp", &server));
+        assert!(covers("https://a.com/api", &server));
+        assert!(covers("https://a.com", &server));
+        assert!(covers("https://a.com/", &server));
+        assert!(!covers("https://a.com/ap", &server));
+        assert!(!covers("https://a.com/elsewhere/mcp", &server));
+        assert!(!covers("https://a.com/api/mcp/deeper", &server));
+        assert!(!covers("https://b.com/api/mcp", &server));
+        assert!(!covers("http://a.com/api/mcp", &server));
+        assert!(!covers("https://a.com:8443/api/mcp", &server));
+        assert!(!covers("not a url", &server));
     }
 
     #[test]

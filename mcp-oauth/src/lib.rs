@@ -18,7 +18,8 @@
 //! - **token stores**: in memory and on disk (mode 0600, atomic writes, a cross-process lock).
 //! - **browsers**: the system opener, print-only, and a `follow` driver for auto-approving servers.
 //! - **the client credentials grant** for machines, with `client_secret_basic`, `client_secret_post`
-//!   and `private_key_jwt` (ES256).
+//!   and `private_key_jwt` (ES256); and **enterprise-managed authorization** (SEP-990: token
+//!   exchange at the identity provider, then the JWT bearer grant).
 //! - **the [`authorizer::OAuthAuthorizer`]**: stored tokens, proactive refresh, one refresh per rejected
 //!   token, a browser flow on a 401 when one may start, step-up on a 403, all single-flight per server.
 //!
@@ -32,6 +33,7 @@ pub mod authorizer;
 pub mod browser;
 pub mod callback;
 pub mod discovery;
+pub mod enterprise;
 pub mod flow;
 pub mod grant;
 pub mod registration;

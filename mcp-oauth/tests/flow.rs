@@ -12,6 +12,11 @@ type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
 /// Answers every POST with `reply` and records the requests.
 async fn token_endpoint(reply: &'static str) -> (String, Seen) {
+    token_endpoint_answering("200 OK", reply).await
+}
+
+/// Answers every POST with `status` and `reply` and records the requests.
+async fn token_endpoint_answering(status: &'static str, reply: &'static str) -> (String, Seen) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -43,7 +48,7 @@ async fn token_endpoint(reply: &'static str) -> (String, Seen) {
                 .expect("log")
                 .push((head, String::from_utf8_lossy(&body).into_owned()));
             let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
                 reply.len()
             );
             let _ = stream.write_all(response.as_bytes()).await;
@@ -185,4 +190,120 @@ async fn a_public_client_sends_its_id_and_never_a_secret_or_authorization_header
     assert_eq!(sent["client_id"], "c-1");
     assert!(!sent.contains_key("client_secret"));
     assert!(!body.contains("unused-secret"));
+}
+
+fn enterprise_identity(idp: &str) -> mcp_oauth::enterprise::EnterpriseIdentity {
+    mcp_oauth::enterprise::EnterpriseIdentity {
+        token_endpoint: format!("{idp}/token"),
+        client_id: "idp-client".to_owned(),
+        id_token: "the.id.token".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn enterprise_managed_exchanges_the_id_token_then_presents_the_grant() {
+    let (idp, idp_seen) = token_endpoint(
+        r#"{"access_token":"the-id-jag","issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}"#,
+    )
+    .await;
+    let (server, server_seen) = token_endpoint(
+        r#"{"access_token":"at-1","token_type":"Bearer","expires_in":60,"scope":"read"}"#,
+    )
+    .await;
+    let credentials =
+        ClientCredentials::with_secret("mcp-client", "s3cret", TokenAuthMethod::ClientSecretBasic);
+    let tokens = mcp_oauth::enterprise::enterprise_managed(
+        &http(),
+        &metadata(&server),
+        &credentials,
+        &enterprise_identity(&idp),
+        "https://mcp.example/mcp",
+        &["read".to_owned()],
+    )
+    .await
+    .expect("tokens");
+    assert_eq!(tokens.access_token, "at-1");
+    assert_eq!(tokens.scopes, ["read"]);
+    assert_eq!(tokens.expires_at, Some(tokens.issued_at + 60));
+    assert_eq!(tokens.resource.as_deref(), Some("https://mcp.example/mcp"));
+
+    let exchange = idp_seen.lock().expect("seen").clone();
+    let exchange = form(&exchange[0].1);
+    assert_eq!(
+        exchange["grant_type"],
+        "urn:ietf:params:oauth:grant-type:token-exchange"
+    );
+    assert_eq!(
+        exchange["requested_token_type"],
+        "urn:ietf:params:oauth:token-type:id-jag"
+    );
+    assert_eq!(exchange["subject_token"], "the.id.token");
+    assert_eq!(
+        exchange["subject_token_type"],
+        "urn:ietf:params:oauth:token-type:id_token"
+    );
+    assert_eq!(exchange["audience"], server);
+    assert_eq!(exchange["resource"], "https://mcp.example/mcp");
+    assert_eq!(exchange["client_id"], "idp-client");
+
+    let seen = server_seen.lock().expect("seen").clone();
+    let (head, body) = &seen[0];
+    let bearer = form(body);
+    assert_eq!(
+        bearer["grant_type"],
+        "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    );
+    assert_eq!(bearer["assertion"], "the-id-jag");
+    assert!(!bearer.contains_key("client_secret"));
+    assert!(
+        head.to_ascii_lowercase().contains("authorization: basic "),
+        "{head}"
+    );
+}
+
+#[tokio::test]
+async fn an_identity_provider_refusal_is_typed_and_never_echoes_the_id_token() {
+    let (idp, _) = token_endpoint_answering(
+        "400 Bad Request",
+        r#"{"error":"invalid_grant","error_description":"bad subject_token the.id.token"}"#,
+    )
+    .await;
+    let (server, server_seen) = token_endpoint(r#"{"access_token":"never"}"#).await;
+    let credentials = ClientCredentials::with_secret("c", "s", TokenAuthMethod::ClientSecretBasic);
+    let error = mcp_oauth::enterprise::enterprise_managed(
+        &http(),
+        &metadata(&server),
+        &credentials,
+        &enterprise_identity(&idp),
+        "https://mcp.example/mcp",
+        &[],
+    )
+    .await
+    .expect_err("refused");
+    assert!(error.is_invalid_grant(), "{error}");
+    assert!(!error.to_string().contains("the.id.token"), "{error}");
+    assert!(
+        server_seen.lock().expect("seen").is_empty(),
+        "nothing reached the server"
+    );
+}
+
+#[tokio::test]
+async fn enterprise_managed_needs_a_confidential_client() {
+    let error = mcp_oauth::enterprise::enterprise_managed(
+        &http(),
+        &metadata("http://127.0.0.1:9"),
+        &ClientCredentials::public("c"),
+        &enterprise_identity("http://127.0.0.1:9"),
+        "https://mcp.example/mcp",
+        &[],
+    )
+    .await;
+    assert!(
+        matches!(
+            error,
+            Err(mcp_oauth::flow::FlowError::ConfidentialClientRequired { .. })
+        ),
+        "{error:?}"
+    );
 }

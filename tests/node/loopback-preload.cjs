@@ -52,8 +52,34 @@ function reportAddress() {
   }
 }
 
+// `listen(port)` without a host binds synchronously, and some programs (the conformance suite's
+// mock servers) read `server.address().port` on the very next line. `listen(port, host)` resolves
+// the host first and binds a tick later, which would break them. So a port-only listen moved to
+// loopback is bound synchronously, the way Node's own primary-process path does it
+// (`listenInCluster` -> `_listen2`, i.e. setupListenHandle, which emits 'listening' on the next
+// tick and reports bind errors as 'error' events, exactly as `listen` would).
+function listenNow(server, args) {
+  const [port, host, ...rest] = args;
+  if (host !== LOOPBACK || typeof port !== "number" || typeof server._listen2 !== "function") {
+    return null;
+  }
+  let backlog;
+  for (const extra of rest) {
+    if (typeof extra === "number") backlog = extra;
+    else if (typeof extra === "function") server.once("listening", extra);
+    else return null;
+  }
+  server._listen2(LOOPBACK, port, 4, backlog === undefined ? 511 : backlog, undefined, 0);
+  return server;
+}
+
 net.Server.prototype.listen = function listen(...args) {
   // First, so the address is reported before any other listener could close the server.
   this.prependOnceListener("listening", reportAddress);
-  return originalListen.apply(this, onLoopback(args));
+  const moved = onLoopback(args);
+  if (moved !== args) {
+    const bound = listenNow(this, moved);
+    if (bound !== null) return bound;
+  }
+  return originalListen.apply(this, moved);
 };

@@ -28,8 +28,9 @@
 //! Durations are written with a unit: `"250ms"`, `"30s"`, `"2m"`.
 //!
 //! The `oauth` table takes `client_id` and `client_secret_env` (a pre-registered client), `scopes`,
-//! `callback_port`, `client_metadata_url`, `grant` (`"authorization_code"` or
-//! `"client_credentials"`, which needs `client_id`), `token_endpoint_auth_method` (`none`,
+//! `callback_port`, `client_metadata_url`, `grant` (`"authorization_code"`,
+//! `"client_credentials"`, which needs `client_id`, or `"enterprise_managed"`, which also needs
+//! `idp_token_endpoint`, `idp_client_id` and `id_token_env`), `token_endpoint_auth_method` (`none`,
 //! `client_secret_basic`, `client_secret_post`, `private_key_jwt`) and `private_key_env` (a P-256
 //! key in PEM, for `private_key_jwt`).
 //!

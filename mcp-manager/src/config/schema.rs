@@ -43,6 +43,9 @@ const OAUTH_KEYS: &[&str] = &[
     "grant",
     "token_endpoint_auth_method",
     "private_key_env",
+    "idp_token_endpoint",
+    "idp_client_id",
+    "id_token_env",
 ];
 /// The token endpoint authentication methods a pre-registered client may use.
 const AUTH_METHODS: &[&str] = &[
@@ -828,10 +831,11 @@ impl Schema<'_> {
                 "grant" => match self.string(&entry.value, &key_path) {
                     Some("authorization_code") => oauth.grant = OAuthGrant::AuthorizationCode,
                     Some("client_credentials") => oauth.grant = OAuthGrant::ClientCredentials,
+                    Some("enterprise_managed") => oauth.grant = OAuthGrant::EnterpriseManaged,
                     Some(_) => self.report(
                         &entry.value.span,
                         &key_path,
-                        "must be \"authorization_code\" or \"client_credentials\"",
+                        "must be \"authorization_code\", \"client_credentials\" or \"enterprise_managed\"",
                     ),
                     None => {}
                 },
@@ -850,6 +854,18 @@ impl Schema<'_> {
                     oauth.private_key_env =
                         self.env_name(&entry.value, &key_path, "the client's private key");
                 }
+                "idp_token_endpoint" => {
+                    oauth.idp_token_endpoint = self.metadata_url(&entry.value, &key_path);
+                }
+                "idp_client_id" => {
+                    oauth.idp_client_id = self
+                        .non_empty_string(&entry.value, &key_path)
+                        .map(str::to_owned);
+                }
+                "id_token_env" => {
+                    oauth.id_token_env =
+                        self.env_name(&entry.value, &key_path, "the user's ID token");
+                }
                 _ => self.unknown_key(entry, path, OAUTH_KEYS),
             }
         }
@@ -867,6 +883,19 @@ impl Schema<'_> {
                 path,
                 "grant = \"client_credentials\" needs \"client_id\": the client credentials \
                  grant is for a pre-registered client",
+            );
+        }
+        if oauth.grant == OAuthGrant::EnterpriseManaged
+            && (!client_id_given
+                || oauth.idp_token_endpoint.is_none()
+                || oauth.idp_client_id.is_none()
+                || oauth.id_token_env.is_none())
+        {
+            self.report(
+                &node.span,
+                path,
+                "grant = \"enterprise_managed\" needs \"client_id\", \"idp_token_endpoint\", \
+                 \"idp_client_id\" and \"id_token_env\"",
             );
         }
         (self.problems.len() == before).then_some(oauth)

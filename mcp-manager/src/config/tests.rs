@@ -703,7 +703,9 @@ oauth = { grant = "client_credentials" }
 "#,
     ));
     assert_eq!(problems.len(), 4, "{problems:#?}");
-    assert!(problems[0].contains("must be \"authorization_code\" or \"client_credentials\""));
+    assert!(problems[0].contains(
+        "must be \"authorization_code\", \"client_credentials\" or \"enterprise_managed\""
+    ));
     assert!(problems[1].contains(
         "\"none\", \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\""
     ));

@@ -125,6 +125,9 @@ impl ServerConfig {
 /// How a server is reached.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// A few configurations exist per program, built once: boxing the larger variant would only make
+// them clumsier to build and match.
+#[allow(clippy::large_enum_variant)]
 pub enum TransportConfig {
     /// A child process speaking JSON-RPC on its stdin and stdout.
     Stdio(StdioConfig),
@@ -179,7 +182,7 @@ pub enum AuthMode {
 }
 
 /// OAuth settings for one server.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct OAuthConfig {
     /// A pre-registered client id.
@@ -201,6 +204,20 @@ pub struct OAuthConfig {
     /// The environment variable holding the client's P-256 private key (PEM), for
     /// `private_key_jwt`.
     pub private_key_env: Option<String>,
+    /// The client secret itself, for programs that build a configuration in code (a file can
+    /// only name a variable, `client_secret_env`, which wins when both are set). Never printed.
+    pub client_secret: Option<String>,
+    /// The P-256 private key (PEM) itself, for programs that build a configuration in code (a file
+    /// can only name a variable, `private_key_env`). Never printed.
+    pub private_key_pem: Option<String>,
+    /// For `grant = "enterprise_managed"`: the identity provider's token endpoint.
+    pub idp_token_endpoint: Option<String>,
+    /// For `grant = "enterprise_managed"`: this client's id at the identity provider.
+    pub idp_client_id: Option<String>,
+    /// For `grant = "enterprise_managed"`: the environment variable holding the user's ID token.
+    pub id_token_env: Option<String>,
+    /// The ID token itself, for programs that build a configuration in code. Never printed.
+    pub id_token: Option<String>,
 }
 
 /// Which OAuth grant a server's tokens come from.
@@ -211,6 +228,9 @@ pub enum OAuthGrant {
     AuthorizationCode,
     /// A machine authenticates as itself (client credentials; needs a pre-registered client).
     ClientCredentials,
+    /// The user's enterprise identity provider vouches for them (SEP-990: token exchange, then
+    /// the JWT bearer grant; needs a pre-registered client and the `idp_*` settings).
+    EnterpriseManaged,
 }
 
 /// Values (expanded from `${env:...}`) may be secrets: logs and panics show only the names.
@@ -238,6 +258,31 @@ impl std::fmt::Debug for HttpConfig {
             .field("bearer_token_env", &self.bearer_token_env)
             .field("auth", &self.auth)
             .field("oauth", &self.oauth)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("OAuthConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret_env", &self.client_secret_env)
+            .field("client_secret", &hidden(&self.client_secret))
+            .field("scopes", &self.scopes)
+            .field("callback_port", &self.callback_port)
+            .field("client_metadata_url", &self.client_metadata_url)
+            .field("grant", &self.grant)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field("private_key_env", &self.private_key_env)
+            .field("private_key_pem", &hidden(&self.private_key_pem))
+            .field("idp_token_endpoint", &self.idp_token_endpoint)
+            .field("idp_client_id", &self.idp_client_id)
+            .field("id_token_env", &self.id_token_env)
+            .field("id_token", &hidden(&self.id_token))
             .finish()
     }
 }

@@ -1,0 +1,176 @@
+//! The client the official MCP conformance suite (`@modelcontextprotocol/conformance`) drives:
+//! `mcp-conformance-client [ARGS...] SERVER_URL`, with the scenario in `MCP_CONFORMANCE_SCENARIO`
+//! and, for some scenarios, credentials as JSON in `MCP_CONFORMANCE_CONTEXT`.
+//!
+//! It speaks MCP only through `mcp-manager`, as a user of the toolkit would: whatever a scenario
+//! needs that the Manager lacks belongs in the Manager. Per scenario it configures the server
+//! (OAuth client identity, grant, elicitation policy), connects (logging in with the `follow`
+//! browser, since the suite's authorization server approves without a person), and calls the tool
+//! the scenario expects. Exit 0 when everything succeeded, 1 otherwise (with the reason on stderr).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_manager::config::{OAuthConfig, OAuthGrant, ServerConfig, TransportConfig};
+use mcp_manager::{ElicitationPolicy, Manager, ManagerOptions};
+use mcp_oauth::browser::FollowBrowser;
+use mcp_oauth::store::MemoryStore;
+use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
+use serde_json::{Map, Value, json};
+
+/// The client metadata document URL the suite's CIMD scenario expects.
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// Tools the scenarios expect to be called, with their arguments.
+const EXPECTED_TOOLS: &[(&str, &str)] = &[
+    ("add_numbers", r#"{"a": 5, "b": 3}"#),
+    ("test_client_elicitation_defaults", "{}"),
+    ("test-tool", "{}"),
+];
+
+fn main() -> ExitCode {
+    let Some(url) = std::env::args().skip(1).last() else {
+        eprintln!(
+            "usage: mcp-conformance-client SERVER_URL (scenario in MCP_CONFORMANCE_SCENARIO)"
+        );
+        return ExitCode::from(2);
+    };
+    let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
+    let context = match std::env::var("MCP_CONFORMANCE_CONTEXT") {
+        Ok(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(value) => value,
+            Err(error) => {
+                eprintln!("MCP_CONFORMANCE_CONTEXT is not JSON: {error}");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => Value::Null,
+    };
+    let level = if std::env::var_os("MCP_CONFORMANCE_DEBUG").is_some() {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::INFO
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("no runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(&url, &scenario, &context)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mcp-conformance-client ({scenario}): {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn text(context: &Value, key: &str) -> Option<String> {
+    context.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The server's configuration for this scenario.
+fn server_config(url: &str, scenario: &str, context: &Value) -> ServerConfig {
+    let mut config = ServerConfig::http(url)
+        .with_connect_timeout(Duration::from_secs(20))
+        .with_request_timeout(Duration::from_secs(20));
+    let TransportConfig::Http(http) = &mut config.transport else {
+        return config;
+    };
+    let oauth = http.oauth.get_or_insert_with(OAuthConfig::default);
+    // Used only when the authorization server says it accepts metadata documents.
+    oauth.client_metadata_url = Some(CLIENT_METADATA_URL.to_owned());
+    oauth.client_id = text(context, "client_id");
+    oauth.client_secret = text(context, "client_secret");
+    oauth.private_key_pem = text(context, "private_key_pem");
+    match scenario {
+        "auth/client-credentials-basic" => {
+            oauth.grant = OAuthGrant::ClientCredentials;
+            oauth.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
+        }
+        "auth/client-credentials-jwt" => {
+            oauth.grant = OAuthGrant::ClientCredentials;
+            oauth.token_endpoint_auth_method = Some("private_key_jwt".to_owned());
+        }
+        "auth/cross-app-access-complete-flow" => {
+            oauth.grant = OAuthGrant::EnterpriseManaged;
+            oauth.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
+            oauth.idp_token_endpoint = text(context, "idp_token_endpoint");
+            oauth.idp_client_id = text(context, "idp_client_id");
+            oauth.id_token = text(context, "idp_id_token");
+        }
+        _ => {}
+    }
+    config
+}
+
+async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), String> {
+    let mut http_options = HttpOptions::default();
+    http_options.proxy = ProxyConfig::Direct;
+    let http = HttpClient::new(http_options.clone()).map_err(|error| error.to_string())?;
+    let mut options = ManagerOptions::default();
+    options.http = http_options;
+    options.token_store = Some(Arc::new(MemoryStore::new()));
+    options.browser = Some(Arc::new(FollowBrowser::new(http)));
+    options.login_timeout = Duration::from_secs(20);
+    if scenario.starts_with("elicitation") {
+        options.elicitation = ElicitationPolicy::AcceptDefaults;
+    }
+    let manager = Manager::new(options).map_err(|error| error.to_string())?;
+    let config = server_config(url, scenario, context);
+    let outcome = exercise(&manager, &config).await;
+    manager.shutdown(Duration::from_secs(2)).await;
+    outcome
+}
+
+/// Connects (discovery lists the tools) and calls the tools the scenario expects; when the server
+/// offers none of them, the first tool it lists.
+async fn exercise(manager: &Manager, config: &ServerConfig) -> Result<(), String> {
+    let id = manager
+        .connect("conformance", config)
+        .await
+        .map_err(|error| error.to_string())?;
+    let tools: Vec<String> = manager
+        .discovery(id)
+        .map(|discovery| {
+            discovery
+                .tools
+                .iter()
+                .map(|tool| tool.name.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut calls: Vec<(String, Map<String, Value>)> = EXPECTED_TOOLS
+        .iter()
+        .filter(|(name, _)| tools.iter().any(|tool| tool == name))
+        .map(|(name, arguments)| {
+            let arguments =
+                serde_json::from_str::<Map<String, Value>>(arguments).unwrap_or_default();
+            ((*name).to_owned(), arguments)
+        })
+        .collect();
+    if calls.is_empty()
+        && let Some(first) = tools.first()
+    {
+        calls.push((first.clone(), Map::new()));
+    }
+    for (tool, arguments) in calls {
+        let result = manager
+            .call_tool(id, &tool, Some(arguments))
+            .await
+            .map_err(|error| format!("calling {tool}: {error}"))?;
+        tracing::info!(%tool, result = %json!(result), "called");
+    }
+    Ok(())
+}
