@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::command::{TaskError, cargo};
-use crate::npm;
+use crate::{conformance, npm};
 
 /// One named check.
 struct CiStep {
@@ -29,11 +29,15 @@ const STEPS: &[CiStep] = &[
     },
     CiStep {
         name: "npm deps",
-        run: npm::install,
+        run: npm::interop_deps,
     },
     CiStep {
         name: "test",
         run: test,
+    },
+    CiStep {
+        name: "conformance",
+        run: conformance::run,
     },
     CiStep {
         name: "doc",

@@ -4,6 +4,7 @@
 
 mod ci;
 mod command;
+mod conformance;
 mod npm;
 
 use std::process::ExitCode;
@@ -20,13 +21,18 @@ struct Task {
 const TASKS: &[Task] = &[
     Task {
         name: "ci",
-        about: "every check CI runs: formatting, dependency policy, clippy, npm deps, tests, docs",
+        about: "every check CI runs: formatting, dependency policy, clippy, npm deps, tests, conformance, docs",
         run: ci::run,
     },
     Task {
         name: "npm-deps",
         about: "install the pinned npm packages the interop tests run (into target/npm/)",
-        run: npm::install,
+        run: npm::interop_deps,
+    },
+    Task {
+        name: "conformance",
+        about: "run the official MCP conformance suite's client scenarios against mcp-conformance-client",
+        run: conformance::run,
     },
     Task {
         name: "fmt",
@@ -64,11 +70,12 @@ fn main() -> ExitCode {
 }
 
 fn print_help() {
+    let width = TASKS.iter().map(|task| task.name.len()).max().unwrap_or(0);
     println!("Usage: cargo xtask <TASK>\n\nTasks:");
     for task in TASKS {
-        println!("  {:<10} {}", task.name, task.about);
+        println!("  {:<width$} {}", task.name, task.about);
     }
-    println!("  {:<10} print this list", "help");
+    println!("  {:<width$} print this list", "help");
 }
 
 fn fmt() -> Result<(), TaskError> {

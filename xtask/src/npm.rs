@@ -1,8 +1,9 @@
-//! `cargo xtask npm-deps`: the npm packages the interop tests run against, installed under
-//! `target/npm/` at pinned versions, and only when the installed version differs.
+//! Pinned npm packages, installed under `target/` only when an installed version differs.
 //!
-//! The tests find the packages at the same place (`target/npm/node_modules/...`), so the pin here is
-//! the one version they ever see.
+//! `cargo xtask npm-deps` installs the packages the interop tests run against into `target/npm/`;
+//! the tests find them at the same place (`target/npm/node_modules/...`), so the pin here is the one
+//! version they ever see. Other tasks (`cargo xtask conformance`) call [`install`] with their own
+//! prefix and pins.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -19,14 +20,14 @@ const SERVER_EVERYTHING: NpmPackage = NpmPackage {
 };
 
 /// One package at one exact version.
-struct NpmPackage {
-    name: &'static str,
-    version: &'static str,
+pub(crate) struct NpmPackage {
+    pub(crate) name: &'static str,
+    pub(crate) version: &'static str,
 }
 
 impl NpmPackage {
     /// `name@version`, as npm takes it.
-    fn spec(&self) -> String {
+    pub(crate) fn spec(&self) -> String {
         format!("{}@{}", self.name, self.version)
     }
 
@@ -37,55 +38,80 @@ impl NpmPackage {
             .join(self.name)
             .join("package.json")
     }
+
+    /// Whether it is installed under `prefix` at exactly its version.
+    fn is_installed(&self, prefix: &Path) -> bool {
+        installed_version(&self.manifest(prefix)).as_deref() == Some(self.version)
+    }
 }
 
-/// Installs the pinned packages into `target/npm/`, skipping any already there at its version.
-pub(crate) fn install() -> Result<(), TaskError> {
-    let prefix = workspace_root().join("target").join("npm");
-    let package = &SERVER_EVERYTHING;
-    let manifest = package.manifest(&prefix);
-    if installed_version(&manifest).as_deref() == Some(package.version) {
+/// `cargo xtask npm-deps`: the interop tests' packages, into `target/npm/`.
+pub(crate) fn interop_deps() -> Result<(), TaskError> {
+    install(
+        &workspace_root().join("target").join("npm"),
+        &[SERVER_EVERYTHING],
+    )
+}
+
+/// Installs `packages` into the npm prefix `prefix` with one `npm install`, skipped when every one
+/// of them is already there at its version.
+pub(crate) fn install(prefix: &Path, packages: &[NpmPackage]) -> Result<(), TaskError> {
+    let specs: Vec<String> = packages.iter().map(NpmPackage::spec).collect();
+    if packages.iter().all(|package| package.is_installed(prefix)) {
         println!(
             "{} already installed in {}",
-            package.spec(),
+            specs.join(", "),
             prefix.display()
         );
         return Ok(());
     }
-    std::fs::create_dir_all(&prefix).map_err(|error| {
+    std::fs::create_dir_all(prefix).map_err(|error| {
         TaskError::new(format!("could not create {}: {error}", prefix.display()))
     })?;
-    npm_install(&prefix, &package.spec())?;
-    match installed_version(&manifest) {
-        Some(version) if version == package.version => Ok(()),
-        found => Err(TaskError::new(format!(
-            "npm reported success but {} has version {found:?}, not {}",
-            manifest.display(),
-            package.version
-        ))),
+    npm_install(prefix, &specs)?;
+    let wrong: Vec<String> = packages
+        .iter()
+        .filter(|package| !package.is_installed(prefix))
+        .map(|package| {
+            let manifest = package.manifest(prefix);
+            format!(
+                "{} has version {:?}, not {}",
+                manifest.display(),
+                installed_version(&manifest),
+                package.version
+            )
+        })
+        .collect();
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(TaskError::new(format!(
+            "npm reported success but {}",
+            wrong.join("; ")
+        )))
     }
 }
 
-fn npm_install(prefix: &Path, spec: &str) -> Result<(), TaskError> {
+fn npm_install(prefix: &Path, specs: &[String]) -> Result<(), TaskError> {
     let prefix_arg = prefix.to_string_lossy();
-    let args = [
+    let mut args = vec![
         "install",
         "--prefix",
         prefix_arg.as_ref(),
         "--no-audit",
         "--no-fund",
         "--save-exact",
-        spec,
     ];
+    args.extend(specs.iter().map(String::as_str));
     println!("$ npm {}", args.join(" "));
     let status = Command::new("npm")
-        .args(args)
+        .args(&args)
         .current_dir(workspace_root())
         .status()
         .map_err(|error| match error.kind() {
             ErrorKind::NotFound => TaskError::new(
                 "`npm` is not on PATH; install Node.js with npm (e.g. `apt-get install nodejs npm`), \
-                 then run `cargo xtask npm-deps` again",
+                 then run the task again",
             ),
             _ => TaskError::new(format!("could not start `npm`: {error}")),
         })?;
@@ -93,7 +119,8 @@ fn npm_install(prefix: &Path, spec: &str) -> Result<(), TaskError> {
         Ok(())
     } else {
         Err(TaskError::new(format!(
-            "`npm install {spec}` failed ({status})"
+            "`npm install {}` failed ({status})",
+            specs.join(" ")
         )))
     }
 }
