@@ -195,6 +195,10 @@ impl Live {
     /// Closes the session politely, waiting at most `grace`; returns whether it ended in time.
     /// Whatever happens, everything is killed when this returns.
     async fn close(mut self, grace: Duration) -> bool {
+        // A login under way for this session ends with it (and its listener closes now).
+        if let Some(oauth) = &self.oauth {
+            oauth.cancel_flows();
+        }
         // The end of an intended close is not a health problem: stop watching first. The first
         // task owns the service loop and must keep running until it ends.
         for task in self.tasks.iter().skip(1) {

@@ -313,6 +313,7 @@ impl OAuthRuntime {
             None => {
                 let shared = Arc::new(ServerAuth {
                     accepted: Mutex::new(None),
+                    snapshot: Mutex::new(None),
                     key: key.clone(),
                     state: tokio::sync::Mutex::new(AuthState {
                         force_login: settings.force_login,
@@ -409,6 +410,9 @@ struct ServerAuth {
     /// The last token a request succeeded with (not a 401/403), to tell a token the server has
     /// never accepted, which must not be refreshed or re-authorized in a loop.
     accepted: Mutex<Option<String>>,
+    /// The access token last known, for requests made while a refresh or login holds `state`:
+    /// they go out with it (or with none) rather than wait minutes for a person in a browser.
+    snapshot: Mutex<Option<String>>,
 }
 
 /// What an authorization server context holds once discovered.
@@ -510,6 +514,7 @@ impl OAuthAuthorizer {
         state.authorized = None;
         state.refreshed = None;
         state.context = None;
+        self.publish(&state);
     }
 
     /// Forgets this server's tokens, here and in the store (logout). Returns whether any existed.
@@ -541,6 +546,7 @@ impl OAuthAuthorizer {
         state.loaded = true;
         state.authorized = None;
         state.refreshed = None;
+        self.publish(&state);
         Ok(existed)
     }
 
@@ -567,28 +573,61 @@ impl OAuthAuthorizer {
         Ok(())
     }
 
-    /// Drops tokens whose refresh token the authorization server refused, here and in the store, so
-    /// that nobody tries them again.
-    async fn discard_tokens(&self, state: &mut AuthState) -> Result<(), AuthError> {
+    /// Drops tokens that cannot be refreshed, here and in the store, so that nobody tries them
+    /// again. The store is cleared only if it still holds the refused refresh token (`refused`;
+    /// `None`: whatever it holds): another process may have stored good tokens meanwhile.
+    async fn discard_tokens(
+        &self,
+        state: &mut AuthState,
+        refused: Option<&str>,
+    ) -> Result<(), AuthError> {
         state.tokens = None;
-        let _lock = self
-            .runtime
-            .store
+        let store = &self.runtime.store;
+        let _lock = store
             .lock(&self.shared.key)
             .await
             .map_err(|source| self.store_error(source))?;
-        self.runtime
-            .store
-            .clear(&self.shared.key)
+        let stored = store
+            .load(&self.shared.key)
             .await
-            .map_err(|source| self.store_error(source))
+            .map_err(|source| self.store_error(source))?;
+        let unchanged = match (&stored, refused) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(stored), Some(refused)) => stored.refresh_token.as_deref() == Some(refused),
+        };
+        if unchanged {
+            store
+                .clear(&self.shared.key)
+                .await
+                .map_err(|source| self.store_error(source))?;
+        }
+        Ok(())
     }
 
     /// The token to send now: refreshed first if it expires within a minute. With the client
     /// credentials grant, tokens are obtained up front.
     async fn current_token(&self) -> Result<Option<String>, AuthError> {
-        let mut state = self.shared.state.lock().await;
-        self.ensure_loaded(&mut state).await?;
+        let Ok(mut state) = self.shared.state.try_lock() else {
+            // A refresh or a login is under way: do not queue behind it (a browser flow can take
+            // minutes); a request that needs the new token gets a 401 and waits in on_challenge.
+            return Ok(self
+                .shared
+                .snapshot
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone());
+        };
+        let outcome = self.current_token_locked(&mut state).await;
+        self.publish(&state);
+        outcome
+    }
+
+    async fn current_token_locked(
+        &self,
+        state: &mut AuthState,
+    ) -> Result<Option<String>, AuthError> {
+        self.ensure_loaded(state).await?;
         let expiring = state.tokens.as_ref().is_some_and(needs_refresh);
         if expiring {
             let refreshable = state
@@ -596,11 +635,10 @@ impl OAuthAuthorizer {
                 .as_ref()
                 .is_some_and(|tokens| tokens.refresh_token.is_some());
             if refreshable {
-                match self.refresh(&mut state).await {
-                    Ok(()) => {}
-                    Err(error) if is_invalid_grant(&error) => {
-                        tracing::info!(server = %self.name(), "refresh token refused; a new authorization is needed");
-                        self.discard_tokens(&mut state).await?;
+                match self.refresh(state, None).await {
+                    Ok(Refreshed::Renewed) => {}
+                    Ok(Refreshed::Impossible) => {
+                        tracing::info!(server = %self.name(), "the tokens cannot be refreshed; a new authorization is needed");
                     }
                     // The old token may still work for its last minute; the 401 path retries.
                     Err(error) => {
@@ -612,7 +650,7 @@ impl OAuthAuthorizer {
             }
         }
         if state.tokens.is_none() && self.settings().grant.is_machine() {
-            self.obtain(&mut state, None, Vec::new()).await?;
+            self.obtain(state, None, Vec::new()).await?;
         }
         Ok(state
             .tokens
@@ -620,24 +658,48 @@ impl OAuthAuthorizer {
             .map(|tokens| tokens.access_token.clone()))
     }
 
+    /// Records the current access token for requests that cannot wait for `state`.
+    fn publish(&self, state: &AuthState) {
+        *self
+            .shared
+            .snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = state
+            .tokens
+            .as_ref()
+            .map(|tokens| tokens.access_token.clone());
+    }
+
     async fn handle_challenge(
         &self,
         challenge: &AuthChallenge,
     ) -> Result<ChallengeOutcome, AuthError> {
         let mut state = self.shared.state.lock().await;
-        self.ensure_loaded(&mut state).await?;
-        let current = state
-            .tokens
-            .as_ref()
-            .map(|tokens| tokens.access_token.clone());
-        // Another caller already replaced the rejected token while this one waited for the lock:
-        // that is the single flight.
-        if current.is_some() && current != challenge.rejected_token {
-            return Ok(ChallengeOutcome::RetryWithNewToken);
-        }
+        let outcome = self.handle_challenge_locked(&mut state, challenge).await;
+        self.publish(&state);
+        outcome
+    }
+
+    async fn handle_challenge_locked(
+        &self,
+        state: &mut AuthState,
+        challenge: &AuthChallenge,
+    ) -> Result<ChallengeOutcome, AuthError> {
+        self.ensure_loaded(state).await?;
+        let current = state.tokens.as_ref();
+        let replaced = current
+            .is_some_and(|tokens| Some(&tokens.access_token) != challenge.rejected_token.as_ref());
         let bearer = challenge.challenge.as_ref();
+        let challenged: Vec<String> = bearer
+            .map(|challenge| challenge.scopes().map(str::to_owned).collect())
+            .unwrap_or_default();
         match challenge.status {
             401 => {
+                // Another caller already replaced the rejected token while this one waited for
+                // the lock: that is the single flight.
+                if replaced {
+                    return Ok(ChallengeOutcome::RetryWithNewToken);
+                }
                 if let Some(rejected) = &challenge.rejected_token {
                     let unproven = !self.was_accepted(rejected);
                     if unproven && state.authorized.as_deref() == Some(rejected) {
@@ -651,40 +713,36 @@ impl OAuthAuthorizer {
                         .is_some_and(|tokens| tokens.refresh_token.is_some());
                     let refreshed_in_vain =
                         unproven && state.refreshed.as_deref() == Some(rejected);
-                    if refreshable && !refreshed_in_vain {
-                        match self.refresh(&mut state).await {
-                            Ok(()) => return Ok(ChallengeOutcome::RetryWithNewToken),
-                            Err(error) if is_invalid_grant(&error) => {
-                                tracing::info!(server = %self.name(), "refresh token refused; authorizing anew");
-                                self.discard_tokens(&mut state).await?;
-                            }
-                            Err(error) => return Err(error),
-                        }
+                    if refreshable
+                        && !refreshed_in_vain
+                        && self.refresh(state, bearer).await? == Refreshed::Renewed
+                    {
+                        return Ok(ChallengeOutcome::RetryWithNewToken);
                     }
                 }
                 // A challenge that names new metadata is followed (RFC 9728 §5.2).
                 if bearer.and_then(Challenge::resource_metadata).is_some() {
                     state.context = None;
                 }
-                self.obtain(&mut state, bearer, Vec::new()).await?;
+                self.obtain(state, bearer, Vec::new()).await?;
                 Ok(ChallengeOutcome::RetryWithNewToken)
             }
             403 if bearer.and_then(Challenge::error) == Some("insufficient_scope") => {
+                let granted: Vec<String> = current
+                    .map(|tokens| tokens.scopes.clone())
+                    .unwrap_or_default();
+                // Someone else stepped up meanwhile, to scopes that cover this challenge.
+                if replaced && challenged.iter().all(|scope| granted.contains(scope)) {
+                    return Ok(ChallengeOutcome::RetryWithNewToken);
+                }
                 let mut scopes = if state.requested_scopes.is_empty() {
-                    state
-                        .tokens
-                        .as_ref()
-                        .map(|tokens| tokens.scopes.clone())
-                        .unwrap_or_default()
+                    granted
                 } else {
                     state.requested_scopes.clone()
                 };
-                for scope in bearer
-                    .map(|challenge| challenge.scopes().collect::<Vec<_>>())
-                    .unwrap_or_default()
-                {
-                    if !scopes.iter().any(|have| have == scope) {
-                        scopes.push(scope.to_owned());
+                for scope in challenged {
+                    if !scopes.contains(&scope) {
+                        scopes.push(scope);
                     }
                 }
                 scopes.sort();
@@ -697,8 +755,9 @@ impl OAuthAuthorizer {
                         attempts,
                     });
                 }
-                state.step_ups.insert(scopes.clone(), attempts + 1);
-                self.obtain(&mut state, bearer, scopes).await?;
+                self.obtain(state, bearer, scopes.clone()).await?;
+                // Counted once it happened: a cancelled or refused attempt is not an authorization.
+                state.step_ups.insert(scopes, attempts + 1);
                 Ok(ChallengeOutcome::RetryWithNewToken)
             }
             _ => Ok(ChallengeOutcome::Fail),
@@ -734,12 +793,16 @@ impl OAuthAuthorizer {
             },
         };
         let store = &self.runtime.store;
-        let _lock = store
-            .lock(&self.shared.key)
-            .await
-            .map_err(|source| self.store_error(source))?;
-        if self.take_stored(state, &scopes).await? {
-            return Ok(());
+        {
+            // Re-checked under the cross-process lock, which is not held across the flow itself
+            // (a person may take minutes, and other processes must still refresh meanwhile).
+            let _lock = store
+                .lock(&self.shared.key)
+                .await
+                .map_err(|source| self.store_error(source))?;
+            if self.take_stored(state, &scopes).await? {
+                return Ok(());
+            }
         }
         let context = self.context(state, challenge).await?;
         let tokens = match browser {
@@ -749,6 +812,10 @@ impl OAuthAuthorizer {
                     .await?
             }
         };
+        let _lock = store
+            .lock(&self.shared.key)
+            .await
+            .map_err(|source| self.store_error(source))?;
         store
             .save(&self.shared.key, &tokens)
             .await
@@ -832,7 +899,11 @@ impl OAuthAuthorizer {
                     credentials: None,
                 }
             }
-            Err(DiscoveryError::NoResourceMetadata { tried }) => {
+            // Only when the server named no metadata: a pointer that leads nowhere is an error,
+            // not a reason to guess.
+            Err(DiscoveryError::NoResourceMetadata { tried })
+                if challenge.and_then(Challenge::resource_metadata).is_none() =>
+            {
                 tracing::info!(server = %self.name(), %tried, "no protected-resource metadata; 2025-03-26 fallback");
                 Context {
                     resource: self.resource(),
@@ -892,7 +963,14 @@ impl OAuthAuthorizer {
             return step_up;
         }
         if !self.settings().scopes.is_empty() {
-            return self.settings().scopes.clone();
+            // The challenge's scopes are authoritative for the request; configured ones are kept.
+            let mut scopes = self.settings().scopes.clone();
+            for scope in challenge.map(Challenge::scopes).into_iter().flatten() {
+                if !scopes.iter().any(|have| have == scope) {
+                    scopes.push(scope.to_owned());
+                }
+            }
+            return scopes;
         }
         flow::select_scopes(
             challenge,
@@ -1069,52 +1147,160 @@ impl OAuthAuthorizer {
         Ok(tokens)
     }
 
-    /// Refreshes the held tokens, once, under the store's lock; if another process refreshed
-    /// meanwhile, its tokens are taken instead.
-    async fn refresh(&self, state: &mut AuthState) -> Result<(), AuthError> {
-        let store = &self.runtime.store;
-        let _lock = store
+    /// Refreshes the tokens, once, under the store's lock. Tokens another process stored meanwhile
+    /// win: they are used as they are, or refreshed with their own (possibly rotated) refresh
+    /// token. The refresh goes back to the issuer that issued the tokens, never elsewhere. When
+    /// the tokens cannot be refreshed (no refresh token, `invalid_grant`, `invalid_client`, their
+    /// issuer gone), they are discarded and [`Refreshed::Impossible`] says to authorize anew.
+    async fn refresh(
+        &self,
+        state: &mut AuthState,
+        challenge: Option<&Challenge>,
+    ) -> Result<Refreshed, AuthError> {
+        let store = Arc::clone(&self.runtime.store);
+        let lock = store
             .lock(&self.shared.key)
             .await
             .map_err(|source| self.store_error(source))?;
         let held = state.tokens.clone();
-        if let Some(stored) = store
+        let stored = store
             .load(&self.shared.key)
             .await
-            .map_err(|source| self.store_error(source))?
-            && held.as_ref().map(|tokens| &tokens.access_token) != Some(&stored.access_token)
-            && !stored.expires_within(now(), REFRESH_SKEW)
-        {
-            state.tokens = Some(stored);
-            return Ok(());
-        }
-        let Some(held) = held else {
-            return Ok(());
+            .map_err(|source| self.store_error(source))?;
+        let base = match (stored, held) {
+            (Some(stored), held)
+                if held.as_ref().map(|tokens| &tokens.access_token)
+                    != Some(&stored.access_token) =>
+            {
+                if !needs_refresh(&stored) {
+                    state.tokens = Some(stored);
+                    return Ok(Refreshed::Renewed);
+                }
+                stored
+            }
+            (_, Some(held)) => held,
+            (_, None) => return Ok(Refreshed::Impossible),
         };
-        let context = self.context(state, None).await?;
+        let Some(refresh_token) = base.refresh_token.clone() else {
+            drop(lock);
+            self.discard_tokens(state, None).await?;
+            return Ok(Refreshed::Impossible);
+        };
+        let Some(context) = self.refresh_context(state, challenge, &base).await? else {
+            tracing::info!(server = %self.name(), "the tokens' issuer is no longer usable");
+            drop(lock);
+            self.discard_tokens(state, Some(&refresh_token)).await?;
+            return Ok(Refreshed::Impossible);
+        };
         let redirect = "http://127.0.0.1/callback";
         let credentials = self.credentials(state, &context, redirect).await?;
-        let renewed = flow::refresh(
-            &self.runtime.http,
-            &context.metadata,
-            &credentials,
-            &held,
-            redirect,
-        )
-        .await
-        .map_err(|source| AuthError::Flow {
-            server: self.name().to_owned(),
-            source,
-        })?;
-        // Persist before use: a rotated refresh token exists nowhere else.
-        store
-            .save(&self.shared.key, &renewed)
-            .await
-            .map_err(|source| self.store_error(source))?;
-        state.refreshed = Some(renewed.access_token.clone());
-        state.tokens = Some(renewed);
-        Ok(())
+        let mut base = base;
+        if base.resource.is_none() {
+            base.resource = Some(context.resource.clone());
+        }
+        // On a task of its own, so that a caller that gives up (a request timeout) cannot lose a
+        // rotated refresh token between the server's answer and the save.
+        let http = self.runtime.http.clone();
+        let key = self.shared.key.clone();
+        let metadata = context.metadata.clone();
+        let task_store = Arc::clone(&store);
+        let task = tokio::spawn(async move {
+            let renewed = flow::refresh(&http, &metadata, &credentials, &base, redirect)
+                .await
+                .map_err(RefreshFailure::Flow)?;
+            // Persist before use: a rotated refresh token exists nowhere else.
+            task_store
+                .save(&key, &renewed)
+                .await
+                .map_err(RefreshFailure::Store)?;
+            Ok::<_, RefreshFailure>(renewed)
+        });
+        let outcome = task.await;
+        drop(lock);
+        match outcome {
+            Ok(Ok(renewed)) => {
+                state.refreshed = Some(renewed.access_token.clone());
+                state.tokens = Some(renewed);
+                Ok(Refreshed::Renewed)
+            }
+            Ok(Err(RefreshFailure::Flow(source)))
+                if source.is_invalid_grant() || source.is_invalid_client() =>
+            {
+                tracing::info!(server = %self.name(), error = %source, "refresh refused; authorizing anew");
+                if source.is_invalid_client() {
+                    // The server forgot our registration: so do we, and register anew.
+                    state.context = None;
+                    if let Err(error) =
+                        registration::forget_client(store.as_ref(), &context.metadata.issuer).await
+                    {
+                        tracing::warn!(server = %self.name(), %error, "could not forget the client registration");
+                    }
+                }
+                self.discard_tokens(state, Some(&refresh_token)).await?;
+                Ok(Refreshed::Impossible)
+            }
+            Ok(Err(RefreshFailure::Flow(source))) => Err(AuthError::Flow {
+                server: self.name().to_owned(),
+                source,
+            }),
+            Ok(Err(RefreshFailure::Store(source))) => Err(self.store_error(source)),
+            Err(_) => Err(AuthError::Flow {
+                server: self.name().to_owned(),
+                source: FlowError::Token("the refresh task ended unexpectedly".to_owned()),
+            }),
+        }
     }
+
+    /// Where to refresh `tokens`: their own issuer. The cached context if it is that issuer's;
+    /// else the issuer's metadata looked up directly (RFC 8414); else, for tokens from the
+    /// 2025-03-26 fallback, the fallback again if it leads to the same issuer. `None`: nowhere.
+    async fn refresh_context(
+        &self,
+        state: &mut AuthState,
+        challenge: Option<&Challenge>,
+        tokens: &StoredTokens,
+    ) -> Result<Option<Context>, AuthError> {
+        let Some(issuer) = tokens.issuer.clone() else {
+            return Ok(None);
+        };
+        if let Some(context) = &state.context
+            && context.metadata.issuer == issuer
+        {
+            return Ok(Some(context.clone()));
+        }
+        let resource = tokens.resource.clone().unwrap_or_else(|| self.resource());
+        if let Ok(issuer_url) = Url::parse(&issuer) {
+            let guard = SsrfGuard::for_server(&self.settings().server_url).await;
+            if let Ok(metadata) = discover_server(&self.runtime.http, &guard, &issuer_url).await {
+                return Ok(Some(Context {
+                    resource,
+                    metadata,
+                    resource_metadata: None,
+                    credentials: None,
+                }));
+            }
+        }
+        match self.context(state, challenge).await {
+            Ok(context) if context.metadata.issuer == issuer => Ok(Some(context)),
+            Ok(_) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// What became of a refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refreshed {
+    /// New tokens are held (refreshed here, or stored by another process).
+    Renewed,
+    /// No refresh is possible; the tokens are discarded: authorize anew.
+    Impossible,
+}
+
+/// Why the refresh task failed.
+enum RefreshFailure {
+    Flow(FlowError),
+    Store(StoreError),
 }
 
 /// Whether a token is close enough to its expiry to be refreshed before use: within
@@ -1126,10 +1312,6 @@ fn needs_refresh(tokens: &StoredTokens) -> bool {
         .map(|expires_at| Duration::from_secs(expires_at.saturating_sub(tokens.issued_at)));
     let skew = lifetime.map_or(REFRESH_SKEW, |lifetime| REFRESH_SKEW.min(lifetime / 2));
     tokens.expires_within(now(), skew)
-}
-
-fn is_invalid_grant(error: &AuthError) -> bool {
-    matches!(error, AuthError::Flow { source, .. } if source.is_invalid_grant())
 }
 
 enum Presented {

@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 use crate::TransportError;
 use crate::www_authenticate::Challenge;
 
-/// A 401 or 403 answer from the server, with its parsed challenge.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A 401 or 403 answer from the server, with its parsed challenge. `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthChallenge {
     /// 401 (authorization required) or 403 (insufficient scope).
     pub status: u16,
@@ -19,6 +19,19 @@ pub struct AuthChallenge {
     pub challenge: Option<Challenge>,
     /// The token that was rejected, if one was sent.
     pub rejected_token: Option<String>,
+}
+
+impl fmt::Debug for AuthChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthChallenge")
+            .field("status", &self.status)
+            .field("challenge", &self.challenge)
+            .field(
+                "rejected_token",
+                &self.rejected_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// What to do after a challenge.
@@ -38,7 +51,7 @@ pub trait Authorizer: Send + Sync + fmt::Debug {
     /// The token to send now (without the `Bearer ` prefix), or `None` to send no credentials.
     fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>>;
 
-    /// The server accepted a request carrying `token` (it answered neither 401 nor 403). An
+    /// The server accepted a request carrying `token` (it answered with a 2xx status). An
     /// authorizer can use this to tell a token that has worked from one that never has (a 401 on
     /// the latter, right after a login, must not start another). Called often: keep it cheap.
     fn accepted(&self, _token: &str) {}

@@ -996,3 +996,41 @@ async fn a_401_on_a_token_never_accepted_after_login_is_final_not_a_loop() {
     assert_eq!(demo.stats().refreshes, 1);
     assert_eq!(demo.stats().authorizations, 1);
 }
+
+#[tokio::test]
+async fn a_refresh_after_a_restart_goes_to_the_issuer_of_the_tokens() {
+    // The metadata is only reachable through the challenge's pointer, so a refresh that
+    // rediscovered from the well-known URLs would find nothing (or guess the 2025-03-26 defaults).
+    let demo = demo(
+        DemoAuthOptions::default()
+            .with_prm_locations(false, false)
+            .with_resource_metadata_in_challenge(true),
+    )
+    .await;
+    let store = Arc::new(MemoryStore::new());
+    let first = manager(Some(follow()), &store);
+    first
+        .connect("demo", &server(&demo.url()))
+        .await
+        .expect("connect");
+    first.shutdown(Duration::from_secs(1)).await;
+    let key = key("demo", &demo.url());
+    let mut tokens = store.load(&key).await.expect("load").expect("tokens");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    tokens.issued_at = now - 3600;
+    tokens.expires_at = Some(now + 10);
+    store.save(&key, &tokens).await.expect("save");
+
+    let second = manager(None, &store);
+    second
+        .connect("demo", &server(&demo.url()))
+        .await
+        .expect("refreshed, no login");
+    let stats = demo.stats();
+    assert_eq!(stats.refreshes, 1);
+    assert_eq!(stats.authorizations, 1);
+    assert_eq!(stats.rejected_token_requests, 0);
+}

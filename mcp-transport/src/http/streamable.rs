@@ -94,7 +94,8 @@ impl StreamableClient {
         outgoing: &Outgoing<'_>,
         configured_token: &Option<String>,
     ) -> HttpResult<Response<Incoming>> {
-        let mut asked = false;
+        // One retry after a 401 and one after a 403: a login can be followed by a step-up.
+        let (mut asked_401, mut asked_403) = (false, false);
         loop {
             let token = self.token(configured_token).await?;
             let request = self.build(outgoing, token.as_deref())?;
@@ -104,28 +105,39 @@ impl StreamableClient {
                 .await
                 .map_err(StreamableHttpError::Client)?;
             let status = response.status();
-            let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
             let Some(authorizer) = &self.authorizer else {
                 return Ok(response);
             };
-            if !refused {
+            if status.is_success() {
                 if let Some(token) = &token {
                     authorizer.accepted(token);
                 }
                 return Ok(response);
             }
-            if asked {
+            let asked = match status {
+                StatusCode::UNAUTHORIZED => &mut asked_401,
+                StatusCode::FORBIDDEN => &mut asked_403,
+                _ => return Ok(response),
+            };
+            // Ending a session never starts a login: the session is over either way.
+            if *asked || outgoing.method == Method::DELETE {
                 return Ok(response);
             }
-            asked = true;
+            let Some(refused) = auth_failure(&response) else {
+                return Ok(response);
+            };
+            *asked = true;
             let challenge = AuthChallenge {
                 status: status.as_u16(),
                 challenge: bearer_challenge(response.headers()),
                 rejected_token: token,
             };
+            // The refused response is dropped before a flow that may take minutes, so its
+            // connection goes back to the pool.
+            drop(response);
             match authorizer.on_challenge(&challenge).await {
                 Ok(ChallengeOutcome::RetryWithNewToken) => continue,
-                Ok(ChallengeOutcome::Fail) => return Ok(response),
+                Ok(ChallengeOutcome::Fail) => return Err(refused),
                 Err(error) => return Err(StreamableHttpError::Client(error)),
             }
         }
@@ -163,11 +175,13 @@ impl StreamableClient {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
         }
         if let Some(token) = token {
-            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
                 StreamableHttpError::Client(TransportError::Protocol {
                     detail: "the bearer token has characters not allowed in a header".to_owned(),
                 })
             })?;
+            // Kept out of HTTP/2 header compression tables and out of `Debug` output.
+            value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
         if let Some(session_id) = outgoing.session_id {
