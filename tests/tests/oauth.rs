@@ -89,6 +89,50 @@ fn key(name: &str, url: &str) -> StoreKey {
     )
 }
 
+/// Makes the stored tokens look an hour old and 10 seconds from expiry, as after a restart.
+async fn expire_soon(store: &MemoryStore, key: &StoreKey) {
+    let mut tokens = store.load(key).await.expect("load").expect("tokens");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    tokens.issued_at = now - 3600;
+    tokens.expires_at = Some(now + 10);
+    store.save(key, &tokens).await.expect("save");
+}
+
+/// Logs in to `demo` once with the `follow` browser, then shuts that manager down: the store
+/// holds the tokens, as after an earlier run.
+async fn logged_in_once(demo: &DemoAuthHandle) -> Arc<MemoryStore> {
+    let store = Arc::new(MemoryStore::new());
+    let first = manager(Some(follow()), &store);
+    first
+        .connect("demo", &server(&demo.url()))
+        .await
+        .expect("connect");
+    first.shutdown(Duration::from_secs(1)).await;
+    store
+}
+
+/// A demo with `options`, and a manager connected to it as "demo" (logged in with `follow`).
+async fn connected(
+    options: DemoAuthOptions,
+) -> (
+    DemoAuthHandle,
+    Arc<MemoryStore>,
+    Manager,
+    mcp_manager::ServerId,
+) {
+    let demo = demo(options).await;
+    let store = Arc::new(MemoryStore::new());
+    let manager = manager(Some(follow()), &store);
+    let id = manager
+        .connect("demo", &server(&demo.url()))
+        .await
+        .expect("connect");
+    (demo, store, manager, id)
+}
+
 #[tokio::test]
 async fn a_401_leads_to_one_login_whose_tokens_are_stored_and_reused() {
     let demo = demo(DemoAuthOptions::default()).await;
@@ -303,13 +347,7 @@ async fn without_a_browser_a_needed_login_fails_at_once_saying_run_mcpm_login() 
 
 #[tokio::test]
 async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_is_stored() {
-    let demo = demo(DemoAuthOptions::default()).await;
-    let store = Arc::new(MemoryStore::new());
-    let manager = manager(Some(follow()), &store);
-    let id = manager
-        .connect("demo", &server(&demo.url()))
-        .await
-        .expect("connect");
+    let (demo, store, manager, id) = connected(DemoAuthOptions::default()).await;
     let key = key("demo", &demo.url());
     let before = store.load(&key).await.expect("load").expect("tokens");
     demo.expire_access_tokens();
@@ -331,23 +369,8 @@ async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_is_sto
 #[tokio::test]
 async fn a_token_about_to_expire_is_refreshed_before_it_is_sent() {
     let demo = demo(DemoAuthOptions::default()).await;
-    let store = Arc::new(MemoryStore::new());
-    let first = manager(Some(follow()), &store);
-    first
-        .connect("demo", &server(&demo.url()))
-        .await
-        .expect("connect");
-    first.shutdown(Duration::from_secs(1)).await;
-    // Make the stored token look as if it expires in 10 seconds.
-    let key = key("demo", &demo.url());
-    let mut tokens = store.load(&key).await.expect("load").expect("tokens");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    tokens.issued_at = now - 3600;
-    tokens.expires_at = Some(now + 10);
-    store.save(&key, &tokens).await.expect("save");
+    let store = logged_in_once(&demo).await;
+    expire_soon(&store, &key("demo", &demo.url())).await;
     let unauthorized_before = demo.stats().unauthorized;
 
     let second = manager(None, &store);
@@ -365,13 +388,7 @@ async fn a_token_about_to_expire_is_refreshed_before_it_is_sent() {
 
 #[tokio::test]
 async fn a_refused_refresh_token_leads_to_a_new_authorization() {
-    let demo = demo(DemoAuthOptions::default()).await;
-    let store = Arc::new(MemoryStore::new());
-    let manager = manager(Some(follow()), &store);
-    let id = manager
-        .connect("demo", &server(&demo.url()))
-        .await
-        .expect("connect");
+    let (demo, _store, manager, id) = connected(DemoAuthOptions::default()).await;
     demo.revoke_refresh_tokens();
     demo.expire_access_tokens();
     echo(&manager, id).await;
@@ -383,13 +400,7 @@ async fn a_refused_refresh_token_leads_to_a_new_authorization() {
 #[tokio::test]
 async fn a_refused_refresh_token_without_a_browser_is_the_login_error() {
     let demo = demo(DemoAuthOptions::default()).await;
-    let store = Arc::new(MemoryStore::new());
-    let first = manager(Some(follow()), &store);
-    first
-        .connect("demo", &server(&demo.url()))
-        .await
-        .expect("connect");
-    first.shutdown(Duration::from_secs(1)).await;
+    let store = logged_in_once(&demo).await;
     demo.revoke_refresh_tokens();
     demo.expire_access_tokens();
     let second = manager(None, &store);
@@ -1003,22 +1014,8 @@ async fn tokens_from_the_2025_03_26_fallback_are_refreshed_after_a_restart() {
     // of its own, so the refresh finds its endpoints through the same fallback again.
     let demo =
         demo(DemoAuthOptions::default().with_metadata(MetadataLocation::LegacyNoMetadata)).await;
-    let store = Arc::new(MemoryStore::new());
-    let first = manager(Some(follow()), &store);
-    first
-        .connect("demo", &server(&demo.url()))
-        .await
-        .expect("connect");
-    first.shutdown(Duration::from_secs(1)).await;
-    let key = key("demo", &demo.url());
-    let mut tokens = store.load(&key).await.expect("load").expect("tokens");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    tokens.issued_at = now - 3600;
-    tokens.expires_at = Some(now + 10);
-    store.save(&key, &tokens).await.expect("save");
+    let store = logged_in_once(&demo).await;
+    expire_soon(&store, &key("demo", &demo.url())).await;
 
     let second = manager(None, &store);
     second
