@@ -916,6 +916,19 @@ impl OAuthAuthorizer {
             }
             Err(error) => return Err(discovery_error(error)),
         };
+        // The token endpoint receives codes, refresh tokens and client secrets: it passes the same
+        // guard as the metadata URLs (the authorization endpoint goes to the browser, which
+        // checks it itself).
+        let token_endpoint = Url::parse(&context.metadata.token_endpoint).map_err(|error| {
+            discovery_error(DiscoveryError::Invalid {
+                url: context.metadata.token_endpoint.clone(),
+                reason: format!("the token endpoint is not a URL: {error}"),
+            })
+        })?;
+        guard
+            .check(&token_endpoint)
+            .await
+            .map_err(discovery_error)?;
         state.context = Some(context.clone());
         Ok(context)
     }

@@ -205,7 +205,8 @@ pub fn server_metadata_urls(issuer: &Url) -> Vec<Url> {
 
 /// Which addresses metadata URLs may point at.
 ///
-/// The rule: only `http` and `https`; never link-local addresses (which include the cloud metadata
+/// The rule: only `https`, or `http` when the MCP server itself is on a local or private network
+/// (development, intranets); never link-local addresses (which include the cloud metadata
 /// services at 169.254.169.254 and fd00:ec2::254) or well-known metadata host names; private and
 /// loopback addresses only when the MCP server itself is on one (a local or intranet deployment),
 /// because an MCP server on the internet has no business sending us to our own network. Host names
@@ -241,6 +242,12 @@ impl SsrfGuard {
         };
         if !matches!(url.scheme(), "http" | "https") {
             return Err(forbid("only http and https URLs are fetched"));
+        }
+        if url.scheme() == "http" && !self.allow_private {
+            return Err(forbid(
+                "plain http is accepted only for an MCP server on a local or private network; \
+                 a public one must use https for its authorization URLs",
+            ));
         }
         if let Some(url::Host::Domain(host)) = url.host() {
             let host = host.trim_end_matches('.').to_ascii_lowercase();
@@ -623,15 +630,31 @@ mod tests {
     async fn private_addresses_only_for_a_private_server() {
         let public = SsrfGuard::new(false);
         for refused in [
-            "http://127.0.0.1/x",
-            "http://10.0.0.1/x",
-            "http://192.168.1.1/x",
-            "http://[::1]/x",
+            "https://127.0.0.1/x",
+            "https://10.0.0.1/x",
+            "https://192.168.1.1/x",
+            "https://[::1]/x",
         ] {
             let error = public.check(&url(refused)).await.unwrap_err();
             assert!(error.to_string().contains("private or loopback"), "{error}");
         }
         let local = SsrfGuard::for_server(&url("http://127.0.0.1:9000/mcp")).await;
         assert!(local.check(&url("http://127.0.0.1:9001/x")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn plain_http_only_for_a_private_server() {
+        let public = SsrfGuard::new(false);
+        let error = public
+            .check(&url("http://93.184.215.14/token"))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("must use https"), "{error}");
+        assert!(
+            SsrfGuard::new(true)
+                .check(&url("http://127.0.0.1:9/token"))
+                .await
+                .is_ok()
+        );
     }
 }
