@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::command::{TaskError, cargo};
-use crate::{conformance, npm};
+use crate::{bench, conformance, npm};
 
 /// One named check.
 struct CiStep {
@@ -42,6 +42,10 @@ const STEPS: &[CiStep] = &[
     CiStep {
         name: "doc",
         run: doc,
+    },
+    CiStep {
+        name: "bench-smoke",
+        run: bench::smoke,
     },
 ];
 

@@ -2,6 +2,7 @@
 //!
 //! `cargo xtask ci` is the whole gate CI runs; `cargo xtask --help` lists every task.
 
+mod bench;
 mod ci;
 mod command;
 mod conformance;
@@ -33,6 +34,16 @@ const TASKS: &[Task] = &[
         name: "conformance",
         about: "run the official MCP conformance suite's client scenarios against mcp-conformance-client",
         run: conformance::run,
+    },
+    Task {
+        name: "bench",
+        about: "side-by-side benchmarks against raw rmcp, the floor and the Python SDK (target/bench/)",
+        run: bench::run,
+    },
+    Task {
+        name: "bench-smoke",
+        about: "every benchmark subject and workload once at tiny sizes (part of ci)",
+        run: bench::smoke,
     },
     Task {
         name: "fmt",

@@ -1,0 +1,101 @@
+//! `bench-rmcp-raw`: a minimal client on rmcp 3.11 and its own transports (`TokioChildProcess`, and
+//! `StreamableHttpClientTransport` on reqwest), the baseline our client is compared with.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use mcp_bench::driver::{self, Subject};
+use mcp_bench::{Args, BenchError, Report, Target, echo_arguments};
+use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
+
+/// rmcp's defaults, with the `initialize` handshake our manager also uses.
+fn config() -> ClientConfig {
+    ClientConfig::default().with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+struct RawRmcp {
+    target: Target,
+}
+
+type Session = RunningService<RoleClient, ClientConfig>;
+
+impl RawRmcp {
+    async fn handshake(&self) -> Result<Session, BenchError> {
+        let failed = |error: rmcp::service::ClientInitializeError| {
+            BenchError::new(format!("initialize failed: {error}"))
+        };
+        match &self.target {
+            Target::Stdio { command, args } => {
+                let command = tokio::process::Command::new(command).configure(|command| {
+                    command.args(args);
+                });
+                let transport = TokioChildProcess::new(command)
+                    .map_err(|error| BenchError::new(format!("spawn failed: {error}")))?;
+                rmcp::serve_client(config(), transport)
+                    .await
+                    .map_err(failed)
+            }
+            Target::Http { url } => {
+                let transport = StreamableHttpClientTransport::from_uri(url.as_str());
+                rmcp::serve_client(config(), transport)
+                    .await
+                    .map_err(failed)
+            }
+        }
+    }
+}
+
+impl Subject for RawRmcp {
+    type Session = Session;
+
+    async fn connect(&self) -> Result<Session, BenchError> {
+        let session = self.handshake().await?;
+        let failed =
+            |error: rmcp::ServiceError| BenchError::new(format!("discovery failed: {error}"));
+        // The same discovery our manager does: everything the fixture advertises, every page.
+        session.list_all_tools().await.map_err(failed)?;
+        session.list_all_resources().await.map_err(failed)?;
+        session
+            .list_all_resource_templates()
+            .await
+            .map_err(failed)?;
+        session.list_all_prompts().await.map_err(failed)?;
+        Ok(session)
+    }
+
+    async fn echo(&self, session: &Session) -> Result<(), BenchError> {
+        let result = session
+            .call_tool(CallToolRequestParams::new("echo").with_arguments(echo_arguments()))
+            .await
+            .map_err(|error| BenchError::new(format!("echo failed: {error}")))?;
+        if result.is_error == Some(true) || result.content.is_empty() {
+            return Err(BenchError::new("echo answered with an error or no content"));
+        }
+        Ok(())
+    }
+
+    async fn close(&self, session: Session) {
+        let _ = session.cancel().await;
+    }
+}
+
+async fn run(args: Args) -> Result<(), BenchError> {
+    let subject = Arc::new(RawRmcp {
+        target: args.target.clone(),
+    });
+    let report = Report::new("rmcp-raw", &args);
+    driver::run(subject, &args, report).await?.print();
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    mcp_bench::exit_on_error(Args::from_env().and_then(|args| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| BenchError::new(format!("no runtime: {error}")))?
+            .block_on(run(args))
+    }))
+}

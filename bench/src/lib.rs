@@ -1,0 +1,296 @@
+//! What every benchmark subject shares: the command line, the workloads, the one JSON line of
+//! results, and the few facts read from `/proc`.
+//!
+//! Each subject is a binary (`bench-ours`, `bench-rmcp-raw`, `bench-floor`; the Python SDK's is
+//! `bench/python/bench_client.py`) run by `cargo xtask bench` as
+//!
+//! ```text
+//! bench-SUBJECT --workload W --transport stdio|http [--sessions N] [--calls N] [--repeat N] -- TARGET...
+//! ```
+//!
+//! where TARGET is the server command and its arguments (stdio) or the server's URL (http). It prints
+//! exactly one JSON line on stdout, `{"subject", "workload", "transport", METRIC: number, ...}`, and
+//! exits 0; any failure is a message on stderr and exit status 1, so a broken subject can never pass
+//! for a fast one. This is not for measuring servers: the server is the same for every subject.
+
+pub mod driver;
+pub mod procfs;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+/// The argument every echo call sends.
+pub const ECHO_TEXT: &str = "ping";
+
+/// What a run measures. The names are the ones on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Connect, initialize and discover (every page of tools, resources, templates and prompts),
+    /// `--repeat` times after one warm-up; metric `connect_ms` (the median).
+    Connect,
+    /// One session making `--calls` sequential echo calls; metric `calls_per_s`.
+    Sequential,
+    /// `--sessions` sessions, each making `--calls` sequential echo calls, all at once; metric
+    /// `calls_per_s` (all calls over the time from the first call to the last answer).
+    Sessions,
+    /// `--sessions` sessions opened in parallel; metric `open_ms` (until the last is ready).
+    Open,
+    /// `--sessions` idle sessions held open; metric `kib_per_session` (VmRSS growth per session).
+    Memory,
+    /// An OAuth callback server bound and dropped, `--repeat` times; metric `callback_us` (median).
+    Callback,
+    /// A Manager holding `--sessions` live stdio connections, dropped; metrics `drop_ms` (until
+    /// `drop` returns) and `reaped_ms` (until no child of this process is left, zombies included).
+    Drop,
+}
+
+impl Workload {
+    /// Parses a command-line name.
+    pub fn parse(name: &str) -> Result<Self, BenchError> {
+        Ok(match name {
+            "connect" => Self::Connect,
+            "sequential" => Self::Sequential,
+            "sessions" => Self::Sessions,
+            "open" => Self::Open,
+            "memory" => Self::Memory,
+            "callback" => Self::Callback,
+            "drop" => Self::Drop,
+            other => return Err(BenchError::new(format!("unknown workload `{other}`"))),
+        })
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Sequential => "sequential",
+            Self::Sessions => "sessions",
+            Self::Open => "open",
+            Self::Memory => "memory",
+            Self::Callback => "callback",
+            Self::Drop => "drop",
+        }
+    }
+}
+
+/// How the subject reaches the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Spawn this command (with these arguments) once per session and talk over its pipes.
+    Stdio {
+        /// The program.
+        command: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+    /// Open sessions on this streamable HTTP endpoint.
+    Http {
+        /// The MCP endpoint, e.g. `http://127.0.0.1:41234/mcp`.
+        url: String,
+    },
+}
+
+impl Target {
+    /// `stdio` or `http`.
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Self::Stdio { .. } => "stdio",
+            Self::Http { .. } => "http",
+        }
+    }
+}
+
+/// One run's parameters, from the command line.
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// What to measure.
+    pub workload: Workload,
+    /// The server.
+    pub target: Target,
+    /// Sessions (for `sessions`, `open`, `memory`, `drop`).
+    pub sessions: usize,
+    /// Calls per session (for `sequential`, `sessions`).
+    pub calls: usize,
+    /// Inner repetitions whose median is reported (for `connect`, `callback`).
+    pub repeat: usize,
+}
+
+impl Args {
+    /// Reads the process's arguments; see the crate documentation for the syntax.
+    pub fn from_env() -> Result<Self, BenchError> {
+        Self::parse(std::env::args().skip(1))
+    }
+
+    /// Parses arguments (without the program name).
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, BenchError> {
+        let mut args = args.into_iter();
+        let mut workload = None;
+        let mut transport = None;
+        let mut sessions = 1;
+        let mut calls = 100;
+        let mut repeat = 5;
+        let mut rest = Vec::new();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .ok_or_else(|| BenchError::new(format!("{name} needs a value")))
+            };
+            match arg.as_str() {
+                "--workload" => workload = Some(Workload::parse(&value("--workload")?)?),
+                "--transport" => transport = Some(value("--transport")?),
+                "--sessions" => sessions = count("--sessions", &value("--sessions")?)?,
+                "--calls" => calls = count("--calls", &value("--calls")?)?,
+                "--repeat" => repeat = count("--repeat", &value("--repeat")?)?,
+                "--" => {
+                    rest.extend(args.by_ref());
+                }
+                other => return Err(BenchError::new(format!("unexpected argument `{other}`"))),
+            }
+        }
+        let workload = workload.ok_or_else(|| BenchError::new("--workload is required"))?;
+        let mut rest = rest.into_iter();
+        let target = match transport.as_deref() {
+            Some("stdio") => Target::Stdio {
+                command: rest
+                    .next()
+                    .ok_or_else(|| BenchError::new("stdio needs the server command after `--`"))?,
+                args: rest.collect(),
+            },
+            Some("http") => Target::Http {
+                url: rest
+                    .next()
+                    .ok_or_else(|| BenchError::new("http needs the server URL after `--`"))?,
+            },
+            Some(other) => {
+                return Err(BenchError::new(format!(
+                    "--transport must be stdio or http, not `{other}`"
+                )));
+            }
+            None => return Err(BenchError::new("--transport is required")),
+        };
+        Ok(Self {
+            workload,
+            target,
+            sessions,
+            calls,
+            repeat,
+        })
+    }
+}
+
+fn count(name: &str, value: &str) -> Result<usize, BenchError> {
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(BenchError::new(format!(
+            "{name} must be a positive integer, not `{value}`"
+        ))),
+    }
+}
+
+/// Why a run failed, for the person reading the bench log.
+#[derive(Debug)]
+pub struct BenchError(String);
+
+impl BenchError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for BenchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BenchError {}
+
+/// The one JSON line a run prints: who, what, and the metrics.
+#[derive(Debug)]
+pub struct Report {
+    fields: Map<String, Value>,
+}
+
+impl Report {
+    /// A report for `subject` running `args`.
+    pub fn new(subject: &str, args: &Args) -> Self {
+        let mut fields = Map::new();
+        fields.insert("subject".into(), subject.into());
+        fields.insert("workload".into(), args.workload.name().into());
+        fields.insert("transport".into(), args.target.transport().into());
+        fields.insert("sessions".into(), args.sessions.into());
+        fields.insert("calls".into(), args.calls.into());
+        Self { fields }
+    }
+
+    /// Adds a metric, rounded to three decimals.
+    pub fn metric(mut self, name: &str, value: f64) -> Self {
+        let rounded = (value * 1000.0).round() / 1000.0;
+        self.fields.insert(name.into(), rounded.into());
+        self
+    }
+
+    /// Prints the line on stdout.
+    pub fn print(self) {
+        println!("{}", Value::Object(self.fields));
+    }
+}
+
+/// The echo call's arguments.
+pub fn echo_arguments() -> Map<String, Value> {
+    let mut arguments = Map::new();
+    arguments.insert("text".into(), ECHO_TEXT.into());
+    arguments
+}
+
+/// The median of some durations, in milliseconds (0 for none).
+pub fn median_ms(samples: &mut [Duration]) -> f64 {
+    samples.sort();
+    samples
+        .get(samples.len() / 2)
+        .map_or(0.0, |median| median.as_secs_f64() * 1e3)
+}
+
+/// Runs a subject's `main`: prints the error and exits 1 on failure.
+pub fn exit_on_error(result: Result<(), BenchError>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            let program = std::env::args().next().unwrap_or_default();
+            eprintln!("{program}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Args, BenchError> {
+        Args::parse(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn stdio_target_is_the_command_after_the_separator() {
+        let args = parse("--workload sequential --transport stdio --calls 7 -- srv --stdio")
+            .expect("valid");
+        assert_eq!(args.workload, Workload::Sequential);
+        assert_eq!(args.calls, 7);
+        assert_eq!(
+            args.target,
+            Target::Stdio {
+                command: "srv".into(),
+                args: vec!["--stdio".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn zero_counts_are_refused() {
+        assert!(parse("--workload open --transport http --sessions 0 -- http://x").is_err());
+    }
+}
