@@ -193,7 +193,11 @@ fn build(paths: &Paths, release: bool) -> Result<(), TaskError> {
         "--manifest-path",
         "bench/Cargo.toml",
         "--target-dir",
-        if release { "target/bench-build" } else { "target" },
+        if release {
+            "target/bench-build"
+        } else {
+            "target"
+        },
     ]);
     cargo(&locked(baselines)).run()?;
     for binary in [&paths.fixture, &paths.mcpm] {
