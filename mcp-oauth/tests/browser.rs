@@ -1,29 +1,24 @@
 //! The browsers: the URL check, the system opener (with a fake opener script), the printed line,
 //! and following redirects against stub servers and a real callback server on 127.0.0.1.
 
+mod common;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use common::{Response, Stub, http};
 use http::StatusCode;
 use mcp_oauth::browser::{
     Browser, BrowserError, BrowserMode, FollowBrowser, MAX_REDIRECTS, PrintBrowser, SystemBrowser,
     check_authorization_url,
 };
 use mcp_oauth::callback::{CallbackOptions, CallbackServer};
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
 fn url(text: &str) -> Url {
     Url::parse(text).expect("a URL")
-}
-
-fn http() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    HttpClient::new(options).expect("a client")
 }
 
 /// A URL full of what a shell would interpret: `&`, `;`, `$(...)`, backticks, `%PATH%`.
@@ -274,58 +269,54 @@ async fn the_print_browser_refuses_a_bad_url_and_prints_nothing() {
 // ---------------------------------------------------------------------------------------------
 // FollowBrowser
 
-/// A stub HTTP server on 127.0.0.1 that records each request head and answers by
-/// `route(target, base)`: a status and extra header lines for the request's path and query.
-async fn stub(
-    route: impl Fn(&str, &Url) -> (u16, Vec<String>) + Send + 'static,
-) -> (Url, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+/// A stub HTTP server on 127.0.0.1 that records each request and answers by
+/// `route(target, base)`: a status and extra header lines for the request's path and query; the
+/// body is always `ok`.
+async fn stub(route: impl Fn(&str, &str) -> (u16, Vec<(String, String)>) + Send + 'static) -> Stub {
+    Stub::start(move |request, base| {
+        let (status, headers) = route(&request.target, base);
+        headers
+            .into_iter()
+            .fold(Response::status(status), |response, (name, value)| {
+                response.header(&name, value)
+            })
+            .body("ok")
+    })
+    .await
+}
+
+fn location(target: impl std::fmt::Display) -> Vec<(String, String)> {
+    vec![("location".to_owned(), target.to_string())]
+}
+
+/// Follows from `path` on `stub` with a [`FollowBrowser`].
+async fn follow(stub: &Stub, path: &str) -> Result<(), BrowserError> {
+    FollowBrowser::new(http()).open(&stub.join(path)).await
+}
+
+/// Follows from `/authorize` on a stub redirecting there to `target`, expecting the redirect to
+/// be refused after the first request; returns the error.
+async fn redirect_refused(target: &'static str) -> BrowserError {
+    let stub = stub(move |_, _| (302, location(target))).await;
+    let error = follow(&stub, "/authorize").await.expect_err("refused");
+    assert_eq!(stub.requests().len(), 1);
+    error
+}
+
+/// Why a redirect was refused; panics unless `error` is [`BrowserError::RedirectRefused`].
+fn refusal_reason(error: &BrowserError) -> &BrowserError {
+    let BrowserError::RedirectRefused { reason, .. } = error else {
+        panic!("expected RedirectRefused, got {error:?}");
+    };
+    reason
+}
+
+/// Waits for the callback server to receive the authorization.
+async fn code_arrived(callback: CallbackServer) -> mcp_oauth::callback::Authorization {
+    callback
+        .wait(std::time::Duration::from_secs(5))
         .await
-        .expect("bind loopback");
-    let base = url(&format!(
-        "http://{}/",
-        listener.local_addr().expect("address")
-    ));
-    let heads: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = Arc::clone(&heads);
-    let own = base.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            log.lock().expect("log").push(head);
-            let (status, headers) = route(&target, &own);
-            let mut response = format!("HTTP/1.1 {status} Stub\r\n");
-            for line in headers {
-                response.push_str(&line);
-                response.push_str("\r\n");
-            }
-            response.push_str("content-length: 2\r\nconnection: close\r\n\r\nok");
-            let _ = stream.write_all(response.as_bytes()).await;
-        }
-    });
-    (base, heads)
-}
-
-fn location(target: impl std::fmt::Display) -> Vec<String> {
-    vec![format!("location: {target}")]
-}
-
-fn targets(heads: &Mutex<Vec<String>>) -> Vec<String> {
-    heads
-        .lock()
-        .expect("log")
-        .iter()
-        .map(|head| head.split_whitespace().nth(1).unwrap_or("").to_owned())
-        .collect()
+        .expect("the code arrived")
 }
 
 #[tokio::test]
@@ -333,24 +324,20 @@ async fn follow_goes_through_302_and_303_to_the_callback_which_gets_the_code() {
     let callback = CallbackServer::bind(CallbackOptions::new()).expect("callback server");
     callback.expect("S");
     let redirect_uri = callback.redirect_uri();
-    let (base, heads) = stub(move |target, _| match target {
+    let stub = stub(move |target, _| match target {
         // Relative, resolved against /authorize.
         t if t.starts_with("/authorize") => (302, location("step")),
         "/step" => (303, location(format!("{redirect_uri}?code=c&state=S"))),
         _ => (404, Vec::new()),
     })
     .await;
-    FollowBrowser::new(http())
-        .open(&base.join("/authorize?client_id=x&state=S").expect("a URL"))
+    follow(&stub, "/authorize?client_id=x&state=S")
         .await
         .expect("followed to the callback");
-    let authorization = callback
-        .wait(std::time::Duration::from_secs(5))
-        .await
-        .expect("the code arrived");
+    let authorization = code_arrived(callback).await;
     assert_eq!(authorization.code, "c");
     assert_eq!(authorization.state, "S");
-    assert_eq!(targets(&heads), ["/authorize?client_id=x&state=S", "/step"]);
+    assert_eq!(stub.targets(), ["/authorize?client_id=x&state=S", "/step"]);
 }
 
 #[tokio::test]
@@ -358,43 +345,35 @@ async fn follow_takes_301_and_a_cross_origin_308() {
     let callback = CallbackServer::bind(CallbackOptions::new()).expect("callback server");
     callback.expect("S");
     let redirect_uri = callback.redirect_uri();
-    let (base, _) = stub(move |target, base| match target {
-        "/a" => (301, location(base.join("/b").expect("a URL"))),
+    let stub = stub(move |target, base| match target {
+        "/a" => (301, location(format!("{base}/b"))),
         "/b" => (308, location(format!("{redirect_uri}?code=c2&state=S"))),
         _ => (404, Vec::new()),
     })
     .await;
-    FollowBrowser::new(http())
-        .open(&base.join("/a").expect("a URL"))
-        .await
-        .expect("followed to the callback");
-    let authorization = callback
-        .wait(std::time::Duration::from_secs(5))
-        .await
-        .expect("the code arrived");
+    follow(&stub, "/a").await.expect("followed to the callback");
+    let authorization = code_arrived(callback).await;
     assert_eq!(authorization.code, "c2");
 }
 
 #[tokio::test]
 async fn follow_sends_no_cookies_or_credentials() {
-    let (base, heads) = stub(|target, _| match target {
+    let stub = stub(|target, _| match target {
         "/authorize" => (
             302,
             vec![
-                "set-cookie: session=secret; Path=/".to_owned(),
-                "location: /done".to_owned(),
+                ("set-cookie".to_owned(), "session=secret; Path=/".to_owned()),
+                ("location".to_owned(), "/done".to_owned()),
             ],
         ),
         _ => (200, Vec::new()),
     })
     .await;
-    FollowBrowser::new(http())
-        .open(&base.join("/authorize").expect("a URL"))
-        .await
-        .expect("followed");
-    let heads = heads.lock().expect("log").clone();
-    assert_eq!(heads.len(), 2);
-    for head in heads {
+    follow(&stub, "/authorize").await.expect("followed");
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 2);
+    for request in requests {
+        let head = request.head;
         let lower = head.to_ascii_lowercase();
         assert!(!lower.contains("\r\ncookie:"), "{head}");
         assert!(!lower.contains("\r\nauthorization:"), "{head}");
@@ -403,9 +382,8 @@ async fn follow_sends_no_cookies_or_credentials() {
 
 #[tokio::test]
 async fn a_redirect_loop_ends_after_ten_redirects() {
-    let (base, heads) = stub(|_, _| (302, location("/loop"))).await;
-    let error = FollowBrowser::new(http())
-        .open(&base.join("/loop?state=secret").expect("a URL"))
+    let stub = stub(|_, _| (302, location("/loop"))).await;
+    let error = follow(&stub, "/loop?state=secret")
         .await
         .expect_err("a loop");
     assert!(
@@ -414,43 +392,29 @@ async fn a_redirect_loop_ends_after_ten_redirects() {
     );
     assert_eq!(MAX_REDIRECTS, 10);
     // The first request and ten redirects followed; the eleventh is refused.
-    assert_eq!(heads.lock().expect("log").len(), MAX_REDIRECTS + 1);
+    assert_eq!(stub.requests().len(), MAX_REDIRECTS + 1);
     assert!(!error.to_string().contains("secret"), "{error}");
 }
 
 #[tokio::test]
 async fn a_redirect_to_javascript_is_refused_before_any_request() {
-    let (base, heads) = stub(|_, _| (302, location("javascript:alert(1)"))).await;
-    let error = FollowBrowser::new(http())
-        .open(&base.join("/authorize").expect("a URL"))
-        .await
-        .expect_err("refused");
-    let BrowserError::RedirectRefused { reason, .. } = &error else {
-        panic!("expected RedirectRefused, got {error:?}");
-    };
+    let error = redirect_refused("javascript:alert(1)").await;
+    let reason = refusal_reason(&error);
     assert!(
-        matches!(reason.as_ref(), BrowserError::UnsupportedScheme { scheme } if scheme == "javascript"),
+        matches!(reason, BrowserError::UnsupportedScheme { scheme } if scheme == "javascript"),
         "{reason:?}"
     );
     assert!(error.is_refused_url());
-    assert_eq!(heads.lock().expect("log").len(), 1);
 }
 
 #[tokio::test]
 async fn a_redirect_to_plain_http_elsewhere_is_refused() {
-    let (base, heads) = stub(|_, _| (302, location("http://example.com/next"))).await;
-    let error = FollowBrowser::new(http())
-        .open(&base.join("/authorize").expect("a URL"))
-        .await
-        .expect_err("refused");
-    let BrowserError::RedirectRefused { reason, .. } = &error else {
-        panic!("expected RedirectRefused, got {error:?}");
-    };
+    let error = redirect_refused("http://example.com/next").await;
+    let reason = refusal_reason(&error);
     assert!(
-        matches!(reason.as_ref(), BrowserError::InsecureHttp { host } if host == "example.com"),
+        matches!(reason, BrowserError::InsecureHttp { host } if host == "example.com"),
         "{reason:?}"
     );
-    assert_eq!(heads.lock().expect("log").len(), 1);
 }
 
 #[tokio::test]
@@ -467,16 +431,13 @@ async fn a_bad_starting_url_sends_nothing() {
 
 #[tokio::test]
 async fn a_final_400_is_a_typed_error_with_the_url_without_its_query() {
-    let (base, _) = stub(|target, _| match target {
+    let stub = stub(|target, _| match target {
         "/authorize" => (302, location("/denied?state=secret")),
         _ => (400, Vec::new()),
     })
     .await;
-    let error = FollowBrowser::new(http())
-        .open(&base.join("/authorize").expect("a URL"))
-        .await
-        .expect_err("400");
-    let expected_url = base.join("/denied").expect("a URL").to_string();
+    let error = follow(&stub, "/authorize").await.expect_err("400");
+    let expected_url = stub.join("/denied").to_string();
     assert!(
         matches!(&error, BrowserError::Status { status, url } if *status == StatusCode::BAD_REQUEST && *url == expected_url),
         "{error:?}"
@@ -487,11 +448,8 @@ async fn a_final_400_is_a_typed_error_with_the_url_without_its_query() {
 
 #[tokio::test]
 async fn a_redirect_without_location_is_a_typed_error() {
-    let (base, _) = stub(|_, _| (302, Vec::new())).await;
-    let error = FollowBrowser::new(http())
-        .open(&base.join("/authorize").expect("a URL"))
-        .await
-        .expect_err("no Location");
+    let stub = stub(|_, _| (302, Vec::new())).await;
+    let error = follow(&stub, "/authorize").await.expect_err("no Location");
     assert!(
         matches!(error, BrowserError::BadRedirect { .. }),
         "{error:?}"
@@ -503,12 +461,9 @@ async fn the_callbacks_400_for_a_wrong_state_surfaces_as_an_error() {
     let callback = CallbackServer::bind(CallbackOptions::new()).expect("callback server");
     callback.expect("S");
     let redirect_uri = callback.redirect_uri();
-    let (base, _) =
+    let stub =
         stub(move |_, _| (302, location(format!("{redirect_uri}?code=c&state=WRONG")))).await;
-    let error = FollowBrowser::new(http())
-        .open(&base.join("/authorize").expect("a URL"))
-        .await
-        .expect_err("wrong state");
+    let error = follow(&stub, "/authorize").await.expect_err("wrong state");
     assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST), "{error:?}");
     assert!(
         callback.is_listening(),

@@ -1,60 +1,27 @@
 //! Discovery against a scripted metadata server on 127.0.0.1.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use std::collections::HashMap;
+
+use common::{Response, Stub, http};
 use mcp_oauth::discovery::{DiscoveryError, SsrfGuard, discover_resource, discover_server};
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
 use mcp_transport::www_authenticate::parse_challenges;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
-/// Serves `documents` by path (404 for others) and records the paths asked for.
+/// Serves `documents(base)` by path as JSON (404 for other paths); returns the base URL and the
+/// stub, which records the paths asked for.
 async fn metadata_server(
     documents: impl Fn(&str) -> HashMap<String, String> + Send + 'static,
-) -> (Url, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let base = Url::parse(&format!(
-        "http://{}",
-        listener.local_addr().expect("address")
-    ))
-    .expect("a URL");
-    let documents = documents(base.as_str().trim_end_matches('/'));
-    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = Arc::clone(&asked);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            log.lock().expect("log").push(path.clone());
-            let response = match documents.get(&path) {
-                Some(body) => format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                ),
-                None => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    .to_owned(),
-            };
-            let _ = stream.write_all(response.as_bytes()).await;
-        }
-    });
-    (base, asked)
-}
-
-fn http() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    HttpClient::new(options).expect("a client")
+) -> (Url, Stub) {
+    let stub = Stub::start(
+        move |request, base| match documents(base).get(&request.target) {
+            Some(body) => Response::json(200, body.as_str()),
+            None => Response::status(404),
+        },
+    )
+    .await;
+    (stub.url(), stub)
 }
 
 fn doc(pairs: &[(&str, String)]) -> HashMap<String, String> {
@@ -86,7 +53,7 @@ async fn path_based_resource_metadata_is_found_before_the_root() {
         .expect("found");
     assert_eq!(metadata.authorization_servers.len(), 1);
     assert_eq!(
-        asked.lock().expect("log").as_slice(),
+        asked.targets(),
         ["/.well-known/oauth-protected-resource/mcp"]
     );
 }
@@ -111,7 +78,7 @@ async fn the_challenge_pointer_wins_and_a_foreign_resource_is_refused() {
         matches!(error, DiscoveryError::ResourceMismatch { .. }),
         "{error:?}"
     );
-    assert_eq!(asked.lock().expect("log").as_slice(), ["/custom-prm"]);
+    assert_eq!(asked.targets(), ["/custom-prm"]);
 }
 
 #[tokio::test]
@@ -153,7 +120,7 @@ async fn openid_configuration_is_the_fallback() {
         .expect("found");
     metadata.require_s256().expect("S256 offered");
     assert_eq!(
-        asked.lock().expect("log").as_slice(),
+        asked.targets(),
         [
             "/.well-known/oauth-authorization-server",
             "/.well-known/openid-configuration"

@@ -1,82 +1,19 @@
 //! The token requests against a scripted token endpoint on 127.0.0.1.
 
-use std::sync::{Arc, Mutex};
+mod common;
 
-use mcp_oauth::discovery::ServerMetadata;
+use common::{Stub, form, http, metadata};
 use mcp_oauth::flow::{ClientCredentials, TokenAuthMethod, authorization_request, refresh};
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// What the token endpoint saw of one request: its head (request line and headers) and body.
-type Seen = Arc<Mutex<Vec<(String, String)>>>;
-
-/// Answers every POST with `reply` and records the requests.
-async fn token_endpoint(reply: &'static str) -> (String, Seen) {
-    token_endpoint_answering("200 OK", reply).await
+/// A token endpoint answering every request with 200 and `reply`: its base URL and the stub.
+async fn token_endpoint(reply: &str) -> (String, Stub) {
+    token_endpoint_answering(200, reply).await
 }
 
-/// Answers every POST with `status` and `reply` and records the requests.
-async fn token_endpoint_answering(status: &'static str, reply: &'static str) -> (String, Seen) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let bodies: Seen = Arc::default();
-    let log = Arc::clone(&bodies);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let length: usize = head
-                .lines()
-                .find_map(|line| {
-                    let (name, value) = line.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            let mut body = vec![0u8; length];
-            let _ = stream.read_exact(&mut body).await;
-            log.lock()
-                .expect("log")
-                .push((head, String::from_utf8_lossy(&body).into_owned()));
-            let response = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-        }
-    });
-    (base, bodies)
-}
-
-fn metadata(base: &str) -> ServerMetadata {
-    serde_json::from_value(serde_json::json!({
-        "issuer": base,
-        "authorization_endpoint": format!("{base}/authorize"),
-        "token_endpoint": format!("{base}/token"),
-        "code_challenge_methods_supported": ["S256"],
-    }))
-    .expect("metadata")
-}
-
-fn http() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    HttpClient::new(options).expect("a client")
-}
-
-fn form(body: &str) -> std::collections::HashMap<String, String> {
-    url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect()
+/// A token endpoint answering every request with `status` and `reply`.
+async fn token_endpoint_answering(status: u16, reply: &str) -> (String, Stub) {
+    let stub = Stub::json(status, reply).await;
+    (stub.base.clone(), stub)
 }
 
 #[tokio::test]
@@ -104,7 +41,7 @@ async fn the_code_is_redeemed_with_verifier_redirect_and_resource() {
     assert_eq!(tokens.scopes, ["read"]);
     assert_eq!(tokens.expires_at, Some(tokens.issued_at + 3600));
     assert_eq!(tokens.resource.as_deref(), Some("https://mcp.example/mcp"));
-    let sent = form(&bodies.lock().expect("log")[0].1);
+    let sent = bodies.first().form();
     assert_eq!(sent["grant_type"], "authorization_code");
     assert_eq!(sent["code"], "the-code");
     assert_eq!(sent["redirect_uri"], "http://127.0.0.1:7777/callback");
@@ -132,7 +69,7 @@ async fn a_wrong_iss_stops_before_the_token_endpoint() {
         .await
         .expect_err("mix-up");
     assert!(error.to_string().contains("not used"), "{error}");
-    assert!(bodies.lock().expect("log").is_empty(), "nothing was sent");
+    assert!(bodies.requests().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -163,7 +100,7 @@ async fn refresh_sends_resource_and_keeps_the_old_refresh_token_when_none_comes_
     assert_eq!(renewed.access_token, "at-2");
     assert_eq!(renewed.refresh_token.as_deref(), Some("rt-1"));
     assert_eq!(renewed.scopes, ["read"]);
-    let sent = form(&bodies.lock().expect("log")[0].1);
+    let sent = bodies.first().form();
     assert_eq!(sent["grant_type"], "refresh_token");
     assert_eq!(sent["refresh_token"], "rt-1");
     assert_eq!(sent["resource"], "https://mcp.example/mcp");
@@ -181,7 +118,7 @@ async fn a_public_client_sends_its_id_and_never_a_secret_or_authorization_header
         .exchange(&http(), &server, &client, "code", None)
         .await
         .expect("tokens");
-    let (head, body) = seen.lock().expect("log")[0].clone();
+    let common::Request { head, body, .. } = seen.first();
     assert!(
         !head.to_ascii_lowercase().contains("\nauthorization:"),
         "{head}"
@@ -227,8 +164,7 @@ async fn enterprise_managed_exchanges_the_id_token_then_presents_the_grant() {
     assert_eq!(tokens.expires_at, Some(tokens.issued_at + 60));
     assert_eq!(tokens.resource.as_deref(), Some("https://mcp.example/mcp"));
 
-    let exchange = idp_seen.lock().expect("seen").clone();
-    let exchange = form(&exchange[0].1);
+    let exchange = idp_seen.first().form();
     assert_eq!(
         exchange["grant_type"],
         "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -246,9 +182,8 @@ async fn enterprise_managed_exchanges_the_id_token_then_presents_the_grant() {
     assert_eq!(exchange["resource"], "https://mcp.example/mcp");
     assert_eq!(exchange["client_id"], "idp-client");
 
-    let seen = server_seen.lock().expect("seen").clone();
-    let (head, body) = &seen[0];
-    let bearer = form(body);
+    let common::Request { head, body, .. } = server_seen.first();
+    let bearer = form(&body);
     assert_eq!(
         bearer["grant_type"],
         "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -264,7 +199,7 @@ async fn enterprise_managed_exchanges_the_id_token_then_presents_the_grant() {
 #[tokio::test]
 async fn an_identity_provider_refusal_is_typed_and_never_echoes_the_id_token() {
     let (idp, _) = token_endpoint_answering(
-        "400 Bad Request",
+        400,
         r#"{"error":"invalid_grant","error_description":"bad subject_token the.id.token"}"#,
     )
     .await;
@@ -283,7 +218,7 @@ async fn an_identity_provider_refusal_is_typed_and_never_echoes_the_id_token() {
     assert!(error.is_invalid_grant(), "{error}");
     assert!(!error.to_string().contains("the.id.token"), "{error}");
     assert!(
-        server_seen.lock().expect("seen").is_empty(),
+        server_seen.requests().is_empty(),
         "nothing reached the server"
     );
 }

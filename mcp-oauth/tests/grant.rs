@@ -1,92 +1,47 @@
 //! Client authentication on the wire, the client_credentials grant, and private keys, against a
 //! scripted token endpoint on 127.0.0.1.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use mcp_oauth::discovery::ServerMetadata;
+use common::{Request, Stub, http, metadata};
 use mcp_oauth::flow::{
     ClientCredentials, FlowError, TokenAuthMethod, authorization_request, refresh,
 };
 use mcp_oauth::grant::{KeyError, PrivateKeyJwt, client_credentials};
 use mcp_oauth::store::StoredTokens;
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// One request as the stub saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    /// Header names lowercased.
-    headers: HashMap<String, String>,
-    form: HashMap<String, String>,
-}
-
-/// Answers every request with `status` and `reply`, and records what it saw.
-async fn token_endpoint(status: u16, reply: &'static str) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-    let log = Arc::clone(&seen);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let headers: HashMap<String, String> = head
-                .lines()
-                .skip(1)
-                .filter_map(|line| {
-                    let (name, value) = line.split_once(':')?;
-                    Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-                })
-                .collect();
-            let length: usize = headers
-                .get("content-length")
-                .and_then(|value| value.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; length];
-            let _ = stream.read_exact(&mut body).await;
-            let form = url::form_urlencoded::parse(&body).into_owned().collect();
-            log.lock().expect("log").push(Seen { headers, form });
-            let response = format!(
-                "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-        }
-    });
-    (base, seen)
+/// A token endpoint answering every request with `status` and `reply`: its base URL and the stub.
+async fn token_endpoint(status: u16, reply: &str) -> (String, Stub) {
+    let stub = Stub::json(status, reply).await;
+    (stub.base.clone(), stub)
 }
 
 const TOKENS: &str = r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600}"#;
 
-fn metadata(base: &str) -> ServerMetadata {
-    serde_json::from_value(serde_json::json!({
-        "issuer": base,
-        "authorization_endpoint": format!("{base}/authorize"),
-        "token_endpoint": format!("{base}/token"),
-        "code_challenge_methods_supported": ["S256"],
-    }))
-    .expect("metadata")
+/// Runs the client_credentials grant for `client` (no scopes, no resource) against a token
+/// endpoint answering [`TOKENS`]; returns the endpoint's base URL and the request it saw.
+async fn client_credentials_request(client: &ClientCredentials) -> (String, Request) {
+    let (base, seen) = token_endpoint(200, TOKENS).await;
+    client_credentials(&http(), &metadata(&base), client, &[], "")
+        .await
+        .expect("tokens");
+    (base, seen.first())
 }
 
-fn http() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    HttpClient::new(options).expect("a client")
+/// Runs the client_credentials grant for `client` against a token endpoint answering
+/// [`TOKENS`], expecting a refusal before any request; returns the error.
+async fn refused_before_any_request(client: &ClientCredentials) -> FlowError {
+    let (base, seen) = token_endpoint(200, TOKENS).await;
+    let error = client_credentials(&http(), &metadata(&base), client, &[], "")
+        .await
+        .expect_err("refused");
+    assert!(seen.requests().is_empty(), "nothing was sent");
+    error
 }
 
 fn test_key() -> p256::SecretKey {
@@ -126,21 +81,18 @@ fn verified(assertion: &str) -> (serde_json::Value, serde_json::Value) {
 
 #[tokio::test]
 async fn private_key_jwt_sends_a_signed_assertion_naming_the_client_and_the_issuer() {
-    let (base, seen) = token_endpoint(200, TOKENS).await;
     let key = PrivateKeyJwt::from_pem(&pkcs8_pem(), Some("key-1".to_owned())).expect("a key");
     let client = ClientCredentials::with_private_key("bot-1", key);
-    client_credentials(&http(), &metadata(&base), &client, &[], "")
-        .await
-        .expect("tokens");
-    let sent = seen.lock().expect("log")[0].clone();
+    let (base, sent) = client_credentials_request(&client).await;
+    let form = sent.form();
     assert!(!sent.headers.contains_key("authorization"));
-    assert_eq!(sent.form["client_id"], "bot-1");
+    assert_eq!(form["client_id"], "bot-1");
     assert_eq!(
-        sent.form["client_assertion_type"],
+        form["client_assertion_type"],
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     );
-    assert!(!sent.form.contains_key("client_secret"));
-    let (header, claims) = verified(&sent.form["client_assertion"]);
+    assert!(!form.contains_key("client_secret"));
+    let (header, claims) = verified(&form["client_assertion"]);
     assert_eq!(
         header,
         serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": "key-1"})
@@ -166,34 +118,28 @@ async fn every_assertion_is_fresh() {
 
 #[tokio::test]
 async fn client_secret_basic_sends_form_encoded_credentials_in_the_authorization_header() {
-    let (base, seen) = token_endpoint(200, TOKENS).await;
     let client =
         ClientCredentials::with_secret("app:1", "p@ss word+/", TokenAuthMethod::ClientSecretBasic);
-    client_credentials(&http(), &metadata(&base), &client, &[], "")
-        .await
-        .expect("tokens");
-    let sent = seen.lock().expect("log")[0].clone();
+    let (_, sent) = client_credentials_request(&client).await;
+    let form = sent.form();
     let basic = sent.headers["authorization"]
         .strip_prefix("Basic ")
         .expect("HTTP Basic");
     let decoded = String::from_utf8(STANDARD.decode(basic).expect("base64")).expect("UTF-8");
     assert_eq!(decoded, "app%3A1:p%40ss+word%2B%2F");
-    assert!(!sent.form.contains_key("client_secret"));
-    assert!(!sent.form.contains_key("client_assertion"));
+    assert!(!form.contains_key("client_secret"));
+    assert!(!form.contains_key("client_assertion"));
 }
 
 #[tokio::test]
 async fn client_secret_post_sends_id_and_secret_in_the_body_and_no_header() {
-    let (base, seen) = token_endpoint(200, TOKENS).await;
     let client =
         ClientCredentials::with_secret("app-1", "s3cret", TokenAuthMethod::ClientSecretPost);
-    client_credentials(&http(), &metadata(&base), &client, &[], "")
-        .await
-        .expect("tokens");
-    let sent = seen.lock().expect("log")[0].clone();
+    let (_, sent) = client_credentials_request(&client).await;
+    let form = sent.form();
     assert!(!sent.headers.contains_key("authorization"));
-    assert_eq!(sent.form["client_id"], "app-1");
-    assert_eq!(sent.form["client_secret"], "s3cret");
+    assert_eq!(form["client_id"], "app-1");
+    assert_eq!(form["client_secret"], "s3cret");
 }
 
 #[tokio::test]
@@ -218,17 +164,17 @@ async fn code_exchange_refresh_and_client_credentials_authenticate_alike() {
     client_credentials(&http(), &server, &client, &[], "")
         .await
         .expect("granted");
-    let seen = seen.lock().expect("log");
-    let grants: Vec<&str> = seen
+    let forms: Vec<_> = seen.requests().iter().map(Request::form).collect();
+    let grants: Vec<&str> = forms
         .iter()
-        .map(|sent| sent.form["grant_type"].as_str())
+        .map(|form| form["grant_type"].as_str())
         .collect();
     assert_eq!(
         grants,
         ["authorization_code", "refresh_token", "client_credentials"]
     );
-    for sent in seen.iter() {
-        assert_eq!(sent.form["client_secret"], "s3cret");
+    for sent in seen.requests() {
+        assert_eq!(sent.form()["client_secret"], "s3cret");
         assert!(!sent.headers.contains_key("authorization"));
     }
 }
@@ -246,11 +192,11 @@ async fn client_credentials_sends_scopes_and_resource_and_records_the_requested_
     )
     .await
     .expect("tokens");
-    let sent = seen.lock().expect("log")[0].clone();
-    assert_eq!(sent.form["grant_type"], "client_credentials");
-    assert_eq!(sent.form["scope"], "files:read files:write");
-    assert_eq!(sent.form["resource"], "https://mcp.example/mcp");
-    assert!(!sent.form.contains_key("redirect_uri"));
+    let form = seen.first().form();
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert_eq!(form["scope"], "files:read files:write");
+    assert_eq!(form["resource"], "https://mcp.example/mcp");
+    assert!(!form.contains_key("redirect_uri"));
     assert_eq!(tokens.access_token, "at-1");
     assert_eq!(tokens.scopes, ["files:read", "files:write"]);
     assert_eq!(tokens.resource.as_deref(), Some("https://mcp.example/mcp"));
@@ -259,32 +205,19 @@ async fn client_credentials_sends_scopes_and_resource_and_records_the_requested_
 
 #[tokio::test]
 async fn a_public_client_is_refused_for_client_credentials_before_any_request() {
-    let (base, seen) = token_endpoint(200, TOKENS).await;
-    let error = client_credentials(
-        &http(),
-        &metadata(&base),
-        &ClientCredentials::public("app"),
-        &[],
-        "",
-    )
-    .await
-    .expect_err("public client");
+    let error = refused_before_any_request(&ClientCredentials::public("app")).await;
     assert!(
         matches!(&error, FlowError::ConfidentialClientRequired { client_id } if client_id == "app"),
         "{error}"
     );
     assert!(error.to_string().contains("confidential client"), "{error}");
-    assert!(seen.lock().expect("log").is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
 async fn a_method_without_its_secret_is_refused_before_any_request() {
-    let (base, seen) = token_endpoint(200, TOKENS).await;
     let mut client = ClientCredentials::public("app");
     client.auth_method = TokenAuthMethod::ClientSecretBasic;
-    let error = client_credentials(&http(), &metadata(&base), &client, &[], "")
-        .await
-        .expect_err("no secret");
+    let error = refused_before_any_request(&client).await;
     assert!(
         matches!(
             error,
@@ -295,7 +228,6 @@ async fn a_method_without_its_secret_is_refused_before_any_request() {
         ),
         "{error}"
     );
-    assert!(seen.lock().expect("log").is_empty(), "nothing was sent");
 }
 
 #[tokio::test]

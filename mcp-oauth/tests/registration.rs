@@ -1,100 +1,28 @@
 //! Client identity: the priority order, the client metadata document rules, and dynamic client
 //! registration against a scripted registration endpoint on 127.0.0.1.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::{Stub, http, metadata, metadata_with};
 use mcp_oauth::discovery::{ServerMetadata, SsrfGuard};
-use mcp_oauth::flow::TokenAuthMethod;
+use mcp_oauth::flow::{ClientCredentials, TokenAuthMethod};
 use mcp_oauth::grant::PrivateKeyJwt;
 use mcp_oauth::registration::{ClientIdentity, RegistrationError, forget_client, resolve_client};
 use mcp_oauth::store::{MemoryStore, StoredClient, TokenStore};
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
 use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const REDIRECT: &str = "http://127.0.0.1:7777/callback";
 
-/// One request as the stub saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    /// Header names lowercased.
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-/// A registration endpoint at `/register` that answers every request with `status` and `reply`,
-/// and records what it saw.
-async fn registration_endpoint(status: u16, reply: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-    let log = Arc::clone(&seen);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                    break;
-                }
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let mut request_line = head.lines().next().unwrap_or("").split_whitespace();
-            let method = request_line.next().unwrap_or("").to_owned();
-            let path = request_line.next().unwrap_or("").to_owned();
-            let headers: HashMap<String, String> = head
-                .lines()
-                .skip(1)
-                .filter_map(|line| {
-                    let (name, value) = line.split_once(':')?;
-                    Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-                })
-                .collect();
-            let length: usize = headers
-                .get("content-length")
-                .and_then(|value| value.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0u8; length];
-            let _ = stream.read_exact(&mut body).await;
-            log.lock().expect("log").push(Seen {
-                method,
-                path,
-                headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
-            });
-            let response = format!(
-                "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-        }
-    });
-    (base, seen)
-}
-
-/// An authorization server at `base` with `extra` metadata.
-fn metadata(base: &str, extra: serde_json::Value) -> ServerMetadata {
-    let mut document = serde_json::json!({
-        "issuer": base,
-        "authorization_endpoint": format!("{base}/authorize"),
-        "token_endpoint": format!("{base}/token"),
-        "code_challenge_methods_supported": ["S256"],
-    });
-    if let (Some(document), Some(extra)) = (document.as_object_mut(), extra.as_object()) {
-        document.extend(extra.clone());
-    }
-    serde_json::from_value(document).expect("metadata")
+/// A registration endpoint (the stub's `/register`) that answers every request with `status` and
+/// `reply`: its base URL and the stub, which records what it saw.
+async fn registration_endpoint(status: u16, reply: String) -> (String, Stub) {
+    let stub = Stub::json(status, reply).await;
+    (stub.base.clone(), stub)
 }
 
 /// An authorization server at `base` offering registration at `/register` and metadata documents.
 fn offering_everything(base: &str) -> ServerMetadata {
-    metadata(
+    metadata_with(
         base,
         serde_json::json!({
             "registration_endpoint": format!("{base}/register"),
@@ -103,14 +31,29 @@ fn offering_everything(base: &str) -> ServerMetadata {
     )
 }
 
-fn http() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    HttpClient::new(options).expect("a client")
-}
-
 fn open_guard() -> SsrfGuard {
     SsrfGuard::new(true)
+}
+
+/// Resolves the client for `identity` at `server` with `store`, a direct HTTP client, an open SSRF
+/// guard and [`REDIRECT`].
+async fn resolve(
+    store: &MemoryStore,
+    server: &ServerMetadata,
+    identity: &ClientIdentity,
+) -> Result<ClientCredentials, RegistrationError> {
+    resolve_client(&http(), &open_guard(), store, server, identity, REDIRECT).await
+}
+
+/// [`resolve`] with nothing configured against a server at `base` offering everything: dynamic
+/// registration unless `store` holds a registration.
+async fn register(store: &MemoryStore, base: &str) -> Result<ClientCredentials, RegistrationError> {
+    resolve(
+        store,
+        &offering_everything(base),
+        &ClientIdentity::default(),
+    )
+    .await
 }
 
 const PUBLIC_CLIENT: &str = r#"{"client_id":"dcr-1","token_endpoint_auth_method":"none"}"#;
@@ -126,6 +69,18 @@ fn stored_client(issuer: &str) -> StoredClient {
     }
 }
 
+/// A registration endpoint answering [`PUBLIC_CLIENT`], and a store already holding an earlier
+/// registration with it ([`stored_client`]).
+async fn registered_before() -> (String, Stub, MemoryStore) {
+    let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
+    let store = MemoryStore::new();
+    store
+        .save_client(&stored_client(&base))
+        .await
+        .expect("stored");
+    (base, seen, store)
+}
+
 fn key() -> PrivateKeyJwt {
     let pem = p256::SecretKey::from_slice(&[0x22; 32])
         .expect("a valid scalar")
@@ -136,29 +91,22 @@ fn key() -> PrivateKeyJwt {
 
 #[tokio::test]
 async fn a_pre_registered_client_wins_over_everything_else() {
-    let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
+    let (base, seen, store) = registered_before().await;
     let server = offering_everything(&base);
-    let store = MemoryStore::new();
-    store
-        .save_client(&stored_client(&base))
-        .await
-        .expect("stored");
     let identity = ClientIdentity {
         client_id: Some("pre-1".to_owned()),
         client_metadata_url: Some("https://app.example/client.json".to_owned()),
         ..ClientIdentity::default()
     };
-    let client = resolve_client(&http(), &open_guard(), &store, &server, &identity, REDIRECT)
-        .await
-        .expect("a client");
+    let client = resolve(&store, &server, &identity).await.expect("a client");
     assert_eq!(client.client_id, "pre-1");
     assert_eq!(client.auth_method, TokenAuthMethod::None);
-    assert!(seen.lock().expect("log").is_empty(), "no registration");
+    assert!(seen.requests().is_empty(), "no registration");
 }
 
 #[tokio::test]
 async fn a_pre_registered_secret_or_key_chooses_the_method() {
-    let server = metadata(
+    let server = metadata_with(
         "https://as.example",
         serde_json::json!({"token_endpoint_auth_methods_supported": ["client_secret_post"]}),
     );
@@ -168,16 +116,9 @@ async fn a_pre_registered_secret_or_key_chooses_the_method() {
         client_secret: Some("s".to_owned()),
         ..ClientIdentity::default()
     };
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &store,
-        &server,
-        &with_secret,
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = resolve(&store, &server, &with_secret)
+        .await
+        .expect("a client");
     assert_eq!(client.auth_method, TokenAuthMethod::ClientSecretPost);
     assert_eq!(client.client_secret.as_deref(), Some("s"));
 
@@ -186,31 +127,22 @@ async fn a_pre_registered_secret_or_key_chooses_the_method() {
         private_key: Some(key()),
         ..ClientIdentity::default()
     };
-    let client = resolve_client(&http(), &open_guard(), &store, &server, &with_key, REDIRECT)
-        .await
-        .expect("a client");
+    let client = resolve(&store, &server, &with_key).await.expect("a client");
     assert_eq!(client.auth_method, TokenAuthMethod::PrivateKeyJwt);
     assert!(client.private_key.is_some());
 }
 
 #[tokio::test]
 async fn a_configured_method_without_its_secret_is_a_typed_error() {
-    let server = metadata("https://as.example", serde_json::json!({}));
+    let server = metadata("https://as.example");
     let identity = ClientIdentity {
         client_id: Some("pre-1".to_owned()),
         auth_method: Some(TokenAuthMethod::ClientSecretBasic),
         ..ClientIdentity::default()
     };
-    let error = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &server,
-        &identity,
-        REDIRECT,
-    )
-    .await
-    .expect_err("incomplete");
+    let error = resolve(&MemoryStore::new(), &server, &identity)
+        .await
+        .expect_err("incomplete");
     assert!(
         matches!(
             error,
@@ -225,35 +157,23 @@ async fn a_configured_method_without_its_secret_is_a_typed_error() {
 
 #[tokio::test]
 async fn the_metadata_document_wins_over_a_stored_registration_when_advertised() {
-    let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
-    let store = MemoryStore::new();
-    store
-        .save_client(&stored_client(&base))
-        .await
-        .expect("stored");
+    let (base, seen, store) = registered_before().await;
     let identity = ClientIdentity {
         client_metadata_url: Some("https://app.example/oauth/client.json".to_owned()),
         ..ClientIdentity::default()
     };
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &store,
-        &offering_everything(&base),
-        &identity,
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = resolve(&store, &offering_everything(&base), &identity)
+        .await
+        .expect("a client");
     assert_eq!(client.client_id, "https://app.example/oauth/client.json");
     assert_eq!(client.auth_method, TokenAuthMethod::None);
-    assert!(seen.lock().expect("log").is_empty(), "no registration");
+    assert!(seen.requests().is_empty(), "no registration");
 }
 
 #[tokio::test]
 async fn the_metadata_document_is_ignored_when_the_server_does_not_advertise_it() {
     let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
-    let server = metadata(
+    let server = metadata_with(
         &base,
         serde_json::json!({"registration_endpoint": format!("{base}/register")}),
     );
@@ -261,18 +181,11 @@ async fn the_metadata_document_is_ignored_when_the_server_does_not_advertise_it(
         client_metadata_url: Some("https://app.example/client.json".to_owned()),
         ..ClientIdentity::default()
     };
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &server,
-        &identity,
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = resolve(&MemoryStore::new(), &server, &identity)
+        .await
+        .expect("a client");
     assert_eq!(client.client_id, "dcr-1");
-    assert_eq!(seen.lock().expect("log").len(), 1, "registered instead");
+    assert_eq!(seen.requests().len(), 1, "registered instead");
 }
 
 #[tokio::test]
@@ -283,16 +196,9 @@ async fn a_metadata_document_url_must_be_https_with_a_path() {
             client_metadata_url: Some(url.to_owned()),
             ..ClientIdentity::default()
         };
-        let error = resolve_client(
-            &http(),
-            &open_guard(),
-            &MemoryStore::new(),
-            &server,
-            &identity,
-            REDIRECT,
-        )
-        .await
-        .expect_err("invalid URL");
+        let error = resolve(&MemoryStore::new(), &server, &identity)
+            .await
+            .expect_err("invalid URL");
         assert!(
             matches!(&error, RegistrationError::InvalidClientMetadataUrl { url: found, .. } if found == url),
             "{error}"
@@ -302,25 +208,11 @@ async fn a_metadata_document_url_must_be_https_with_a_path() {
 
 #[tokio::test]
 async fn a_stored_registration_wins_over_dynamic_registration() {
-    let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
-    let store = MemoryStore::new();
-    store
-        .save_client(&stored_client(&base))
-        .await
-        .expect("stored");
+    let (base, seen, store) = registered_before().await;
     // Another loopback port than the one registered: RFC 8252 makes the server accept it.
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &store,
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = register(&store, &base).await.expect("a client");
     assert_eq!(client.client_id, "stored-1");
-    assert!(seen.lock().expect("log").is_empty(), "no registration");
+    assert!(seen.requests().is_empty(), "no registration");
 }
 
 #[tokio::test]
@@ -330,21 +222,14 @@ async fn dynamic_registration_sends_exactly_the_native_public_client_metadata() 
         client_name: "test client".to_owned(),
         ..ClientIdentity::default()
     };
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &offering_everything(&base),
-        &identity,
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = resolve(&MemoryStore::new(), &offering_everything(&base), &identity)
+        .await
+        .expect("a client");
     assert_eq!(client.client_id, "dcr-1");
     assert_eq!(client.auth_method, TokenAuthMethod::None);
-    let sent = seen.lock().expect("log")[0].clone();
+    let sent = seen.first();
     assert_eq!(sent.method, "POST");
-    assert_eq!(sent.path, "/register");
+    assert_eq!(sent.target, "/register");
     assert_eq!(sent.headers["content-type"], "application/json");
     let body: serde_json::Value = serde_json::from_str(&sent.body).expect("JSON");
     assert_eq!(
@@ -369,16 +254,7 @@ async fn the_auth_method_the_server_registered_is_honoured_and_stored() {
     )
     .await;
     let store = MemoryStore::new();
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &store,
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = register(&store, &base).await.expect("a client");
     assert_eq!(client.auth_method, TokenAuthMethod::ClientSecretPost);
     assert_eq!(client.client_secret.as_deref(), Some("s3cret"));
     let stored = store
@@ -400,16 +276,9 @@ async fn a_secret_without_a_method_means_client_secret_basic() {
         r#"{"client_id":"dcr-3","client_secret":"s"}"#.to_owned(),
     )
     .await;
-    let client = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect("a client");
+    let client = register(&MemoryStore::new(), &base)
+        .await
+        .expect("a client");
     assert_eq!(client.auth_method, TokenAuthMethod::ClientSecretBasic);
 }
 
@@ -417,21 +286,11 @@ async fn a_secret_without_a_method_means_client_secret_basic() {
 async fn a_registration_is_stored_per_issuer_and_reused_without_a_second_post() {
     let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
     let store = MemoryStore::new();
-    let server = offering_everything(&base);
     for _ in 0..2 {
-        let client = resolve_client(
-            &http(),
-            &open_guard(),
-            &store,
-            &server,
-            &ClientIdentity::default(),
-            REDIRECT,
-        )
-        .await
-        .expect("a client");
+        let client = register(&store, &base).await.expect("a client");
         assert_eq!(client.client_id, "dcr-1");
     }
-    assert_eq!(seen.lock().expect("log").len(), 1, "one registration");
+    assert_eq!(seen.requests().len(), 1, "one registration");
     let stored = store
         .load_client(&base)
         .await
@@ -455,13 +314,10 @@ async fn a_registration_is_stored_per_issuer_and_reused_without_a_second_post() 
 async fn a_forgotten_registration_is_made_again() {
     let (base, seen) = registration_endpoint(201, PUBLIC_CLIENT.to_owned()).await;
     let store = MemoryStore::new();
-    let server = offering_everything(&base);
-    let (http, guard, identity) = (http(), open_guard(), ClientIdentity::default());
-    let resolve = || resolve_client(&http, &guard, &store, &server, &identity, REDIRECT);
-    resolve().await.expect("registered");
+    register(&store, &base).await.expect("registered");
     forget_client(&store, &base).await.expect("forgotten");
-    resolve().await.expect("registered again");
-    assert_eq!(seen.lock().expect("log").len(), 2);
+    register(&store, &base).await.expect("registered again");
+    assert_eq!(seen.requests().len(), 2);
 }
 
 #[tokio::test]
@@ -472,16 +328,9 @@ async fn invalid_redirect_uri_is_a_typed_error_with_the_description() {
             .to_owned(),
     )
     .await;
-    let error = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect_err("refused");
+    let error = register(&MemoryStore::new(), &base)
+        .await
+        .expect_err("refused");
     let RegistrationError::InvalidRedirectUri {
         redirect_uri,
         description,
@@ -501,16 +350,9 @@ async fn invalid_client_metadata_is_a_typed_error() {
         r#"{"error":"invalid_client_metadata","error_description":"application_type"}"#.to_owned(),
     )
     .await;
-    let error = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect_err("refused");
+    let error = register(&MemoryStore::new(), &base)
+        .await
+        .expect_err("refused");
     assert!(
         matches!(&error, RegistrationError::InvalidClientMetadata { description: Some(d) } if d == "application_type"),
         "{error}"
@@ -521,16 +363,7 @@ async fn invalid_client_metadata_is_a_typed_error() {
 async fn a_registration_without_a_client_id_is_refused_and_not_stored() {
     let (base, _) = registration_endpoint(201, r#"{"client_name":"x"}"#.to_owned()).await;
     let store = MemoryStore::new();
-    let error = resolve_client(
-        &http(),
-        &open_guard(),
-        &store,
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect_err("unusable");
+    let error = register(&store, &base).await.expect_err("unusable");
     assert!(
         matches!(error, RegistrationError::InvalidResponse { .. }),
         "{error}"
@@ -546,16 +379,9 @@ async fn an_oversized_registration_response_is_refused() {
         format!(r#"{{"client_id":"dcr-1","padding":"{padding}"}}"#),
     )
     .await;
-    let error = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &offering_everything(&base),
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect_err("too large");
+    let error = register(&MemoryStore::new(), &base)
+        .await
+        .expect_err("too large");
     assert!(
         matches!(error, RegistrationError::Transport { .. }),
         "{error}"
@@ -564,17 +390,10 @@ async fn an_oversized_registration_response_is_refused() {
 
 #[tokio::test]
 async fn without_a_registration_endpoint_the_user_is_told_to_configure_a_client_id() {
-    let server = metadata("https://as.example", serde_json::json!({}));
-    let error = resolve_client(
-        &http(),
-        &open_guard(),
-        &MemoryStore::new(),
-        &server,
-        &ClientIdentity::default(),
-        REDIRECT,
-    )
-    .await
-    .expect_err("no identity");
+    let server = metadata("https://as.example");
+    let error = resolve(&MemoryStore::new(), &server, &ClientIdentity::default())
+        .await
+        .expect_err("no identity");
     assert!(
         matches!(&error, RegistrationError::NoClientIdentity { issuer } if issuer == "https://as.example"),
         "{error}"
@@ -599,7 +418,7 @@ async fn a_registration_endpoint_refused_by_the_ssrf_guard_is_never_contacted() 
         matches!(error, RegistrationError::EndpointRefused(_)),
         "{error}"
     );
-    assert!(seen.lock().expect("log").is_empty(), "nothing was sent");
+    assert!(seen.requests().is_empty(), "nothing was sent");
 }
 
 #[test]
