@@ -251,6 +251,18 @@ impl Inner {
         self.state.locked()
     }
 
+    /// The start of `shutdown` and `Drop`, synchronous: cancels connects in flight, ends every
+    /// OAuth flow (closing its listener), refuses new work, and hands over every connection.
+    fn stop_all(&self) -> Vec<Arc<Connection>> {
+        self.shutdown.cancel();
+        self.oauth.shutdown();
+        let mut state = self.state();
+        state.names.clear();
+        std::mem::take(&mut state.connections)
+            .into_values()
+            .collect()
+    }
+
     fn publish(&self, event: ManagerEvent) {
         let _ = self.events.send(event);
     }
@@ -450,15 +462,7 @@ impl Manager {
     /// Closes everything: connects in flight are cancelled (and cleaned), every connection is closed
     /// gracefully in parallel within `grace`, then whatever is left is killed. Idempotent.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
-        self.inner.shutdown.cancel();
-        self.inner.oauth.shutdown();
-        let connections: Vec<Arc<Connection>> = {
-            let mut state = self.inner.state();
-            state.names.clear();
-            std::mem::take(&mut state.connections)
-                .into_values()
-                .collect()
-        };
+        let connections = self.inner.stop_all();
         let closing = connections.into_iter().map(|connection| async move {
             let graceful = self.close(&connection, grace).await;
             (connection.name.clone(), graceful)
@@ -1340,15 +1344,7 @@ impl Drop for Manager {
     /// Synchronous and complete: cancels connects in flight, kills every stdio server's process group,
     /// cancels every session and aborts every background task. Needs no runtime.
     fn drop(&mut self) {
-        self.inner.shutdown.cancel();
-        self.inner.oauth.shutdown();
-        let connections: Vec<Arc<Connection>> = {
-            let mut state = self.inner.state();
-            state.names.clear();
-            std::mem::take(&mut state.connections)
-                .into_values()
-                .collect()
-        };
+        let connections = self.inner.stop_all();
         for connection in connections {
             let live = connection.live.locked().take();
             drop(live);

@@ -418,6 +418,8 @@ struct ServerAuth {
 /// What an authorization server context holds once discovered.
 #[derive(Clone)]
 struct Context {
+    /// The SSRF guard for this server (resolved once: it looks the server's address up).
+    guard: SsrfGuard,
     /// The `resource` to send: the protected-resource metadata's (canonical) identifier, else the
     /// server's canonical URL.
     resource: String,
@@ -893,6 +895,7 @@ impl OAuthAuthorizer {
                     .map(|resource| canonical_resource(&resource))
                     .unwrap_or_else(|_| self.resource());
                 Context {
+                    guard,
                     resource,
                     metadata,
                     resource_metadata: Some(resource_metadata),
@@ -906,6 +909,7 @@ impl OAuthAuthorizer {
             {
                 tracing::info!(server = %self.name(), %tried, "no protected-resource metadata; 2025-03-26 fallback");
                 Context {
+                    guard,
                     resource: self.resource(),
                     metadata: discover_legacy(http, &guard, server)
                         .await
@@ -942,10 +946,9 @@ impl OAuthAuthorizer {
         if let Some(credentials) = &context.credentials {
             return Ok(credentials.clone());
         }
-        let guard = SsrfGuard::for_server(&self.settings().server_url).await;
         let credentials = registration::resolve_client(
             &self.runtime.http,
-            &guard,
+            &context.guard,
             self.runtime.store.as_ref(),
             &context.metadata,
             &self.settings().identity,
@@ -1286,6 +1289,7 @@ impl OAuthAuthorizer {
             let guard = SsrfGuard::for_server(&self.settings().server_url).await;
             if let Ok(metadata) = discover_server(&self.runtime.http, &guard, &issuer_url).await {
                 return Ok(Some(Context {
+                    guard,
                     resource,
                     metadata,
                     resource_metadata: None,

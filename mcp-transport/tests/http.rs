@@ -240,16 +240,12 @@ async fn sse_response_yields_events() {
     assert!(event.data.unwrap_or_default().contains("\"result\""));
 }
 
-#[tokio::test]
-async fn oversized_sse_event_fails_before_parsing() {
-    let data = "x".repeat(10_000);
-    let body = format!("data: {data}\n\n");
-    let server =
-        Server::start(move |_, _| respond(200, &[("content-type", "text/event-stream")], &body))
-            .await;
-    let mut limits = StreamableHttpResponseLimits::default();
-    limits.max_sse_event_size = 1024;
-    let response = client(None)
+/// A ping posted to `server` with response `limits`.
+async fn post_with_limits(
+    server: &Server,
+    limits: StreamableHttpResponseLimits,
+) -> Result<StreamableHttpPostResponse, StreamableHttpError<TransportError>> {
+    client(None)
         .post_message_with_response_limits(
             server.url().into(),
             ping(),
@@ -259,7 +255,18 @@ async fn oversized_sse_event_fails_before_parsing() {
             limits,
         )
         .await
-        .unwrap();
+}
+
+#[tokio::test]
+async fn oversized_sse_event_fails_before_parsing() {
+    let data = "x".repeat(10_000);
+    let body = format!("data: {data}\n\n");
+    let server =
+        Server::start(move |_, _| respond(200, &[("content-type", "text/event-stream")], &body))
+            .await;
+    let mut limits = StreamableHttpResponseLimits::default();
+    limits.max_sse_event_size = 1024;
+    let response = post_with_limits(&server, limits).await.unwrap();
     let StreamableHttpPostResponse::Sse(mut events, _) = response else {
         panic!("not SSE")
     };
@@ -282,17 +289,7 @@ async fn oversized_json_is_refused() {
             .await;
     let mut limits = StreamableHttpResponseLimits::default();
     limits.max_json_response_size = 1000;
-    let error = client(None)
-        .post_message_with_response_limits(
-            server.url().into(),
-            ping(),
-            None,
-            None,
-            HashMap::new(),
-            limits,
-        )
-        .await
-        .unwrap_err();
+    let error = post_with_limits(&server, limits).await.unwrap_err();
     assert_eq!(our_error(error).kind(), ErrorKind::MessageTooLarge);
 }
 

@@ -2,14 +2,13 @@
 //! the fixture server on this machine. A quick look, not the side-by-side benchmark (`cargo xtask
 //! bench` will hold that): `cargo bench -p mcp-tests --bench echo_roundtrip`.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use mcp_tests::http_fixture::HttpFixture;
 use mcp_transport::http::{HttpClient, HttpOptions, HttpTransportOptions, ProxyConfig};
 use mcp_transport::stdio::{StdioSpec, StdioTransport};
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::{RoleClient, RunningService};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_mcp-fixture-server");
 const WARM_UP: usize = 200;
@@ -61,23 +60,8 @@ async fn main() {
     report("stdio", measure(&client).await);
     let _ = client.close().await;
 
-    let mut server = tokio::process::Command::new(FIXTURE)
-        .args(["--http", "127.0.0.1:0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the fixture starts");
-    let stdout = server.stdout.take().expect("stdout is piped");
-    let line = BufReader::new(stdout)
-        .lines()
-        .next_line()
-        .await
-        .expect("stdout is readable")
-        .expect("a listening line");
-    let url = line
-        .strip_prefix("listening on ")
-        .expect("the listening line");
+    let server = HttpFixture::start(FIXTURE, &[]).await;
+    let url = server.url();
     let mut options = HttpOptions::default();
     options.proxy = ProxyConfig::Direct;
     let http = HttpClient::new(options).expect("an HTTP client");
@@ -89,5 +73,5 @@ async fn main() {
         .expect("connected over HTTP");
     report("http", measure(&client).await);
     let _ = client.close().await;
-    let _ = server.start_kill();
+    drop(server);
 }

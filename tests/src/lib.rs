@@ -1,9 +1,8 @@
 //! Cross-crate integration tests and the fixture servers they run against.
 //!
-//! **Status: fixture server in place; the cross-crate tests come with the crates they test.** The
-//! transport, manager and OAuth issues add tests here that prove every fault gives a typed error, the
-//! right retry decision and no leaked process, task, socket or port. Tests bind only to `127.0.0.1` or
-//! `[::1]`.
+//! The tests here prove that every fault gives a typed error, the right retry decision and no leaked
+//! process, task, socket or port, across the transport, the manager and OAuth. Tests bind only to
+//! `127.0.0.1` or `[::1]`. [`http_fixture::HttpFixture`] runs the fixture over HTTP for them.
 //!
 //! This crate is not a product crate: it is the one place that uses rmcp's *server* side, to play the
 //! misbehaving servers the product crates must survive.
@@ -26,3 +25,4 @@
 
 pub mod census;
 pub mod fixture;
+pub mod http_fixture;

@@ -1,62 +1,24 @@
 //! Every HTTP fault of the fixture server, through our hyper client and rmcp's streamable HTTP
 //! transport: each gives a typed error with the right retry decision, or is recovered as MCP expects.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcp_retry::{ByRetryable, Decision, Jitter, RetryPolicy, Retryable};
+use mcp_tests::http_fixture::HttpFixture;
 use mcp_transport::auth::{Authorizer, StaticBearer};
 use mcp_transport::http::{HttpClient, HttpOptions, HttpTransportOptions, ProxyConfig};
 use mcp_transport::{ErrorKind, TransportError};
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::{RoleClient, RunningService};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_mcp-fixture-server");
 const BOUND: Duration = Duration::from_secs(10);
 
 type Client = RunningService<RoleClient, ClientConfig>;
 
-/// A fixture serving HTTP on loopback; killed on drop.
-struct HttpFixture {
-    child: tokio::process::Child,
-    url: String,
-}
-
-impl HttpFixture {
-    async fn start(faults: &[&str]) -> Self {
-        let mut command = tokio::process::Command::new(FIXTURE);
-        command.args(["--http", "127.0.0.1:0"]);
-        for fault in faults {
-            command.args(["--fault", fault]);
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the fixture starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(BOUND, lines.next_line())
-            .await
-            .expect("the fixture reports its address in time")
-            .expect("stdout is readable")
-            .expect("a listening line");
-        let url = line
-            .strip_prefix("listening on ")
-            .expect("the listening line")
-            .to_owned();
-        Self { child, url }
-    }
-}
-
-impl Drop for HttpFixture {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
+async fn fixture(faults: &[&str]) -> HttpFixture {
+    HttpFixture::start(FIXTURE, faults).await
 }
 
 fn client_config() -> ClientConfig {
@@ -104,8 +66,8 @@ async fn assert_echo(client: &Client, text: &str) {
 
 #[tokio::test]
 async fn healthy_server_connects_lists_and_answers() {
-    let fixture = HttpFixture::start(&[]).await;
-    let client = connect(&fixture.url).await.expect("connected");
+    let fixture = fixture(&[]).await;
+    let client = connect(fixture.url()).await.expect("connected");
     let tools = client.list_all_tools().await.expect("tools");
     let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
     for expected in ["echo", "add", "sleep", "crash", "fail"] {
@@ -117,8 +79,8 @@ async fn healthy_server_connects_lists_and_answers() {
 
 #[tokio::test]
 async fn server_error_is_a_retryable_status_with_the_body() {
-    let fixture = HttpFixture::start(&["http-500"]).await;
-    let Err(error) = connect(&fixture.url).await else {
+    let fixture = fixture(&["http-500"]).await;
+    let Err(error) = connect(fixture.url()).await else {
         panic!("the connection should be refused")
     };
     assert_eq!(error.status(), Some(500), "{error:?}");
@@ -131,8 +93,8 @@ async fn server_error_is_a_retryable_status_with_the_body() {
 
 #[tokio::test]
 async fn too_many_requests_asks_to_retry_after_two_seconds() {
-    let fixture = HttpFixture::start(&["http-429"]).await;
-    let Err(error) = connect(&fixture.url).await else {
+    let fixture = fixture(&["http-429"]).await;
+    let Err(error) = connect(fixture.url()).await else {
         panic!("the connection should be refused")
     };
     assert_eq!(error.status(), Some(429));
@@ -144,8 +106,8 @@ async fn too_many_requests_asks_to_retry_after_two_seconds() {
 
 #[tokio::test]
 async fn unauthorized_carries_the_challenge_and_is_not_retried() {
-    let fixture = HttpFixture::start(&["http-401"]).await;
-    let Err(error) = connect(&fixture.url).await else {
+    let fixture = fixture(&["http-401"]).await;
+    let Err(error) = connect(fixture.url()).await else {
         panic!("the connection should be refused")
     };
     assert_eq!(error.kind(), ErrorKind::AuthRequired, "{error:?}");
@@ -162,9 +124,9 @@ async fn unauthorized_carries_the_challenge_and_is_not_retried() {
 
 #[tokio::test]
 async fn the_right_bearer_token_is_let_in() {
-    let fixture = HttpFixture::start(&["http-401"]).await;
+    let fixture = fixture(&["http-401"]).await;
     let authorizer: Arc<dyn Authorizer> = Arc::new(StaticBearer::new("fixture-token"));
-    let client = connect_with(&fixture.url, Some(authorizer))
+    let client = connect_with(fixture.url(), Some(authorizer))
         .await
         .expect("connected");
     assert_echo(&client, "authorized").await;
@@ -172,8 +134,8 @@ async fn the_right_bearer_token_is_let_in() {
 
 #[tokio::test]
 async fn an_expired_session_is_reinitialised_transparently() {
-    let fixture = HttpFixture::start(&["expire-session-after:3"]).await;
-    let client = connect(&fixture.url).await.expect("connected");
+    let fixture = fixture(&["expire-session-after:3"]).await;
+    let client = connect(fixture.url()).await.expect("connected");
     // initialize, notifications/initialized and one call use up the session; rmcp re-initialises on
     // the 404 and replays the call once.
     for round in 0..4 {
@@ -183,7 +145,7 @@ async fn an_expired_session_is_reinitialised_transparently() {
 
 #[tokio::test]
 async fn a_reset_connection_is_retryable_and_a_whole_new_attempt_succeeds() {
-    let fixture = HttpFixture::start(&["reset:1"]).await;
+    let fixture = fixture(&["reset:1"]).await;
     let policy = RetryPolicy::builder()
         .base_delay(Duration::from_millis(10))
         .jitter(Jitter::None)
@@ -192,7 +154,7 @@ async fn a_reset_connection_is_retryable_and_a_whole_new_attempt_succeeds() {
     let mut first_error = None;
     let client = mcp_retry::Retry::new(&policy, ByRetryable)
         .on_retry(|_, _, error: &TransportError| first_error = Some(error.clone()))
-        .run(|_| connect(&fixture.url))
+        .run(|_| connect(fixture.url()))
         .await
         .expect("the second attempt connects");
     let first_error = first_error.expect("the first attempt failed");
@@ -203,17 +165,17 @@ async fn a_reset_connection_is_retryable_and_a_whole_new_attempt_succeeds() {
 
 #[tokio::test]
 async fn a_slow_drip_is_cut_by_the_callers_connect_timeout() {
-    let fixture = HttpFixture::start(&["slow-drip"]).await;
+    let fixture = fixture(&["slow-drip"]).await;
     let started = Instant::now();
-    let outcome = tokio::time::timeout(Duration::from_millis(300), connect(&fixture.url)).await;
+    let outcome = tokio::time::timeout(Duration::from_millis(300), connect(fixture.url())).await;
     assert!(outcome.is_err(), "the handshake cannot finish in time");
     assert!(started.elapsed() < BOUND);
 }
 
 #[tokio::test]
 async fn a_server_without_a_get_stream_still_works() {
-    let fixture = HttpFixture::start(&["no-get-stream"]).await;
-    let client = connect(&fixture.url).await.expect("connected");
+    let fixture = fixture(&["no-get-stream"]).await;
+    let client = connect(fixture.url()).await.expect("connected");
     assert_echo(&client, "no stream").await;
 }
 
@@ -232,9 +194,9 @@ async fn nothing_listening_is_connection_refused() {
 
 #[tokio::test]
 async fn discover_lifecycle_works_over_http() {
-    let fixture = HttpFixture::start(&[]).await;
+    let fixture = fixture(&[]).await;
     let transport = http_client()
-        .transport(&fixture.url, None, HttpTransportOptions::default())
+        .transport(fixture.url(), None, HttpTransportOptions::default())
         .expect("a valid URL");
     let lifecycle = rmcp::service::ClientLifecycleMode::Discover {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],

@@ -1,16 +1,15 @@
 //! The Manager against the fixture server: retry, timeouts, health and recovery, results kept whole,
 //! isolated sessions, shutdown racing connects, and drop from a plain thread.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcp_manager::config::ServerConfig;
 use mcp_manager::{AttemptError, CallError, ConnectError, Manager, ManagerEvent, ManagerOptions};
 use mcp_retry::{Jitter, RetryPolicy, StopReason};
+use mcp_tests::http_fixture::HttpFixture;
 use mcp_transport::ErrorKind;
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_mcp-fixture-server");
 const BOUND: Duration = Duration::from_secs(10);
@@ -428,24 +427,8 @@ async fn disconnect_closes_and_forgets() {
 
 #[tokio::test]
 async fn http_servers_connect_and_answer_through_the_manager() {
-    let mut server = tokio::process::Command::new(FIXTURE)
-        .args(["--http", "127.0.0.1:0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the fixture starts");
-    let stdout = server.stdout.take().expect("stdout is piped");
-    let line = BufReader::new(stdout)
-        .lines()
-        .next_line()
-        .await
-        .expect("stdout is readable")
-        .expect("a listening line");
-    let url = line
-        .strip_prefix("listening on ")
-        .expect("the listening line")
-        .to_owned();
+    let server = HttpFixture::start(FIXTURE, &[]).await;
+    let url = server.url().to_owned();
     let manager = manager();
     let id = manager
         .connect("remote", &ServerConfig::http(url))
@@ -459,7 +442,7 @@ async fn http_servers_connect_and_answer_through_the_manager() {
     assert_eq!(text_of(&echoed), "web");
     let report = manager.shutdown(Duration::from_secs(2)).await;
     assert_eq!(report.graceful, ["remote"]);
-    let _ = server.start_kill();
+    drop(server);
 }
 
 #[tokio::test]
