@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 mod handler;
 mod manager;
+mod requests;
 
 pub use error::{AttemptError, CallError, ConnectError};
 pub use events::{ManagerEvent, ServerId};

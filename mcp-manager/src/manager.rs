@@ -25,8 +25,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientRequest, GetPromptRequestParams, GetPromptResult,
     ReadResourceRequestParams, ReadResourceResult, ServerResult,
 };
-use rmcp::service::{PeerRequestOptions, RoleClient, RunningServiceCancellationToken};
-use rmcp::{Peer, ServiceError};
+use rmcp::service::RunningServiceCancellationToken;
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::AbortHandle;
@@ -38,6 +37,7 @@ use crate::discovery::Discovery;
 use crate::error::{AttemptError, CallError, ConnectError};
 use crate::events::{ManagerEvent, ServerId};
 use crate::handler::{ClientRoot, ElicitationPolicy, Handler, SamplingHandler};
+use crate::requests::{RequestFailure, Requests};
 
 /// How a [`Manager`] behaves across all its servers.
 #[derive(Debug, Clone)]
@@ -149,12 +149,12 @@ struct Connection {
 }
 
 impl Connection {
-    /// The current session's peer, or why there is none.
-    fn peer(&self) -> Result<Peer<RoleClient>, CallError> {
+    /// The current session's way to the server, or why there is none.
+    fn requests(&self) -> Result<Requests, CallError> {
         self.live
             .locked()
             .as_ref()
-            .map(|live| live.peer.clone())
+            .map(|live| live.requests.clone())
             .ok_or_else(|| CallError::Unhealthy {
                 server: self.name.clone(),
                 cause: "the connection is closed".to_owned(),
@@ -164,7 +164,7 @@ impl Connection {
 
 /// An established session and everything it owns. Dropping it kills at once.
 struct Live {
-    peer: Peer<RoleClient>,
+    requests: Requests,
     process: Option<StdioProcess>,
     cancel: Option<RunningServiceCancellationToken>,
     ended: watch::Receiver<bool>,
@@ -650,12 +650,11 @@ impl Manager {
     /// Lists everything the server offers again, now (it also happens on every `list_changed`).
     pub async fn refresh(&self, id: ServerId) -> Result<Arc<Discovery>, CallError> {
         let connection = self.connection(id)?;
-        let peer = connection.peer()?;
-        let discovery = Arc::new(
-            Discovery::fetch(&peer)
-                .await
-                .map_err(|error| self.lost(&connection, &error))?,
-        );
+        let requests = connection.requests()?;
+        let discovery = Discovery::fetch(&requests, connection.config.request_timeout)
+            .await
+            .map_err(|failure| self.failed(&connection, failure))?;
+        let discovery = Arc::new(discovery);
         *connection.discovery.locked() = Arc::clone(&discovery);
         Ok(discovery)
     }
@@ -922,7 +921,7 @@ impl Manager {
             list_changed: Arc::clone(&list_changed),
             sampling: self.inner.options.sampling.clone(),
         };
-        let (service, process) = match &config.transport {
+        let (service, process, direct) = match &config.transport {
             TransportConfig::Stdio(stdio) => {
                 let mut spec = StdioSpec::new(stdio.command.clone())
                     .args(stdio.args.iter().cloned())
@@ -936,6 +935,7 @@ impl Manager {
                 let transport =
                     StdioTransport::spawn(name, &spec).map_err(AttemptError::Transport)?;
                 let process = transport.process();
+                let direct = transport.direct_requests();
                 // Once rmcp owns the transport, dropping this attempt would leave the server to
                 // rmcp's background close (seconds, and only with a runtime): kill it at once.
                 attempt_guard.0 = Some(process.clone());
@@ -951,7 +951,7 @@ impl Manager {
                             None => AttemptError::Handshake(error.to_string()),
                         }
                     })?;
-                (service, Some(process))
+                (service, Some(process), Some(direct))
             }
             TransportConfig::Http(http) => {
                 let (authorizer, oauth) = self.authorizer_for(name, http)?;
@@ -977,22 +977,27 @@ impl Manager {
                         Some(transport) => AttemptError::Transport(transport),
                         None => AttemptError::Handshake(error.to_string()),
                     })?;
-                (service, None)
+                (service, None, None)
             }
         };
-        let peer = service.peer().clone();
+        let requests = Requests::new(service.peer().clone(), direct);
         let cancel = service.cancellation_token();
-        let discovery = Discovery::fetch(&peer).await.map_err(|error| {
-            if let Some(process) = &process {
-                process.kill();
-            }
-            match TransportError::find_in(&error)
-                .or_else(|| process.as_ref().and_then(StdioProcess::close_reason))
-            {
-                Some(transport) => AttemptError::Transport(transport),
-                None => AttemptError::Discovery(error.to_string()),
-            }
-        })?;
+        let discovery = Discovery::fetch(&requests, config.request_timeout)
+            .await
+            .map_err(|failure| {
+                if let Some(process) = &process {
+                    process.kill();
+                }
+                let detail = failure.to_string();
+                let transport = match failure {
+                    RequestFailure::Lost { transport, .. } => transport,
+                    _ => None,
+                };
+                match transport.or_else(|| process.as_ref().and_then(StdioProcess::close_reason)) {
+                    Some(transport) => AttemptError::Transport(transport),
+                    None => AttemptError::Discovery(detail),
+                }
+            })?;
         attempt_guard.0 = None;
         let oauth = attempt_guard.1.take();
         let (ended_tx, ended) = watch::channel(false);
@@ -1004,7 +1009,7 @@ impl Manager {
         });
         Ok((
             Live {
-                peer,
+                requests,
                 process,
                 cancel: Some(cancel),
                 ended,
@@ -1041,11 +1046,12 @@ impl Manager {
             }
         });
         let list_changed = Arc::clone(&live.list_changed);
-        let peer = live.peer.clone();
+        let requests = live.requests.clone();
+        let request_timeout = connection.config.request_timeout;
         let refresh = tokio::spawn(async move {
             loop {
                 list_changed.notified().await;
-                let Ok(discovery) = Discovery::fetch(&peer).await else {
+                let Ok(discovery) = Discovery::fetch(&requests, request_timeout).await else {
                     continue;
                 };
                 let Some(connection) = weak.upgrade() else {
@@ -1062,19 +1068,14 @@ impl Manager {
         live.tasks.push(refresh.abort_handle());
         if let Some(interval) = connection.config.keep_alive {
             let weak = Arc::downgrade(connection);
-            let peer = live.peer.clone();
+            let requests = live.requests.clone();
             let events = self.inner.events.clone();
             let patience = interval.min(connection.config.request_timeout);
             let keep_alive = tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(interval).await;
-                    let mut options = PeerRequestOptions::no_options();
-                    options.timeout = Some(patience);
                     let ping = ClientRequest::PingRequest(Default::default());
-                    let answered = match peer.send_cancellable_request(ping, options).await {
-                        Ok(handle) => handle.await_response().await.is_ok(),
-                        Err(_) => false,
-                    };
+                    let answered = requests.send(ping, patience).await.is_ok();
                     if !answered {
                         if let Some(connection) = weak.upgrade() {
                             mark_unhealthy(
@@ -1113,32 +1114,28 @@ impl Manager {
             }
             self.recover_connection(connection).await?;
         }
-        let peer = connection.peer()?;
-        match send(
-            &peer,
-            &connection.name,
-            request,
-            connection.config.request_timeout,
-        )
-        .await
-        {
-            Ok(result) => Ok(result),
-            Err(SendFailure::Call(error)) => Err(error),
-            Err(SendFailure::Transport(error)) => Err(self.lost(connection, &error)),
-        }
+        let requests = connection.requests()?;
+        requests
+            .send(request, connection.config.request_timeout)
+            .await
+            .map_err(|failure| self.failed(connection, failure))
     }
 
-    /// The connection broke under a request: mark it unhealthy with the transport's own reason.
-    fn lost(&self, connection: &Arc<Connection>, error: &ServiceError) -> CallError {
+    /// What a failed request means for the caller; a broken connection is marked unhealthy with
+    /// the transport's own reason.
+    fn failed(&self, connection: &Arc<Connection>, failure: RequestFailure) -> CallError {
+        let (transport, detail) = match failure {
+            RequestFailure::Lost { transport, detail } => (transport, detail),
+            other => return call_error(&connection.name, other),
+        };
         let process_reason = connection
             .live
             .locked()
             .as_ref()
             .and_then(|live| live.process.as_ref().and_then(StdioProcess::close_reason));
         let cause = process_reason
-            .or_else(|| TransportError::find_in(error))
-            .map(|reason| reason.to_string())
-            .unwrap_or_else(|| error.to_string());
+            .or(transport)
+            .map_or(detail, |reason| reason.to_string());
         mark_unhealthy(connection, &self.inner.events, cause.clone());
         CallError::ConnectionLost {
             server: connection.name.clone(),
@@ -1147,37 +1144,22 @@ impl Manager {
     }
 }
 
-/// Why [`send`] failed: an answer we can type, or a broken transport the caller must interpret.
-enum SendFailure {
-    Call(CallError),
-    Transport(ServiceError),
-}
-
-/// Sends one request with `timeout`; on timeout rmcp cancels it on the server.
-async fn send(
-    peer: &Peer<RoleClient>,
-    server: &str,
-    request: ClientRequest,
-    timeout: Duration,
-) -> Result<ServerResult, SendFailure> {
-    let mut options = PeerRequestOptions::no_options();
-    options.timeout = Some(timeout);
-    let handle = peer
-        .send_cancellable_request(request, options)
-        .await
-        .map_err(SendFailure::Transport)?;
-    match handle.await_response().await {
-        Ok(result) => Ok(result),
-        Err(ServiceError::Timeout { .. }) => Err(SendFailure::Call(CallError::Timeout {
+/// The caller's error for a request that failed without breaking the connection.
+fn call_error(server: &str, failure: RequestFailure) -> CallError {
+    match failure {
+        RequestFailure::Timeout(timeout) => CallError::Timeout {
             server: server.to_owned(),
             timeout,
-        })),
-        Err(ServiceError::McpError(error)) => Err(SendFailure::Call(CallError::Rpc {
+        },
+        RequestFailure::Rpc { code, message } => CallError::Rpc {
             server: server.to_owned(),
-            code: error.code.0,
-            message: error.message.to_string(),
-        })),
-        Err(error) => Err(SendFailure::Transport(error)),
+            code,
+            message,
+        },
+        RequestFailure::Lost { transport, detail } => CallError::ConnectionLost {
+            server: server.to_owned(),
+            cause: transport.map_or(detail, |reason| reason.to_string()),
+        },
     }
 }
 
@@ -1344,11 +1326,16 @@ impl Drop for Manager {
     /// Synchronous and complete: cancels connects in flight, kills every stdio server's process group,
     /// cancels every session and aborts every background task. Needs no runtime.
     fn drop(&mut self) {
-        let connections = self.inner.stop_all();
-        for connection in connections {
-            let live = connection.live.locked().take();
-            drop(live);
-        }
+        let lives: Vec<Live> = self
+            .inner
+            .stop_all()
+            .iter()
+            .filter_map(|connection| connection.live.locked().take())
+            .collect();
+        // Every server is killed before anything else is torn down: a killed server's threads
+        // wake up to exit, and waking our own tasks meanwhile would only compete with them.
+        StdioProcess::kill_all(lives.iter().filter_map(|live| live.process.as_ref()));
+        drop(lives);
     }
 }
 
@@ -1388,22 +1375,18 @@ impl IsolatedSession {
         tool: &str,
         arguments: Option<Map<String, Value>>,
     ) -> Result<CallToolResult, CallError> {
-        let peer = self
+        let requests = self
             .live
             .as_ref()
-            .map(|live| live.peer.clone())
+            .map(|live| live.requests.clone())
             .ok_or_else(|| CallError::UnknownServer(self.name.clone()))?;
         let mut params = CallToolRequestParams::new(tool.to_owned());
         params.arguments = arguments;
         let request = ClientRequest::CallToolRequest(rmcp::model::Request::new(params));
-        match send(&peer, &self.name, request, self.request_timeout).await {
+        match requests.send(request, self.request_timeout).await {
             Ok(ServerResult::CallToolResult(result)) => tool_outcome(&self.name, tool, result),
             Ok(other) => Err(unexpected(&self.name, &other)),
-            Err(SendFailure::Call(error)) => Err(error),
-            Err(SendFailure::Transport(error)) => Err(CallError::ConnectionLost {
-                server: self.name.clone(),
-                cause: error.to_string(),
-            }),
+            Err(failure) => Err(call_error(&self.name, failure)),
         }
     }
 

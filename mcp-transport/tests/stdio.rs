@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use mcp_transport::error::{ExitInfo, Phase, SpawnFailure};
-use mcp_transport::stdio::{ShutdownTimings, StdioLimits, StdioSpec, StdioTransport};
+use mcp_transport::stdio::{ShutdownTimings, StdioLimits, StdioProcess, StdioSpec, StdioTransport};
 use mcp_transport::{ErrorKind, TransportError};
 use rmcp::model::ServerJsonRpcMessage;
 use rmcp::service::RoleClient;
@@ -319,6 +319,24 @@ async fn drop_kills_the_whole_group_and_reaps_the_leader() {
     drop(transport);
     eventually("the grandchild is dead", || !running(grandchild));
     eventually("the leader is reaped", || reaped(leader));
+}
+
+#[tokio::test]
+async fn kill_all_kills_every_group_and_reaps_every_leader() {
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(with_grandchild().await);
+    }
+    let processes: Vec<StdioProcess> = servers
+        .iter()
+        .map(|(transport, _)| transport.process())
+        .collect();
+    StdioProcess::kill_all(&processes);
+    for (process, (_, grandchild)) in processes.iter().zip(&servers) {
+        assert_eq!(process.exit_status(), Some(ExitInfo::Signal(9)));
+        eventually("the grandchild is dead", || !running(*grandchild));
+        eventually("the leader is reaped", || reaped(process.pid()));
+    }
 }
 
 #[tokio::test]

@@ -142,10 +142,6 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
 
 fn main() -> ExitCode {
     mcp_bench::exit_on_error(Args::from_env().and_then(|args| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| BenchError::new(format!("no runtime: {error}")))?
-            .block_on(run(args))
+        mcp_bench::runtime()?.block_on(run(args))
     }))
 }

@@ -16,10 +16,12 @@
 //! ```
 
 mod child;
+mod direct;
 mod spec;
 mod stderr;
 mod transport;
 
+pub use direct::{DirectRequests, RequestError};
 pub use spec::{EnvPolicy, SAFE_INHERITED_VARS, ShutdownTimings, StdioLimits, StdioSpec};
 pub use stderr::StderrTail;
 pub use transport::{StdioProcess, StdioTransport};

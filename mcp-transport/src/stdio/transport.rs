@@ -15,6 +15,7 @@ use tokio::process::{ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 
 use super::child::ProcessGroup;
+use super::direct::{Direct, DirectRequests, SharedStdin};
 use super::spec::StdioSpec;
 use super::stderr::{StderrRing, StderrTail, drain};
 use crate::error::{ExitInfo, Phase, SpawnFailure, TransportError, sanitised_excerpt};
@@ -39,9 +40,12 @@ const EXIT_REPORT_GRACE: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub struct StdioTransport {
     process: StdioProcess,
-    stdin: Arc<tokio::sync::Mutex<Option<ChildStdin>>>,
+    stdin: SharedStdin,
     stdout: BufReader<ChildStdout>,
+    /// The line being read. It survives a `receive` future dropped halfway (rmcp's service loop
+    /// drops it whenever another event wins its `select!`), so no partial line is ever lost.
     line: Vec<u8>,
+    direct: Arc<Direct>,
     received_any: bool,
     finished: bool,
 }
@@ -116,6 +120,23 @@ impl StdioProcess {
     /// no runtime; safe to call more than once.
     pub fn kill(&self) {
         self.shared.group.kill_now();
+    }
+
+    /// [`kill`](Self::kill) for many servers at once, quicker than one by one: every process group
+    /// is signalled before any leader is reaped. Synchronous; needs no runtime.
+    ///
+    /// ```no_run
+    /// # fn demo(servers: Vec<mcp_transport::stdio::StdioProcess>) {
+    /// use mcp_transport::stdio::StdioProcess;
+    /// StdioProcess::kill_all(&servers);
+    /// # }
+    /// ```
+    pub fn kill_all<'a>(processes: impl IntoIterator<Item = &'a StdioProcess>) {
+        let groups: Vec<&ProcessGroup> = processes
+            .into_iter()
+            .map(|process| &*process.shared.group)
+            .collect();
+        ProcessGroup::kill_all(&groups);
     }
 
     fn record_close(&self, reason: TransportError) {
@@ -202,18 +223,21 @@ impl StdioTransport {
         let ring = Arc::new(StderrRing::default());
         let stderr_drain = tokio::spawn(drain(stderr, Arc::clone(&ring), Arc::clone(&server)));
         tracing::debug!(server = %server, pid = group.pid(), program = %program.display(), "spawned stdio server");
+        let process = StdioProcess {
+            shared: Arc::new(Shared {
+                server,
+                group,
+                stderr: ring,
+                stderr_drain: Mutex::new(Some(stderr_drain)),
+                close_reason: Mutex::new(None),
+                spec: spec.clone(),
+            }),
+        };
+        let stdin: SharedStdin = Arc::new(tokio::sync::Mutex::new(Some(stdin)));
         Ok(Self {
-            process: StdioProcess {
-                shared: Arc::new(Shared {
-                    server,
-                    group,
-                    stderr: ring,
-                    stderr_drain: Mutex::new(Some(stderr_drain)),
-                    close_reason: Mutex::new(None),
-                    spec: spec.clone(),
-                }),
-            },
-            stdin: Arc::new(tokio::sync::Mutex::new(Some(stdin))),
+            direct: Direct::new(Arc::clone(&stdin), process.clone()),
+            process,
+            stdin,
             stdout: BufReader::with_capacity(64 * 1024, stdout),
             line: Vec::new(),
             received_any: false,
@@ -226,9 +250,16 @@ impl StdioTransport {
         self.process.clone()
     }
 
-    /// Reads one line, at most `max` bytes without its newline. `Ok(None)` at EOF.
+    /// A handle for requests that skip rmcp's service loop (see [`DirectRequests`]); take it before
+    /// handing the transport to rmcp.
+    pub fn direct_requests(&self) -> DirectRequests {
+        self.direct.handle()
+    }
+
+    /// Reads the rest of one line into `self.line`, at most `max` bytes without its newline.
+    /// `Ok(None)` at EOF. Cancel-safe: what was read stays in `self.line` for the next call; the
+    /// caller clears it once the line is used.
     async fn read_line(&mut self, max: usize) -> Result<Option<()>, TransportError> {
-        self.line.clear();
         loop {
             let available = self
                 .stdout
@@ -288,15 +319,19 @@ impl StdioTransport {
             if self.read_line(max).await?.is_none() {
                 return Ok(None);
             }
-            if self.line.iter().all(u8::is_ascii_whitespace) {
+            if self.line.iter().all(u8::is_ascii_whitespace) || self.direct.take_answer(&self.line)
+            {
+                self.line.clear();
                 continue;
             }
-            return match serde_json::from_slice::<ServerJsonRpcMessage>(&self.line) {
+            let parsed = serde_json::from_slice::<ServerJsonRpcMessage>(&self.line);
+            let line = std::mem::take(&mut self.line);
+            return match parsed {
                 Ok(message) => Ok(Some(message)),
                 Err(error) => Err(TransportError::Protocol {
                     detail: format!(
                         "the server wrote a line to stdout that is not a JSON-RPC message ({error}): {}",
-                        sanitised_excerpt(&self.line, 200)
+                        sanitised_excerpt(&line, 200)
                     ),
                 }),
             };
@@ -328,14 +363,7 @@ impl Transport<RoleClient> for StdioTransport {
                 pipe.flush().await
             }
             .await;
-            written.map_err(|error| match error.kind() {
-                io::ErrorKind::BrokenPipe => TransportError::ServerExited {
-                    phase: Phase::Running,
-                    status: process.exit_status(),
-                    stderr_tail: process.stderr_tail(),
-                },
-                _ => TransportError::io("writing to the server's stdin", error),
-            })
+            written.map_err(|error| write_error(&process, error))
         }
     }
 
@@ -352,11 +380,13 @@ impl Transport<RoleClient> for StdioTransport {
                 self.finished = true;
                 let reason = self.exit_reason().await;
                 self.process.record_close(reason);
+                self.direct.close();
                 None
             }
             Err(error) => {
                 self.finished = true;
                 self.process.record_close(error);
+                self.direct.close();
                 None
             }
         }
@@ -383,6 +413,7 @@ impl Transport<RoleClient> for StdioTransport {
         }
         group.kill_now();
         self.process.record_close(TransportError::Closed);
+        self.direct.close();
         Ok(())
     }
 }
@@ -390,6 +421,19 @@ impl Transport<RoleClient> for StdioTransport {
 impl Drop for StdioTransport {
     fn drop(&mut self) {
         self.process.kill();
+        self.direct.close();
+    }
+}
+
+/// What a failed write to the server's stdin means: a broken pipe is the server gone.
+pub(super) fn write_error(process: &StdioProcess, error: io::Error) -> TransportError {
+    match error.kind() {
+        io::ErrorKind::BrokenPipe => TransportError::ServerExited {
+            phase: Phase::Running,
+            status: process.exit_status(),
+            stderr_tail: process.stderr_tail(),
+        },
+        _ => TransportError::io("writing to the server's stdin", error),
     }
 }
 

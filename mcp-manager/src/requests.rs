@@ -1,0 +1,124 @@
+//! How one session's requests reach its server: straight down the pipe for a stdio server (our
+//! transport's direct requests), through rmcp's `Peer` for HTTP.
+//!
+//! The stdio path skips rmcp's service loop (several task hand-offs per request and a parse of
+//! every result through an untagged union); rmcp still runs the handshake and handles what the
+//! server sends on its own (requests, notifications). Either way a request has a timeout, after which
+//! the server is told to cancel it.
+
+use std::time::Duration;
+
+use mcp_transport::TransportError;
+use mcp_transport::stdio::{DirectRequests, RequestError};
+use rmcp::model::{ClientRequest, ServerResult};
+use rmcp::service::{PeerRequestOptions, RoleClient};
+use rmcp::{Peer, ServiceError};
+
+/// One session's way to its server. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Requests {
+    peer: Peer<RoleClient>,
+    direct: Option<DirectRequests>,
+}
+
+/// Why a request got no result.
+#[derive(Debug)]
+pub(crate) enum RequestFailure {
+    /// No answer within the timeout; the server was told to cancel.
+    Timeout(Duration),
+    /// The server answered with a JSON-RPC error.
+    Rpc { code: i32, message: String },
+    /// The connection broke or ended under the request, or the answer made no sense.
+    Lost {
+        /// The transport's own reason, when there is one.
+        transport: Option<TransportError>,
+        /// What was said, for when there is none.
+        detail: String,
+    },
+}
+
+impl std::fmt::Display for RequestFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Timeout(timeout) => write!(
+                f,
+                "no answer within {}",
+                humantime::format_duration(*timeout)
+            ),
+            Self::Rpc { code, message } => write!(f, "{message} (JSON-RPC error {code})"),
+            Self::Lost {
+                transport: Some(transport),
+                ..
+            } => transport.fmt(f),
+            Self::Lost { detail, .. } => f.write_str(detail),
+        }
+    }
+}
+
+impl Requests {
+    /// Requests through `peer`, or through `direct` when the transport offers it.
+    pub(crate) fn new(peer: Peer<RoleClient>, direct: Option<DirectRequests>) -> Self {
+        Self { peer, direct }
+    }
+
+    /// rmcp's peer: what the server said at the handshake, and the path for pings.
+    pub(crate) fn peer(&self) -> &Peer<RoleClient> {
+        &self.peer
+    }
+
+    /// Sends `request` and waits at most `timeout` for its result.
+    pub(crate) async fn send(
+        &self,
+        request: ClientRequest,
+        timeout: Duration,
+    ) -> Result<ServerResult, RequestFailure> {
+        match &self.direct {
+            Some(direct) => direct
+                .request(request, timeout)
+                .await
+                .map_err(|error| match error {
+                    RequestError::Rpc { error, .. } => RequestFailure::Rpc {
+                        code: error.code.0,
+                        message: error.message.to_string(),
+                    },
+                    RequestError::Timeout { timeout, .. } => RequestFailure::Timeout(timeout),
+                    RequestError::Transport(transport) => RequestFailure::Lost {
+                        detail: transport.to_string(),
+                        transport: Some(transport),
+                    },
+                    other => RequestFailure::Lost {
+                        detail: other.to_string(),
+                        transport: None,
+                    },
+                }),
+            None => self.send_through_rmcp(request, timeout).await,
+        }
+    }
+
+    async fn send_through_rmcp(
+        &self,
+        request: ClientRequest,
+        timeout: Duration,
+    ) -> Result<ServerResult, RequestFailure> {
+        let mut options = PeerRequestOptions::no_options();
+        options.timeout = Some(timeout);
+        let lost = |error: ServiceError| RequestFailure::Lost {
+            transport: TransportError::find_in(&error),
+            detail: error.to_string(),
+        };
+        let handle = self
+            .peer
+            .send_cancellable_request(request, options)
+            .await
+            .map_err(lost)?;
+        match handle.await_response().await {
+            Ok(result) => Ok(result),
+            Err(ServiceError::Timeout { .. }) => Err(RequestFailure::Timeout(timeout)),
+            Err(ServiceError::McpError(error)) => Err(RequestFailure::Rpc {
+                code: error.code.0,
+                message: error.message.to_string(),
+            }),
+            Err(error) => Err(lost(error)),
+        }
+    }
+}

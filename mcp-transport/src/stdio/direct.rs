@@ -1,0 +1,491 @@
+//! Requests that skip rmcp's service loop: the caller's own task writes the request to the server's
+//! stdin, and the transport's reader hands the answer straight back to it.
+//!
+//! Why: through rmcp's `Peer`, one request is four task hand-offs (the caller to the service loop,
+//! the loop to a spawned send task and back, the loop to the caller), and its answer is parsed
+//! through the untagged `ServerResult` union, which tries up to 20 shapes (a `tools/call` result is
+//! the sixteenth) on a buffered copy of the JSON. Here a request costs one hand-off (the reader to
+//! the caller) and its result is parsed as the type its method names. The handshake, the server's
+//! own requests (sampling, elicitation, roots, ping) and its notifications still go through rmcp,
+//! which keeps reading the transport and never sees the answers that belong here.
+//!
+//! Direct requests carry string ids (`d-1`, `d-2`, ...) and rmcp's carry numbers, so an answer is
+//! routed without ambiguity. Each request also names its id as its progress token, so a server's
+//! progress notifications reach the client handler as they do for rmcp's requests.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rmcp::model::{
+    CancelledNotification, CancelledNotificationParam, ClientJsonRpcMessage, ClientNotification,
+    ClientRequest, ErrorData, GetMeta, NumberOrString, ProgressToken, RequestId, ServerResult,
+};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::value::RawValue;
+use tokio::io::AsyncWriteExt;
+use tokio::process::ChildStdin;
+use tokio::sync::{OwnedMutexGuard, oneshot};
+
+use super::transport::{StdioProcess, write_error};
+use crate::error::TransportError;
+
+/// Every direct request id is this prefix and a number; rmcp's own ids are plain numbers.
+const ID_PREFIX: &str = "d-";
+
+/// The number of the first direct request.
+const FIRST_ID: u64 = 1;
+
+/// Why the server gets a `notifications/cancelled` after a timeout (rmcp's wording, so a server sees
+/// the same reason whichever path timed out).
+const TIMEOUT_REASON: &str = "request timeout";
+
+/// Why the server gets a `notifications/cancelled` when the caller stopped waiting.
+const DROPPED_REASON: &str = "the client stopped waiting";
+
+/// The stdin pipe, shared by rmcp's sends, direct requests and the graceful close.
+pub(super) type SharedStdin = Arc<tokio::sync::Mutex<Option<ChildStdin>>>;
+
+/// A handle for sending requests to a stdio server without going through rmcp's service loop. Cheap
+/// to clone; get it from [`StdioTransport::direct_requests`](super::StdioTransport::direct_requests)
+/// before handing the transport to rmcp.
+///
+/// Answers arrive only while rmcp's service loop keeps reading the transport, so use it only for a
+/// session that rmcp is serving. When the connection ends, every waiting request fails at once with
+/// the transport's reason (the server exited, a line was too long...).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use mcp_transport::stdio::{StdioSpec, StdioTransport};
+/// use rmcp::model::{ClientRequest, ServerResult};
+///
+/// let transport = StdioTransport::spawn("fixture", &StdioSpec::new("my-mcp-server"))?;
+/// let direct = transport.direct_requests();
+/// let client = rmcp::serve_client((), transport).await?;
+/// let ping = ClientRequest::PingRequest(Default::default());
+/// let answer = direct.request(ping, Duration::from_secs(5)).await?;
+/// assert!(matches!(answer, ServerResult::EmptyResult(_)));
+/// drop(client);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct DirectRequests {
+    shared: Arc<Direct>,
+}
+
+impl std::fmt::Debug for DirectRequests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectRequests")
+            .field("server", &self.shared.process.server())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a direct request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The server answered with a JSON-RPC error.
+    #[error("the server answered {method} with JSON-RPC error {}: {}", .error.code.0, .error.message)]
+    Rpc {
+        /// The request's method.
+        method: String,
+        /// The error, as the server sent it.
+        error: ErrorData,
+    },
+    /// No answer came within the timeout; the server was sent `notifications/cancelled`.
+    #[error("no answer to {method} within {}", humantime::format_duration(*timeout))]
+    Timeout {
+        /// The request's method.
+        method: String,
+        /// The limit that passed.
+        timeout: Duration,
+    },
+    /// The connection failed or ended (with the transport's reason), or the answer was not the
+    /// result its method promises ([`TransportError::Protocol`]).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// What the reader hands a waiting request.
+enum Answer {
+    Result(Box<RawValue>),
+    Error(ErrorData),
+}
+
+/// The state shared by every handle and the transport's reader.
+pub(super) struct Direct {
+    stdin: SharedStdin,
+    process: StdioProcess,
+    pending: Mutex<Pending>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Direct")
+            .field("waiting", &self.pending().waiting.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    waiting: HashMap<u64, oneshot::Sender<Answer>>,
+    /// Set once the connection has ended: no request waits for an answer that cannot come.
+    closed: bool,
+}
+
+/// The fields of a message the reader looks at to route an answer; `result` is kept unparsed.
+#[derive(Deserialize)]
+struct Peek<'a> {
+    id: Option<RequestId>,
+    method: Option<IgnoredAny>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    error: Option<ErrorData>,
+}
+
+impl Direct {
+    pub(super) fn new(stdin: SharedStdin, process: StdioProcess) -> Arc<Self> {
+        Arc::new(Self {
+            stdin,
+            process,
+            pending: Mutex::new(Pending::default()),
+            next_id: AtomicU64::new(FIRST_ID),
+        })
+    }
+
+    pub(super) fn handle(self: &Arc<Self>) -> DirectRequests {
+        DirectRequests {
+            shared: Arc::clone(self),
+        }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Called by the reader with each complete line: hands an answer to a direct request to its
+    /// caller and returns `true`; returns `false` for anything else, which rmcp then reads.
+    pub(super) fn take_answer(&self, line: &[u8]) -> bool {
+        // Until a direct request has been made, nothing is parsed twice.
+        if self.next_id.load(Ordering::Relaxed) == FIRST_ID {
+            return false;
+        }
+        let Ok(peek) = serde_json::from_slice::<Peek<'_>>(line) else {
+            return false;
+        };
+        if peek.method.is_some() {
+            return false;
+        }
+        let Some(number) = peek.id.as_ref().and_then(direct_number) else {
+            return false;
+        };
+        let answer = match (peek.result, peek.error) {
+            (Some(result), None) => Answer::Result(result.to_owned()),
+            (None, Some(error)) => Answer::Error(error),
+            // Neither or both: not a valid answer; rmcp's parser reports it.
+            _ => return false,
+        };
+        let waiting = self.pending().waiting.remove(&number);
+        if let Some(waiting) = waiting {
+            let _ = waiting.send(answer);
+        }
+        // An answer to a request nobody waits for any more (timed out, cancelled) ends here.
+        true
+    }
+
+    /// The connection has ended: every waiting request learns it now, and new ones fail at once.
+    pub(super) fn close(&self) {
+        let waiting = {
+            let mut pending = self.pending();
+            pending.closed = true;
+            std::mem::take(&mut pending.waiting)
+        };
+        // Dropped outside the lock: each drop wakes a caller.
+        drop(waiting);
+    }
+
+    fn closed_error(&self) -> RequestError {
+        RequestError::Transport(
+            self.process
+                .close_reason()
+                .unwrap_or(TransportError::Closed),
+        )
+    }
+
+    fn register(&self) -> Result<(u64, oneshot::Receiver<Answer>), RequestError> {
+        let number = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = oneshot::channel();
+        let mut pending = self.pending();
+        if pending.closed {
+            drop(pending);
+            return Err(self.closed_error());
+        }
+        pending.waiting.insert(number, sender);
+        Ok((number, receiver))
+    }
+
+    /// Writes one message as one whole line, even if the caller stops waiting halfway.
+    async fn write(&self, message: &ClientJsonRpcMessage) -> Result<(), TransportError> {
+        let mut bytes = serde_json::to_vec(message).map_err(|error| TransportError::Protocol {
+            detail: format!("could not encode a message: {error}"),
+        })?;
+        bytes.push(b'\n');
+        let stdin = Arc::clone(&self.stdin).lock_owned().await;
+        let mut line = WholeLine {
+            stdin: Some(stdin),
+            bytes,
+            written: 0,
+        };
+        line.write().await.map_err(|error| match error {
+            Some(error) => write_error(&self.process, error),
+            None => TransportError::Closed,
+        })
+    }
+
+    /// Tells the server to stop working on `number` (best effort: the connection may be gone).
+    async fn cancel_on_server(&self, number: u64, reason: &str) {
+        let notification = ClientNotification::CancelledNotification(CancelledNotification::new(
+            CancelledNotificationParam::new(Some(request_id(number)), Some(reason.to_owned())),
+        ));
+        if let Err(error) = self
+            .write(&ClientJsonRpcMessage::notification(notification))
+            .await
+        {
+            tracing::debug!(server = %self.process.server(), %error, "could not send notifications/cancelled");
+        }
+    }
+}
+
+impl DirectRequests {
+    /// Sends `request` and waits at most `timeout` for its answer, which is parsed as the result
+    /// type of the request's method (`tools/call` as `CallToolResult`, and so on; a method without
+    /// a known result type as rmcp's `ServerResult` union).
+    ///
+    /// Dropping the future stops waiting: the request is forgotten here and the server is sent
+    /// `notifications/cancelled` (if a runtime is still there to send it). A request is written
+    /// whole even then, so the pipe never carries a torn line.
+    ///
+    /// # Errors
+    /// [`RequestError::Rpc`] for the server's JSON-RPC error; [`RequestError::Timeout`] (the server
+    /// was told to cancel); [`RequestError::Transport`] when the connection failed or ended (the
+    /// transport's reason: the server exited, a line was too long...) or when the answer is not the
+    /// result the method promises ([`TransportError::Protocol`]).
+    pub async fn request(
+        &self,
+        mut request: ClientRequest,
+        timeout: Duration,
+    ) -> Result<ServerResult, RequestError> {
+        let shared = &self.shared;
+        let (number, answer) = shared.register()?;
+        let mut waiting = Waiting {
+            shared: Arc::clone(shared),
+            number,
+            sent: false,
+            done: false,
+        };
+        let method = request.method().to_owned();
+        let decode = decoder(&request);
+        let id = request_id(number);
+        request
+            .get_meta_mut()
+            .set_progress_token(ProgressToken(id.clone()));
+        waiting.sent = true;
+        if let Err(error) = shared
+            .write(&ClientJsonRpcMessage::request(request, id))
+            .await
+        {
+            waiting.done = true;
+            shared.pending().waiting.remove(&number);
+            return Err(error.into());
+        }
+        let answer = match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => {
+                waiting.done = true;
+                return Err(shared.closed_error());
+            }
+            Err(_) => {
+                waiting.done = true;
+                shared.pending().waiting.remove(&number);
+                shared.cancel_on_server(number, TIMEOUT_REASON).await;
+                return Err(RequestError::Timeout { method, timeout });
+            }
+        };
+        waiting.done = true;
+        match answer {
+            Answer::Result(raw) => decode(raw.get()).map_err(|error| {
+                RequestError::Transport(TransportError::Protocol {
+                    detail: format!(
+                        "the server's answer to {method} is not a valid result: {error}"
+                    ),
+                })
+            }),
+            Answer::Error(error) => Err(RequestError::Rpc { method, error }),
+        }
+    }
+}
+
+/// A request in flight, forgotten (and cancelled on the server) if its caller stops waiting.
+struct Waiting {
+    shared: Arc<Direct>,
+    number: u64,
+    sent: bool,
+    done: bool,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let was_waiting = self.shared.pending().waiting.remove(&self.number).is_some();
+        if !(self.sent && was_waiting) {
+            return;
+        }
+        // Non-blocking: the notification is written by a task of its own, if a runtime is there.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let shared = Arc::clone(&self.shared);
+            let number = self.number;
+            runtime.spawn(async move { shared.cancel_on_server(number, DROPPED_REASON).await });
+        }
+    }
+}
+
+/// A line being written under the stdin lock. Dropped halfway, it has the rest written by a task of
+/// its own (or, with no runtime left, closes stdin): a server must never read a torn message.
+struct WholeLine {
+    stdin: Option<OwnedMutexGuard<Option<ChildStdin>>>,
+    bytes: Vec<u8>,
+    written: usize,
+}
+
+impl WholeLine {
+    /// `Err(None)` when stdin is already closed.
+    async fn write(&mut self) -> Result<(), Option<io::Error>> {
+        let Some(pipe) = self.stdin.as_mut().and_then(|stdin| stdin.as_mut()) else {
+            return Err(None);
+        };
+        while self.written < self.bytes.len() {
+            match pipe.write(&self.bytes[self.written..]).await {
+                Ok(0) => return Err(Some(io::ErrorKind::WriteZero.into())),
+                Ok(written) => self.written += written,
+                Err(error) => {
+                    // Whatever happened to the pipe, nothing more is owed on it.
+                    self.written = self.bytes.len();
+                    return Err(Some(error));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WholeLine {
+    fn drop(&mut self) {
+        if self.written == 0 || self.written >= self.bytes.len() {
+            return;
+        }
+        let Some(mut stdin) = self.stdin.take() else {
+            return;
+        };
+        let rest = self.bytes.split_off(self.written);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Some(pipe) = stdin.as_mut() {
+                        // Dropped again (the runtime shutting down), the lock goes with the task.
+                        let _ = pipe.write_all(&rest).await;
+                    }
+                });
+            }
+            // End of file is a clearer end for the server than half a message.
+            Err(_) => *stdin = None,
+        }
+    }
+}
+
+fn request_id(number: u64) -> RequestId {
+    NumberOrString::String(format!("{ID_PREFIX}{number}").into())
+}
+
+/// The number in a direct request's id; `None` for any other id (rmcp's numbers among them).
+fn direct_number(id: &RequestId) -> Option<u64> {
+    match id {
+        NumberOrString::String(id) => id.strip_prefix(ID_PREFIX)?.parse().ok(),
+        NumberOrString::Number(_) => None,
+    }
+}
+
+type Decode = fn(&str) -> Result<ServerResult, serde_json::Error>;
+
+/// How to parse the result of `request`: as the type its method names, else as the whole union.
+fn decoder(request: &ClientRequest) -> Decode {
+    fn typed<T: DeserializeOwned>(
+        wrap: fn(T) -> ServerResult,
+    ) -> impl Fn(&str) -> Result<ServerResult, serde_json::Error> {
+        move |json| serde_json::from_str(json).map(wrap)
+    }
+    match request {
+        // A result that is not the expected type (a task, a request for input...) is read as the
+        // union, so it reaches the caller as what it is, exactly as through rmcp.
+        ClientRequest::CallToolRequest(_) => {
+            |json| typed(ServerResult::CallToolResult)(json).or_else(|_| serde_json::from_str(json))
+        }
+        ClientRequest::ListToolsRequest(_) => |json| typed(ServerResult::ListToolsResult)(json),
+        ClientRequest::ListResourcesRequest(_) => {
+            |json| typed(ServerResult::ListResourcesResult)(json)
+        }
+        ClientRequest::ListResourceTemplatesRequest(_) => {
+            |json| typed(ServerResult::ListResourceTemplatesResult)(json)
+        }
+        ClientRequest::ListPromptsRequest(_) => |json| typed(ServerResult::ListPromptsResult)(json),
+        ClientRequest::ReadResourceRequest(_) => {
+            |json| typed(ServerResult::ReadResourceResult)(json)
+        }
+        ClientRequest::GetPromptRequest(_) => |json| typed(ServerResult::GetPromptResult)(json),
+        ClientRequest::CompleteRequest(_) => |json| typed(ServerResult::CompleteResult)(json),
+        ClientRequest::PingRequest(_)
+        | ClientRequest::SetLevelRequest(_)
+        | ClientRequest::SubscribeRequest(_)
+        | ClientRequest::UnsubscribeRequest(_) => |json| typed(ServerResult::EmptyResult)(json),
+        _ => |json| serde_json::from_str(json),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_ids_are_recognised_and_rmcp_ids_are_not() {
+        assert_eq!(direct_number(&request_id(42)), Some(42));
+        assert_eq!(direct_number(&NumberOrString::Number(42)), None);
+        assert_eq!(direct_number(&NumberOrString::String("42".into())), None);
+        assert_eq!(direct_number(&NumberOrString::String("d-x".into())), None);
+    }
+
+    #[test]
+    fn results_are_parsed_as_the_type_their_method_names() {
+        let call = ClientRequest::CallToolRequest(rmcp::model::Request::new(
+            rmcp::model::CallToolRequestParams::new("echo"),
+        ));
+        let text = r#"{"content":[{"type":"text","text":"hi"}],"isError":false}"#;
+        let result = decoder(&call)(text).expect("a tool result");
+        assert!(matches!(result, ServerResult::CallToolResult(_)));
+
+        let ping = ClientRequest::PingRequest(Default::default());
+        assert!(matches!(
+            decoder(&ping)("{}"),
+            Ok(ServerResult::EmptyResult(_))
+        ));
+        assert!(decoder(&ping)("42").is_err());
+    }
+}

@@ -1,0 +1,249 @@
+//! Direct requests on the stdio transport (the path that skips rmcp's service loop), against tiny
+//! `sh` scripts standing in for servers. A task standing in for rmcp's loop keeps calling
+//! `receive`, which is what delivers the answers.
+
+use std::time::Duration;
+
+use mcp_transport::TransportError;
+use mcp_transport::error::ExitInfo;
+use mcp_transport::stdio::{RequestError, StdioSpec, StdioTransport};
+use rmcp::model::{ClientRequest, ServerJsonRpcMessage, ServerResult};
+use rmcp::service::RoleClient;
+use rmcp::transport::Transport;
+use tokio::sync::mpsc;
+
+/// Reads one request line and sets `$id` to its (string) id.
+const READ_ID: &str = r#"read_id() { read -r line; id=$(printf '%s' "$line" | sed 's/.*"id":"\([^"]*\)".*/\1/'); }
+"#;
+
+fn script(body: &str) -> StdioSpec {
+    StdioSpec::new("sh").args(["-c", &format!("{READ_ID}{body}")])
+}
+
+/// Runs `receive` in a loop the way rmcp's service loop does, forwarding what rmcp would get.
+fn rmcp_loop(mut transport: StdioTransport) -> mpsc::UnboundedReceiver<ServerJsonRpcMessage> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(message) = Transport::<RoleClient>::receive(&mut transport).await {
+            if sender.send(message).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+fn ping() -> ClientRequest {
+    ClientRequest::PingRequest(Default::default())
+}
+
+fn method_of(message: &ServerJsonRpcMessage) -> String {
+    let value = serde_json::to_value(message).expect("messages serialise");
+    value["method"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn the_answer_reaches_the_caller_and_rmcp_sees_only_the_rest() {
+    let transport = StdioTransport::spawn(
+        "direct",
+        &script(
+            r#"read_id
+printf '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"before"}}\n'
+printf '{"jsonrpc":"2.0","id":"%s","result":{}}\n' "$id"
+read -r rest"#,
+        ),
+    )
+    .expect("spawned");
+    let direct = transport.direct_requests();
+    let mut rmcp = rmcp_loop(transport);
+
+    let answer = direct
+        .request(ping(), Duration::from_secs(10))
+        .await
+        .expect("answered");
+    assert!(matches!(answer, ServerResult::EmptyResult(_)));
+    let notification = rmcp.recv().await.expect("the notification reaches rmcp");
+    assert_eq!(method_of(&notification), "notifications/message");
+    assert!(
+        rmcp.try_recv().is_err(),
+        "the answer must not reach rmcp as well"
+    );
+}
+
+#[tokio::test]
+async fn a_json_rpc_error_is_typed_with_its_code() {
+    let transport = StdioTransport::spawn(
+        "direct",
+        &script(
+            r#"read_id
+printf '{"jsonrpc":"2.0","id":"%s","error":{"code":-32601,"message":"no such method"}}\n' "$id"
+read -r rest"#,
+        ),
+    )
+    .expect("spawned");
+    let direct = transport.direct_requests();
+    let _rmcp = rmcp_loop(transport);
+
+    let error = direct
+        .request(ping(), Duration::from_secs(10))
+        .await
+        .expect_err("an error answer");
+    match error {
+        RequestError::Rpc { method, error } => {
+            assert_eq!(method, "ping");
+            assert_eq!(error.code.0, -32601);
+            assert_eq!(error.message, "no such method");
+        }
+        other => panic!("expected an RPC error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_answer_of_the_wrong_shape_is_a_protocol_error() {
+    let transport = StdioTransport::spawn(
+        "direct",
+        &script(
+            r#"read_id
+printf '{"jsonrpc":"2.0","id":"%s","result":{"tools":"not a list"}}\n' "$id"
+read -r rest"#,
+        ),
+    )
+    .expect("spawned");
+    let direct = transport.direct_requests();
+    let _rmcp = rmcp_loop(transport);
+
+    let list = ClientRequest::ListToolsRequest(Default::default());
+    let error = direct
+        .request(list, Duration::from_secs(10))
+        .await
+        .expect_err("not a tool list");
+    match error {
+        RequestError::Transport(TransportError::Protocol { detail }) => {
+            assert!(detail.contains("tools/list"), "{detail}");
+        }
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_tells_the_server_to_cancel_and_a_late_answer_is_dropped() {
+    // The server answers only after the cancellation arrives, then reports which id was cancelled.
+    let transport = StdioTransport::spawn(
+        "direct",
+        &script(
+            r#"read_id
+read -r cancel
+printf '{"jsonrpc":"2.0","id":"%s","result":{}}\n' "$id"
+cancelled=$(printf '%s' "$cancel" | sed 's/.*"requestId":"\([^"]*\)".*/\1/')
+printf '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"%s"}}\n' "$cancelled"
+read -r rest"#,
+        ),
+    )
+    .expect("spawned");
+    let direct = transport.direct_requests();
+    let mut rmcp = rmcp_loop(transport);
+
+    let error = direct
+        .request(ping(), Duration::from_secs(30))
+        .await
+        .expect_err("no answer in time");
+    assert!(
+        matches!(&error, RequestError::Timeout { method, timeout } if method == "ping" && *timeout == Duration::from_secs(30)),
+        "{error:?}"
+    );
+    let report = rmcp.recv().await.expect("the server's report");
+    let value = serde_json::to_value(&report).expect("serialises");
+    assert_eq!(value["params"]["data"], "d-1", "the cancelled id");
+}
+
+#[tokio::test]
+async fn waiting_requests_fail_with_the_reason_when_the_server_exits() {
+    let transport =
+        StdioTransport::spawn("direct", &script("read_id\necho 'giving up' >&2\nexit 3"))
+            .expect("spawned");
+    let direct = transport.direct_requests();
+    let _rmcp = rmcp_loop(transport);
+
+    let error = direct
+        .request(ping(), Duration::from_secs(30))
+        .await
+        .expect_err("the server is gone");
+    match error {
+        RequestError::Transport(TransportError::ServerExited {
+            status,
+            stderr_tail,
+            ..
+        }) => {
+            assert_eq!(status, Some(ExitInfo::Code(3)));
+            assert!(stderr_tail.to_string().contains("giving up"));
+        }
+        other => panic!("expected the server's exit, got {other:?}"),
+    }
+    let again = direct
+        .request(ping(), Duration::from_secs(30))
+        .await
+        .expect_err("nothing is sent to a closed connection");
+    assert!(matches!(
+        again,
+        RequestError::Transport(TransportError::ServerExited { .. })
+    ));
+}
+
+#[tokio::test]
+async fn requests_fail_at_once_when_the_transport_is_dropped() {
+    let transport =
+        StdioTransport::spawn("direct", &script("read_id\nread -r rest")).expect("spawned");
+    let direct = transport.direct_requests();
+    let waiting = tokio::spawn({
+        let direct = direct.clone();
+        async move { direct.request(ping(), Duration::from_secs(30)).await }
+    });
+    // Let the request be written before the transport goes.
+    tokio::task::yield_now().await;
+    drop(transport);
+    let error = waiting
+        .await
+        .expect("the task ends")
+        .expect_err("no answer can come");
+    assert!(matches!(error, RequestError::Transport(_)), "{error:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_receive_dropped_in_the_middle_of_a_line_loses_nothing() {
+    // One write: a complete line and the first half of the next. The second half comes only
+    // after the test says so, so a `receive` in between must give up holding half a line.
+    let transport = StdioTransport::spawn(
+        "halves",
+        &StdioSpec::new("sh").args([
+            "-c",
+            r#"printf '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"first"}}\n{"jsonrpc":"2.0","method":"notifications/message",'
+read -r go
+printf '"params":{"level":"info","data":"second"}}\n'
+read -r rest"#,
+        ]),
+    )
+    .expect("spawned");
+    let mut transport = transport;
+    let first = Transport::<RoleClient>::receive(&mut transport)
+        .await
+        .expect("the first line");
+    assert_eq!(method_of(&first), "notifications/message");
+    // rmcp's service loop drops `receive` whenever another event wins its `select!`.
+    let interrupted = tokio::time::timeout(
+        Duration::from_secs(1),
+        Transport::<RoleClient>::receive(&mut transport),
+    )
+    .await;
+    assert!(interrupted.is_err(), "half a line is not a message");
+    let go = rmcp::model::ClientJsonRpcMessage::notification(
+        rmcp::model::ClientNotification::InitializedNotification(Default::default()),
+    );
+    Transport::<RoleClient>::send(&mut transport, go)
+        .await
+        .expect("sent");
+    let second = Transport::<RoleClient>::receive(&mut transport)
+        .await
+        .expect("the whole second line");
+    let value = serde_json::to_value(&second).expect("serialises");
+    assert_eq!(value["params"]["data"], "second");
+}
