@@ -1,11 +1,13 @@
 //! What a server offers, listed in full (every page) right after connecting and again on `list_changed`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hasher};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use rmcp::model::{
-    ClientRequest, Implementation, PaginatedRequestParams, Prompt, ProtocolVersion, Resource,
-    ResourceTemplate, ServerResult, Tool,
+    ClientRequest, Implementation, JsonObject, PaginatedRequestParams, Prompt, ProtocolVersion,
+    Resource, ResourceTemplate, ServerResult, Tool,
 };
 
 use crate::requests::{RequestFailure, Requests};
@@ -58,6 +60,8 @@ impl Discovery {
             ),
         )
         .await?;
+        let mut tools = tools;
+        share_schemas(&mut tools);
         Ok(Discovery {
             server_info: info.as_ref().and_then(|info| info.server_info.clone()),
             protocol_version: info.as_ref().map(|info| info.protocol_version.clone()),
@@ -187,5 +191,115 @@ fn nonsense(detail: String) -> RequestFailure {
     RequestFailure::Lost {
         transport: None,
         detail,
+    }
+}
+
+/// Tool schemas seen in any session, by a hash of their JSON; held weakly, so a schema lives only
+/// as long as a session that lists it.
+static SCHEMAS: Mutex<SchemaTable> = Mutex::new(SchemaTable {
+    by_hash: None,
+    interned: 0,
+});
+
+struct SchemaTable {
+    by_hash: Option<HashMap<u64, Vec<Weak<JsonObject>>>>,
+    interned: usize,
+}
+
+/// Makes identical tool schemas share one allocation. A schema is a tree of maps, often the
+/// largest part of what a session keeps, and a test opening hundreds of sessions to one server
+/// would otherwise hold hundreds of copies of each.
+fn share_schemas(tools: &mut [Tool]) {
+    let mut table = SCHEMAS.lock().unwrap_or_else(PoisonError::into_inner);
+    for tool in tools {
+        tool.input_schema = table.share(&tool.input_schema);
+        if let Some(schema) = &mut tool.output_schema {
+            *schema = table.share(schema);
+        }
+    }
+}
+
+impl SchemaTable {
+    /// Entries of ended sessions are swept after this many schemas have been looked up.
+    const SWEEP_EVERY: usize = 1024;
+
+    fn share(&mut self, schema: &Arc<JsonObject>) -> Arc<JsonObject> {
+        let Some(hash) = json_hash(schema) else {
+            return Arc::clone(schema);
+        };
+        self.interned += 1;
+        if self.interned.is_multiple_of(Self::SWEEP_EVERY) {
+            self.sweep();
+        }
+        let same = self
+            .by_hash
+            .get_or_insert_with(HashMap::new)
+            .entry(hash)
+            .or_default();
+        if let Some(shared) = same
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|shared| shared == schema)
+        {
+            return shared;
+        }
+        same.retain(|weak| weak.strong_count() > 0);
+        same.push(Arc::downgrade(schema));
+        Arc::clone(schema)
+    }
+
+    fn sweep(&mut self) {
+        if let Some(by_hash) = &mut self.by_hash {
+            by_hash.retain(|_, same| {
+                same.retain(|weak| weak.strong_count() > 0);
+                !same.is_empty()
+            });
+        }
+    }
+}
+
+/// A hash of the schema's JSON text, written straight into the hasher (no string is built).
+fn json_hash(schema: &JsonObject) -> Option<u64> {
+    struct HashWriter(DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashWriter(DefaultHasher::new());
+    serde_json::to_writer(&mut writer, schema).ok()?;
+    Some(writer.0.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(schema: serde_json::Value) -> Tool {
+        let serde_json::Value::Object(schema) = schema else {
+            panic!("a schema is an object");
+        };
+        Tool::new("t", "a tool", Arc::new(schema))
+    }
+
+    #[test]
+    fn identical_schemas_share_one_allocation_and_different_ones_do_not() {
+        let schema = serde_json::json!({"type": "object", "properties": {"shared-test": {"type": "string"}}});
+        let mut first = vec![tool(schema.clone())];
+        let mut second = vec![
+            tool(schema),
+            tool(serde_json::json!({"type": "object", "x-other": 1})),
+        ];
+        share_schemas(&mut first);
+        share_schemas(&mut second);
+        assert!(Arc::ptr_eq(&first[0].input_schema, &second[0].input_schema));
+        assert!(!Arc::ptr_eq(
+            &second[0].input_schema,
+            &second[1].input_schema
+        ));
     }
 }

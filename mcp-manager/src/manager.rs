@@ -1051,7 +1051,9 @@ impl Manager {
         let refresh = tokio::spawn(async move {
             loop {
                 list_changed.notified().await;
-                let Ok(discovery) = Discovery::fetch(&requests, request_timeout).await else {
+                // Boxed: this task is idle almost always, and should not be sized for a fetch.
+                let fetch = Box::pin(Discovery::fetch(&requests, request_timeout));
+                let Ok(discovery) = fetch.await else {
                     continue;
                 };
                 let Some(connection) = weak.upgrade() else {
@@ -1075,7 +1077,7 @@ impl Manager {
                 loop {
                     tokio::time::sleep(interval).await;
                     let ping = ClientRequest::PingRequest(Default::default());
-                    let answered = requests.send(ping, patience).await.is_ok();
+                    let answered = Box::pin(requests.send(ping, patience)).await.is_ok();
                     if !answered {
                         if let Some(connection) = weak.upgrade() {
                             mark_unhealthy(

@@ -27,7 +27,11 @@ struct Session {
 impl Session {
     /// Spawns the server, initializes, and lists everything it advertises (every page).
     fn connect(command: &str, args: &[String]) -> Result<Self, BenchError> {
-        let mut child = Command::new(command)
+        let mut spawn = Command::new(command);
+        // Its own process group, as our client starts a server, so the drop workload can kill the
+        // group.
+        std::os::unix::process::CommandExt::process_group(&mut spawn, 0);
+        let mut child = spawn
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -127,6 +131,21 @@ impl Session {
     }
 
     /// Closes stdin (the server exits on end of input) and reaps the child.
+    /// SIGKILLs the server's process group (it leads one of its own).
+    fn kill_group(&self) {
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(pid) = pid {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+
+    /// Waits for the (killed) server to exit.
+    fn reap(mut self) {
+        let _ = self.child.wait();
+    }
+
     fn close(self) {
         let Self {
             mut child, stdin, ..
@@ -212,6 +231,21 @@ fn run(args: &Args) -> Result<(), BenchError> {
             let took = started.elapsed();
             sessions.into_iter().for_each(Session::close);
             report.metric("open_ms", took.as_secs_f64() * 1e3)
+        }
+        Workload::Drop => {
+            // What killing the servers costs with no framework: one SIGKILL per process group in
+            // a loop (the time `drop` would take), then a blocking wait for each.
+            let sessions = on_threads(vec![(); args.sessions], |()| connect())?;
+            let started = Instant::now();
+            for session in &sessions {
+                session.kill_group();
+            }
+            let dropped = started.elapsed();
+            sessions.into_iter().for_each(Session::reap);
+            let reaped = started.elapsed();
+            report
+                .metric("drop_ms", dropped.as_secs_f64() * 1e3)
+                .metric("reaped_ms", reaped.as_secs_f64() * 1e3)
         }
         other => {
             return Err(BenchError::new(format!(

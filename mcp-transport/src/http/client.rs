@@ -70,6 +70,10 @@ pub struct HttpOptions {
     pub proxy: ProxyConfig,
     /// How long an idle pooled connection is kept. Default 90 s.
     pub pool_idle_timeout: Duration,
+    /// How many idle connections are kept per host. Default 16: enough for bursts of parallel
+    /// requests; each one kept costs buffers and a task, so a burst of connects to one server
+    /// (discovery asks for four lists at once) does not leave hundreds behind.
+    pub pool_max_idle_per_host: usize,
 }
 
 impl Default for HttpOptions {
@@ -82,6 +86,7 @@ impl Default for HttpOptions {
             user_agent: concat!("mcpm/", env!("CARGO_PKG_VERSION")).to_owned(),
             proxy: ProxyConfig::FromEnv,
             pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 16,
         }
     }
 }
@@ -158,6 +163,7 @@ impl HttpClient {
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(options.pool_idle_timeout)
+            .pool_max_idle_per_host(options.pool_max_idle_per_host)
             .build(https);
         Ok(Self {
             inner: Arc::new(Inner {

@@ -443,7 +443,7 @@ impl StreamableHttpClient for StreamableClient {
         .await
     }
 
-    async fn post_message_with_response_limits(
+    fn post_message_with_response_limits(
         &self,
         uri: Arc<str>,
         message: ClientJsonRpcMessage,
@@ -451,68 +451,72 @@ impl StreamableHttpClient for StreamableClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
-    ) -> HttpResult<StreamableHttpPostResponse> {
-        let body = serde_json::to_vec(&message).map_err(StreamableHttpError::Deserialize)?;
-        let timeout = self.http.options().request_timeout;
-        let outgoing = Outgoing {
-            method: Method::POST,
-            uri: &uri,
-            accept: Some("application/json, text/event-stream"),
-            session_id: session_id.as_deref(),
-            last_event_id: None,
-            custom_headers: &custom_headers,
-            body: Bytes::from(body),
-            timeout,
-        };
-        let response = self.exchange(&outgoing, &auth_header).await?;
-        let status = response.status();
-        if let Some(error) = auth_failure(&response) {
-            return Err(error);
-        }
-        if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
-            return Ok(StreamableHttpPostResponse::Accepted);
-        }
-        let session_was_attached = session_id.is_some();
-        if status == StatusCode::NOT_FOUND && session_was_attached {
-            return Err(StreamableHttpError::SessionExpired);
-        }
-        if !status.is_success() {
-            return status_failure(
-                response,
-                Some(&message),
-                session_was_attached,
-                limits,
+    ) -> impl Future<Output = HttpResult<StreamableHttpPostResponse>> + Send + '_ {
+        // Boxed: rmcp's worker and stream tasks hold this future inside their own state for
+        // the whole session, so its size is paid per session even while idle.
+        Box::pin(async move {
+            let body = serde_json::to_vec(&message).map_err(StreamableHttpError::Deserialize)?;
+            let timeout = self.http.options().request_timeout;
+            let outgoing = Outgoing {
+                method: Method::POST,
+                uri: &uri,
+                accept: Some("application/json, text/event-stream"),
+                session_id: session_id.as_deref(),
+                last_event_id: None,
+                custom_headers: &custom_headers,
+                body: Bytes::from(body),
                 timeout,
-            )
-            .await;
-        }
-        let awaits_no_response = !matches!(message, ClientJsonRpcMessage::Request(_));
-        let content_type = response.headers().get(CONTENT_TYPE).cloned();
-        let new_session_id = session_id_of(&response);
-        if media_type_is(content_type.as_ref(), EVENT_STREAM) {
-            let events = bounded_sse(response.into_body(), limits.max_sse_event_size);
-            return Ok(StreamableHttpPostResponse::Sse(events, new_session_id));
-        }
-        if media_type_is(content_type.as_ref(), JSON) {
-            let body = read_bounded(response, limits.max_json_response_size, timeout).await?;
-            return match serde_json::from_slice::<ServerJsonRpcMessage>(&body) {
-                Ok(parsed) => Ok(StreamableHttpPostResponse::Json(parsed, new_session_id)),
-                // Nothing waits for an answer to a notification: an odd body is harmless.
-                Err(_) if awaits_no_response => Ok(StreamableHttpPostResponse::Accepted),
-                Err(error) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
-                    format!(
-                        "the response is not a JSON-RPC message ({error}): {}",
-                        sanitised_excerpt(&body, EXCERPT_CHARS)
-                    ),
-                ))),
             };
-        }
-        if awaits_no_response {
-            return Ok(StreamableHttpPostResponse::Accepted);
-        }
-        Err(StreamableHttpError::UnexpectedContentType(
-            content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
-        ))
+            let response = self.exchange(&outgoing, &auth_header).await?;
+            let status = response.status();
+            if let Some(error) = auth_failure(&response) {
+                return Err(error);
+            }
+            if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
+                return Ok(StreamableHttpPostResponse::Accepted);
+            }
+            let session_was_attached = session_id.is_some();
+            if status == StatusCode::NOT_FOUND && session_was_attached {
+                return Err(StreamableHttpError::SessionExpired);
+            }
+            if !status.is_success() {
+                return status_failure(
+                    response,
+                    Some(&message),
+                    session_was_attached,
+                    limits,
+                    timeout,
+                )
+                .await;
+            }
+            let awaits_no_response = !matches!(message, ClientJsonRpcMessage::Request(_));
+            let content_type = response.headers().get(CONTENT_TYPE).cloned();
+            let new_session_id = session_id_of(&response);
+            if media_type_is(content_type.as_ref(), EVENT_STREAM) {
+                let events = bounded_sse(response.into_body(), limits.max_sse_event_size);
+                return Ok(StreamableHttpPostResponse::Sse(events, new_session_id));
+            }
+            if media_type_is(content_type.as_ref(), JSON) {
+                let body = read_bounded(response, limits.max_json_response_size, timeout).await?;
+                return match serde_json::from_slice::<ServerJsonRpcMessage>(&body) {
+                    Ok(parsed) => Ok(StreamableHttpPostResponse::Json(parsed, new_session_id)),
+                    // Nothing waits for an answer to a notification: an odd body is harmless.
+                    Err(_) if awaits_no_response => Ok(StreamableHttpPostResponse::Accepted),
+                    Err(error) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
+                        format!(
+                            "the response is not a JSON-RPC message ({error}): {}",
+                            sanitised_excerpt(&body, EXCERPT_CHARS)
+                        ),
+                    ))),
+                };
+            }
+            if awaits_no_response {
+                return Ok(StreamableHttpPostResponse::Accepted);
+            }
+            Err(StreamableHttpError::UnexpectedContentType(
+                content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            ))
+        })
     }
 
     async fn delete_session(
@@ -581,7 +585,7 @@ impl StreamableHttpClient for StreamableClient {
         .await
     }
 
-    async fn get_stream_with_max_sse_event_size(
+    fn get_stream_with_max_sse_event_size(
         &self,
         uri: Arc<str>,
         session_id: Option<Arc<str>>,
@@ -589,52 +593,59 @@ impl StreamableHttpClient for StreamableClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
-    ) -> HttpResult<BoxStream<'static, Result<Sse, SseError>>> {
-        let timeout = self.http.options().request_timeout;
-        let outgoing = Outgoing {
-            method: Method::GET,
-            uri: &uri,
-            accept: Some("text/event-stream"),
-            session_id: session_id.as_deref(),
-            last_event_id: last_event_id.as_deref(),
-            custom_headers: &custom_headers,
-            body: Bytes::new(),
-            timeout,
-        };
-        let response = self.exchange(&outgoing, &auth_header).await?;
-        let status = response.status();
-        if let Some(error) = auth_failure(&response) {
-            return Err(error);
-        }
-        // A session the server forgot is expired, on GET as on POST.
-        if status == StatusCode::NOT_FOUND && session_id.is_some() {
-            return Err(StreamableHttpError::SessionExpired);
-        }
-        // The standalone stream is optional: 405 (and 400/404 from servers that only speak POST)
-        // means the server has none.
-        if status == StatusCode::METHOD_NOT_ALLOWED
-            || (last_event_id.is_none()
-                && matches!(status, StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND))
-        {
-            return Err(StreamableHttpError::ServerDoesNotSupportSse);
-        }
-        if !status.is_success() {
-            let limits = StreamableHttpResponseLimits::default();
-            return match status_failure(response, None, session_id.is_some(), limits, timeout).await
-            {
-                Err(error) => Err(error),
-                Ok(_) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
-                    format!("HTTP {status} on the event stream"),
-                ))),
+    ) -> impl Future<Output = HttpResult<BoxStream<'static, Result<Sse, SseError>>>> + Send + '_
+    {
+        // Boxed: rmcp's worker and stream tasks hold this future inside their own state for
+        // the whole session, so its size is paid per session even while idle.
+        Box::pin(async move {
+            let timeout = self.http.options().request_timeout;
+            let outgoing = Outgoing {
+                method: Method::GET,
+                uri: &uri,
+                accept: Some("text/event-stream"),
+                session_id: session_id.as_deref(),
+                last_event_id: last_event_id.as_deref(),
+                custom_headers: &custom_headers,
+                body: Bytes::new(),
+                timeout,
             };
-        }
-        let content_type = response.headers().get(CONTENT_TYPE);
-        if !media_type_is(content_type, EVENT_STREAM) {
-            return Err(StreamableHttpError::UnexpectedContentType(
-                content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
-            ));
-        }
-        Ok(bounded_sse(response.into_body(), max_sse_event_size))
+            let response = self.exchange(&outgoing, &auth_header).await?;
+            let status = response.status();
+            if let Some(error) = auth_failure(&response) {
+                return Err(error);
+            }
+            // A session the server forgot is expired, on GET as on POST.
+            if status == StatusCode::NOT_FOUND && session_id.is_some() {
+                return Err(StreamableHttpError::SessionExpired);
+            }
+            // The standalone stream is optional: 405 (and 400/404 from servers that only speak POST)
+            // means the server has none.
+            if status == StatusCode::METHOD_NOT_ALLOWED
+                || (last_event_id.is_none()
+                    && matches!(status, StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND))
+            {
+                return Err(StreamableHttpError::ServerDoesNotSupportSse);
+            }
+            if !status.is_success() {
+                let limits = StreamableHttpResponseLimits::default();
+                return match status_failure(response, None, session_id.is_some(), limits, timeout)
+                    .await
+                {
+                    Err(error) => Err(error),
+                    Ok(_) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
+                        format!("HTTP {status} on the event stream"),
+                    ))),
+                };
+            }
+            let content_type = response.headers().get(CONTENT_TYPE);
+            if !media_type_is(content_type, EVENT_STREAM) {
+                return Err(StreamableHttpError::UnexpectedContentType(
+                    content_type
+                        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+                ));
+            }
+            Ok(bounded_sse(response.into_body(), max_sse_event_size))
+        })
     }
 }
 
