@@ -266,6 +266,19 @@ pub fn exit_on_error(result: Result<(), BenchError>) -> std::process::ExitCode {
     }
 }
 
+/// The tokio runtime an async subject runs on: multi-threaded, unless `MCP_BENCH_RUNTIME` says
+/// `current_thread`.
+pub fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    let mut builder = match std::env::var("MCP_BENCH_RUNTIME").as_deref() {
+        Ok("current_thread") => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder
+        .enable_all()
+        .build()
+        .map_err(|error| BenchError::new(format!("no runtime: {error}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,17 +306,4 @@ mod tests {
     fn zero_counts_are_refused() {
         assert!(parse("--workload open --transport http --sessions 0 -- http://x").is_err());
     }
-}
-
-/// The tokio runtime an async subject runs on: multi-threaded, unless `MCP_BENCH_RUNTIME` says
-/// `current_thread`.
-pub fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
-    let mut builder = match std::env::var("MCP_BENCH_RUNTIME").as_deref() {
-        Ok("current_thread") => tokio::runtime::Builder::new_current_thread(),
-        _ => tokio::runtime::Builder::new_multi_thread(),
-    };
-    builder
-        .enable_all()
-        .build()
-        .map_err(|error| BenchError::new(format!("no runtime: {error}")))
 }

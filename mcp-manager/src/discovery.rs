@@ -48,7 +48,7 @@ impl Discovery {
             .map(|info| info.capabilities.clone())
             .unwrap_or_default();
         let resources = capabilities.resources.is_some();
-        let (tools, resources, resource_templates, prompts) = futures::future::try_join4(
+        let (mut tools, resources, resource_templates, prompts) = futures::future::try_join4(
             list_all(requests, timeout, capabilities.tools.is_some(), tools_page),
             list_all(requests, timeout, resources, resources_page),
             list_all(requests, timeout, resources, templates_page),
@@ -60,7 +60,6 @@ impl Discovery {
             ),
         )
         .await?;
-        let mut tools = tools;
         share_schemas(&mut tools);
         Ok(Discovery {
             server_info: info.as_ref().and_then(|info| info.server_info.clone()),
@@ -168,7 +167,7 @@ async fn list_all<T>(
         let params = PaginatedRequestParams::default().with_cursor(cursor);
         let result = requests.send((page.request)(params), timeout).await?;
         let Some((mut page_items, next)) = (page.read)(result) else {
-            return Err(nonsense(format!(
+            return Err(RequestFailure::Lost(format!(
                 "the server answered {} with another kind of result",
                 page.method
             )));
@@ -177,20 +176,13 @@ async fn list_all<T>(
         match next {
             None => return Ok(items),
             Some(next) if seen.len() >= MAX_PAGES || !seen.insert(next.clone()) => {
-                return Err(nonsense(format!(
+                return Err(RequestFailure::Lost(format!(
                     "the server's {} pages never end (cursor {next:?} repeated, or over {MAX_PAGES} pages)",
                     page.method
                 )));
             }
             Some(next) => cursor = Some(next),
         }
-    }
-}
-
-fn nonsense(detail: String) -> RequestFailure {
-    RequestFailure::Lost {
-        transport: None,
-        detail,
     }
 }
 

@@ -988,14 +988,12 @@ impl Manager {
                 if let Some(process) = &process {
                     process.kill();
                 }
-                let detail = failure.to_string();
-                let transport = match failure {
-                    RequestFailure::Lost { transport, .. } => transport,
-                    _ => None,
-                };
-                match transport.or_else(|| process.as_ref().and_then(StdioProcess::close_reason)) {
-                    Some(transport) => AttemptError::Transport(transport),
-                    None => AttemptError::Discovery(detail),
+                let closed = process.as_ref().and_then(StdioProcess::close_reason);
+                match (failure, closed) {
+                    (RequestFailure::Transport(transport), _) | (_, Some(transport)) => {
+                        AttemptError::Transport(transport)
+                    }
+                    (failure, None) => AttemptError::Discovery(failure.to_string()),
                 }
             })?;
         attempt_guard.0 = None;
@@ -1126,18 +1124,18 @@ impl Manager {
     /// What a failed request means for the caller; a broken connection is marked unhealthy with
     /// the transport's own reason.
     fn failed(&self, connection: &Arc<Connection>, failure: RequestFailure) -> CallError {
-        let (transport, detail) = match failure {
-            RequestFailure::Lost { transport, detail } => (transport, detail),
-            other => return call_error(&connection.name, other),
-        };
+        if matches!(
+            failure,
+            RequestFailure::Timeout(_) | RequestFailure::Rpc { .. }
+        ) {
+            return call_error(&connection.name, failure);
+        }
         let process_reason = connection
             .live
             .locked()
             .as_ref()
             .and_then(|live| live.process.as_ref().and_then(StdioProcess::close_reason));
-        let cause = process_reason
-            .or(transport)
-            .map_or(detail, |reason| reason.to_string());
+        let cause = process_reason.map_or_else(|| failure.to_string(), |reason| reason.to_string());
         mark_unhealthy(connection, &self.inner.events, cause.clone());
         CallError::ConnectionLost {
             server: connection.name.clone(),
@@ -1146,7 +1144,8 @@ impl Manager {
     }
 }
 
-/// The caller's error for a request that failed without breaking the connection.
+/// The caller's error for a failed request (a managed connection is also marked unhealthy when
+/// it broke: see `Manager::failed`).
 fn call_error(server: &str, failure: RequestFailure) -> CallError {
     match failure {
         RequestFailure::Timeout(timeout) => CallError::Timeout {
@@ -1158,10 +1157,12 @@ fn call_error(server: &str, failure: RequestFailure) -> CallError {
             code,
             message,
         },
-        RequestFailure::Lost { transport, detail } => CallError::ConnectionLost {
-            server: server.to_owned(),
-            cause: transport.map_or(detail, |reason| reason.to_string()),
-        },
+        lost @ (RequestFailure::Transport(_) | RequestFailure::Lost(_)) => {
+            CallError::ConnectionLost {
+                server: server.to_owned(),
+                cause: lost.to_string(),
+            }
+        }
     }
 }
 

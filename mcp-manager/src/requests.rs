@@ -28,13 +28,10 @@ pub(crate) enum RequestFailure {
     Timeout(Duration),
     /// The server answered with a JSON-RPC error.
     Rpc { code: i32, message: String },
-    /// The connection broke or ended under the request, or the answer made no sense.
-    Lost {
-        /// The transport's own reason, when there is one.
-        transport: Option<TransportError>,
-        /// What was said, for when there is none.
-        detail: String,
-    },
+    /// The connection broke or ended under the request, with the transport's own reason.
+    Transport(TransportError),
+    /// The connection broke, or the answer made no sense, and no transport reason says more.
+    Lost(String),
 }
 
 impl std::fmt::Display for RequestFailure {
@@ -46,11 +43,8 @@ impl std::fmt::Display for RequestFailure {
                 humantime::format_duration(*timeout)
             ),
             Self::Rpc { code, message } => write!(f, "{message} (JSON-RPC error {code})"),
-            Self::Lost {
-                transport: Some(transport),
-                ..
-            } => transport.fmt(f),
-            Self::Lost { detail, .. } => f.write_str(detail),
+            Self::Transport(transport) => transport.fmt(f),
+            Self::Lost(detail) => f.write_str(detail),
         }
     }
 }
@@ -61,7 +55,7 @@ impl Requests {
         Self { peer, direct }
     }
 
-    /// rmcp's peer: what the server said at the handshake, and the path for pings.
+    /// rmcp's peer: what the server said at the handshake.
     pub(crate) fn peer(&self) -> &Peer<RoleClient> {
         &self.peer
     }
@@ -82,14 +76,8 @@ impl Requests {
                         message: error.message.to_string(),
                     },
                     RequestError::Timeout { timeout, .. } => RequestFailure::Timeout(timeout),
-                    RequestError::Transport(transport) => RequestFailure::Lost {
-                        detail: transport.to_string(),
-                        transport: Some(transport),
-                    },
-                    other => RequestFailure::Lost {
-                        detail: other.to_string(),
-                        transport: None,
-                    },
+                    RequestError::Transport(transport) => RequestFailure::Transport(transport),
+                    other => RequestFailure::Lost(other.to_string()),
                 }),
             None => self.send_through_rmcp(request, timeout).await,
         }
@@ -102,9 +90,9 @@ impl Requests {
     ) -> Result<ServerResult, RequestFailure> {
         let mut options = PeerRequestOptions::no_options();
         options.timeout = Some(timeout);
-        let lost = |error: ServiceError| RequestFailure::Lost {
-            transport: TransportError::find_in(&error),
-            detail: error.to_string(),
+        let lost = |error: ServiceError| match TransportError::find_in(&error) {
+            Some(transport) => RequestFailure::Transport(transport),
+            None => RequestFailure::Lost(error.to_string()),
         };
         let handle = self
             .peer

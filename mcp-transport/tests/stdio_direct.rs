@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mcp_transport::TransportError;
 use mcp_transport::error::ExitInfo;
-use mcp_transport::stdio::{RequestError, StdioSpec, StdioTransport};
+use mcp_transport::stdio::{DirectRequests, RequestError, StdioSpec, StdioTransport};
 use rmcp::model::{ClientRequest, ServerJsonRpcMessage, ServerResult};
 use rmcp::service::RoleClient;
 use rmcp::transport::Transport;
@@ -18,6 +18,18 @@ const READ_ID: &str = r#"read_id() { read -r line; id=$(printf '%s' "$line" | se
 
 fn script(body: &str) -> StdioSpec {
     StdioSpec::new("sh").args(["-c", &format!("{READ_ID}{body}")])
+}
+
+/// Starts a server running `body` and a stand-in for rmcp's loop reading its transport.
+fn start(
+    body: &str,
+) -> (
+    DirectRequests,
+    mpsc::UnboundedReceiver<ServerJsonRpcMessage>,
+) {
+    let transport = StdioTransport::spawn("direct", &script(body)).expect("spawned");
+    let direct = transport.direct_requests();
+    (direct, rmcp_loop(transport))
 }
 
 /// Runs `receive` in a loop the way rmcp's service loop does, forwarding what rmcp would get.
@@ -44,18 +56,12 @@ fn method_of(message: &ServerJsonRpcMessage) -> String {
 
 #[tokio::test]
 async fn the_answer_reaches_the_caller_and_rmcp_sees_only_the_rest() {
-    let transport = StdioTransport::spawn(
-        "direct",
-        &script(
-            r#"read_id
+    let (direct, mut rmcp) = start(
+        r#"read_id
 printf '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"before"}}\n'
 printf '{"jsonrpc":"2.0","id":"%s","result":{}}\n' "$id"
 read -r rest"#,
-        ),
-    )
-    .expect("spawned");
-    let direct = transport.direct_requests();
-    let mut rmcp = rmcp_loop(transport);
+    );
 
     let answer = direct
         .request(ping(), Duration::from_secs(10))
@@ -72,17 +78,11 @@ read -r rest"#,
 
 #[tokio::test]
 async fn a_json_rpc_error_is_typed_with_its_code() {
-    let transport = StdioTransport::spawn(
-        "direct",
-        &script(
-            r#"read_id
+    let (direct, _rmcp) = start(
+        r#"read_id
 printf '{"jsonrpc":"2.0","id":"%s","error":{"code":-32601,"message":"no such method"}}\n' "$id"
 read -r rest"#,
-        ),
-    )
-    .expect("spawned");
-    let direct = transport.direct_requests();
-    let _rmcp = rmcp_loop(transport);
+    );
 
     let error = direct
         .request(ping(), Duration::from_secs(10))
@@ -100,17 +100,11 @@ read -r rest"#,
 
 #[tokio::test]
 async fn an_answer_of_the_wrong_shape_is_a_protocol_error() {
-    let transport = StdioTransport::spawn(
-        "direct",
-        &script(
-            r#"read_id
+    let (direct, _rmcp) = start(
+        r#"read_id
 printf '{"jsonrpc":"2.0","id":"%s","result":{"tools":"not a list"}}\n' "$id"
 read -r rest"#,
-        ),
-    )
-    .expect("spawned");
-    let direct = transport.direct_requests();
-    let _rmcp = rmcp_loop(transport);
+    );
 
     let list = ClientRequest::ListToolsRequest(Default::default());
     let error = direct
@@ -128,20 +122,14 @@ read -r rest"#,
 #[tokio::test(start_paused = true)]
 async fn a_timeout_tells_the_server_to_cancel_and_a_late_answer_is_dropped() {
     // The server answers only after the cancellation arrives, then reports which id was cancelled.
-    let transport = StdioTransport::spawn(
-        "direct",
-        &script(
-            r#"read_id
+    let (direct, mut rmcp) = start(
+        r#"read_id
 read -r cancel
 printf '{"jsonrpc":"2.0","id":"%s","result":{}}\n' "$id"
 cancelled=$(printf '%s' "$cancel" | sed 's/.*"requestId":"\([^"]*\)".*/\1/')
 printf '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"%s"}}\n' "$cancelled"
 read -r rest"#,
-        ),
-    )
-    .expect("spawned");
-    let direct = transport.direct_requests();
-    let mut rmcp = rmcp_loop(transport);
+    );
 
     let error = direct
         .request(ping(), Duration::from_secs(30))
@@ -158,11 +146,7 @@ read -r rest"#,
 
 #[tokio::test]
 async fn waiting_requests_fail_with_the_reason_when_the_server_exits() {
-    let transport =
-        StdioTransport::spawn("direct", &script("read_id\necho 'giving up' >&2\nexit 3"))
-            .expect("spawned");
-    let direct = transport.direct_requests();
-    let _rmcp = rmcp_loop(transport);
+    let (direct, _rmcp) = start("read_id\necho 'giving up' >&2\nexit 3");
 
     let error = direct
         .request(ping(), Duration::from_secs(30))

@@ -130,7 +130,6 @@ impl Session {
             .map_err(|error| BenchError::new(format!("writing to the server: {error}")))
     }
 
-    /// Closes stdin (the server exits on end of input) and reaps the child.
     /// SIGKILLs the server's process group (it leads one of its own).
     fn kill_group(&self) {
         let pid = i32::try_from(self.child.id())
@@ -146,6 +145,7 @@ impl Session {
         let _ = self.child.wait();
     }
 
+    /// Closes stdin (the server exits on end of input) and reaps the child.
     fn close(self) {
         let Self {
             mut child, stdin, ..

@@ -118,13 +118,12 @@ impl ProcessGroup {
         }
     }
 
-    /// The second half of `kill_now`, for a group already sent SIGKILL: signals again (nothing for
-    /// a group already dying; it catches a process forked into the group since) and reaps the
-    /// leader.
+    /// The second half of `kill_now`, for a group already sent SIGKILL (a process forked in the
+    /// group at that moment is sent it too, by the kernel): reaps the leader, or hands it to the
+    /// reaper thread.
     fn reap_killed(&self) {
         let mut slot = self.child.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(mut child) = slot.take() else { return };
-        signal_group(self.pid, Signal::KILL);
         let status = match child.try_wait() {
             Ok(Some(status)) => status.into(),
             _ => {

@@ -30,8 +30,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::ChildStdin;
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
-use super::transport::{StdioProcess, write_error};
-use crate::error::TransportError;
+use super::transport::StdioProcess;
+use crate::error::{Phase, TransportError};
 
 /// Every direct request id is this prefix and a number; rmcp's own ids are plain numbers.
 const ID_PREFIX: &str = "d-";
@@ -46,8 +46,9 @@ const TIMEOUT_REASON: &str = "request timeout";
 /// Why the server gets a `notifications/cancelled` when the caller stopped waiting.
 const DROPPED_REASON: &str = "the client stopped waiting";
 
-/// The stdin pipe, shared by rmcp's sends, direct requests and the graceful close.
-pub(super) type SharedStdin = Arc<tokio::sync::Mutex<Option<ChildStdin>>>;
+/// The stdin pipe, shared by rmcp's sends, direct requests and the graceful close (`None` once
+/// closed).
+type SharedStdin = Arc<tokio::sync::Mutex<Option<ChildStdin>>>;
 
 /// A handle for sending requests to a stdio server without going through rmcp's service loop. Cheap
 /// to clone; get it from [`StdioTransport::direct_requests`](super::StdioTransport::direct_requests)
@@ -152,9 +153,9 @@ struct Peek<'a> {
 }
 
 impl Direct {
-    pub(super) fn new(stdin: SharedStdin, process: StdioProcess) -> Arc<Self> {
+    pub(super) fn new(stdin: ChildStdin, process: StdioProcess) -> Arc<Self> {
         Arc::new(Self {
-            stdin,
+            stdin: Arc::new(tokio::sync::Mutex::new(Some(stdin))),
             process,
             pending: Mutex::new(Pending::default()),
             next_id: AtomicU64::new(FIRST_ID),
@@ -195,6 +196,7 @@ impl Direct {
         };
         let waiting = self.pending().waiting.remove(&number);
         if let Some(waiting) = waiting {
+            // The caller may have given up in the same instant; then nobody needs the answer.
             let _ = waiting.send(answer);
         }
         // An answer to a request nobody waits for any more (timed out, cancelled) ends here.
@@ -220,6 +222,11 @@ impl Direct {
         )
     }
 
+    /// Stops waiting for `number`; whether it was still waiting.
+    fn forget(&self, number: u64) -> bool {
+        self.pending().waiting.remove(&number).is_some()
+    }
+
     fn register(&self) -> Result<(u64, oneshot::Receiver<Answer>), RequestError> {
         let number = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = oneshot::channel();
@@ -232,8 +239,14 @@ impl Direct {
         Ok((number, receiver))
     }
 
-    /// Writes one message as one whole line, even if the caller stops waiting halfway.
-    async fn write(&self, message: &ClientJsonRpcMessage) -> Result<(), TransportError> {
+    /// Closes the server's stdin (MCP's polite request to exit), after any line being written.
+    pub(super) async fn close_stdin(&self) {
+        drop(self.stdin.lock().await.take());
+    }
+
+    /// Writes one message as one whole line, even if the caller stops waiting halfway. Every
+    /// message to the server goes through here, rmcp's included.
+    pub(super) async fn write(&self, message: &ClientJsonRpcMessage) -> Result<(), TransportError> {
         let mut bytes = serde_json::to_vec(message).map_err(|error| TransportError::Protocol {
             detail: format!("could not encode a message: {error}"),
         })?;
@@ -245,7 +258,15 @@ impl Direct {
             written: 0,
         };
         line.write().await.map_err(|error| match error {
-            Some(error) => write_error(&self.process, error),
+            // A broken pipe is the server gone.
+            Some(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+                TransportError::ServerExited {
+                    phase: Phase::Running,
+                    status: self.process.exit_status(),
+                    stderr_tail: self.process.stderr_tail(),
+                }
+            }
+            Some(error) => TransportError::io("writing to the server's stdin", error),
             None => TransportError::Closed,
         })
     }
@@ -285,11 +306,10 @@ impl DirectRequests {
     ) -> Result<ServerResult, RequestError> {
         let shared = &self.shared;
         let (number, answer) = shared.register()?;
-        let mut waiting = Waiting {
+        // From here until the answer arrives, dropping this future forgets the request.
+        let _waiting = Waiting {
             shared: Arc::clone(shared),
             number,
-            sent: false,
-            done: false,
         };
         let method = request.method().to_owned();
         let decode = decoder(&request);
@@ -297,29 +317,24 @@ impl DirectRequests {
         request
             .get_meta_mut()
             .set_progress_token(ProgressToken(id.clone()));
-        waiting.sent = true;
         if let Err(error) = shared
             .write(&ClientJsonRpcMessage::request(request, id))
             .await
         {
-            waiting.done = true;
-            shared.pending().waiting.remove(&number);
+            shared.forget(number);
             return Err(error.into());
         }
         let answer = match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => {
-                waiting.done = true;
-                return Err(shared.closed_error());
-            }
+            // The connection ended and took every waiting request with it.
+            Ok(Err(_)) => return Err(shared.closed_error()),
             Err(_) => {
-                waiting.done = true;
-                shared.pending().waiting.remove(&number);
-                shared.cancel_on_server(number, TIMEOUT_REASON).await;
+                if shared.forget(number) {
+                    shared.cancel_on_server(number, TIMEOUT_REASON).await;
+                }
                 return Err(RequestError::Timeout { method, timeout });
             }
         };
-        waiting.done = true;
         match answer {
             Answer::Result(raw) => decode(raw.get()).map_err(|error| {
                 RequestError::Transport(TransportError::Protocol {
@@ -333,21 +348,16 @@ impl DirectRequests {
     }
 }
 
-/// A request in flight, forgotten (and cancelled on the server) if its caller stops waiting.
+/// A request in flight, forgotten (and cancelled on the server) if its caller stops waiting. Once
+/// the request is answered, timed out or failed, it is no longer pending and this does nothing.
 struct Waiting {
     shared: Arc<Direct>,
     number: u64,
-    sent: bool,
-    done: bool,
 }
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let was_waiting = self.shared.pending().waiting.remove(&self.number).is_some();
-        if !(self.sent && was_waiting) {
+        if !self.shared.forget(self.number) {
             return;
         }
         // Non-blocking: the notification is written by a task of its own, if a runtime is there.
@@ -374,8 +384,11 @@ impl WholeLine {
             return Err(None);
         };
         while self.written < self.bytes.len() {
-            match pipe.write(&self.bytes[self.written..]).await {
-                Ok(0) => return Err(Some(io::ErrorKind::WriteZero.into())),
+            let written = match pipe.write(&self.bytes[self.written..]).await {
+                Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+                other => other,
+            };
+            match written {
                 Ok(written) => self.written += written,
                 Err(error) => {
                     // Whatever happened to the pipe, nothing more is owed on it.

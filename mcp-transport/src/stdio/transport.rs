@@ -10,12 +10,12 @@ use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::service::RoleClient;
 use rmcp::transport::Transport;
 use rustix::process::Signal;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 
 use super::child::ProcessGroup;
-use super::direct::{Direct, DirectRequests, SharedStdin};
+use super::direct::{Direct, DirectRequests};
 use super::spec::StdioSpec;
 use super::stderr::{StderrRing, StderrTail, drain};
 use crate::error::{ExitInfo, Phase, SpawnFailure, TransportError, sanitised_excerpt};
@@ -40,7 +40,6 @@ const EXIT_REPORT_GRACE: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub struct StdioTransport {
     process: StdioProcess,
-    stdin: SharedStdin,
     stdout: BufReader<ChildStdout>,
     /// The line being read. It survives a `receive` future dropped halfway (rmcp's service loop
     /// drops it whenever another event wins its `select!`), so no partial line is ever lost.
@@ -233,11 +232,9 @@ impl StdioTransport {
                 spec: spec.clone(),
             }),
         };
-        let stdin: SharedStdin = Arc::new(tokio::sync::Mutex::new(Some(stdin)));
         Ok(Self {
-            direct: Direct::new(Arc::clone(&stdin), process.clone()),
+            direct: Direct::new(stdin, process.clone()),
             process,
-            stdin,
             stdout: BufReader::with_capacity(64 * 1024, stdout),
             line: Vec::new(),
             received_any: false,
@@ -346,25 +343,9 @@ impl Transport<RoleClient> for StdioTransport {
         &mut self,
         item: ClientJsonRpcMessage,
     ) -> impl Future<Output = Result<(), TransportError>> + Send + 'static {
-        let stdin = Arc::clone(&self.stdin);
-        let process = self.process.clone();
-        let encoded = serde_json::to_vec(&item);
-        async move {
-            let mut bytes = encoded.map_err(|error| TransportError::Protocol {
-                detail: format!("could not encode a message: {error}"),
-            })?;
-            bytes.push(b'\n');
-            let mut stdin = stdin.lock().await;
-            let Some(pipe) = stdin.as_mut() else {
-                return Err(TransportError::Closed);
-            };
-            let written = async {
-                pipe.write_all(&bytes).await?;
-                pipe.flush().await
-            }
-            .await;
-            written.map_err(|error| write_error(&process, error))
-        }
+        // The one write path, shared with direct requests: a whole line under the stdin lock.
+        let direct = Arc::clone(&self.direct);
+        async move { direct.write(&item).await }
     }
 
     async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
@@ -397,7 +378,7 @@ impl Transport<RoleClient> for StdioTransport {
         let timings = self.process.shared.spec.shutdown;
         let group = &self.process.shared.group;
         // Closing stdin is the polite request to exit that MCP's stdio transport defines.
-        drop(self.stdin.lock().await.take());
+        self.direct.close_stdin().await;
         if tokio::time::timeout(timings.after_stdin_close, group.exited())
             .await
             .is_err()
@@ -422,18 +403,6 @@ impl Drop for StdioTransport {
     fn drop(&mut self) {
         self.process.kill();
         self.direct.close();
-    }
-}
-
-/// What a failed write to the server's stdin means: a broken pipe is the server gone.
-pub(super) fn write_error(process: &StdioProcess, error: io::Error) -> TransportError {
-    match error.kind() {
-        io::ErrorKind::BrokenPipe => TransportError::ServerExited {
-            phase: Phase::Running,
-            status: process.exit_status(),
-            stderr_tail: process.stderr_tail(),
-        },
-        _ => TransportError::io("writing to the server's stdin", error),
     }
 }
 
