@@ -37,7 +37,7 @@ use crate::discovery::Discovery;
 use crate::error::{AttemptError, CallError, ConnectError};
 use crate::events::{ManagerEvent, ServerId};
 use crate::handler::{ClientRoot, ElicitationPolicy, Handler, SamplingHandler};
-use crate::requests::{RequestFailure, Requests};
+use crate::requests::{Direct, RequestFailure, Requests};
 
 /// How a [`Manager`] behaves across all its servers.
 #[derive(Debug, Clone)]
@@ -951,7 +951,7 @@ impl Manager {
                             None => AttemptError::Handshake(error.to_string()),
                         }
                     })?;
-                (service, Some(process), Some(direct))
+                (service, Some(process), Some(Direct::Stdio(direct)))
             }
             TransportConfig::Http(http) => {
                 let (authorizer, oauth) = self.authorizer_for(name, http)?;
@@ -971,13 +971,14 @@ impl Manager {
                     .http
                     .transport(&http.url, authorizer, options)
                     .map_err(AttemptError::Transport)?;
+                let direct = transport.direct_requests();
                 let service = rmcp::serve_client(handler, transport)
                     .await
                     .map_err(|error| match TransportError::find_in(&error) {
                         Some(transport) => AttemptError::Transport(transport),
                         None => AttemptError::Handshake(error.to_string()),
                     })?;
-                (service, None, None)
+                (service, None, Some(Direct::Http(direct)))
             }
         };
         let requests = Requests::new(service.peer().clone(), direct);

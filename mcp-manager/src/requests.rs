@@ -1,15 +1,16 @@
-//! How one session's requests reach its server: straight down the pipe for a stdio server (our
-//! transport's direct requests), through rmcp's `Peer` for HTTP.
-//!
-//! The stdio path skips rmcp's service loop (several task hand-offs per request and a parse of
-//! every result through an untagged union); rmcp still runs the handshake and handles what the
-//! server sends on its own (requests, notifications). Either way a request has a timeout, after which
-//! the server is told to cancel it.
+//! How one session's requests reach its server: through our transports' direct requests, which
+//! skip rmcp's service loop (several task hand-offs per request and a parse of every result through
+//! an untagged union): straight down the pipe for a stdio server, a POST read by the caller for an
+//! HTTP one. rmcp still runs the handshake and handles what the server sends on its own (requests,
+//! notifications). A request the HTTP path could not deliver (no session yet, or a session the
+//! server forgot, which rmcp re-initializes) goes through rmcp's `Peer`. Either way a request has a
+//! timeout, after which the server is told to cancel it.
 
 use std::time::Duration;
 
-use mcp_transport::TransportError;
-use mcp_transport::stdio::{DirectRequests, RequestError};
+use mcp_transport::http::HttpDirectRequests;
+use mcp_transport::stdio::DirectRequests;
+use mcp_transport::{RequestError, TransportError};
 use rmcp::model::{ClientRequest, ServerResult};
 use rmcp::service::{PeerRequestOptions, RoleClient};
 use rmcp::{Peer, ServiceError};
@@ -18,7 +19,14 @@ use rmcp::{Peer, ServiceError};
 #[derive(Clone)]
 pub(crate) struct Requests {
     peer: Peer<RoleClient>,
-    direct: Option<DirectRequests>,
+    direct: Option<Direct>,
+}
+
+/// A transport's own way to send a request past rmcp's service loop.
+#[derive(Clone)]
+pub(crate) enum Direct {
+    Stdio(DirectRequests),
+    Http(HttpDirectRequests),
 }
 
 /// Why a request got no result.
@@ -51,7 +59,7 @@ impl std::fmt::Display for RequestFailure {
 
 impl Requests {
     /// Requests through `peer`, or through `direct` when the transport offers it.
-    pub(crate) fn new(peer: Peer<RoleClient>, direct: Option<DirectRequests>) -> Self {
+    pub(crate) fn new(peer: Peer<RoleClient>, direct: Option<Direct>) -> Self {
         Self { peer, direct }
     }
 
@@ -66,21 +74,31 @@ impl Requests {
         request: ClientRequest,
         timeout: Duration,
     ) -> Result<ServerResult, RequestFailure> {
-        match &self.direct {
-            Some(direct) => direct
-                .request(request, timeout)
-                .await
-                .map_err(|error| match error {
-                    RequestError::Rpc { error, .. } => RequestFailure::Rpc {
-                        code: error.code.0,
-                        message: error.message.to_string(),
-                    },
-                    RequestError::Timeout { timeout, .. } => RequestFailure::Timeout(timeout),
-                    RequestError::Transport(transport) => RequestFailure::Transport(transport),
-                    other => RequestFailure::Lost(other.to_string()),
-                }),
-            None => self.send_through_rmcp(request, timeout).await,
-        }
+        let outcome = match &self.direct {
+            Some(Direct::Stdio(direct)) => direct.request(request, timeout).await,
+            Some(Direct::Http(direct)) => {
+                // Kept for a request the direct path hands back undelivered (rare: a clone is
+                // cheaper than parsing every request twice).
+                let again = request.clone();
+                match direct.request(request, timeout).await {
+                    Err(RequestError::NotDelivered(reason)) => {
+                        tracing::debug!(%reason, "sending through rmcp");
+                        return self.send_through_rmcp(again, timeout).await;
+                    }
+                    other => other,
+                }
+            }
+            None => return self.send_through_rmcp(request, timeout).await,
+        };
+        outcome.map_err(|error| match error {
+            RequestError::Rpc { error, .. } => RequestFailure::Rpc {
+                code: error.code.0,
+                message: error.message.to_string(),
+            },
+            RequestError::Timeout { timeout, .. } => RequestFailure::Timeout(timeout),
+            RequestError::Transport(transport) => RequestFailure::Transport(transport),
+            other => RequestFailure::Lost(other.to_string()),
+        })
     }
 
     async fn send_through_rmcp(

@@ -37,7 +37,9 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+mod request;
 pub mod stdio;
 pub mod www_authenticate;
 
 pub use error::{ErrorKind, TransportError};
+pub use request::RequestError;

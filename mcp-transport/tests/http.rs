@@ -748,8 +748,7 @@ async fn invalid_urls_are_refused_up_front() {
     for url in ["ftp://example.com/mcp", "not a url", "/relative"] {
         let error = client
             .transport(url, None, Default::default())
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert_eq!(error.kind(), ErrorKind::Protocol, "{url}");
     }
 }

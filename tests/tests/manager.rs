@@ -446,6 +446,33 @@ async fn http_servers_connect_and_answer_through_the_manager() {
 }
 
 #[tokio::test]
+async fn http_calls_survive_the_server_forgetting_the_session() {
+    // Every session ends after 6 POSTs: the handshake's 2, then calls. A call the server refuses
+    // with 404 goes through rmcp, which starts a new session and replays it; the calls after it
+    // join the new session.
+    let server = HttpFixture::start(FIXTURE, &["expire-session-after:6"]).await;
+    let manager = manager();
+    let id = manager
+        .connect("remote", &ServerConfig::http(server.url().to_owned()))
+        .await
+        .expect("connected");
+    for round in 0..12 {
+        let text = format!("round {round}");
+        let echoed = manager
+            .call_tool(id, "echo", args(json!({ "text": text })))
+            .await
+            .unwrap_or_else(|error| panic!("{text}: {error}"));
+        assert_eq!(text_of(&echoed), text);
+    }
+    assert_eq!(
+        manager.health(id).expect("known"),
+        None,
+        "no failure recorded"
+    );
+    drop(server);
+}
+
+#[tokio::test]
 async fn a_missed_keep_alive_ping_marks_the_connection_unhealthy() {
     let manager = manager();
     let config = fixture(&[])

@@ -19,6 +19,7 @@
 //! down to 2025-03-26.
 
 mod client;
+mod direct;
 mod reconnect;
 mod streamable;
 
@@ -27,10 +28,11 @@ use std::sync::Arc;
 use http::HeaderMap;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::{
-    StreamableHttpClientTransportConfig, StreamableHttpError,
+    StreamableHttpClientTransportConfig, StreamableHttpError, StreamableHttpResponseLimits,
 };
 
 pub use client::{HttpClient, HttpClientBuildError, HttpOptions, MAX_REDIRECTS, ProxyConfig};
+pub use direct::{HttpDirectRequests, HttpTransport};
 pub use reconnect::SseReconnectPolicy;
 pub use streamable::StreamableClient;
 
@@ -64,9 +66,6 @@ impl Default for HttpTransportOptions {
     }
 }
 
-/// rmcp's streamable HTTP transport on our client.
-pub type HttpTransport = StreamableHttpClientTransport<StreamableClient>;
-
 impl HttpClient {
     /// A streamable HTTP transport to `url`, authorizing through `authorizer`.
     ///
@@ -86,12 +85,18 @@ impl HttpClient {
                 detail: format!("the server URL {url:?} is not an http:// or https:// URL"),
             });
         }
+        let reconnect = Arc::new(SseReconnectPolicy::new(options.reconnect));
         let mut config = StreamableHttpClientTransportConfig::with_uri(url);
-        config.retry_config = Arc::new(SseReconnectPolicy::new(options.reconnect));
+        config.retry_config = Arc::clone(&reconnect) as _;
         config.max_sse_event_size = options.max_sse_event_bytes;
         config.max_json_response_size = options.max_json_response_bytes;
+        let mut limits = StreamableHttpResponseLimits::default();
+        limits.max_sse_event_size = options.max_sse_event_bytes;
+        limits.max_json_response_size = options.max_json_response_bytes;
+        let uri = Arc::clone(&config.uri);
         let client = self.streamable(authorizer, options.headers);
-        Ok(StreamableHttpClientTransport::with_client(client, config))
+        let inner = StreamableHttpClientTransport::with_client(client.clone(), config);
+        Ok(HttpTransport::new(inner, client, uri, limits, reconnect))
     }
 }
 

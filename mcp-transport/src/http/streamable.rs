@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +16,9 @@ use http::header::{
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorData, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, ErrorData, ServerJsonRpcMessage,
+};
 use rmcp::transport::streamable_http_client::{
     AuthRequiredError, InsufficientScopeError, SseError, StreamableHttpClient, StreamableHttpError,
     StreamableHttpPostResponse, StreamableHttpResponseLimits,
@@ -26,6 +28,7 @@ use sse_stream::{Sse, SseStream};
 use super::client::{HttpClient, collect_bounded};
 use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
 use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
+use crate::request::RequestError;
 use crate::www_authenticate::{self, Challenge};
 
 const SESSION_ID: &str = "mcp-session-id";
@@ -46,6 +49,32 @@ pub struct StreamableClient {
     http: HttpClient,
     authorizer: Option<Arc<dyn Authorizer>>,
     headers: Arc<HeaderMap>,
+    session: Arc<SessionCapture>,
+}
+
+/// The session rmcp established, as its `notifications/initialized` carried it: what a direct
+/// request needs to be part of the same session.
+#[derive(Debug)]
+pub(super) struct Session {
+    /// `Mcp-Session-Id`; `None` for a stateless server.
+    pub(super) id: Option<Arc<str>>,
+    /// The headers rmcp sends with every message of the session (`MCP-Protocol-Version`, and the
+    /// custom ones).
+    pub(super) headers: HashMap<HeaderName, HeaderValue>,
+}
+
+/// The latest [`Session`], replaced whenever rmcp (re-)initializes.
+#[derive(Debug, Default)]
+struct SessionCapture(Mutex<Option<Arc<Session>>>);
+
+/// What a direct request's POST brought back, before its events are read.
+pub(super) enum DirectResponse {
+    /// A JSON body, unparsed.
+    Json(Vec<u8>),
+    /// An SSE stream.
+    Events(BoxStream<'static, Result<Sse, SseError>>),
+    /// A JSON-RPC error sent with an HTTP error status.
+    Error(ErrorData),
 }
 
 impl HttpClient {
@@ -60,6 +89,7 @@ impl HttpClient {
             http: self.clone(),
             authorizer,
             headers: Arc::new(headers),
+            session: Arc::default(),
         }
     }
 }
@@ -77,6 +107,110 @@ struct Outgoing<'a> {
 }
 
 impl StreamableClient {
+    /// The session rmcp established, once it has sent `notifications/initialized`.
+    pub(super) fn session(&self) -> Option<Arc<Session>> {
+        self.session
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Remembers the session `message` belongs to if it is the handshake's last message: from then
+    /// on direct requests may join the session.
+    fn capture_session(
+        &self,
+        message: &ClientJsonRpcMessage,
+        session_id: &Option<Arc<str>>,
+        headers: &HashMap<HeaderName, HeaderValue>,
+    ) {
+        let ClientJsonRpcMessage::Notification(notification) = message else {
+            return;
+        };
+        if !matches!(
+            notification.notification,
+            ClientNotification::InitializedNotification(_)
+        ) {
+            return;
+        }
+        let session = Session {
+            id: session_id.clone(),
+            headers: headers.clone(),
+        };
+        *self
+            .session
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(session));
+    }
+
+    /// POSTs a direct request's `body` as part of `session`, and returns what came back; the
+    /// answer is read by the caller.
+    pub(super) async fn post_direct(
+        &self,
+        uri: &str,
+        body: Bytes,
+        session: &Session,
+        limits: StreamableHttpResponseLimits,
+    ) -> Result<DirectResponse, RequestError> {
+        let lost = |error| RequestError::Transport(super::TransportError::from_streamable(error));
+        let timeout = self.http.options().request_timeout;
+        let outgoing = Outgoing {
+            method: Method::POST,
+            uri,
+            accept: Some("application/json, text/event-stream"),
+            session_id: session.id.as_deref(),
+            last_event_id: None,
+            custom_headers: &session.headers,
+            body,
+            timeout,
+        };
+        let response = self.exchange(&outgoing, &None).await.map_err(lost)?;
+        if let Some(error) = auth_failure(&response) {
+            return Err(lost(error));
+        }
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND && session.id.is_some() {
+            // The server forgot the session; rmcp re-initializes it.
+            return Err(RequestError::NotDelivered(TransportError::SessionExpired));
+        }
+        if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
+            return Err(RequestError::Transport(TransportError::Protocol {
+                detail: format!("the server answered a request with HTTP {status} and no result"),
+            }));
+        }
+        if !status.is_success() {
+            return match status_failure(response, None, session.id.is_some(), limits, timeout).await
+            {
+                Ok(StreamableHttpPostResponse::Json(ServerJsonRpcMessage::Error(error), _)) => {
+                    Ok(DirectResponse::Error(error.error))
+                }
+                Ok(_) => Err(RequestError::Transport(TransportError::HttpStatus {
+                    status: status.as_u16(),
+                    retry_after: None,
+                    body_excerpt: String::new(),
+                })),
+                Err(error) => Err(lost(error)),
+            };
+        }
+        let content_type = response.headers().get(CONTENT_TYPE);
+        if media_type_is(content_type, EVENT_STREAM) {
+            return Ok(DirectResponse::Events(bounded_sse(
+                response.into_body(),
+                limits.max_sse_event_size,
+            )));
+        }
+        if media_type_is(content_type, JSON) {
+            let body = read_bounded(response, limits.max_json_response_size, timeout)
+                .await
+                .map_err(lost)?;
+            return Ok(DirectResponse::Json(body));
+        }
+        Err(lost(StreamableHttpError::UnexpectedContentType(
+            content_type.map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        )))
+    }
+
     /// The token to send: the authorizer's if there is one, else rmcp's configured one.
     async fn token(&self, configured: &Option<String>) -> HttpResult<Option<String>> {
         match &self.authorizer {
@@ -473,6 +607,7 @@ impl StreamableHttpClient for StreamableClient {
                 return Err(error);
             }
             if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
+                self.capture_session(&message, &session_id, &custom_headers);
                 return Ok(StreamableHttpPostResponse::Accepted);
             }
             let session_was_attached = session_id.is_some();
@@ -501,7 +636,10 @@ impl StreamableHttpClient for StreamableClient {
                 return match serde_json::from_slice::<ServerJsonRpcMessage>(&body) {
                     Ok(parsed) => Ok(StreamableHttpPostResponse::Json(parsed, new_session_id)),
                     // Nothing waits for an answer to a notification: an odd body is harmless.
-                    Err(_) if awaits_no_response => Ok(StreamableHttpPostResponse::Accepted),
+                    Err(_) if awaits_no_response => {
+                        self.capture_session(&message, &session_id, &custom_headers);
+                        Ok(StreamableHttpPostResponse::Accepted)
+                    }
                     Err(error) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
                         format!(
                             "the response is not a JSON-RPC message ({error}): {}",
@@ -511,6 +649,7 @@ impl StreamableHttpClient for StreamableClient {
                 };
             }
             if awaits_no_response {
+                self.capture_session(&message, &session_id, &custom_headers);
                 return Ok(StreamableHttpPostResponse::Accepted);
             }
             Err(StreamableHttpError::UnexpectedContentType(
@@ -662,6 +801,17 @@ fn bounded_sse(body: Incoming, max: usize) -> BoxStream<'static, Result<Sse, Sse
         done: false,
     };
     SseStream::from_bytes_stream(limited).boxed()
+}
+
+/// The limit an SSE event passed, if that is why `error` ended a stream.
+pub(super) fn event_too_large(error: &SseError) -> Option<usize> {
+    let SseError::Body(body) = error else {
+        return None;
+    };
+    match body.downcast_ref::<BodyFailure>() {
+        Some(BodyFailure::EventTooLarge(max)) => Some(*max),
+        _ => None,
+    }
 }
 
 /// Why an SSE body stopped.

@@ -19,32 +19,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rmcp::model::{
-    CancelledNotification, CancelledNotificationParam, ClientJsonRpcMessage, ClientNotification,
-    ClientRequest, ErrorData, GetMeta, NumberOrString, ProgressToken, RequestId, ServerResult,
-};
-use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde_json::value::RawValue;
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ServerResult};
 use tokio::io::AsyncWriteExt;
 use tokio::process::ChildStdin;
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use super::transport::StdioProcess;
 use crate::error::{Phase, TransportError};
-
-/// Every direct request id is this prefix and a number; rmcp's own ids are plain numbers.
-const ID_PREFIX: &str = "d-";
+use crate::request::{
+    Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
+};
 
 /// The number of the first direct request.
 const FIRST_ID: u64 = 1;
-
-/// Why the server gets a `notifications/cancelled` after a timeout (rmcp's wording, so a server sees
-/// the same reason whichever path timed out).
-const TIMEOUT_REASON: &str = "request timeout";
-
-/// Why the server gets a `notifications/cancelled` when the caller stopped waiting.
-const DROPPED_REASON: &str = "the client stopped waiting";
 
 /// The stdin pipe, shared by rmcp's sends, direct requests and the graceful close (`None` once
 /// closed).
@@ -87,43 +74,11 @@ impl std::fmt::Debug for DirectRequests {
     }
 }
 
-/// Why a direct request failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum RequestError {
-    /// The server answered with a JSON-RPC error.
-    #[error("the server answered {method} with JSON-RPC error {}: {}", .error.code.0, .error.message)]
-    Rpc {
-        /// The request's method.
-        method: String,
-        /// The error, as the server sent it.
-        error: ErrorData,
-    },
-    /// No answer came within the timeout; the server was sent `notifications/cancelled`.
-    #[error("no answer to {method} within {}", humantime::format_duration(*timeout))]
-    Timeout {
-        /// The request's method.
-        method: String,
-        /// The limit that passed.
-        timeout: Duration,
-    },
-    /// The connection failed or ended (with the transport's reason), or the answer was not the
-    /// result its method promises ([`TransportError::Protocol`]).
-    #[error(transparent)]
-    Transport(#[from] TransportError),
-}
-
-/// What the reader hands a waiting request.
-enum Answer {
-    Result(Box<RawValue>),
-    Error(ErrorData),
-}
-
 /// The state shared by every handle and the transport's reader.
 pub(super) struct Direct {
     stdin: SharedStdin,
     process: StdioProcess,
-    pending: Mutex<Pending>,
+    pending: Mutex<Waiters>,
     next_id: AtomicU64,
 }
 
@@ -136,20 +91,10 @@ impl std::fmt::Debug for Direct {
 }
 
 #[derive(Default)]
-struct Pending {
+struct Waiters {
     waiting: HashMap<u64, oneshot::Sender<Answer>>,
     /// Set once the connection has ended: no request waits for an answer that cannot come.
     closed: bool,
-}
-
-/// The fields of a message the reader looks at to route an answer; `result` is kept unparsed.
-#[derive(Deserialize)]
-struct Peek<'a> {
-    id: Option<RequestId>,
-    method: Option<IgnoredAny>,
-    #[serde(borrow)]
-    result: Option<&'a RawValue>,
-    error: Option<ErrorData>,
 }
 
 impl Direct {
@@ -157,7 +102,7 @@ impl Direct {
         Arc::new(Self {
             stdin: Arc::new(tokio::sync::Mutex::new(Some(stdin))),
             process,
-            pending: Mutex::new(Pending::default()),
+            pending: Mutex::new(Waiters::default()),
             next_id: AtomicU64::new(FIRST_ID),
         })
     }
@@ -168,7 +113,7 @@ impl Direct {
         }
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+    fn pending(&self) -> std::sync::MutexGuard<'_, Waiters> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -179,20 +124,8 @@ impl Direct {
         if self.next_id.load(Ordering::Relaxed) == FIRST_ID {
             return false;
         }
-        let Ok(peek) = serde_json::from_slice::<Peek<'_>>(line) else {
+        let Some((number, answer)) = direct_answer(line) else {
             return false;
-        };
-        if peek.method.is_some() {
-            return false;
-        }
-        let Some(number) = peek.id.as_ref().and_then(direct_number) else {
-            return false;
-        };
-        let answer = match (peek.result, peek.error) {
-            (Some(result), None) => Answer::Result(result.to_owned()),
-            (None, Some(error)) => Answer::Error(error),
-            // Neither or both: not a valid answer; rmcp's parser reports it.
-            _ => return false,
         };
         let waiting = self.pending().waiting.remove(&number);
         if let Some(waiting) = waiting {
@@ -273,13 +206,7 @@ impl Direct {
 
     /// Tells the server to stop working on `number` (best effort: the connection may be gone).
     async fn cancel_on_server(&self, number: u64, reason: &str) {
-        let notification = ClientNotification::CancelledNotification(CancelledNotification::new(
-            CancelledNotificationParam::new(Some(request_id(number)), Some(reason.to_owned())),
-        ));
-        if let Err(error) = self
-            .write(&ClientJsonRpcMessage::notification(notification))
-            .await
-        {
+        if let Err(error) = self.write(&cancelled(number, reason)).await {
             tracing::debug!(server = %self.process.server(), %error, "could not send notifications/cancelled");
         }
     }
@@ -301,7 +228,7 @@ impl DirectRequests {
     /// result the method promises ([`TransportError::Protocol`]).
     pub async fn request(
         &self,
-        mut request: ClientRequest,
+        request: ClientRequest,
         timeout: Duration,
     ) -> Result<ServerResult, RequestError> {
         let shared = &self.shared;
@@ -311,16 +238,8 @@ impl DirectRequests {
             shared: Arc::clone(shared),
             number,
         };
-        let method = request.method().to_owned();
-        let decode = decoder(&request);
-        let id = request_id(number);
-        request
-            .get_meta_mut()
-            .set_progress_token(ProgressToken(id.clone()));
-        if let Err(error) = shared
-            .write(&ClientJsonRpcMessage::request(request, id))
-            .await
-        {
+        let (message, pending) = Pending::prepare(request, number);
+        if let Err(error) = shared.write(&message).await {
             shared.forget(number);
             return Err(error.into());
         }
@@ -332,19 +251,13 @@ impl DirectRequests {
                 if shared.forget(number) {
                     shared.cancel_on_server(number, TIMEOUT_REASON).await;
                 }
-                return Err(RequestError::Timeout { method, timeout });
+                return Err(RequestError::Timeout {
+                    method: pending.method,
+                    timeout,
+                });
             }
         };
-        match answer {
-            Answer::Result(raw) => decode(raw.get()).map_err(|error| {
-                RequestError::Transport(TransportError::Protocol {
-                    detail: format!(
-                        "the server's answer to {method} is not a valid result: {error}"
-                    ),
-                })
-            }),
-            Answer::Error(error) => Err(RequestError::Rpc { method, error }),
-        }
+        pending.finish(answer)
     }
 }
 
@@ -422,83 +335,5 @@ impl Drop for WholeLine {
             // End of file is a clearer end for the server than half a message.
             Err(_) => *stdin = None,
         }
-    }
-}
-
-fn request_id(number: u64) -> RequestId {
-    NumberOrString::String(format!("{ID_PREFIX}{number}").into())
-}
-
-/// The number in a direct request's id; `None` for any other id (rmcp's numbers among them).
-fn direct_number(id: &RequestId) -> Option<u64> {
-    match id {
-        NumberOrString::String(id) => id.strip_prefix(ID_PREFIX)?.parse().ok(),
-        NumberOrString::Number(_) => None,
-    }
-}
-
-type Decode = fn(&str) -> Result<ServerResult, serde_json::Error>;
-
-/// How to parse the result of `request`: as the type its method names, else as the whole union.
-fn decoder(request: &ClientRequest) -> Decode {
-    fn typed<T: DeserializeOwned>(
-        wrap: fn(T) -> ServerResult,
-    ) -> impl Fn(&str) -> Result<ServerResult, serde_json::Error> {
-        move |json| serde_json::from_str(json).map(wrap)
-    }
-    match request {
-        // A result that is not the expected type (a task, a request for input...) is read as the
-        // union, so it reaches the caller as what it is, exactly as through rmcp.
-        ClientRequest::CallToolRequest(_) => {
-            |json| typed(ServerResult::CallToolResult)(json).or_else(|_| serde_json::from_str(json))
-        }
-        ClientRequest::ListToolsRequest(_) => |json| typed(ServerResult::ListToolsResult)(json),
-        ClientRequest::ListResourcesRequest(_) => {
-            |json| typed(ServerResult::ListResourcesResult)(json)
-        }
-        ClientRequest::ListResourceTemplatesRequest(_) => {
-            |json| typed(ServerResult::ListResourceTemplatesResult)(json)
-        }
-        ClientRequest::ListPromptsRequest(_) => |json| typed(ServerResult::ListPromptsResult)(json),
-        ClientRequest::ReadResourceRequest(_) => {
-            |json| typed(ServerResult::ReadResourceResult)(json)
-        }
-        ClientRequest::GetPromptRequest(_) => |json| typed(ServerResult::GetPromptResult)(json),
-        ClientRequest::CompleteRequest(_) => |json| typed(ServerResult::CompleteResult)(json),
-        ClientRequest::PingRequest(_)
-        | ClientRequest::SetLevelRequest(_)
-        | ClientRequest::SubscribeRequest(_)
-        | ClientRequest::UnsubscribeRequest(_) => |json| typed(ServerResult::EmptyResult)(json),
-        _ => |json| serde_json::from_str(json),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn direct_ids_are_recognised_and_rmcp_ids_are_not() {
-        assert_eq!(direct_number(&request_id(42)), Some(42));
-        assert_eq!(direct_number(&NumberOrString::Number(42)), None);
-        assert_eq!(direct_number(&NumberOrString::String("42".into())), None);
-        assert_eq!(direct_number(&NumberOrString::String("d-x".into())), None);
-    }
-
-    #[test]
-    fn results_are_parsed_as_the_type_their_method_names() {
-        let call = ClientRequest::CallToolRequest(rmcp::model::Request::new(
-            rmcp::model::CallToolRequestParams::new("echo"),
-        ));
-        let text = r#"{"content":[{"type":"text","text":"hi"}],"isError":false}"#;
-        let result = decoder(&call)(text).expect("a tool result");
-        assert!(matches!(result, ServerResult::CallToolResult(_)));
-
-        let ping = ClientRequest::PingRequest(Default::default());
-        assert!(matches!(
-            decoder(&ping)("{}"),
-            Ok(ServerResult::EmptyResult(_))
-        ));
-        assert!(decoder(&ping)("42").is_err());
     }
 }

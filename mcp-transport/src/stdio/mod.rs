@@ -21,7 +21,8 @@ mod spec;
 mod stderr;
 mod transport;
 
-pub use direct::{DirectRequests, RequestError};
+pub use crate::request::RequestError;
+pub use direct::DirectRequests;
 pub use spec::{EnvPolicy, SAFE_INHERITED_VARS, ShutdownTimings, StdioLimits, StdioSpec};
 pub use stderr::StderrTail;
 pub use transport::{StdioProcess, StdioTransport};

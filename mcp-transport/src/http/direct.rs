@@ -1,0 +1,417 @@
+//! Requests over streamable HTTP that skip rmcp's service loop and its HTTP worker: the caller's
+//! own task POSTs the request into the session rmcp established and reads the answer from the
+//! response (a JSON body, or the POST's event stream).
+//!
+//! Why: through rmcp's `Peer`, one request crosses the service loop, the worker's loop and a task per
+//! POST, each a hand-off between tasks (often between cores), and its answer is parsed through
+//! rmcp's untagged `ServerResult` union. Here the caller's task does the whole exchange, and the
+//! result is parsed as the type its method names.
+//!
+//! rmcp still owns the session: the handshake, the standalone GET stream, re-initialization after
+//! the server forgets the session, `DELETE` at the end. Whatever else arrives on a direct request's
+//! event stream (progress, logging, the server's own requests such as elicitation) is handed to rmcp
+//! through [`HttpTransport`]'s receive side, exactly as if rmcp had read it. A stream that ends
+//! before the answer is resumed with `Last-Event-ID`, waiting the server's `retry:` interval.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::channel::mpsc;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use rmcp::RoleClient;
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ServerJsonRpcMessage, ServerResult};
+use rmcp::transport::Transport;
+use rmcp::transport::common::client_side_sse::SseRetryPolicy;
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpClientTransport, StreamableHttpError,
+    StreamableHttpResponseLimits,
+};
+use sse_stream::Sse;
+
+use super::reconnect::SseReconnectPolicy;
+use super::streamable::{DirectResponse, Session, StreamableClient, event_too_large};
+use crate::error::TransportError;
+use crate::request::{
+    Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
+};
+
+/// rmcp's streamable HTTP transport on our client, with a side door for the messages direct
+/// requests read on their own streams. Get [`HttpTransport::direct_requests`] before handing it to
+/// rmcp.
+pub struct HttpTransport {
+    inner: StreamableHttpClientTransport<StreamableClient>,
+    /// Messages a direct request's stream carried that are rmcp's to handle.
+    side: mpsc::UnboundedReceiver<ServerJsonRpcMessage>,
+    direct: Arc<HttpDirect>,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("uri", &self.direct.uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    pub(super) fn new(
+        inner: StreamableHttpClientTransport<StreamableClient>,
+        client: StreamableClient,
+        uri: Arc<str>,
+        limits: StreamableHttpResponseLimits,
+        reconnect: Arc<SseReconnectPolicy>,
+    ) -> Self {
+        let (to_rmcp, side) = mpsc::unbounded();
+        let direct = Arc::new(HttpDirect {
+            client,
+            uri,
+            limits,
+            reconnect,
+            next_id: AtomicU64::new(1),
+            to_rmcp,
+        });
+        Self {
+            inner,
+            side,
+            direct,
+        }
+    }
+
+    /// A handle for requests that skip rmcp's service loop; see [`HttpDirectRequests`].
+    pub fn direct_requests(&self) -> HttpDirectRequests {
+        HttpDirectRequests {
+            shared: Arc::clone(&self.direct),
+        }
+    }
+}
+
+impl Transport<RoleClient> for HttpTransport {
+    type Error = StreamableHttpError<TransportError>;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "streamable-http".into()
+    }
+
+    fn send(
+        &mut self,
+        item: ClientJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.inner.send(item)
+    }
+
+    async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
+        // Both sides are channel receives, so a `select!` that drops this loses nothing.
+        tokio::select! {
+            biased;
+            Some(message) = self.side.next() => Some(message),
+            message = self.inner.receive() => message,
+        }
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.inner.close()
+    }
+}
+
+/// What every [`HttpDirectRequests`] handle of one transport shares.
+struct HttpDirect {
+    client: StreamableClient,
+    uri: Arc<str>,
+    limits: StreamableHttpResponseLimits,
+    reconnect: Arc<SseReconnectPolicy>,
+    next_id: AtomicU64,
+    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+}
+
+/// A handle for sending requests over streamable HTTP without going through rmcp's service loop.
+/// Cheap to clone; get it from [`HttpTransport::direct_requests`] before handing the transport to
+/// rmcp, and use it only while rmcp serves that transport (it reads the session rmcp established,
+/// and rmcp handles what the server sends besides the answers).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use mcp_transport::http::{HttpClient, HttpOptions};
+/// use rmcp::model::{ClientRequest, ServerResult};
+///
+/// let http = HttpClient::new(HttpOptions::default())?;
+/// let transport = http.transport("http://127.0.0.1:8080/mcp", None, Default::default())?;
+/// let direct = transport.direct_requests();
+/// let client = rmcp::serve_client((), transport).await?;
+/// let ping = ClientRequest::PingRequest(Default::default());
+/// let answer = direct.request(ping, Duration::from_secs(5)).await?;
+/// assert!(matches!(answer, ServerResult::EmptyResult(_)));
+/// drop(client);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct HttpDirectRequests {
+    shared: Arc<HttpDirect>,
+}
+
+impl std::fmt::Debug for HttpDirectRequests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpDirectRequests")
+            .field("uri", &self.shared.uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpDirectRequests {
+    /// Sends `request` in the current session and waits at most `timeout` for its answer, which is
+    /// parsed as the result type of the request's method (`tools/call` as `CallToolResult`, and so
+    /// on; a method without a known result type as rmcp's `ServerResult` union).
+    ///
+    /// Dropping the future stops waiting, and the server is sent `notifications/cancelled` (if a
+    /// runtime is still there to send it).
+    ///
+    /// # Errors
+    /// [`RequestError::NotDelivered`] when the request did not reach the server and rmcp's own
+    /// path should carry it (no session yet; the server forgot the session, which rmcp
+    /// re-initializes); [`RequestError::Rpc`] for the server's JSON-RPC error;
+    /// [`RequestError::Timeout`] (the server was told to cancel); [`RequestError::Transport`] when
+    /// the exchange failed (HTTP status, credentials, the stream ended and could not be resumed) or
+    /// the answer is not the result the method promises ([`TransportError::Protocol`]).
+    pub async fn request(
+        &self,
+        request: ClientRequest,
+        timeout: Duration,
+    ) -> Result<ServerResult, RequestError> {
+        let shared = &self.shared;
+        let session = shared.client.session().ok_or_else(|| {
+            RequestError::NotDelivered(TransportError::Protocol {
+                detail: "the session is not initialized yet".to_owned(),
+            })
+        })?;
+        let number = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let (message, pending) = Pending::prepare(request, number);
+        let body = serde_json::to_vec(&message).map_err(|error| TransportError::Protocol {
+            detail: format!("could not encode a message: {error}"),
+        })?;
+        // From here until the exchange is over, dropping this future cancels the request.
+        let mut in_flight = InFlight {
+            shared: Arc::clone(shared),
+            session: Arc::clone(&session),
+            number,
+            armed: true,
+        };
+        let exchange = shared.exchange(Bytes::from(body), &session, number, &pending.method);
+        let outcome = tokio::time::timeout(timeout, exchange).await;
+        match outcome {
+            Ok(Ok(answer)) => {
+                in_flight.armed = false;
+                pending.finish(answer)
+            }
+            // Not delivered, or refused: nothing runs on the server.
+            Ok(Err(error @ (RequestError::NotDelivered(_) | RequestError::Rpc { .. }))) => {
+                in_flight.armed = false;
+                Err(error)
+            }
+            // The server may still be working on it; `in_flight` tells it to stop.
+            Ok(Err(error)) => Err(error),
+            Err(_) => {
+                in_flight.armed = false;
+                in_flight.cancel(TIMEOUT_REASON);
+                Err(RequestError::Timeout {
+                    method: pending.method,
+                    timeout,
+                })
+            }
+        }
+    }
+}
+
+impl HttpDirect {
+    /// POSTs the request and reads its answer from the response.
+    async fn exchange(
+        &self,
+        body: Bytes,
+        session: &Session,
+        number: u64,
+        method: &str,
+    ) -> Result<Answer, RequestError> {
+        let response = self
+            .client
+            .post_direct(&self.uri, body, session, self.limits)
+            .await?;
+        match response {
+            DirectResponse::Error(error) => Ok(Answer::Error(error)),
+            DirectResponse::Json(body) => match direct_answer(&body) {
+                Some((answered, answer)) if answered == number => Ok(answer),
+                _ => Err(RequestError::Transport(TransportError::Protocol {
+                    detail: format!(
+                        "the server's JSON response to {method} is not its answer: {}",
+                        crate::error::sanitised_excerpt(&body, 300)
+                    ),
+                })),
+            },
+            DirectResponse::Events(events) => {
+                self.read_events(events, session, number, method).await
+            }
+        }
+    }
+
+    /// Reads the request's event stream until its answer, handing everything else to rmcp, and
+    /// resumes the stream (`Last-Event-ID`) if it ends before the answer.
+    async fn read_events(
+        &self,
+        mut events: BoxStream<'static, Result<Sse, SseError>>,
+        session: &Session,
+        number: u64,
+        method: &str,
+    ) -> Result<Answer, RequestError> {
+        let mut last_event_id: Option<String> = None;
+        let mut server_retry: Option<Duration> = None;
+        let mut reconnects = 0_usize;
+        loop {
+            let failure = loop {
+                let event = match events.next().await {
+                    Some(Ok(event)) => event,
+                    Some(Err(error)) => break Some(error),
+                    None => break None,
+                };
+                if let Some(retry) = event.retry {
+                    server_retry = Some(Duration::from_millis(retry));
+                }
+                if event.id.is_some() {
+                    last_event_id = event.id;
+                }
+                // Only unnamed and `message` events carry JSON-RPC messages.
+                if !matches!(event.event.as_deref(), None | Some("" | "message")) {
+                    continue;
+                }
+                let Some(data) = event.data.filter(|data| !data.is_empty()) else {
+                    continue;
+                };
+                match direct_answer(data.as_bytes()) {
+                    Some((answered, answer)) if answered == number => return Ok(answer),
+                    _ => self.hand_to_rmcp(&data),
+                }
+            };
+            if let Some(limit) = failure.as_ref().and_then(event_too_large) {
+                return Err(RequestError::Transport(TransportError::MessageTooLarge {
+                    what: "an SSE event",
+                    limit,
+                }));
+            }
+            let ended = match &failure {
+                Some(error) => format!("the event stream of {method} failed ({error})"),
+                None => format!("the event stream of {method} ended before its answer"),
+            };
+            // Without an event id the server offers no way back to this stream.
+            let Some(resume_from) = last_event_id.clone() else {
+                return Err(RequestError::Transport(TransportError::Protocol {
+                    detail: ended,
+                }));
+            };
+            events = loop {
+                reconnects += 1;
+                let Some(delay) = self.reconnect.retry(reconnects) else {
+                    return Err(RequestError::Transport(TransportError::Protocol {
+                        detail: format!("{ended}, and resuming it failed {} times", reconnects - 1),
+                    }));
+                };
+                // The server's `retry:` is what it asked for; our own backoff otherwise.
+                tokio::time::sleep(server_retry.unwrap_or(delay)).await;
+                let resumed = self
+                    .client
+                    .get_stream_with_max_sse_event_size(
+                        Arc::clone(&self.uri),
+                        session.id.clone(),
+                        Some(resume_from.clone()),
+                        None,
+                        session.headers.clone(),
+                        self.limits.max_sse_event_size,
+                    )
+                    .await;
+                match resumed {
+                    Ok(events) => break events,
+                    Err(
+                        error @ (StreamableHttpError::SessionExpired
+                        | StreamableHttpError::AuthRequired(_)
+                        | StreamableHttpError::InsufficientScope(_)
+                        | StreamableHttpError::ServerDoesNotSupportSse),
+                    ) => {
+                        return Err(RequestError::Transport(TransportError::from_streamable(
+                            error,
+                        )));
+                    }
+                    Err(error) => {
+                        tracing::debug!(uri = %self.uri, %error, "resuming an event stream failed");
+                    }
+                }
+            };
+        }
+    }
+
+    /// Gives rmcp a message a direct request's stream carried (a notification, a server request).
+    fn hand_to_rmcp(&self, data: &str) {
+        match serde_json::from_str::<ServerJsonRpcMessage>(data) {
+            // The receive side is gone only when the transport is; then nobody needs it.
+            Ok(message) => drop(self.to_rmcp.unbounded_send(message)),
+            // As rmcp does on its own streams: a frame that is not a message is skipped.
+            Err(error) => {
+                tracing::debug!(uri = %self.uri, %error, "skipped an event that is not a JSON-RPC message")
+            }
+        }
+    }
+
+    /// Tells the server to stop working on request `number` (best effort, from a task of its own).
+    fn cancel_on_server(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        number: u64,
+        reason: &'static str,
+    ) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let shared = Arc::clone(self);
+        let session = Arc::clone(session);
+        runtime.spawn(async move {
+            let sent = shared
+                .client
+                .post_message_with_response_limits(
+                    Arc::clone(&shared.uri),
+                    cancelled(number, reason),
+                    session.id.clone(),
+                    None,
+                    session.headers.clone(),
+                    shared.limits,
+                )
+                .map(|result| result.map(drop))
+                .await;
+            if let Err(error) = sent {
+                tracing::debug!(uri = %shared.uri, %error, "could not send notifications/cancelled");
+            }
+        });
+    }
+}
+
+/// A direct request whose server may still be working on it: dropped while armed, it sends
+/// `notifications/cancelled`.
+struct InFlight {
+    shared: Arc<HttpDirect>,
+    session: Arc<Session>,
+    number: u64,
+    armed: bool,
+}
+
+impl InFlight {
+    fn cancel(&self, reason: &'static str) {
+        self.shared
+            .cancel_on_server(&self.session, self.number, reason);
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.armed {
+            self.cancel(DROPPED_REASON);
+        }
+    }
+}
