@@ -21,13 +21,10 @@ use bytes::Bytes;
 use futures::channel::mpsc;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
-use rmcp::RoleClient;
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ServerJsonRpcMessage, ServerResult};
-use rmcp::transport::Transport;
+use rmcp::model::{ClientRequest, ServerJsonRpcMessage, ServerResult};
 use rmcp::transport::common::client_side_sse::SseRetryPolicy;
 use rmcp::transport::streamable_http_client::{
-    SseError, StreamableHttpClient, StreamableHttpClientTransport, StreamableHttpError,
-    StreamableHttpResponseLimits,
+    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpResponseLimits,
 };
 use sse_stream::Sse;
 
@@ -38,86 +35,8 @@ use crate::request::{
     Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
 };
 
-/// rmcp's streamable HTTP transport on our client, with a side door for the messages direct
-/// requests read on their own streams. Get [`HttpTransport::direct_requests`] before handing it to
-/// rmcp.
-pub struct HttpTransport {
-    inner: StreamableHttpClientTransport<StreamableClient>,
-    /// Messages a direct request's stream carried that are rmcp's to handle.
-    side: mpsc::UnboundedReceiver<ServerJsonRpcMessage>,
-    direct: Arc<HttpDirect>,
-}
-
-impl std::fmt::Debug for HttpTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpTransport")
-            .field("uri", &self.direct.uri)
-            .finish_non_exhaustive()
-    }
-}
-
-impl HttpTransport {
-    pub(super) fn new(
-        inner: StreamableHttpClientTransport<StreamableClient>,
-        client: StreamableClient,
-        uri: Arc<str>,
-        limits: StreamableHttpResponseLimits,
-        reconnect: Arc<SseReconnectPolicy>,
-    ) -> Self {
-        let (to_rmcp, side) = mpsc::unbounded();
-        let direct = Arc::new(HttpDirect {
-            client,
-            uri,
-            limits,
-            reconnect,
-            next_id: AtomicU64::new(1),
-            to_rmcp,
-        });
-        Self {
-            inner,
-            side,
-            direct,
-        }
-    }
-
-    /// A handle for requests that skip rmcp's service loop; see [`HttpDirectRequests`].
-    pub fn direct_requests(&self) -> HttpDirectRequests {
-        HttpDirectRequests {
-            shared: Arc::clone(&self.direct),
-        }
-    }
-}
-
-impl Transport<RoleClient> for HttpTransport {
-    type Error = StreamableHttpError<TransportError>;
-
-    fn name() -> std::borrow::Cow<'static, str> {
-        "streamable-http".into()
-    }
-
-    fn send(
-        &mut self,
-        item: ClientJsonRpcMessage,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        self.inner.send(item)
-    }
-
-    async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
-        // Both sides are channel receives, so a `select!` that drops this loses nothing.
-        tokio::select! {
-            biased;
-            Some(message) = self.side.next() => Some(message),
-            message = self.inner.receive() => message,
-        }
-    }
-
-    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        self.inner.close()
-    }
-}
-
 /// What every [`HttpDirectRequests`] handle of one transport shares.
-struct HttpDirect {
+pub(super) struct HttpDirect {
     client: StreamableClient,
     uri: Arc<str>,
     limits: StreamableHttpResponseLimits,
@@ -127,7 +46,7 @@ struct HttpDirect {
 }
 
 /// A handle for sending requests over streamable HTTP without going through rmcp's service loop.
-/// Cheap to clone; get it from [`HttpTransport::direct_requests`] before handing the transport to
+/// Cheap to clone; get it from [`HttpTransport::direct_requests`](super::HttpTransport::direct_requests) before handing the transport to
 /// rmcp, and use it only while rmcp serves that transport (it reads the session rmcp established,
 /// and rmcp handles what the server sends besides the answers).
 ///
@@ -162,6 +81,10 @@ impl std::fmt::Debug for HttpDirectRequests {
 }
 
 impl HttpDirectRequests {
+    pub(super) fn new(shared: Arc<HttpDirect>) -> Self {
+        Self { shared }
+    }
+
     /// Sends `request` in the current session and waits at most `timeout` for its answer, which is
     /// parsed as the result type of the request's method (`tools/call` as `CallToolResult`, and so
     /// on; a method without a known result type as rmcp's `ServerResult` union).
@@ -226,6 +149,23 @@ impl HttpDirectRequests {
 }
 
 impl HttpDirect {
+    pub(super) fn new(
+        client: StreamableClient,
+        uri: Arc<str>,
+        limits: StreamableHttpResponseLimits,
+        reconnect: Arc<SseReconnectPolicy>,
+        to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            uri,
+            limits,
+            reconnect,
+            next_id: AtomicU64::new(1),
+            to_rmcp,
+        })
+    }
+
     /// POSTs the request and reads its answer from the response.
     async fn exchange(
         &self,

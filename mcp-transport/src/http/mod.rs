@@ -22,19 +22,20 @@ mod client;
 mod direct;
 mod reconnect;
 mod streamable;
+mod transport;
 
 use std::sync::Arc;
 
 use http::HeaderMap;
-use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClientTransportConfig, StreamableHttpError, StreamableHttpResponseLimits,
 };
 
 pub use client::{HttpClient, HttpClientBuildError, HttpOptions, MAX_REDIRECTS, ProxyConfig};
-pub use direct::{HttpDirectRequests, HttpTransport};
+pub use direct::HttpDirectRequests;
 pub use reconnect::SseReconnectPolicy;
 pub use streamable::StreamableClient;
+pub use transport::HttpTransport;
 
 use crate::auth::Authorizer;
 use crate::error::TransportError;
@@ -93,10 +94,8 @@ impl HttpClient {
         let mut limits = StreamableHttpResponseLimits::default();
         limits.max_sse_event_size = options.max_sse_event_bytes;
         limits.max_json_response_size = options.max_json_response_bytes;
-        let uri = Arc::clone(&config.uri);
         let client = self.streamable(authorizer, options.headers);
-        let inner = StreamableHttpClientTransport::with_client(client.clone(), config);
-        Ok(HttpTransport::new(inner, client, uri, limits, reconnect))
+        Ok(HttpTransport::new(client, config, limits, reconnect))
     }
 }
 

@@ -1,0 +1,654 @@
+//! The streamable HTTP transport rmcp runs on: our own for the `initialize` lifecycle, rmcp's worker
+//! for the 2026-07-28 `server/discover` one.
+//!
+//! Why our own: rmcp's `StreamableHttpClientTransport` runs a worker task per session with four
+//! channels between it, the service loop and its stream tasks. Each tokio channel allocates a block
+//! of 32 slots of its message type up front (about 24 KiB each here), and the worker's own future
+//! is about 9 KiB: most of what an idle session cost. Here a session is the service loop rmcp
+//! already runs, one task reading the standalone `GET` stream, and a small queue of what the
+//! server sent. Each message rmcp sends is POSTed by the send future rmcp already spawns, which
+//! also reads the response (JSON, or an event stream resumed with `Last-Event-ID`).
+//!
+//! What the worker did and this keeps: the session id and `MCP-Protocol-Version` on every
+//! message after `initialize`; the standalone stream, reconnected under the retry policy from the
+//! last event id; a transparent re-initialization when the server forgets the session (a 404),
+//! after which the refused message is sent again once; `DELETE` of the session on close. If rmcp
+//! starts with `server/discover` instead of `initialize`, the whole session is handed to rmcp's
+//! own transport, which implements that lifecycle's per-request headers.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::channel::mpsc;
+use futures::stream::BoxStream;
+use http::{HeaderName, HeaderValue};
+use rmcp::RoleClient;
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, ServerJsonRpcMessage, ServerResult,
+};
+use rmcp::transport::Transport;
+use rmcp::transport::common::client_side_sse::SseRetryPolicy;
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpClientTransport,
+    StreamableHttpClientTransportConfig, StreamableHttpError, StreamableHttpPostResponse,
+    StreamableHttpResponseLimits,
+};
+use sse_stream::Sse;
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::direct::{HttpDirect, HttpDirectRequests};
+use super::reconnect::SseReconnectPolicy;
+use super::streamable::StreamableClient;
+use crate::error::TransportError;
+
+type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
+type Events = BoxStream<'static, Result<Sse, SseError>>;
+
+/// How long `close()` gives the server to end the session.
+const DELETE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The streamable HTTP transport of one session. Get [`HttpTransport::direct_requests`] before
+/// handing it to rmcp.
+pub struct HttpTransport {
+    shared: Arc<Shared>,
+    /// What the server sent that rmcp is to read.
+    inbound: mpsc::UnboundedReceiver<ServerJsonRpcMessage>,
+    lifecycle: Lifecycle,
+    direct: Arc<HttpDirect>,
+}
+
+enum Lifecycle {
+    /// Nothing sent yet; rmcp's worker is built from this if the session starts with
+    /// `server/discover`.
+    Unstarted(Box<StreamableHttpClientTransportConfig>),
+    /// The `initialize` lifecycle, on this transport.
+    Ours,
+    /// The `server/discover` lifecycle, on rmcp's transport.
+    Rmcp(Box<StreamableHttpClientTransport<StreamableClient>>),
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("uri", &self.shared.uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session as this transport keeps it.
+struct Shared {
+    client: StreamableClient,
+    uri: Arc<str>,
+    limits: StreamableHttpResponseLimits,
+    reconnect: Arc<SseReconnectPolicy>,
+    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    state: Mutex<State>,
+    /// One re-initialization at a time.
+    reinitializing: tokio::sync::Mutex<()>,
+    /// Cancelled when the session cannot go on (re-initialization failed): rmcp's receive ends.
+    ended: CancellationToken,
+}
+
+#[derive(Default)]
+struct State {
+    /// The session id (`None` for a stateless server) and the headers of every message after
+    /// `initialize`, once the server answered it.
+    session: Option<Arc<SessionHeaders>>,
+    /// The `initialize` request, sent again to re-initialize.
+    initialize: Option<ClientJsonRpcMessage>,
+    /// The task reading the standalone stream.
+    standalone: Option<AbortHandle>,
+}
+
+struct SessionHeaders {
+    id: Option<Arc<str>>,
+    headers: std::collections::HashMap<HeaderName, HeaderValue>,
+}
+
+impl Drop for HttpTransport {
+    fn drop(&mut self) {
+        self.shared.stop_standalone();
+    }
+}
+
+impl HttpTransport {
+    pub(super) fn new(
+        client: StreamableClient,
+        config: StreamableHttpClientTransportConfig,
+        limits: StreamableHttpResponseLimits,
+        reconnect: Arc<SseReconnectPolicy>,
+    ) -> Self {
+        let (to_rmcp, inbound) = mpsc::unbounded();
+        let uri = Arc::clone(&config.uri);
+        let direct = HttpDirect::new(
+            client.clone(),
+            Arc::clone(&uri),
+            limits,
+            Arc::clone(&reconnect),
+            to_rmcp.clone(),
+        );
+        let shared = Arc::new(Shared {
+            client,
+            uri,
+            limits,
+            reconnect,
+            to_rmcp,
+            state: Mutex::default(),
+            reinitializing: tokio::sync::Mutex::new(()),
+            ended: CancellationToken::new(),
+        });
+        Self {
+            shared,
+            inbound,
+            lifecycle: Lifecycle::Unstarted(Box::new(config)),
+            direct,
+        }
+    }
+
+    /// A handle for requests that skip rmcp's service loop; see [`HttpDirectRequests`].
+    pub fn direct_requests(&self) -> HttpDirectRequests {
+        HttpDirectRequests::new(Arc::clone(&self.direct))
+    }
+}
+
+impl Transport<RoleClient> for HttpTransport {
+    type Error = StreamableHttpError<TransportError>;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "streamable-http".into()
+    }
+
+    fn send(
+        &mut self,
+        message: ClientJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        if let Lifecycle::Unstarted(config) = &self.lifecycle {
+            let discover = matches!(
+                &message,
+                ClientJsonRpcMessage::Request(request)
+                    if matches!(request.request, ClientRequest::DiscoverRequest(_))
+            );
+            self.lifecycle = if discover {
+                let config = (**config).clone();
+                Lifecycle::Rmcp(Box::new(StreamableHttpClientTransport::with_client(
+                    self.shared.client.clone(),
+                    config,
+                )))
+            } else {
+                Lifecycle::Ours
+            };
+        }
+        let send: futures::future::BoxFuture<'static, HttpResult<()>> = match &mut self.lifecycle {
+            Lifecycle::Rmcp(inner) => Box::pin(inner.send(message)),
+            _ => Box::pin(Arc::clone(&self.shared).send(message)),
+        };
+        send
+    }
+
+    async fn receive(&mut self) -> Option<ServerJsonRpcMessage> {
+        // Channel receives only, so a `select!` that drops this loses nothing.
+        match &mut self.lifecycle {
+            Lifecycle::Rmcp(inner) => tokio::select! {
+                biased;
+                Some(message) = self.inbound.next() => Some(message),
+                message = inner.receive() => message,
+            },
+            _ => tokio::select! {
+                biased;
+                message = self.inbound.next() => message,
+                () = self.shared.ended.cancelled() => None,
+            },
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        if let Lifecycle::Rmcp(inner) = &mut self.lifecycle {
+            return inner.close().await;
+        }
+        self.shared.stop_standalone();
+        self.shared.ended.cancel();
+        let session = self.shared.session();
+        let Some(id) = session.as_ref().and_then(|session| session.id.clone()) else {
+            return Ok(());
+        };
+        let headers = session
+            .map(|session| session.headers.clone())
+            .unwrap_or_default();
+        let delete =
+            self.shared
+                .client
+                .delete_session(Arc::clone(&self.shared.uri), id, None, headers);
+        match tokio::time::timeout(DELETE_TIMEOUT, delete).await {
+            Ok(result) => result,
+            Err(_) => Err(StreamableHttpError::Client(TransportError::Timeout {
+                phase: crate::error::TimeoutPhase::CloseSession,
+                after: DELETE_TIMEOUT,
+            })),
+        }
+    }
+}
+
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn session(&self) -> Option<Arc<SessionHeaders>> {
+        self.state().session.clone()
+    }
+
+    fn stop_standalone(&self) {
+        if let Some(task) = self.state().standalone.take() {
+            task.abort();
+        }
+    }
+
+    /// Sends one of rmcp's messages and hands whatever comes back to rmcp.
+    async fn send(self: Arc<Self>, message: ClientJsonRpcMessage) -> HttpResult<()> {
+        if is_initialize(&message) {
+            return self.initialize(message).await;
+        }
+        let session = self.session();
+        let outcome = self.post(message.clone(), session.as_deref()).await;
+        let outcome = match (outcome, &session) {
+            // The server forgot the session: start a new one and send the message there, once.
+            (Err(StreamableHttpError::SessionExpired), Some(expired)) => {
+                self.reinitialize(expired).await?;
+                let session = self.session();
+                self.post(message.clone(), session.as_deref()).await
+            }
+            (outcome, _) => outcome,
+        };
+        outcome?;
+        if is_initialized(&message) {
+            self.start_standalone();
+        }
+        Ok(())
+    }
+
+    /// POSTs `message` in `session` and reads the answer, if any, into rmcp's queue.
+    async fn post(
+        &self,
+        message: ClientJsonRpcMessage,
+        session: Option<&SessionHeaders>,
+    ) -> HttpResult<()> {
+        let awaited = match &message {
+            ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
+            _ => None,
+        };
+        let response = self
+            .client
+            .post_message_with_response_limits(
+                Arc::clone(&self.uri),
+                message,
+                session.and_then(|session| session.id.clone()),
+                None,
+                session
+                    .map(|session| session.headers.clone())
+                    .unwrap_or_default(),
+                self.limits,
+            )
+            .await?;
+        match response {
+            StreamableHttpPostResponse::Accepted => Ok(()),
+            StreamableHttpPostResponse::Json(message, _) => {
+                self.hand_to_rmcp(message);
+                Ok(())
+            }
+            StreamableHttpPostResponse::Sse(events, _) => {
+                let until = |message: &ServerJsonRpcMessage| {
+                    awaited.as_ref().is_some_and(|id| answers(message, id))
+                };
+                let ended = self.read_stream(events, session, until, true).await;
+                match (ended, awaited) {
+                    (StreamEnd::Answered, _) | (_, None) => Ok(()),
+                    (StreamEnd::Ended(detail), Some(_)) => {
+                        Err(StreamableHttpError::Client(TransportError::Protocol {
+                            detail,
+                        }))
+                    }
+                }
+            }
+            other => Err(StreamableHttpError::UnexpectedServerResponse(
+                format!("an answer of an unknown kind: {other:?}").into(),
+            )),
+        }
+    }
+
+    /// The handshake's `initialize`: remembered for re-initialization; its answer names the session.
+    async fn initialize(&self, message: ClientJsonRpcMessage) -> HttpResult<()> {
+        self.state().initialize = Some(message.clone());
+        let (answer, session_id) = self.exchange_initialize(message).await?;
+        let session = session_headers(&answer, session_id);
+        self.state().session = Some(Arc::new(session));
+        self.hand_to_rmcp(answer);
+        Ok(())
+    }
+
+    /// POSTs `initialize` and returns its answer and the session id the server assigned.
+    async fn exchange_initialize(
+        &self,
+        message: ClientJsonRpcMessage,
+    ) -> HttpResult<(ServerJsonRpcMessage, Option<String>)> {
+        self.client
+            .post_message_with_response_limits(
+                Arc::clone(&self.uri),
+                message,
+                None,
+                None,
+                Default::default(),
+                self.limits,
+            )
+            .await?
+            .expect_initialized()
+            .await
+    }
+
+    /// A new session after the server forgot `expired`: `initialize` again (its answer is not
+    /// rmcp's: the handshake is long done), `notifications/initialized`, a new standalone stream.
+    async fn reinitialize(&self, expired: &SessionHeaders) -> HttpResult<()> {
+        let _one_at_a_time = self.reinitializing.lock().await;
+        if self
+            .session()
+            .is_some_and(|current| current.id != expired.id)
+        {
+            // Another message already re-initialized.
+            return Ok(());
+        }
+        let result = async {
+            let initialize = self
+                .state()
+                .initialize
+                .clone()
+                .ok_or(StreamableHttpError::SessionExpired)?;
+            let (answer, session_id) = self.exchange_initialize(initialize).await?;
+            if let ServerJsonRpcMessage::Error(error) = answer {
+                return Err(StreamableHttpError::ReinitializationFailed(error.error));
+            }
+            let session = session_headers(&answer, session_id);
+            let initialized = ClientJsonRpcMessage::notification(
+                ClientNotification::InitializedNotification(Default::default()),
+            );
+            self.post(initialized, Some(&session)).await?;
+            self.state().session = Some(Arc::new(session));
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                tracing::debug!(uri = %self.uri, "the server forgot the session; re-initialized");
+                self.stop_standalone();
+                self.start_standalone();
+                Ok(())
+            }
+            Err(error) => {
+                // The session cannot go on: rmcp's receive ends, and the connection with it.
+                self.ended.cancel();
+                Err(error)
+            }
+        }
+    }
+
+    /// Opens the standalone stream for the current session, from a task of its own.
+    fn start_standalone(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Some(session) = self.session() else {
+            return;
+        };
+        let reader = Standalone {
+            client: self.client.clone(),
+            uri: Arc::clone(&self.uri),
+            limits: self.limits,
+            reconnect: Arc::clone(&self.reconnect),
+            to_rmcp: self.to_rmcp.clone(),
+            session,
+        };
+        let task = runtime.spawn(reader.run());
+        if let Some(previous) = self.state().standalone.replace(task.abort_handle()) {
+            previous.abort();
+        }
+    }
+
+    fn hand_to_rmcp(&self, message: ServerJsonRpcMessage) {
+        // The receiving side is gone only with the transport; then nobody needs the message.
+        let _ = self.to_rmcp.unbounded_send(message);
+    }
+
+    /// Reads a POST's event stream into rmcp's queue until `until` says a message was the last one
+    /// needed, resuming with `Last-Event-ID` when it ends early (only after an event id).
+    async fn read_stream(
+        &self,
+        events: Events,
+        session: Option<&SessionHeaders>,
+        until: impl Fn(&ServerJsonRpcMessage) -> bool,
+        resume: bool,
+    ) -> StreamEnd {
+        let reader = EventReader {
+            client: &self.client,
+            uri: &self.uri,
+            limits: self.limits,
+            reconnect: &self.reconnect,
+            session_id: session.and_then(|session| session.id.clone()),
+            headers: session
+                .map(|session| session.headers.clone())
+                .unwrap_or_default(),
+        };
+        reader
+            .read(events, resume, |message| {
+                let last = until(&message);
+                self.hand_to_rmcp(message);
+                last
+            })
+            .await
+    }
+}
+
+/// Why a stream stopped being read.
+enum StreamEnd {
+    /// The message waited for arrived.
+    Answered,
+    /// The stream ended, could not be resumed, and the reason.
+    Ended(String),
+}
+
+/// Reads one event stream, resuming it when it ends early.
+struct EventReader<'a> {
+    client: &'a StreamableClient,
+    uri: &'a Arc<str>,
+    limits: StreamableHttpResponseLimits,
+    reconnect: &'a SseReconnectPolicy,
+    session_id: Option<Arc<str>>,
+    headers: std::collections::HashMap<HeaderName, HeaderValue>,
+}
+
+impl EventReader<'_> {
+    /// Hands each message to `on_message` until it returns true. A stream that ends or fails is
+    /// resumed (with `Last-Event-ID` once the server sent an event id; without one only if
+    /// `always_resume`, as for the standalone stream), waiting the server's `retry:` interval or
+    /// the policy's backoff, until the policy gives up.
+    async fn read(
+        &self,
+        mut events: Events,
+        always_resume: bool,
+        mut on_message: impl FnMut(ServerJsonRpcMessage) -> bool,
+    ) -> StreamEnd {
+        let mut last_event_id: Option<String> = None;
+        let mut server_retry: Option<Duration> = None;
+        let mut reconnects = 0_usize;
+        loop {
+            let failure = loop {
+                let event = match events.next().await {
+                    Some(Ok(event)) => event,
+                    Some(Err(error)) => break Some(error),
+                    None => break None,
+                };
+                if let Some(retry) = event.retry {
+                    server_retry = Some(Duration::from_millis(retry));
+                }
+                if event.id.is_some() {
+                    last_event_id = event.id;
+                    // The server is answering again: the reconnect budget starts over.
+                    reconnects = 0;
+                }
+                if !matches!(event.event.as_deref(), None | Some("" | "message")) {
+                    continue;
+                }
+                let Some(data) = event.data.filter(|data| !data.trim().is_empty()) else {
+                    continue;
+                };
+                match serde_json::from_str::<ServerJsonRpcMessage>(&data) {
+                    Ok(message) => {
+                        if on_message(message) {
+                            return StreamEnd::Answered;
+                        }
+                    }
+                    // As rmcp does: a frame that is not a message is skipped.
+                    Err(error) => {
+                        tracing::debug!(uri = %self.uri, %error, "skipped an event that is not a JSON-RPC message");
+                    }
+                }
+            };
+            if let Some(limit) = failure
+                .as_ref()
+                .and_then(super::streamable::event_too_large)
+            {
+                return StreamEnd::Ended(format!("an SSE event passed the {limit}-byte limit"));
+            }
+            let ended = match &failure {
+                Some(error) => format!("the event stream failed ({error})"),
+                None => "the event stream ended before the answer".to_owned(),
+            };
+            if last_event_id.is_none() && !always_resume {
+                return StreamEnd::Ended(ended);
+            }
+            events = loop {
+                reconnects += 1;
+                let Some(delay) = self.reconnect.retry(reconnects) else {
+                    return StreamEnd::Ended(format!(
+                        "{ended}, and resuming it failed {} times",
+                        reconnects - 1
+                    ));
+                };
+                tokio::time::sleep(server_retry.unwrap_or(delay)).await;
+                let resumed = self
+                    .client
+                    .get_stream_with_max_sse_event_size(
+                        Arc::clone(self.uri),
+                        self.session_id.clone(),
+                        last_event_id.clone(),
+                        None,
+                        self.headers.clone(),
+                        self.limits.max_sse_event_size,
+                    )
+                    .await;
+                match resumed {
+                    Ok(events) => break events,
+                    Err(
+                        error @ (StreamableHttpError::SessionExpired
+                        | StreamableHttpError::AuthRequired(_)
+                        | StreamableHttpError::InsufficientScope(_)
+                        | StreamableHttpError::ServerDoesNotSupportSse),
+                    ) => {
+                        return StreamEnd::Ended(format!(
+                            "{ended}, and resuming it failed: {error}"
+                        ));
+                    }
+                    Err(error) => {
+                        tracing::debug!(uri = %self.uri, %error, "resuming an event stream failed");
+                    }
+                }
+            };
+        }
+    }
+}
+
+/// The task reading a session's standalone `GET` stream.
+struct Standalone {
+    client: StreamableClient,
+    uri: Arc<str>,
+    limits: StreamableHttpResponseLimits,
+    reconnect: Arc<SseReconnectPolicy>,
+    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    session: Arc<SessionHeaders>,
+}
+
+impl Standalone {
+    async fn run(self) {
+        let opened = self
+            .client
+            .get_stream_with_max_sse_event_size(
+                Arc::clone(&self.uri),
+                self.session.id.clone(),
+                None,
+                None,
+                self.session.headers.clone(),
+                self.limits.max_sse_event_size,
+            )
+            .await;
+        let events = match opened {
+            Ok(events) => events,
+            // The stream is optional; a server without one says so with 405.
+            Err(StreamableHttpError::ServerDoesNotSupportSse) => return,
+            Err(error) => {
+                tracing::debug!(uri = %self.uri, %error, "no standalone event stream");
+                return;
+            }
+        };
+        let reader = EventReader {
+            client: &self.client,
+            uri: &self.uri,
+            limits: self.limits,
+            reconnect: &self.reconnect,
+            session_id: self.session.id.clone(),
+            headers: self.session.headers.clone(),
+        };
+        let to_rmcp = &self.to_rmcp;
+        let ended = reader
+            .read(events, true, |message| {
+                to_rmcp.unbounded_send(message).is_err()
+            })
+            .await;
+        if let StreamEnd::Ended(detail) = ended {
+            tracing::debug!(uri = %self.uri, %detail, "the standalone event stream ended");
+        }
+    }
+}
+
+/// The session `initialize`'s `answer` opened: its id, and `MCP-Protocol-Version` for every later
+/// message (the custom headers are the client's own).
+fn session_headers(answer: &ServerJsonRpcMessage, session_id: Option<String>) -> SessionHeaders {
+    let mut headers = std::collections::HashMap::new();
+    if let ServerJsonRpcMessage::Response(response) = answer
+        && let ServerResult::InitializeResult(result) = &response.result
+        && let Ok(value) = HeaderValue::from_str(result.protocol_version.as_str())
+    {
+        headers.insert(HeaderName::from_static("mcp-protocol-version"), value);
+    }
+    SessionHeaders {
+        id: session_id.map(Arc::from),
+        headers,
+    }
+}
+
+fn is_initialize(message: &ClientJsonRpcMessage) -> bool {
+    matches!(message, ClientJsonRpcMessage::Request(request)
+        if matches!(request.request, ClientRequest::InitializeRequest(_)))
+}
+
+fn is_initialized(message: &ClientJsonRpcMessage) -> bool {
+    matches!(message, ClientJsonRpcMessage::Notification(notification)
+        if matches!(notification.notification, ClientNotification::InitializedNotification(_)))
+}
+
+/// Whether `message` is the answer to request `id`.
+fn answers(message: &ServerJsonRpcMessage, id: &rmcp::model::RequestId) -> bool {
+    match message {
+        ServerJsonRpcMessage::Response(response) => &response.id == id,
+        ServerJsonRpcMessage::Error(error) => error.id.as_ref() == Some(id),
+        _ => false,
+    }
+}
