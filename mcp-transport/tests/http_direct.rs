@@ -1,18 +1,11 @@
 //! Direct requests over streamable HTTP, against a scripted loopback server that speaks just enough
 //! of the protocol for rmcp's handshake and then answers each test's request its own way.
 
-use std::convert::Infallible;
+mod scripted;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::StreamExt;
-use http::{HeaderMap, Request, Response};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
-use hyper::body::{Frame, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use mcp_transport::http::{HttpClient, HttpDirectRequests, HttpOptions, ProxyConfig};
 use mcp_transport::{RequestError, TransportError};
 use rmcp::ClientHandler;
@@ -21,171 +14,9 @@ use rmcp::model::{
     ServerResult,
 };
 use rmcp::service::{NotificationContext, RoleClient, RunningService};
+use scripted::{SESSION, Server, data_event, is_call, json_reply, reply, sse_reply, tool_result};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-
-const SESSION: &str = "session-1";
-
-/// A request as the scripted server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: http::Method,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Seen {
-    fn rpc_method(&self) -> Option<&str> {
-        self.body.get("method").and_then(Value::as_str)
-    }
-}
-
-type Body = BoxBody<Bytes, Infallible>;
-type Script = Arc<dyn Fn(&Seen) -> Option<Response<Body>> + Send + Sync>;
-
-/// A loopback server: the handshake and `DELETE` are answered here, `GET` is 405 unless the script
-/// answers it; every other request goes to the script.
-struct Server {
-    url: String,
-    seen: mpsc::UnboundedReceiver<Seen>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    async fn start(
-        script: impl Fn(&Seen) -> Option<Response<Body>> + Send + Sync + 'static,
-    ) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let url = format!("http://{}/mcp", listener.local_addr().expect("address"));
-        let script: Script = Arc::new(script);
-        let (log, seen) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (script, log) = (Arc::clone(&script), log.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: Request<Incoming>| {
-                        let (script, log) = (Arc::clone(&script), log.clone());
-                        async move {
-                            let method = request.method().clone();
-                            let headers = request.headers().clone();
-                            let bytes = request
-                                .into_body()
-                                .collect()
-                                .await
-                                .map(|body| body.to_bytes());
-                            let body = bytes
-                                .ok()
-                                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                                .unwrap_or(Value::Null);
-                            let seen = Seen {
-                                method,
-                                headers,
-                                body,
-                            };
-                            let response = answer(&script, &seen);
-                            let _ = log.send(seen);
-                            Ok::<_, Infallible>(response)
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Server { url, seen, task }
-    }
-
-    /// The next request the server saw with JSON-RPC method `method` (earlier ones are skipped).
-    async fn next(&mut self, method: &str) -> Seen {
-        loop {
-            let seen = self.seen.recv().await.expect("the server is running");
-            if seen.rpc_method() == Some(method) {
-                return seen;
-            }
-        }
-    }
-}
-
-fn answer(script: &Script, seen: &Seen) -> Response<Body> {
-    if let Some(response) = script(seen) {
-        return response;
-    }
-    match (seen.method.as_str(), seen.rpc_method()) {
-        ("POST", Some("initialize")) => json_reply(&json!({
-            "jsonrpc": "2.0",
-            "id": seen.body["id"],
-            "result": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "scripted", "version": "1"}
-            }
-        })),
-        ("POST", Some(_)) if seen.body.get("id").is_none() => reply(202, None, ""),
-        ("DELETE", _) => reply(200, None, ""),
-        _ => reply(405, None, ""),
-    }
-}
-
-fn reply(status: u16, content_type: Option<&str>, body: &str) -> Response<Body> {
-    let mut builder = Response::builder()
-        .status(status)
-        .header("mcp-session-id", SESSION);
-    if let Some(content_type) = content_type {
-        builder = builder.header("content-type", content_type);
-    }
-    builder
-        .body(Full::new(Bytes::from(body.to_owned())).boxed())
-        .expect("a valid response")
-}
-
-fn json_reply(message: &Value) -> Response<Body> {
-    reply(200, Some("application/json"), &message.to_string())
-}
-
-/// An event stream of `events`, left open afterwards if `open`.
-fn sse_reply(events: &[String], open: bool) -> Response<Body> {
-    let chunks: Vec<Result<Frame<Bytes>, Infallible>> = events
-        .iter()
-        .map(|event| Ok(Frame::data(Bytes::from(event.clone()))))
-        .collect();
-    let stream = futures::stream::iter(chunks);
-    let body = if open {
-        BodyExt::boxed(StreamBody::new(stream.chain(futures::stream::pending())))
-    } else {
-        BodyExt::boxed(StreamBody::new(stream))
-    };
-    Response::builder()
-        .status(200)
-        .header("content-type", "text/event-stream")
-        .header("mcp-session-id", SESSION)
-        .body(body)
-        .expect("a valid response")
-}
-
-fn data_event(message: &Value) -> String {
-    format!("data: {message}\n\n")
-}
-
-fn tool_result(id: &Value, text: &str) -> Value {
-    json!({
-        "jsonrpc": "2.0",
-        "id": id,
-        "result": {"content": [{"type": "text", "text": text}], "isError": false}
-    })
-}
-
-fn is_call(seen: &Seen) -> bool {
-    seen.method == http::Method::POST && seen.rpc_method() == Some("tools/call")
-}
 
 fn call() -> ClientRequest {
     ClientRequest::CallToolRequest(McpRequest::new(CallToolRequestParams::new("echo")))

@@ -16,6 +16,7 @@
 //! starts with `server/discover` instead of `initialize`, the whole session is handed to rmcp's
 //! own transport, which implements that lifecycle's per-request headers.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -25,7 +26,8 @@ use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
 use rmcp::RoleClient;
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientNotification, ClientRequest, ServerJsonRpcMessage, ServerResult,
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, RequestId, ServerJsonRpcMessage,
+    ServerResult,
 };
 use rmcp::transport::Transport;
 use rmcp::transport::common::client_side_sse::SseRetryPolicy;
@@ -87,7 +89,7 @@ struct Shared {
     state: Mutex<State>,
     /// One re-initialization at a time.
     reinitializing: tokio::sync::Mutex<()>,
-    /// Cancelled when the session cannot go on (re-initialization failed): rmcp's receive ends.
+    /// Cancelled by `close()`: rmcp's receive ends.
     ended: CancellationToken,
 }
 
@@ -100,11 +102,13 @@ struct State {
     initialize: Option<ClientJsonRpcMessage>,
     /// The task reading the standalone stream.
     standalone: Option<AbortHandle>,
+    /// The answer streams being read for rmcp's requests, stopped when rmcp cancels the request.
+    answer_streams: HashMap<RequestId, CancellationToken>,
 }
 
 struct SessionHeaders {
     id: Option<Arc<str>>,
-    headers: std::collections::HashMap<HeaderName, HeaderValue>,
+    headers: HashMap<HeaderName, HeaderValue>,
 }
 
 impl Drop for HttpTransport {
@@ -250,6 +254,12 @@ impl Shared {
         if is_initialize(&message) {
             return self.initialize(message).await;
         }
+        if let Some(id) = cancelled_request(&message)
+            && let Some(reading) = self.state().answer_streams.remove(id)
+        {
+            // rmcp has given up on the request: its stream is not read any further.
+            reading.cancel();
+        }
         let session = self.session();
         let outcome = self.post(message.clone(), session.as_deref()).await;
         let outcome = match (outcome, &session) {
@@ -301,7 +311,21 @@ impl Shared {
                 let until = |message: &ServerJsonRpcMessage| {
                     awaited.as_ref().is_some_and(|id| answers(message, id))
                 };
-                let ended = self.read_stream(events, session, until, true).await;
+                let read = self.read_stream(events, session, until);
+                let ended = match &awaited {
+                    Some(id) => {
+                        let reading = CancellationToken::new();
+                        self.state()
+                            .answer_streams
+                            .insert(id.clone(), reading.clone());
+                        let _forget = ForgetStream { shared: self, id };
+                        tokio::select! {
+                            ended = read => ended,
+                            () = reading.cancelled() => StreamEnd::Answered,
+                        }
+                    }
+                    None => read.await,
+                };
                 match (ended, awaited) {
                     (StreamEnd::Answered, _) | (_, None) => Ok(()),
                     (StreamEnd::Ended(detail), Some(_)) => {
@@ -357,38 +381,27 @@ impl Shared {
             // Another message already re-initialized.
             return Ok(());
         }
-        let result = async {
-            let initialize = self
-                .state()
-                .initialize
-                .clone()
-                .ok_or(StreamableHttpError::SessionExpired)?;
-            let (answer, session_id) = self.exchange_initialize(initialize).await?;
-            if let ServerJsonRpcMessage::Error(error) = answer {
-                return Err(StreamableHttpError::ReinitializationFailed(error.error));
-            }
-            let session = session_headers(&answer, session_id);
-            let initialized = ClientJsonRpcMessage::notification(
-                ClientNotification::InitializedNotification(Default::default()),
-            );
-            self.post(initialized, Some(&session)).await?;
-            self.state().session = Some(Arc::new(session));
-            Ok(())
+        // A failure is the refused message's error. The session stays as it was: the next message
+        // tries again, so a server that comes back is joined again, and each failure names its
+        // own cause.
+        let initialize = self
+            .state()
+            .initialize
+            .clone()
+            .ok_or(StreamableHttpError::SessionExpired)?;
+        let (answer, session_id) = self.exchange_initialize(initialize).await?;
+        if let ServerJsonRpcMessage::Error(error) = answer {
+            return Err(StreamableHttpError::ReinitializationFailed(error.error));
         }
-        .await;
-        match result {
-            Ok(()) => {
-                tracing::debug!(uri = %self.uri, "the server forgot the session; re-initialized");
-                self.stop_standalone();
-                self.start_standalone();
-                Ok(())
-            }
-            Err(error) => {
-                // The session cannot go on: rmcp's receive ends, and the connection with it.
-                self.ended.cancel();
-                Err(error)
-            }
-        }
+        let session = session_headers(&answer, session_id);
+        let initialized = ClientJsonRpcMessage::notification(
+            ClientNotification::InitializedNotification(Default::default()),
+        );
+        self.post(initialized, Some(&session)).await?;
+        self.state().session = Some(Arc::new(session));
+        tracing::debug!(uri = %self.uri, "the server forgot the session; re-initialized");
+        self.start_standalone();
+        Ok(())
     }
 
     /// Opens the standalone stream for the current session, from a task of its own.
@@ -425,7 +438,6 @@ impl Shared {
         events: Events,
         session: Option<&SessionHeaders>,
         until: impl Fn(&ServerJsonRpcMessage) -> bool,
-        resume: bool,
     ) -> StreamEnd {
         let reader = EventReader {
             client: &self.client,
@@ -438,12 +450,24 @@ impl Shared {
                 .unwrap_or_default(),
         };
         reader
-            .read(events, resume, |message| {
+            .read(events, false, |message| {
                 let last = until(&message);
                 self.hand_to_rmcp(message);
                 last
             })
             .await
+    }
+}
+
+/// Unregisters an answer stream however its reading ends.
+struct ForgetStream<'a> {
+    shared: &'a Shared,
+    id: &'a RequestId,
+}
+
+impl Drop for ForgetStream<'_> {
+    fn drop(&mut self) {
+        self.shared.state().answer_streams.remove(self.id);
     }
 }
 
@@ -462,7 +486,7 @@ struct EventReader<'a> {
     limits: StreamableHttpResponseLimits,
     reconnect: &'a SseReconnectPolicy,
     session_id: Option<Arc<str>>,
-    headers: std::collections::HashMap<HeaderName, HeaderValue>,
+    headers: HashMap<HeaderName, HeaderValue>,
 }
 
 impl EventReader<'_> {
@@ -621,7 +645,7 @@ impl Standalone {
 /// The session `initialize`'s `answer` opened: its id, and `MCP-Protocol-Version` for every later
 /// message (the custom headers are the client's own).
 fn session_headers(answer: &ServerJsonRpcMessage, session_id: Option<String>) -> SessionHeaders {
-    let mut headers = std::collections::HashMap::new();
+    let mut headers = HashMap::new();
     if let ServerJsonRpcMessage::Response(response) = answer
         && let ServerResult::InitializeResult(result) = &response.result
         && let Ok(value) = HeaderValue::from_str(result.protocol_version.as_str())
@@ -644,8 +668,19 @@ fn is_initialized(message: &ClientJsonRpcMessage) -> bool {
         if matches!(notification.notification, ClientNotification::InitializedNotification(_)))
 }
 
+/// The request a `notifications/cancelled` names.
+fn cancelled_request(message: &ClientJsonRpcMessage) -> Option<&RequestId> {
+    let ClientJsonRpcMessage::Notification(notification) = message else {
+        return None;
+    };
+    let ClientNotification::CancelledNotification(cancelled) = &notification.notification else {
+        return None;
+    };
+    cancelled.params.request_id.as_ref()
+}
+
 /// Whether `message` is the answer to request `id`.
-fn answers(message: &ServerJsonRpcMessage, id: &rmcp::model::RequestId) -> bool {
+fn answers(message: &ServerJsonRpcMessage, id: &RequestId) -> bool {
     match message {
         ServerJsonRpcMessage::Response(response) => &response.id == id,
         ServerJsonRpcMessage::Error(error) => error.id.as_ref() == Some(id),

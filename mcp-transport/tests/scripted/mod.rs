@@ -1,0 +1,226 @@
+//! A scripted loopback server for the HTTP transport's tests: it speaks just enough of the protocol
+//! for rmcp's handshake (and `DELETE`), and hands every other request to the test's script.
+
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, Request, Response};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+pub(crate) const SESSION: &str = "session-1";
+
+/// A request as the scripted server saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub(crate) method: http::Method,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+}
+
+impl Seen {
+    pub(crate) fn rpc_method(&self) -> Option<&str> {
+        self.body.get("method").and_then(Value::as_str)
+    }
+}
+
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
+pub(crate) type Script = Arc<dyn Fn(&Seen) -> Option<Response<Body>> + Send + Sync>;
+
+/// A loopback server: the handshake and `DELETE` are answered here, `GET` is 405 unless the script
+/// answers it; every other request goes to the script.
+pub(crate) struct Server {
+    pub(crate) url: String,
+    pub(crate) seen: mpsc::UnboundedReceiver<Seen>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    pub(crate) async fn start(
+        script: impl Fn(&Seen) -> Option<Response<Body>> + Send + Sync + 'static,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let url = format!("http://{}/mcp", listener.local_addr().expect("address"));
+        let script: Script = Arc::new(script);
+        let (log, seen) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (script, log) = (Arc::clone(&script), log.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<Incoming>| {
+                        let (script, log) = (Arc::clone(&script), log.clone());
+                        async move {
+                            let method = request.method().clone();
+                            let headers = request.headers().clone();
+                            let bytes = request
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|body| body.to_bytes());
+                            let body = bytes
+                                .ok()
+                                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                                .unwrap_or(Value::Null);
+                            let seen = Seen {
+                                method,
+                                headers,
+                                body,
+                            };
+                            let response = answer(&script, &seen);
+                            let _ = log.send(seen);
+                            Ok::<_, Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Server { url, seen, task }
+    }
+
+    /// The next request the server saw with JSON-RPC method `method` (earlier ones are skipped).
+    /// The next request the server saw with HTTP method `method` that `matches`.
+    pub(crate) async fn next_http(
+        &mut self,
+        method: http::Method,
+        matches: impl Fn(&Seen) -> bool,
+    ) -> Seen {
+        loop {
+            let seen = self.seen.recv().await.expect("the server is running");
+            if seen.method == method && matches(&seen) {
+                return seen;
+            }
+        }
+    }
+
+    pub(crate) async fn next(&mut self, method: &str) -> Seen {
+        loop {
+            let seen = self.seen.recv().await.expect("the server is running");
+            if seen.rpc_method() == Some(method) {
+                return seen;
+            }
+        }
+    }
+}
+
+pub(crate) fn answer(script: &Script, seen: &Seen) -> Response<Body> {
+    if let Some(response) = script(seen) {
+        return response;
+    }
+    match (seen.method.as_str(), seen.rpc_method()) {
+        ("POST", Some("initialize")) => json_reply(&json!({
+            "jsonrpc": "2.0",
+            "id": seen.body["id"],
+            "result": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "scripted", "version": "1"}
+            }
+        })),
+        ("POST", Some(_)) if seen.body.get("id").is_none() => reply(202, None, ""),
+        ("DELETE", _) => reply(200, None, ""),
+        _ => reply(405, None, ""),
+    }
+}
+
+pub(crate) fn reply(status: u16, content_type: Option<&str>, body: &str) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(status)
+        .header("mcp-session-id", SESSION);
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    builder
+        .body(Full::new(Bytes::from(body.to_owned())).boxed())
+        .expect("a valid response")
+}
+
+pub(crate) fn json_reply(message: &Value) -> Response<Body> {
+    reply(200, Some("application/json"), &message.to_string())
+}
+
+/// An event stream of `events`, left open afterwards if `open`.
+pub(crate) fn sse_reply(events: &[String], open: bool) -> Response<Body> {
+    let chunks: Vec<Result<Frame<Bytes>, Infallible>> = events
+        .iter()
+        .map(|event| Ok(Frame::data(Bytes::from(event.clone()))))
+        .collect();
+    let stream = futures::stream::iter(chunks);
+    let body = if open {
+        BodyExt::boxed(StreamBody::new(stream.chain(futures::stream::pending())))
+    } else {
+        BodyExt::boxed(StreamBody::new(stream))
+    };
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/event-stream")
+        .header("mcp-session-id", SESSION)
+        .body(body)
+        .expect("a valid response")
+}
+
+/// An event stream of `events` that stays open, and says on `dropped` when the server stops
+/// sending it (the client went away).
+pub(crate) fn watched_sse_reply(
+    events: &[String],
+    dropped: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Response<Body> {
+    struct Watch(tokio::sync::mpsc::UnboundedSender<()>);
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+    let watch = Watch(dropped);
+    let chunks: Vec<Result<Frame<Bytes>, Infallible>> = events
+        .iter()
+        .map(|event| Ok(Frame::data(Bytes::from(event.clone()))))
+        .collect();
+    let stream = futures::stream::iter(chunks)
+        .chain(futures::stream::pending())
+        .map(move |frame| {
+            let _held = &watch;
+            frame
+        });
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/event-stream")
+        .header("mcp-session-id", SESSION)
+        .body(BodyExt::boxed(StreamBody::new(stream)))
+        .expect("a valid response")
+}
+
+pub(crate) fn data_event(message: &Value) -> String {
+    format!("data: {message}\n\n")
+}
+
+pub(crate) fn tool_result(id: &Value, text: &str) -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "result": {"content": [{"type": "text", "text": text}], "isError": false}
+    })
+}
+
+pub(crate) fn is_call(seen: &Seen) -> bool {
+    seen.method == http::Method::POST && seen.rpc_method() == Some("tools/call")
+}
