@@ -6,8 +6,12 @@
 //!   a graceful close (stdin, SIGTERM, SIGKILL) and a `Drop` that kills the whole group at once,
 //!   without blocking and without a tokio runtime.
 //! - [`http`]: one shared hyper client (rustls with ring, HTTP/1.1 and HTTP/2, pooling, proxies,
-//!   timeouts) implementing rmcp's `StreamableHttpClient`, with byte limits, the status mapping rmcp's
-//!   session recovery relies on, and a bounded SSE reconnect policy from `mcp-retry`.
+//!   timeouts) implementing rmcp's `StreamableHttpClient`, with byte limits and the status mapping;
+//!   and [`HttpTransport`](http::HttpTransport), our own streamable HTTP session (resumable event
+//!   streams, transparent re-initialization, a bounded reconnect policy from `mcp-retry`).
+//! - Direct requests ([`stdio::DirectRequests`], [`http::HttpDirectRequests`]): requests that skip
+//!   rmcp's service loop, answered to the caller's own task and parsed as their method's result
+//!   type, with [`RequestError`].
 //! - [`auth`]: the [`Authorizer`](auth::Authorizer) trait through which the HTTP client gets bearer
 //!   tokens and reports challenges; `mcp-oauth` implements it, so this crate never depends on OAuth.
 //! - [`error`]: [`TransportError`], classified for `mcp-retry` by variant (never by message text).

@@ -42,8 +42,9 @@ const EXCERPT_CHARS: usize = 300;
 
 type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
 
-/// The per-server face of the shared [`HttpClient`]: what rmcp's `StreamableHttpClientTransport` runs
-/// on. It adds this server's credentials ([`Authorizer`]) and default headers. Cheap to clone.
+/// The per-server face of the shared [`HttpClient`]: what [`HttpTransport`](super::HttpTransport)
+/// (and rmcp's own transport) runs on. It adds this server's credentials ([`Authorizer`]) and default
+/// headers. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct StreamableClient {
     http: HttpClient,
@@ -586,8 +587,8 @@ impl StreamableHttpClient for StreamableClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> impl Future<Output = HttpResult<StreamableHttpPostResponse>> + Send + '_ {
-        // Boxed: rmcp's worker and stream tasks hold this future inside their own state for
-        // the whole session, so its size is paid per session even while idle.
+        // Boxed: the tasks reading a session's streams hold this future inside their own state
+        // for the whole session, so its size is paid per session even while idle.
         Box::pin(async move {
             let body = serde_json::to_vec(&message).map_err(StreamableHttpError::Deserialize)?;
             let timeout = self.http.options().request_timeout;
@@ -734,8 +735,8 @@ impl StreamableHttpClient for StreamableClient {
         max_sse_event_size: usize,
     ) -> impl Future<Output = HttpResult<BoxStream<'static, Result<Sse, SseError>>>> + Send + '_
     {
-        // Boxed: rmcp's worker and stream tasks hold this future inside their own state for
-        // the whole session, so its size is paid per session even while idle.
+        // Boxed: the tasks reading a session's streams hold this future inside their own state
+        // for the whole session, so its size is paid per session even while idle.
         Box::pin(async move {
             let timeout = self.http.options().request_timeout;
             let outgoing = Outgoing {
