@@ -6,7 +6,7 @@ mod scripted;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_transport::http::{HttpClient, HttpDirectRequests, HttpOptions, ProxyConfig};
+use mcp_transport::http::HttpDirectRequests;
 use mcp_transport::{RequestError, TransportError};
 use rmcp::ClientHandler;
 use rmcp::model::{
@@ -43,12 +43,7 @@ struct Session {
 }
 
 async fn connect(server: &Server) -> Session {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    let transport = HttpClient::new(options)
-        .expect("client")
-        .transport(&server.url, None, Default::default())
-        .expect("transport");
+    let transport = server.transport();
     let direct = transport.direct_requests();
     let (sender, progress) = mpsc::unbounded_channel();
     let service = rmcp::serve_client(Recorder(sender), transport)
@@ -176,7 +171,7 @@ async fn a_stream_that_ends_without_an_event_id_is_a_protocol_error() {
     let RequestError::Transport(TransportError::Protocol { detail }) = &error else {
         panic!("not a protocol error: {error:?}");
     };
-    assert!(detail.contains("ended before its answer"), "{detail}");
+    assert!(detail.contains("ended before the answer"), "{detail}");
 }
 
 #[tokio::test]
@@ -196,10 +191,7 @@ async fn a_forgotten_session_is_handed_back_undelivered() {
 #[tokio::test]
 async fn nothing_is_sent_before_the_handshake() {
     let server = Server::start(|_| None).await;
-    let transport = HttpClient::new(HttpOptions::default())
-        .expect("client")
-        .transport(&server.url, None, Default::default())
-        .expect("transport");
+    let transport = server.transport();
     let error = transport
         .direct_requests()
         .request(call(), LONG)

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::Method;
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
 use rmcp::ClientHandler;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{NotificationContext, RoleClient, RunningService};
@@ -34,12 +33,7 @@ async fn connect(
     RunningService<RoleClient, Recorder>,
     mpsc::UnboundedReceiver<()>,
 ) {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    let transport = HttpClient::new(options)
-        .expect("client")
-        .transport(&server.url, None, Default::default())
-        .expect("transport");
+    let transport = server.transport();
     let (sender, changes) = mpsc::unbounded_channel();
     let service = rmcp::serve_client(Recorder(sender), transport)
         .await

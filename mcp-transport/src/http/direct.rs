@@ -18,18 +18,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use futures::channel::mpsc;
-use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt};
 use rmcp::model::{ClientRequest, ServerJsonRpcMessage, ServerResult};
-use rmcp::transport::common::client_side_sse::SseRetryPolicy;
-use rmcp::transport::streamable_http_client::{
-    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpResponseLimits,
-};
-use sse_stream::Sse;
+use rmcp::transport::streamable_http_client::{StreamableHttpClient, StreamableHttpResponseLimits};
 
+use super::events::{EventReader, Events, StreamEnd};
 use super::reconnect::SseReconnectPolicy;
-use super::streamable::{DirectResponse, Session, StreamableClient, event_too_large};
+use super::streamable::{DirectResponse, Session, StreamableClient};
+use super::transport::parse_message;
 use crate::error::TransportError;
 use crate::request::{
     Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
@@ -199,104 +196,52 @@ impl HttpDirect {
     /// resumes the stream (`Last-Event-ID`) if it ends before the answer.
     async fn read_events(
         &self,
-        mut events: BoxStream<'static, Result<Sse, SseError>>,
+        events: Events,
         session: &Session,
         number: u64,
         method: &str,
     ) -> Result<Answer, RequestError> {
-        let mut last_event_id: Option<String> = None;
-        let mut server_retry: Option<Duration> = None;
-        let mut reconnects = 0_usize;
-        loop {
-            let failure = loop {
-                let event = match events.next().await {
-                    Some(Ok(event)) => event,
-                    Some(Err(error)) => break Some(error),
-                    None => break None,
-                };
-                if let Some(retry) = event.retry {
-                    server_retry = Some(Duration::from_millis(retry));
+        let reader = EventReader {
+            client: &self.client,
+            uri: &self.uri,
+            limits: self.limits,
+            reconnect: &self.reconnect,
+            session_id: session.id.clone(),
+            headers: session.headers.clone(),
+        };
+        let mut answer = None;
+        let ended = reader
+            .read(events, false, |data| match direct_answer(data.as_bytes()) {
+                Some((answered, found)) if answered == number => {
+                    answer = Some(found);
+                    true
                 }
-                if event.id.is_some() {
-                    last_event_id = event.id;
+                _ => {
+                    self.hand_to_rmcp(data);
+                    false
                 }
-                // Only unnamed and `message` events carry JSON-RPC messages.
-                if !matches!(event.event.as_deref(), None | Some("" | "message")) {
-                    continue;
-                }
-                let Some(data) = event.data.filter(|data| !data.is_empty()) else {
-                    continue;
-                };
-                match direct_answer(data.as_bytes()) {
-                    Some((answered, answer)) if answered == number => return Ok(answer),
-                    _ => self.hand_to_rmcp(&data),
-                }
-            };
-            if let Some(limit) = failure.as_ref().and_then(event_too_large) {
-                return Err(RequestError::Transport(TransportError::MessageTooLarge {
-                    what: "an SSE event",
-                    limit,
-                }));
-            }
-            let ended = match &failure {
-                Some(error) => format!("the event stream of {method} failed ({error})"),
-                None => format!("the event stream of {method} ended before its answer"),
-            };
-            // Without an event id the server offers no way back to this stream.
-            let Some(resume_from) = last_event_id.clone() else {
-                return Err(RequestError::Transport(TransportError::Protocol {
-                    detail: ended,
-                }));
-            };
-            events = loop {
-                reconnects += 1;
-                let Some(delay) = self.reconnect.retry(reconnects) else {
-                    return Err(RequestError::Transport(TransportError::Protocol {
-                        detail: format!("{ended}, and resuming it failed {} times", reconnects - 1),
-                    }));
-                };
-                // The server's `retry:` is what it asked for; our own backoff otherwise.
-                tokio::time::sleep(server_retry.unwrap_or(delay)).await;
-                let resumed = self
-                    .client
-                    .get_stream_with_max_sse_event_size(
-                        Arc::clone(&self.uri),
-                        session.id.clone(),
-                        Some(resume_from.clone()),
-                        None,
-                        session.headers.clone(),
-                        self.limits.max_sse_event_size,
-                    )
-                    .await;
-                match resumed {
-                    Ok(events) => break events,
-                    Err(
-                        error @ (StreamableHttpError::SessionExpired
-                        | StreamableHttpError::AuthRequired(_)
-                        | StreamableHttpError::InsufficientScope(_)
-                        | StreamableHttpError::ServerDoesNotSupportSse),
-                    ) => {
-                        return Err(RequestError::Transport(TransportError::from_streamable(
-                            error,
-                        )));
-                    }
-                    Err(error) => {
-                        tracing::debug!(uri = %self.uri, %error, "resuming an event stream failed");
-                    }
-                }
-            };
+            })
+            .await;
+        if let Some(answer) = answer {
+            return Ok(answer);
         }
+        Err(RequestError::Transport(match ended {
+            StreamEnd::Ended(TransportError::Protocol { detail }) => TransportError::Protocol {
+                detail: format!("{method}: {detail}"),
+            },
+            StreamEnd::Ended(error) => error,
+            // The reader stops early only for the answer, which is taken above.
+            StreamEnd::Answered => TransportError::Protocol {
+                detail: format!("{method}: the event stream ended before the answer"),
+            },
+        }))
     }
 
     /// Gives rmcp a message a direct request's stream carried (a notification, a server request).
     fn hand_to_rmcp(&self, data: &str) {
-        match serde_json::from_str::<ServerJsonRpcMessage>(data) {
+        if let Some(message) = parse_message(data, &self.uri) {
             // The receive side is gone only when the transport is; then nobody needs it.
-            Ok(message) => drop(self.to_rmcp.unbounded_send(message)),
-            // As rmcp does on its own streams: a frame that is not a message is skipped.
-            Err(error) => {
-                tracing::debug!(uri = %self.uri, %error, "skipped an event that is not a JSON-RPC message")
-            }
+            let _ = self.to_rmcp.unbounded_send(message);
         }
     }
 

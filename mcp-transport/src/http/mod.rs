@@ -20,6 +20,7 @@
 
 mod client;
 mod direct;
+mod events;
 mod reconnect;
 mod streamable;
 mod transport;

@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::channel::mpsc;
-use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
 use rmcp::RoleClient;
 use rmcp::model::{
@@ -30,23 +29,20 @@ use rmcp::model::{
     ServerResult,
 };
 use rmcp::transport::Transport;
-use rmcp::transport::common::client_side_sse::SseRetryPolicy;
 use rmcp::transport::streamable_http_client::{
-    SseError, StreamableHttpClient, StreamableHttpClientTransport,
-    StreamableHttpClientTransportConfig, StreamableHttpError, StreamableHttpPostResponse,
-    StreamableHttpResponseLimits,
+    StreamableHttpClient, StreamableHttpClientTransport, StreamableHttpClientTransportConfig,
+    StreamableHttpError, StreamableHttpPostResponse, StreamableHttpResponseLimits,
 };
-use sse_stream::Sse;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::direct::{HttpDirect, HttpDirectRequests};
+use super::events::{EventReader, Events, StreamEnd};
 use super::reconnect::SseReconnectPolicy;
 use super::streamable::StreamableClient;
 use crate::error::TransportError;
 
 type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
-type Events = BoxStream<'static, Result<Sse, SseError>>;
 
 /// How long `close()` gives the server to end the session.
 const DELETE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -328,11 +324,7 @@ impl Shared {
                 };
                 match (ended, awaited) {
                     (StreamEnd::Answered, _) | (_, None) => Ok(()),
-                    (StreamEnd::Ended(detail), Some(_)) => {
-                        Err(StreamableHttpError::Client(TransportError::Protocol {
-                            detail,
-                        }))
-                    }
+                    (StreamEnd::Ended(error), Some(_)) => Err(StreamableHttpError::Client(error)),
                 }
             }
             other => Err(StreamableHttpError::UnexpectedServerResponse(
@@ -450,10 +442,13 @@ impl Shared {
                 .unwrap_or_default(),
         };
         reader
-            .read(events, false, |message| {
-                let last = until(&message);
-                self.hand_to_rmcp(message);
-                last
+            .read(events, false, |data| match parse_message(data, &self.uri) {
+                Some(message) => {
+                    let last = until(&message);
+                    self.hand_to_rmcp(message);
+                    last
+                }
+                None => false,
             })
             .await
     }
@@ -468,125 +463,6 @@ struct ForgetStream<'a> {
 impl Drop for ForgetStream<'_> {
     fn drop(&mut self) {
         self.shared.state().answer_streams.remove(self.id);
-    }
-}
-
-/// Why a stream stopped being read.
-enum StreamEnd {
-    /// The message waited for arrived.
-    Answered,
-    /// The stream ended, could not be resumed, and the reason.
-    Ended(String),
-}
-
-/// Reads one event stream, resuming it when it ends early.
-struct EventReader<'a> {
-    client: &'a StreamableClient,
-    uri: &'a Arc<str>,
-    limits: StreamableHttpResponseLimits,
-    reconnect: &'a SseReconnectPolicy,
-    session_id: Option<Arc<str>>,
-    headers: HashMap<HeaderName, HeaderValue>,
-}
-
-impl EventReader<'_> {
-    /// Hands each message to `on_message` until it returns true. A stream that ends or fails is
-    /// resumed (with `Last-Event-ID` once the server sent an event id; without one only if
-    /// `always_resume`, as for the standalone stream), waiting the server's `retry:` interval or
-    /// the policy's backoff, until the policy gives up.
-    async fn read(
-        &self,
-        mut events: Events,
-        always_resume: bool,
-        mut on_message: impl FnMut(ServerJsonRpcMessage) -> bool,
-    ) -> StreamEnd {
-        let mut last_event_id: Option<String> = None;
-        let mut server_retry: Option<Duration> = None;
-        let mut reconnects = 0_usize;
-        loop {
-            let failure = loop {
-                let event = match events.next().await {
-                    Some(Ok(event)) => event,
-                    Some(Err(error)) => break Some(error),
-                    None => break None,
-                };
-                if let Some(retry) = event.retry {
-                    server_retry = Some(Duration::from_millis(retry));
-                }
-                if event.id.is_some() {
-                    last_event_id = event.id;
-                    // The server is answering again: the reconnect budget starts over.
-                    reconnects = 0;
-                }
-                if !matches!(event.event.as_deref(), None | Some("" | "message")) {
-                    continue;
-                }
-                let Some(data) = event.data.filter(|data| !data.trim().is_empty()) else {
-                    continue;
-                };
-                match serde_json::from_str::<ServerJsonRpcMessage>(&data) {
-                    Ok(message) => {
-                        if on_message(message) {
-                            return StreamEnd::Answered;
-                        }
-                    }
-                    // As rmcp does: a frame that is not a message is skipped.
-                    Err(error) => {
-                        tracing::debug!(uri = %self.uri, %error, "skipped an event that is not a JSON-RPC message");
-                    }
-                }
-            };
-            if let Some(limit) = failure
-                .as_ref()
-                .and_then(super::streamable::event_too_large)
-            {
-                return StreamEnd::Ended(format!("an SSE event passed the {limit}-byte limit"));
-            }
-            let ended = match &failure {
-                Some(error) => format!("the event stream failed ({error})"),
-                None => "the event stream ended before the answer".to_owned(),
-            };
-            if last_event_id.is_none() && !always_resume {
-                return StreamEnd::Ended(ended);
-            }
-            events = loop {
-                reconnects += 1;
-                let Some(delay) = self.reconnect.retry(reconnects) else {
-                    return StreamEnd::Ended(format!(
-                        "{ended}, and resuming it failed {} times",
-                        reconnects - 1
-                    ));
-                };
-                tokio::time::sleep(server_retry.unwrap_or(delay)).await;
-                let resumed = self
-                    .client
-                    .get_stream_with_max_sse_event_size(
-                        Arc::clone(self.uri),
-                        self.session_id.clone(),
-                        last_event_id.clone(),
-                        None,
-                        self.headers.clone(),
-                        self.limits.max_sse_event_size,
-                    )
-                    .await;
-                match resumed {
-                    Ok(events) => break events,
-                    Err(
-                        error @ (StreamableHttpError::SessionExpired
-                        | StreamableHttpError::AuthRequired(_)
-                        | StreamableHttpError::InsufficientScope(_)
-                        | StreamableHttpError::ServerDoesNotSupportSse),
-                    ) => {
-                        return StreamEnd::Ended(format!(
-                            "{ended}, and resuming it failed: {error}"
-                        ));
-                    }
-                    Err(error) => {
-                        tracing::debug!(uri = %self.uri, %error, "resuming an event stream failed");
-                    }
-                }
-            };
-        }
     }
 }
 
@@ -632,8 +508,9 @@ impl Standalone {
         };
         let to_rmcp = &self.to_rmcp;
         let ended = reader
-            .read(events, true, |message| {
-                to_rmcp.unbounded_send(message).is_err()
+            .read(events, true, |data| {
+                parse_message(data, &self.uri)
+                    .is_some_and(|message| to_rmcp.unbounded_send(message).is_err())
             })
             .await;
         if let StreamEnd::Ended(detail) = ended {
@@ -677,6 +554,17 @@ fn cancelled_request(message: &ClientJsonRpcMessage) -> Option<&RequestId> {
         return None;
     };
     cancelled.params.request_id.as_ref()
+}
+
+/// A server message from an event's data; `None` (skipped, as rmcp does) for a frame that is not one.
+pub(super) fn parse_message(data: &str, uri: &str) -> Option<ServerJsonRpcMessage> {
+    match serde_json::from_str(data) {
+        Ok(message) => Some(message),
+        Err(error) => {
+            tracing::debug!(%uri, %error, "skipped an event that is not a JSON-RPC message");
+            None
+        }
+    }
 }
 
 /// Whether `message` is the answer to request `id`.

@@ -14,6 +14,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use mcp_transport::http::{HttpClient, HttpOptions, HttpTransport, ProxyConfig};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -98,6 +99,16 @@ impl Server {
     }
 
     /// The next request the server saw with JSON-RPC method `method` (earlier ones are skipped).
+    /// Our transport to this server (no proxy, default options).
+    pub(crate) fn transport(&self) -> HttpTransport {
+        let mut options = HttpOptions::default();
+        options.proxy = ProxyConfig::Direct;
+        HttpClient::new(options)
+            .expect("client")
+            .transport(&self.url, None, Default::default())
+            .expect("transport")
+    }
+
     /// The next request the server saw with HTTP method `method` that `matches`.
     pub(crate) async fn next_http(
         &mut self,
