@@ -18,6 +18,22 @@ use scripted::{SESSION, Server, data_event, is_call, json_reply, reply, sse_repl
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+/// Calls a tool directly and returns the text of its result.
+async fn text_of_call(session: &Session) -> String {
+    let result = session
+        .direct
+        .request(call(), LONG)
+        .await
+        .expect("a result");
+    let ServerResult::CallToolResult(result) = result else {
+        panic!("not a tool result: {result:?}");
+    };
+    result.content[0]
+        .as_text()
+        .map(|text| text.text.clone())
+        .expect("a text result")
+}
+
 fn call() -> ClientRequest {
     ClientRequest::CallToolRequest(McpRequest::new(CallToolRequestParams::new("echo")))
 }
@@ -65,18 +81,7 @@ async fn a_json_answer_reaches_the_caller_in_the_handshake_session() {
     })
     .await;
     let session = connect(&server).await;
-    let result = session
-        .direct
-        .request(call(), LONG)
-        .await
-        .expect("a result");
-    let ServerResult::CallToolResult(result) = result else {
-        panic!("not a tool result: {result:?}");
-    };
-    assert_eq!(
-        result.content[0].as_text().map(|text| text.text.as_str()),
-        Some("hello")
-    );
+    assert_eq!(text_of_call(&session).await, "hello");
 
     let seen = server.next("tools/call").await;
     assert_eq!(seen.headers["mcp-session-id"], SESSION);
@@ -141,18 +146,7 @@ async fn a_stream_that_ends_before_the_answer_is_resumed_from_its_last_event() {
     })
     .await;
     let session = connect(&server).await;
-    let result = session
-        .direct
-        .request(call(), LONG)
-        .await
-        .expect("a result");
-    let ServerResult::CallToolResult(result) = result else {
-        panic!("not a tool result: {result:?}");
-    };
-    assert_eq!(
-        result.content[0].as_text().map(|text| text.text.as_str()),
-        Some("resumed")
-    );
+    assert_eq!(text_of_call(&session).await, "resumed");
     let resumed = loop {
         let seen = server.seen.recv().await.expect("running");
         if seen.method == http::Method::GET && seen.headers.contains_key("last-event-id") {
