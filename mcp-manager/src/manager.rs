@@ -736,9 +736,12 @@ impl Manager {
                 });
                 self.attempt(name, config)
             });
+        // Biased: an attempt that fails because the manager is shutting down (its sign-in was
+        // stopped, say) fails after the shutdown began, and the shutdown is the truer reason.
         let outcome = tokio::select! {
-            outcome = attempts => outcome,
+            biased;
             () = self.inner.shutdown.cancelled() => return Err(ConnectError::ShutDown(name.to_owned())),
+            outcome = attempts => outcome,
         };
         outcome.map_err(|error| {
             tracing::warn!(server = name, %error, elapsed_ms = started.elapsed().as_millis() as u64, "connect failed");

@@ -12,7 +12,8 @@ use rmcp::ClientHandler;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{NotificationContext, RoleClient, RunningService};
 use scripted::{
-    SESSION, Seen, Server, data_event, is_call, reply, sse_reply, tool_result, watched_sse_reply,
+    SESSION, Seen, Server, data_event, hang, is_call, reply, sse_reply, tool_result,
+    watched_sse_reply,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -188,4 +189,45 @@ async fn a_request_rmcp_cancels_stops_having_its_stream_read() {
         .recv()
         .await
         .expect("the client let go of the stream");
+}
+
+#[tokio::test]
+async fn a_request_rmcp_cancels_before_any_answer_is_abandoned_at_once() {
+    let mut server = Server::start(|seen| is_call(seen).then(hang)).await;
+    let (service, _changes) = connect(&server).await;
+    let mut options = rmcp::service::PeerRequestOptions::no_options();
+    options.timeout = Some(Duration::from_millis(50));
+    let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call()));
+    let handle = service
+        .peer()
+        .send_cancellable_request(request, options)
+        .await
+        .expect("sent");
+    let error = handle.await_response().await.expect_err("no answer");
+    assert!(
+        matches!(error, rmcp::ServiceError::Timeout { .. }),
+        "{error:?}"
+    );
+    // Bounded so that a regression fails rather than hangs.
+    tokio::time::timeout(Duration::from_secs(10), server.abandoned.recv())
+        .await
+        .expect("the client let go of the POST")
+        .expect("the server is running");
+}
+
+#[tokio::test]
+async fn a_standalone_stream_that_keeps_closing_is_followed_for_the_whole_session() {
+    // No event ids, one message per stream: more reconnects than the policy's 5 attempts, each
+    // of which delivers.
+    let server = Server::start(|seen| {
+        is_get(seen).then(|| sse_reply(&[format!("retry: 1\n{}", list_changed())], false))
+    })
+    .await;
+    let (_service, mut changes) = connect(&server).await;
+    for _ in 0..8 {
+        tokio::time::timeout(Duration::from_secs(10), changes.recv())
+            .await
+            .expect("the stream was reopened")
+            .expect("the handler is running");
+    }
 }

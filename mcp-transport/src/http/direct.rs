@@ -1,17 +1,18 @@
-//! Requests over streamable HTTP that skip rmcp's service loop and its HTTP worker: the caller's
-//! own task POSTs the request into the session rmcp established and reads the answer from the
-//! response (a JSON body, or the POST's event stream).
+//! Requests over streamable HTTP that skip rmcp's service loop: the caller's own task POSTs the
+//! request into the session the transport established and reads the answer from the response (a
+//! JSON body, or the POST's event stream).
 //!
-//! Why: through rmcp's `Peer`, one request crosses the service loop, the worker's loop and a task per
-//! POST, each a hand-off between tasks (often between cores), and its answer is parsed through
-//! rmcp's untagged `ServerResult` union. Here the caller's task does the whole exchange, and the
-//! result is parsed as the type its method names.
+//! Why: through rmcp's `Peer`, one request crosses the service loop and a send task, each a
+//! hand-off between tasks (often between cores), and its answer is parsed through rmcp's untagged
+//! `ServerResult` union. Here the caller's task does the whole exchange, and the result is parsed
+//! as the type its method names.
 //!
-//! rmcp still owns the session: the handshake, the standalone GET stream, re-initialization after
-//! the server forgets the session, `DELETE` at the end. Whatever else arrives on a direct request's
-//! event stream (progress, logging, the server's own requests such as elicitation) is handed to rmcp
-//! through [`HttpTransport`]'s receive side, exactly as if rmcp had read it. A stream that ends
-//! before the answer is resumed with `Last-Event-ID`, waiting the server's `retry:` interval.
+//! The session stays the transport's: the handshake, the standalone stream, re-initialization
+//! after the server forgets the session (a request that meets a 404 is handed back undelivered, for
+//! rmcp's path, which re-initializes), `DELETE` at the end. Whatever else arrives on a direct
+//! request's event stream (progress, logging, the server's own requests such as elicitation) is
+//! handed to rmcp through [`HttpTransport`](super::HttpTransport)'s queue, exactly as if rmcp had
+//! read it. A stream that ends before the answer is resumed with `Last-Event-ID`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,9 @@ use crate::error::TransportError;
 use crate::request::{
     Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
 };
+
+/// How long telling the server to cancel a request may take (rmcp's control-message limit).
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What every [`HttpDirectRequests`] handle of one transport shares.
 pub(super) struct HttpDirect {
@@ -119,7 +123,13 @@ impl HttpDirectRequests {
             number,
             armed: true,
         };
-        let exchange = shared.exchange(Bytes::from(body), &session, number, &pending.method);
+        let exchange = shared.exchange(
+            Bytes::from(body),
+            &session,
+            number,
+            &pending.method,
+            &mut in_flight.armed,
+        );
         let outcome = tokio::time::timeout(timeout, exchange).await;
         match outcome {
             Ok(Ok(answer)) => {
@@ -163,18 +173,28 @@ impl HttpDirect {
         })
     }
 
-    /// POSTs the request and reads its answer from the response.
+    /// POSTs the request and reads its answer from the response. `may_be_running` is cleared when
+    /// the POST failed in a way that means the server never took the request on (refused, no
+    /// credentials, an error status): then there is nothing to cancel.
     async fn exchange(
         &self,
         body: Bytes,
         session: &Session,
         number: u64,
         method: &str,
+        may_be_running: &mut bool,
     ) -> Result<Answer, RequestError> {
         let response = self
             .client
             .post_direct(&self.uri, body, session, self.limits)
-            .await?;
+            .await
+            .inspect_err(|error| {
+                // Only a timeout leaves open whether the server got it.
+                *may_be_running = matches!(
+                    error,
+                    RequestError::Transport(TransportError::Timeout { .. })
+                );
+            })?;
         match response {
             DirectResponse::Error(error) => Ok(Answer::Error(error)),
             DirectResponse::Json(body) => match direct_answer(&body) {
@@ -258,7 +278,7 @@ impl HttpDirect {
         let shared = Arc::clone(self);
         let session = Arc::clone(session);
         runtime.spawn(async move {
-            let sent = shared
+            let send = shared
                 .client
                 .post_message_with_response_limits(
                     Arc::clone(&shared.uri),
@@ -268,10 +288,16 @@ impl HttpDirect {
                     session.headers.clone(),
                     shared.limits,
                 )
-                .map(|result| result.map(drop))
-                .await;
-            if let Err(error) = sent {
-                tracing::debug!(uri = %shared.uri, %error, "could not send notifications/cancelled");
+                .map(|result| result.map(drop));
+            // Bounded, so the task never outlives a slow server by much.
+            match tokio::time::timeout(CANCEL_TIMEOUT, send).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::debug!(uri = %shared.uri, %error, "could not send notifications/cancelled");
+                }
+                Err(_) => {
+                    tracing::debug!(uri = %shared.uri, "notifications/cancelled got no answer in time");
+                }
             }
         });
     }

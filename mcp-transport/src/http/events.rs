@@ -42,8 +42,10 @@ pub(super) struct EventReader<'a> {
 impl EventReader<'_> {
     /// Hands the data of each message event to `on_data` until it returns true. A stream that ends
     /// or fails is resumed (with `Last-Event-ID` once the server sent an event id; without one only
-    /// if `always_resume`, as for the standalone stream), after the server's `retry:` interval or
-    /// the policy's backoff, until the policy gives up.
+    /// if `always_resume`, as for the standalone stream), after the server's `retry:` interval if
+    /// it sent one (the specification's "SHOULD wait"), else the policy's backoff. The policy's
+    /// attempts bound reconnects in a row that bring no event; a stream that delivers starts the
+    /// count over, so a server that closes its streams routinely is followed for the whole session.
     pub(super) async fn read(
         &self,
         mut events: Events,
@@ -60,13 +62,13 @@ impl EventReader<'_> {
                     Some(Err(error)) => break Some(error),
                     None => break None,
                 };
+                // The stream works: the reconnect budget is for failures in a row.
+                reconnects = 0;
                 if let Some(retry) = event.retry {
                     server_retry = Some(Duration::from_millis(retry));
                 }
                 if event.id.is_some() {
                     last_event_id = event.id;
-                    // The server is sending again: the reconnect budget starts over.
-                    reconnects = 0;
                 }
                 // Only unnamed and `message` events carry JSON-RPC messages.
                 if !matches!(event.event.as_deref(), None | Some("" | "message")) {

@@ -49,7 +49,9 @@ pub struct HttpTransportOptions {
     /// Headers added to every request (e.g. a tenant id). `Accept`, `Mcp-Session-Id` and
     /// `Last-Event-ID` are managed by the transport and may not be set.
     pub headers: HeaderMap,
-    /// How the SSE streams reconnect. Default: from 1 s, doubling, 5 attempts.
+    /// How the SSE streams reconnect: the delays between attempts, and how many failed attempts in
+    /// a row end a stream (a reconnect that delivers starts the count over). Default: from 1 s,
+    /// doubling, 5 attempts. A server's `retry:` interval replaces the delay.
     pub reconnect: mcp_retry::RetryPolicy,
     /// The largest SSE event accepted, in bytes. Default 16 MiB.
     pub max_sse_event_bytes: usize,

@@ -6,9 +6,9 @@ use std::time::Duration;
 use mcp_retry::{JitterRng, RetryPolicy};
 use rmcp::transport::common::client_side_sse::SseRetryPolicy;
 
-/// rmcp's SSE reconnect loop, bounded by a [`RetryPolicy`]: after the policy's retries the stream
-/// ends (rmcp's default retries for ever). rmcp waits at least the server's `retry:` interval, and
-/// resumes with `Last-Event-ID`.
+/// SSE reconnects bounded by a [`RetryPolicy`]: after the policy's retries the stream ends (rmcp's
+/// default retries for ever). Used by our transport's streams and by rmcp's own (the
+/// `server/discover` lifecycle); both resume with `Last-Event-ID`.
 #[derive(Debug)]
 pub struct SseReconnectPolicy {
     policy: RetryPolicy,

@@ -105,6 +105,9 @@ struct Outgoing<'a> {
     custom_headers: &'a HashMap<HeaderName, HeaderValue>,
     body: Bytes,
     timeout: Duration,
+    /// Whether a 401/403 may ask the authorizer for a new token (never to end a session, or to
+    /// cancel a request: those are not worth a sign-in).
+    challenge: bool,
 }
 
 impl StreamableClient {
@@ -165,6 +168,7 @@ impl StreamableClient {
             custom_headers: &session.headers,
             body,
             timeout,
+            challenge: true,
         };
         let response = self.exchange(&outgoing, &None).await.map_err(lost)?;
         if let Some(error) = auth_failure(&response) {
@@ -254,8 +258,7 @@ impl StreamableClient {
                 StatusCode::FORBIDDEN => &mut asked_403,
                 _ => return Ok(response),
             };
-            // Ending a session never starts a login: the session is over either way.
-            if *asked || outgoing.method == Method::DELETE {
+            if *asked || !outgoing.challenge {
                 return Ok(response);
             }
             let Some(refused) = auth_failure(&response) else {
@@ -329,6 +332,11 @@ impl StreamableClient {
             .body(Full::new(outgoing.body.clone()))
             .map_err(|_| invalid_uri(outgoing.uri))
     }
+}
+
+fn is_cancellation(message: &ClientJsonRpcMessage) -> bool {
+    matches!(message, ClientJsonRpcMessage::Notification(notification)
+        if matches!(notification.notification, ClientNotification::CancelledNotification(_)))
 }
 
 fn header_value(value: &str, what: &str) -> HttpResult<HeaderValue> {
@@ -601,14 +609,18 @@ impl StreamableHttpClient for StreamableClient {
                 custom_headers: &custom_headers,
                 body: Bytes::from(body),
                 timeout,
+                // Telling a server to stop a request is not worth a sign-in.
+                challenge: !is_cancellation(&message),
             };
             let response = self.exchange(&outgoing, &auth_header).await?;
             let status = response.status();
             if let Some(error) = auth_failure(&response) {
                 return Err(error);
             }
-            if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
+            if status.is_success() {
                 self.capture_session(&message, &session_id, &custom_headers);
+            }
+            if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
                 return Ok(StreamableHttpPostResponse::Accepted);
             }
             let session_was_attached = session_id.is_some();
@@ -637,10 +649,7 @@ impl StreamableHttpClient for StreamableClient {
                 return match serde_json::from_slice::<ServerJsonRpcMessage>(&body) {
                     Ok(parsed) => Ok(StreamableHttpPostResponse::Json(parsed, new_session_id)),
                     // Nothing waits for an answer to a notification: an odd body is harmless.
-                    Err(_) if awaits_no_response => {
-                        self.capture_session(&message, &session_id, &custom_headers);
-                        Ok(StreamableHttpPostResponse::Accepted)
-                    }
+                    Err(_) if awaits_no_response => Ok(StreamableHttpPostResponse::Accepted),
                     Err(error) => Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
                         format!(
                             "the response is not a JSON-RPC message ({error}): {}",
@@ -650,7 +659,6 @@ impl StreamableHttpClient for StreamableClient {
                 };
             }
             if awaits_no_response {
-                self.capture_session(&message, &session_id, &custom_headers);
                 return Ok(StreamableHttpPostResponse::Accepted);
             }
             Err(StreamableHttpError::UnexpectedContentType(
@@ -676,6 +684,8 @@ impl StreamableHttpClient for StreamableClient {
             custom_headers: &custom_headers,
             body: Bytes::new(),
             timeout,
+            // Ending a session never starts a sign-in: the session is over either way.
+            challenge: false,
         };
         let response =
             self.exchange(&outgoing, &auth_header)
@@ -748,6 +758,7 @@ impl StreamableHttpClient for StreamableClient {
                 custom_headers: &custom_headers,
                 body: Bytes::new(),
                 timeout,
+                challenge: true,
             };
             let response = self.exchange(&outgoing, &auth_header).await?;
             let status = response.status();

@@ -10,11 +10,19 @@
 //! also reads the response (JSON, or an event stream resumed with `Last-Event-ID`).
 //!
 //! What the worker did and this keeps: the session id and `MCP-Protocol-Version` on every
-//! message after `initialize`; the standalone stream, reconnected under the retry policy from the
-//! last event id; a transparent re-initialization when the server forgets the session (a 404),
-//! after which the refused message is sent again once; `DELETE` of the session on close. If rmcp
-//! starts with `server/discover` instead of `initialize`, the whole session is handed to rmcp's
-//! own transport, which implements that lifecycle's per-request headers.
+//! message after `initialize`; the standalone stream (none for a stateless server), reconnected
+//! from the last event id for as long as it delivers, the retry policy bounding failures in a row;
+//! a transparent re-initialization when the server forgets the session (a 404), bounded by the
+//! session recovery timeout, after which a refused request or ordinary notification is sent again
+//! once (an answer to the server or a cancellation belongs to the old session and is not); a
+//! request rmcp cancels stops being sent or read at once; `DELETE` of the session on close. If rmcp
+//! starts with `server/discover` instead of `initialize`, the whole session is handed to rmcp's own
+//! transport, which implements that lifecycle's per-request headers.
+//!
+//! Differences from the worker: no cap on POSTs in flight (rmcp's is 16), and the queue to rmcp
+//! is unbounded (rmcp reads it as fast as its handlers take messages). A server that negotiates
+//! 2026-07-28 through `initialize` gets no per-request standard headers (SEP-2243) from this
+//! transport; servers of that version are reached through `server/discover`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -83,8 +91,10 @@ struct Shared {
     reconnect: Arc<SseReconnectPolicy>,
     to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
     state: Mutex<State>,
-    /// One re-initialization at a time.
+    /// One re-initialization at a time; `close()` waits for it.
     reinitializing: tokio::sync::Mutex<()>,
+    /// How long a re-initialization may take.
+    recovery_timeout: Duration,
     /// Cancelled by `close()`: rmcp's receive ends.
     ended: CancellationToken,
 }
@@ -98,8 +108,8 @@ struct State {
     initialize: Option<ClientJsonRpcMessage>,
     /// The task reading the standalone stream.
     standalone: Option<AbortHandle>,
-    /// The answer streams being read for rmcp's requests, stopped when rmcp cancels the request.
-    answer_streams: HashMap<RequestId, CancellationToken>,
+    /// rmcp's requests being sent or read, stopped when rmcp cancels the request.
+    requests_in_flight: HashMap<RequestId, CancellationToken>,
 }
 
 struct SessionHeaders {
@@ -137,6 +147,7 @@ impl HttpTransport {
             to_rmcp,
             state: Mutex::default(),
             reinitializing: tokio::sync::Mutex::new(()),
+            recovery_timeout: config.session_recovery_timeout,
             ended: CancellationToken::new(),
         });
         Self {
@@ -207,8 +218,10 @@ impl Transport<RoleClient> for HttpTransport {
         if let Lifecycle::Rmcp(inner) = &mut self.lifecycle {
             return inner.close().await;
         }
-        self.shared.stop_standalone();
+        // A re-initialization in flight finishes first, so the session deleted is the last one.
+        let _no_reinitialization = self.shared.reinitializing.lock().await;
         self.shared.ended.cancel();
+        self.shared.stop_standalone();
         let session = self.shared.session();
         let Some(id) = session.as_ref().and_then(|session| session.id.clone()) else {
             return Ok(());
@@ -251,19 +264,42 @@ impl Shared {
             return self.initialize(message).await;
         }
         if let Some(id) = cancelled_request(&message)
-            && let Some(reading) = self.state().answer_streams.remove(id)
+            && let Some(exchange) = self.state().requests_in_flight.remove(id)
         {
-            // rmcp has given up on the request: its stream is not read any further.
-            reading.cancel();
+            // rmcp has given up on the request: its POST and its stream are dropped.
+            exchange.cancel();
         }
+        let Some(id) = request_id(&message) else {
+            return self.send_in_session(message).await;
+        };
+        let in_flight = CancellationToken::new();
+        self.state()
+            .requests_in_flight
+            .insert(id.clone(), in_flight.clone());
+        let _forget = ForgetRequest { shared: &self, id };
+        tokio::select! {
+            sent = self.send_in_session(message) => sent,
+            // rmcp has already failed the request as cancelled.
+            () = in_flight.cancelled() => Ok(()),
+        }
+    }
+
+    /// POSTs `message` in the current session; after a 404, in a new session, once, if the message
+    /// still means something there.
+    async fn send_in_session(&self, message: ClientJsonRpcMessage) -> HttpResult<()> {
         let session = self.session();
         let outcome = self.post(message.clone(), session.as_deref()).await;
         let outcome = match (outcome, &session) {
-            // The server forgot the session: start a new one and send the message there, once.
-            (Err(StreamableHttpError::SessionExpired), Some(expired)) => {
+            (Err(StreamableHttpError::SessionExpired), Some(expired)) if resendable(&message) => {
                 self.reinitialize(expired).await?;
                 let session = self.session();
                 self.post(message.clone(), session.as_deref()).await
+            }
+            // Telling an expired session to stop a request: there is nothing left to stop.
+            (Err(StreamableHttpError::SessionExpired), _)
+                if cancelled_request(&message).is_some() =>
+            {
+                Ok(())
             }
             (outcome, _) => outcome,
         };
@@ -274,16 +310,13 @@ impl Shared {
         Ok(())
     }
 
-    /// POSTs `message` in `session` and reads the answer, if any, into rmcp's queue.
+    /// POSTs `message` in `session` and reads the answer to a request into rmcp's queue.
     async fn post(
         &self,
         message: ClientJsonRpcMessage,
         session: Option<&SessionHeaders>,
     ) -> HttpResult<()> {
-        let awaited = match &message {
-            ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
-            _ => None,
-        };
+        let awaited = request_id(&message);
         let response = self
             .client
             .post_message_with_response_limits(
@@ -297,37 +330,23 @@ impl Shared {
                 self.limits,
             )
             .await?;
-        match response {
-            StreamableHttpPostResponse::Accepted => Ok(()),
-            StreamableHttpPostResponse::Json(message, _) => {
+        match (response, awaited) {
+            (StreamableHttpPostResponse::Accepted, _) => Ok(()),
+            (StreamableHttpPostResponse::Json(message, _), _) => {
                 self.hand_to_rmcp(message);
                 Ok(())
             }
-            StreamableHttpPostResponse::Sse(events, _) => {
-                let until = |message: &ServerJsonRpcMessage| {
-                    awaited.as_ref().is_some_and(|id| answers(message, id))
-                };
-                let read = self.read_stream(events, session, until);
-                let ended = match &awaited {
-                    Some(id) => {
-                        let reading = CancellationToken::new();
-                        self.state()
-                            .answer_streams
-                            .insert(id.clone(), reading.clone());
-                        let _forget = ForgetStream { shared: self, id };
-                        tokio::select! {
-                            ended = read => ended,
-                            () = reading.cancelled() => StreamEnd::Answered,
-                        }
-                    }
-                    None => read.await,
-                };
-                match (ended, awaited) {
-                    (StreamEnd::Answered, _) | (_, None) => Ok(()),
-                    (StreamEnd::Ended(error), Some(_)) => Err(StreamableHttpError::Client(error)),
+            (StreamableHttpPostResponse::Sse(events, _), Some(id)) => {
+                let until = |message: &ServerJsonRpcMessage| answers(message, &id);
+                match self.read_stream(events, session, until).await {
+                    StreamEnd::Answered => Ok(()),
+                    StreamEnd::Ended(error) => Err(StreamableHttpError::Client(error)),
                 }
             }
-            other => Err(StreamableHttpError::UnexpectedServerResponse(
+            // An event stream for a notification or a response awaits nothing: nobody reads it
+            // (rmcp's own transport refuses one for `notifications/initialized`).
+            (StreamableHttpPostResponse::Sse(..), None) => Ok(()),
+            (other, _) => Err(StreamableHttpError::UnexpectedServerResponse(
                 format!("an answer of an unknown kind: {other:?}").into(),
             )),
         }
@@ -364,8 +383,12 @@ impl Shared {
 
     /// A new session after the server forgot `expired`: `initialize` again (its answer is not
     /// rmcp's: the handshake is long done), `notifications/initialized`, a new standalone stream.
+    /// Bounded by the session recovery timeout, since every message waits for it.
     async fn reinitialize(&self, expired: &SessionHeaders) -> HttpResult<()> {
         let _one_at_a_time = self.reinitializing.lock().await;
+        if self.ended.is_cancelled() {
+            return Err(StreamableHttpError::TransportChannelClosed);
+        }
         if self
             .session()
             .is_some_and(|current| current.id != expired.id)
@@ -376,6 +399,16 @@ impl Shared {
         // A failure is the refused message's error. The session stays as it was: the next message
         // tries again, so a server that comes back is joined again, and each failure names its
         // own cause.
+        let session = tokio::time::timeout(self.recovery_timeout, self.initialize_again())
+            .await
+            .map_err(|_| StreamableHttpError::SessionRecoveryTimeout)??;
+        self.state().session = Some(Arc::new(session));
+        tracing::debug!(uri = %self.uri, "the server forgot the session; re-initialized");
+        self.start_standalone();
+        Ok(())
+    }
+
+    async fn initialize_again(&self) -> HttpResult<SessionHeaders> {
         let initialize = self
             .state()
             .initialize
@@ -390,10 +423,7 @@ impl Shared {
             ClientNotification::InitializedNotification(Default::default()),
         );
         self.post(initialized, Some(&session)).await?;
-        self.state().session = Some(Arc::new(session));
-        tracing::debug!(uri = %self.uri, "the server forgot the session; re-initialized");
-        self.start_standalone();
-        Ok(())
+        Ok(session)
     }
 
     /// Opens the standalone stream for the current session, from a task of its own.
@@ -401,9 +431,13 @@ impl Shared {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let Some(session) = self.session() else {
+        // A stateless server (no session id) has no stream of its own to offer.
+        let Some(session) = self.session().filter(|session| session.id.is_some()) else {
             return;
         };
+        if self.ended.is_cancelled() {
+            return;
+        }
         let reader = Standalone {
             client: self.client.clone(),
             uri: Arc::clone(&self.uri),
@@ -454,15 +488,15 @@ impl Shared {
     }
 }
 
-/// Unregisters an answer stream however its reading ends.
-struct ForgetStream<'a> {
+/// Unregisters a request in flight however its exchange ends.
+struct ForgetRequest<'a> {
     shared: &'a Shared,
-    id: &'a RequestId,
+    id: RequestId,
 }
 
-impl Drop for ForgetStream<'_> {
+impl Drop for ForgetRequest<'_> {
     fn drop(&mut self) {
-        self.shared.state().answer_streams.remove(self.id);
+        self.shared.state().requests_in_flight.remove(&self.id);
     }
 }
 
@@ -545,6 +579,27 @@ fn is_initialized(message: &ClientJsonRpcMessage) -> bool {
         if matches!(notification.notification, ClientNotification::InitializedNotification(_)))
 }
 
+/// The id of a request (not of a notification or an answer).
+fn request_id(message: &ClientJsonRpcMessage) -> Option<RequestId> {
+    match message {
+        ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `message` means the same in a new session: requests and ordinary notifications. An
+/// answer to a server's request or a cancellation belongs to the old session (request ids start
+/// over in a new one), and `notifications/initialized` is sent by the re-initialization itself.
+fn resendable(message: &ClientJsonRpcMessage) -> bool {
+    match message {
+        ClientJsonRpcMessage::Request(_) => true,
+        ClientJsonRpcMessage::Notification(_) => {
+            cancelled_request(message).is_none() && !is_initialized(message)
+        }
+        _ => false,
+    }
+}
+
 /// The request a `notifications/cancelled` names.
 fn cancelled_request(message: &ClientJsonRpcMessage) -> Option<&RequestId> {
     let ClientJsonRpcMessage::Notification(notification) = message else {
@@ -567,11 +622,56 @@ pub(super) fn parse_message(data: &str, uri: &str) -> Option<ServerJsonRpcMessag
     }
 }
 
-/// Whether `message` is the answer to request `id`.
+/// Whether `message` is the answer to request `id` (a number echoed as a string counts, as rmcp's
+/// transport counts it).
 fn answers(message: &ServerJsonRpcMessage, id: &RequestId) -> bool {
-    match message {
-        ServerJsonRpcMessage::Response(response) => &response.id == id,
-        ServerJsonRpcMessage::Error(error) => error.id.as_ref() == Some(id),
-        _ => false,
+    let answered = match message {
+        ServerJsonRpcMessage::Response(response) => &response.id,
+        ServerJsonRpcMessage::Error(error) => match &error.id {
+            Some(id) => id,
+            None => return false,
+        },
+        _ => return false,
+    };
+    answered == id || answered.to_string() == id.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(json: &str) -> ClientJsonRpcMessage {
+        serde_json::from_str(json).expect("a client message")
+    }
+
+    #[test]
+    fn only_requests_and_ordinary_notifications_are_sent_again_in_a_new_session() {
+        assert!(resendable(&message(
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        )));
+        assert!(resendable(&message(
+            r#"{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}"#
+        )));
+        assert!(!resendable(&message(
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#
+        )));
+        assert!(!resendable(&message(
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+        )));
+        assert!(!resendable(&message(
+            r#"{"jsonrpc":"2.0","id":7,"result":{}}"#
+        )));
+    }
+
+    #[test]
+    fn an_answer_matches_its_id_also_when_a_number_comes_back_as_a_string() {
+        let answer = |id: &str| -> ServerJsonRpcMessage {
+            serde_json::from_str(&format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{}}}}"#))
+                .expect("a server message")
+        };
+        let three = RequestId::Number(3);
+        assert!(answers(&answer("3"), &three));
+        assert!(answers(&answer(r#""3""#), &three));
+        assert!(!answers(&answer("4"), &three));
     }
 }

@@ -42,7 +42,30 @@ pub(crate) type Script = Arc<dyn Fn(&Seen) -> Option<Response<Body>> + Send + Sy
 pub(crate) struct Server {
     pub(crate) url: String,
     pub(crate) seen: mpsc::UnboundedReceiver<Seen>,
+    /// One message each time the client gives up on a request [`hang`] answered.
+    pub(crate) abandoned: mpsc::UnboundedReceiver<()>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// The header that makes the server never answer (see [`hang`]).
+const HANG: &str = "x-scripted-hang";
+
+/// A response the server never sends: it waits until the client gives up on the request, and
+/// reports that on [`Server::abandoned`].
+pub(crate) fn hang() -> Response<Body> {
+    Response::builder()
+        .header(HANG, "1")
+        .body(BodyExt::boxed(Full::new(Bytes::new())))
+        .expect("a valid response")
+}
+
+/// Reports on drop: the client went away while the server was holding its request.
+struct Abandoned(mpsc::UnboundedSender<()>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
 }
 
 impl Drop for Server {
@@ -61,12 +84,14 @@ impl Server {
         let url = format!("http://{}/mcp", listener.local_addr().expect("address"));
         let script: Script = Arc::new(script);
         let (log, seen) = mpsc::unbounded_channel();
+        let (gave_up, abandoned) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (script, log) = (Arc::clone(&script), log.clone());
+                let (script, log, gave_up) = (Arc::clone(&script), log.clone(), gave_up.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
-                        let (script, log) = (Arc::clone(&script), log.clone());
+                        let (script, log, gave_up) =
+                            (Arc::clone(&script), log.clone(), gave_up.clone());
                         async move {
                             let method = request.method().clone();
                             let headers = request.headers().clone();
@@ -86,6 +111,10 @@ impl Server {
                             };
                             let response = answer(&script, &seen);
                             let _ = log.send(seen);
+                            if response.headers().contains_key(HANG) {
+                                let _abandoned = Abandoned(gave_up);
+                                futures::future::pending::<()>().await;
+                            }
                             Ok::<_, Infallible>(response)
                         }
                     });
@@ -95,7 +124,12 @@ impl Server {
                 });
             }
         });
-        Server { url, seen, task }
+        Server {
+            url,
+            seen,
+            abandoned,
+            task,
+        }
     }
 
     /// The next request the server saw with JSON-RPC method `method` (earlier ones are skipped).
