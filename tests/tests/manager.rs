@@ -447,10 +447,10 @@ async fn http_servers_connect_and_answer_through_the_manager() {
 
 #[tokio::test]
 async fn http_calls_survive_the_server_forgetting_the_session() {
-    // Every session ends after 6 POSTs: the handshake's 2, then calls. A call the server refuses
-    // with 404 goes through rmcp, which starts a new session and replays it; the calls after it
-    // join the new session.
-    let server = HttpFixture::start(FIXTURE, &["expire-session-after:6"]).await;
+    // Every session ends after 8 POSTs: the handshake's 2, the 4 discovery lists (at once, so the
+    // session must outlive them all), then calls. A call the server refuses with 404 goes through
+    // rmcp, which starts a new session and replays it; the calls after it join the new session.
+    let server = HttpFixture::start(FIXTURE, &["expire-session-after:8"]).await;
     let manager = manager();
     let id = manager
         .connect("remote", &ServerConfig::http(server.url().to_owned()))
