@@ -50,6 +50,27 @@ fn is_get(seen: &Seen) -> bool {
     seen.method == Method::GET
 }
 
+/// A tool call through rmcp with a 50 ms timeout, which the server never answers in time: rmcp
+/// fails it and sends `notifications/cancelled`.
+async fn call_until_rmcp_times_out(service: &RunningService<RoleClient, Recorder>) {
+    let mut options = rmcp::service::PeerRequestOptions::no_options();
+    options.timeout = Some(Duration::from_millis(50));
+    let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call()));
+    let handle = service
+        .peer()
+        .send_cancellable_request(request, options)
+        .await
+        .expect("sent");
+    let error = handle
+        .await_response()
+        .await
+        .expect_err("no answer in time");
+    assert!(
+        matches!(error, rmcp::ServiceError::Timeout { .. }),
+        "{error:?}"
+    );
+}
+
 fn call() -> CallToolRequestParams {
     CallToolRequestParams::new("echo")
 }
@@ -166,48 +187,22 @@ async fn a_request_rmcp_cancels_stops_having_its_stream_read() {
     })
     .await;
     let (service, _changes) = connect(&server).await;
-    let mut options = rmcp::service::PeerRequestOptions::no_options();
-    options.timeout = Some(Duration::from_millis(50));
-    let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call()));
-    let handle = service
-        .peer()
-        .send_cancellable_request(request, options)
-        .await
-        .expect("sent");
-    let error = handle
-        .await_response()
-        .await
-        .expect_err("no answer in time");
-    assert!(
-        matches!(error, rmcp::ServiceError::Timeout { .. }),
-        "{error:?}"
-    );
+    call_until_rmcp_times_out(&service).await;
     let sent = server.next("tools/call").await;
     let cancelled = server.next("notifications/cancelled").await;
     assert_eq!(cancelled.body["params"]["requestId"], sent.body["id"]);
-    stream_dropped
-        .recv()
+    // Bounded so that a regression fails rather than hangs.
+    tokio::time::timeout(Duration::from_secs(10), stream_dropped.recv())
         .await
-        .expect("the client let go of the stream");
+        .expect("the client let go of the stream")
+        .expect("the server is running");
 }
 
 #[tokio::test]
 async fn a_request_rmcp_cancels_before_any_answer_is_abandoned_at_once() {
     let mut server = Server::start(|seen| is_call(seen).then(hang)).await;
     let (service, _changes) = connect(&server).await;
-    let mut options = rmcp::service::PeerRequestOptions::no_options();
-    options.timeout = Some(Duration::from_millis(50));
-    let request = rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(call()));
-    let handle = service
-        .peer()
-        .send_cancellable_request(request, options)
-        .await
-        .expect("sent");
-    let error = handle.await_response().await.expect_err("no answer");
-    assert!(
-        matches!(error, rmcp::ServiceError::Timeout { .. }),
-        "{error:?}"
-    );
+    call_until_rmcp_times_out(&service).await;
     // Bounded so that a regression fails rather than hangs.
     tokio::time::timeout(Duration::from_secs(10), server.abandoned.recv())
         .await
