@@ -8,6 +8,7 @@
 
 use std::process::Child;
 use std::sync::mpsc::{Sender, channel};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use rustix::process::{Pid, Signal, kill_process_group};
@@ -23,6 +24,10 @@ pub(crate) struct ProcessGroup {
     child: Mutex<Option<Child>>,
     exit: watch::Sender<Option<ExitInfo>>,
     monitor: Mutex<Option<AbortHandle>>,
+    /// Set once the whole group was sent SIGKILL, by a caller that reaps the leader next: the exit
+    /// watcher then has nothing left to do (no second signal, which costs the kernel a wake-up of
+    /// every thread in the group; no reaping).
+    killed: AtomicBool,
 }
 
 impl ProcessGroup {
@@ -34,6 +39,7 @@ impl ProcessGroup {
             child: Mutex::new(Some(child)),
             exit: watch::Sender::new(None),
             monitor: Mutex::new(None),
+            killed: AtomicBool::new(false),
         });
         let watcher = tokio::spawn(watch_exit(Arc::downgrade(&group), group.pid));
         *group.monitor.lock().unwrap_or_else(PoisonError::into_inner) =
@@ -69,12 +75,21 @@ impl ProcessGroup {
         let child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
         if child.is_some() {
             signal_group(self.pid, signal);
+            if signal == Signal::KILL {
+                self.killed.store(true, Ordering::Release);
+            }
         }
     }
 
     /// Reaps the leader if it has exited, killing what is left of its group first (orphans of an
     /// exited server have no one to stop them). Returns whether the leader is gone.
     fn reap_if_exited(&self) -> bool {
+        // Whoever sent SIGKILL (`kill_now`, `kill_all`) reaps the leader right after, so there is
+        // nothing to do here, and not taking the lock keeps a hundred exit watchers from competing
+        // with a Manager drop.
+        if self.killed.load(Ordering::Acquire) {
+            return true;
+        }
         let mut slot = self.child.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(child) = slot.as_mut() else {
             return true;
