@@ -438,7 +438,8 @@ struct AuthState {
     /// The access token from the last refresh (a 401 on it before any success goes to a new
     /// authorization rather than another refresh).
     refreshed: Option<String>,
-    context: Option<Context>,
+    /// Boxed: most servers never need one, and it is large (two metadata documents).
+    context: Option<Box<Context>>,
     /// Authorizations per requested scope set, for the step-up limit.
     step_ups: HashMap<Vec<String>, u32>,
     /// The scopes asked for in the last authorization.
@@ -866,7 +867,7 @@ impl OAuthAuthorizer {
         challenge: Option<&Challenge>,
     ) -> Result<Context, AuthError> {
         if let Some(context) = &state.context {
-            return Ok(context.clone());
+            return Ok((**context).clone());
         }
         let server = &self.settings().server_url;
         let http = &self.runtime.http;
@@ -933,7 +934,7 @@ impl OAuthAuthorizer {
             .check(&token_endpoint)
             .await
             .map_err(discovery_error)?;
-        state.context = Some(context.clone());
+        state.context = Some(Box::new(context.clone()));
         Ok(context)
     }
 
@@ -1282,7 +1283,7 @@ impl OAuthAuthorizer {
         if let Some(context) = &state.context
             && context.metadata.issuer == issuer
         {
-            return Ok(Some(context.clone()));
+            return Ok(Some((**context).clone()));
         }
         let resource = tokens.resource.clone().unwrap_or_else(|| self.resource());
         if let Ok(issuer_url) = Url::parse(&issuer) {
