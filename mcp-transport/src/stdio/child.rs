@@ -7,8 +7,8 @@
 //! a leader that exits by itself does not leave orphans running.
 
 use std::process::Child;
-use std::sync::mpsc::{Sender, channel};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use rustix::process::{Pid, Signal, kill_process_group};
