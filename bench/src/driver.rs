@@ -48,14 +48,14 @@ pub async fn run<S: Subject>(
         }
         Workload::Sequential => {
             let session = subject.connect().await?;
-            for _ in 0..warm_up_calls(args.calls) {
-                subject.echo(&session).await?;
-            }
-            let started = Instant::now();
-            for _ in 0..args.calls {
-                subject.echo(&session).await?;
-            }
-            let took = started.elapsed();
+            let calls = sequential_calls(Arc::clone(&subject), session, args.calls);
+            let (session, took) = if crate::caller_in_task() {
+                tokio::spawn(calls).await.map_err(|error| {
+                    BenchError::new(format!("the calling task failed: {error}"))
+                })??
+            } else {
+                calls.await?
+            };
             subject.close(session).await;
             Ok(report.metric("calls_per_s", args.calls as f64 / took.as_secs_f64()))
         }
@@ -95,6 +95,23 @@ pub async fn run<S: Subject>(
             args.workload.name()
         ))),
     }
+}
+
+/// Warms up, then makes `calls` echo calls one after another; the session back, and how long the
+/// timed calls took.
+async fn sequential_calls<S: Subject>(
+    subject: Arc<S>,
+    session: S::Session,
+    calls: usize,
+) -> Result<(S::Session, Duration), BenchError> {
+    for _ in 0..warm_up_calls(calls) {
+        subject.echo(&session).await?;
+    }
+    let started = Instant::now();
+    for _ in 0..calls {
+        subject.echo(&session).await?;
+    }
+    Ok((session, started.elapsed()))
 }
 
 /// A tenth of the calls, at most 100: enough to fill caches and pools before the clock starts.

@@ -42,7 +42,9 @@ pub enum Workload {
     /// An OAuth callback server bound and dropped, `--repeat` times; metric `callback_us` (median).
     Callback,
     /// A Manager holding `--sessions` live stdio connections, dropped; metrics `drop_ms` (until
-    /// `drop` returns) and `reaped_ms` (until no child of this process is left, zombies included).
+    /// `drop` returns), `drop_on_cpu_ms` and `drop_waiting_ms` (how much of that the dropping
+    /// thread ran, and how long it waited for a CPU) and `reaped_ms` (until no child of this
+    /// process is left, zombies included).
     Drop,
 }
 
@@ -264,6 +266,14 @@ pub fn exit_on_error(result: Result<(), BenchError>) -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the sequential workload's calls are made from a spawned task (`MCP_BENCH_CALLER=task`)
+/// rather than from the future `block_on` runs. On the multi-threaded runtime this decides whether
+/// an answer read on a worker wakes another thread (the one in `block_on`) or a task queued on that
+/// same worker.
+pub fn caller_in_task() -> bool {
+    std::env::var("MCP_BENCH_CALLER").as_deref() == Ok("task")
 }
 
 /// The tokio runtime an async subject runs on: multi-threaded, unless `MCP_BENCH_RUNTIME` says

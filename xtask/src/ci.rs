@@ -120,7 +120,16 @@ fn locked(mut args: Vec<&'static str>) -> Vec<&'static str> {
 }
 
 fn fmt_check() -> Result<(), TaskError> {
-    cargo(&["fmt", "--all", "--check"]).run()
+    cargo(&["fmt", "--all", "--check"]).run()?;
+    // `bench/` is a workspace of its own, which `--all` does not reach.
+    cargo(&[
+        "fmt",
+        "--manifest-path",
+        "bench/Cargo.toml",
+        "--all",
+        "--check",
+    ])
+    .run()
 }
 
 fn dependency_policy() -> Result<(), TaskError> {

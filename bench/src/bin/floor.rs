@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use mcp_bench::driver::warm_up_calls;
+use mcp_bench::procfs::ThreadTimes;
 use mcp_bench::{Args, BenchError, ECHO_TEXT, Report, Target, Workload, median_ms};
 use serde_json::{Value, json};
 
@@ -236,15 +237,22 @@ fn run(args: &Args) -> Result<(), BenchError> {
             // What killing the servers costs with no framework: one SIGKILL per process group in
             // a loop (the time `drop` would take), then a blocking wait for each.
             let sessions = on_threads(vec![(); args.sessions], |()| connect())?;
+            let before = ThreadTimes::now()?;
             let started = Instant::now();
             for session in &sessions {
                 session.kill_group();
             }
             let dropped = started.elapsed();
+            let dropping = ThreadTimes::now()?.since(before);
             sessions.into_iter().for_each(Session::reap);
             let reaped = started.elapsed();
             report
                 .metric("drop_ms", dropped.as_secs_f64() * 1e3)
+                .metric("drop_on_cpu_ms", dropping.on_cpu.as_secs_f64() * 1e3)
+                .metric(
+                    "drop_waiting_ms",
+                    dropping.waiting_for_cpu.as_secs_f64() * 1e3,
+                )
                 .metric("reaped_ms", reaped.as_secs_f64() * 1e3)
         }
         other => {

@@ -125,9 +125,11 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
             args.sessions
         )));
     }
+    let before = procfs::ThreadTimes::now()?;
     let started = Instant::now();
     drop(manager);
     let dropped = started.elapsed();
+    let dropping = procfs::ThreadTimes::now()?.since(before);
     let reaped = tokio::task::block_in_place(|| procfs::wait_for_no_children(started, REAP_LIMIT))
         .ok_or_else(|| {
             BenchError::new(format!(
@@ -137,11 +139,16 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
         })?;
     Ok(report
         .metric("drop_ms", dropped.as_secs_f64() * 1e3)
+        .metric("drop_on_cpu_ms", dropping.on_cpu.as_secs_f64() * 1e3)
+        .metric(
+            "drop_waiting_ms",
+            dropping.waiting_for_cpu.as_secs_f64() * 1e3,
+        )
         .metric("reaped_ms", reaped.as_secs_f64() * 1e3))
 }
 
 fn main() -> ExitCode {
-    mcp_bench::exit_on_error(Args::from_env().and_then(|args| {
-        mcp_bench::runtime()?.block_on(run(args))
-    }))
+    mcp_bench::exit_on_error(
+        Args::from_env().and_then(|args| mcp_bench::runtime()?.block_on(run(args))),
+    )
 }
