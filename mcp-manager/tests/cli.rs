@@ -289,6 +289,11 @@ fn ctrl_c_shuts_down_kills_children_and_exits_130() {
         .take()
         .map(|mut pipe| pipe.read_to_string(&mut stderr));
     assert!(stderr.contains("interrupted"), "{stderr}");
+    wait_until_gone(server);
+}
+
+/// Waits (at most 10 s) until `server` has exited: gone, or a zombie of a parent that is gone too.
+fn wait_until_gone(server: u32) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::path::Path::new(&format!("/proc/{server}")).exists()
         && std::fs::read_to_string(format!("/proc/{server}/stat"))
@@ -296,5 +301,50 @@ fn ctrl_c_shuts_down_kills_children_and_exits_130() {
     {
         assert!(Instant::now() < deadline, "the server outlived mcpm");
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_bench_kills_every_session_server() {
+    let mut child = Command::new(MCPM)
+        .args([
+            "bench",
+            "--sessions",
+            "3",
+            "--calls",
+            "1",
+            "--tool",
+            "sleep",
+            "--args",
+            r#"{"ms":10000}"#,
+            "--",
+            MCPM,
+            "serve-demo",
+            "--stdio",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mcpm runs");
+    // The sessions' calls run on tasks of their own; all three servers must die with mcpm.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let servers = loop {
+        let servers = children_of(child.id());
+        if servers.len() == 3 {
+            break servers;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mcpm started {servers:?}, not 3 servers"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let pid =
+        rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid")).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("signalled");
+    let status = child.wait().expect("mcpm exits");
+    assert_eq!(status.code(), Some(130));
+    for server in servers {
+        wait_until_gone(server);
     }
 }
