@@ -256,6 +256,31 @@ pub fn median_ms(samples: &mut [Duration]) -> f64 {
         .map_or(0.0, |median| median.as_secs_f64() * 1e3)
 }
 
+/// Pins this process to the CPU `MCP_BENCH_CPU` names, if it names one. Call it first in `main`:
+/// the threads and processes started afterwards (the runtime's workers, the servers) inherit it, so
+/// client and server share one core and no call waits for another core to wake up.
+///
+/// # Errors
+/// When the variable is not a CPU number this machine has, or the kernel refuses the pin.
+pub fn pin_to_cpu_from_env() -> Result<(), BenchError> {
+    let Ok(cpu) = std::env::var("MCP_BENCH_CPU") else {
+        return Ok(());
+    };
+    let cpu: usize = cpu
+        .trim()
+        .parse()
+        .map_err(|_| BenchError::new(format!("MCP_BENCH_CPU is not a CPU number: {cpu:?}")))?;
+    if cpu >= rustix::thread::CpuSet::MAX_CPU {
+        return Err(BenchError::new(format!(
+            "MCP_BENCH_CPU {cpu} is out of range"
+        )));
+    }
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    rustix::thread::sched_setaffinity(None, &set)
+        .map_err(|error| BenchError::new(format!("cannot pin to CPU {cpu}: {error}")))
+}
+
 /// Runs a subject's `main`: prints the error and exits 1 on failure.
 pub fn exit_on_error(result: Result<(), BenchError>) -> std::process::ExitCode {
     match result {

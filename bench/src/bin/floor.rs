@@ -267,5 +267,9 @@ fn run(args: &Args) -> Result<(), BenchError> {
 }
 
 fn main() -> ExitCode {
-    mcp_bench::exit_on_error(Args::from_env().and_then(|args| run(&args)))
+    mcp_bench::exit_on_error(
+        mcp_bench::pin_to_cpu_from_env()
+            .and_then(|()| Args::from_env())
+            .and_then(|args| run(&args)),
+    )
 }

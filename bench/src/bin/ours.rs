@@ -149,6 +149,8 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
 
 fn main() -> ExitCode {
     mcp_bench::exit_on_error(
-        Args::from_env().and_then(|args| mcp_bench::runtime()?.block_on(run(args))),
+        mcp_bench::pin_to_cpu_from_env()
+            .and_then(|()| Args::from_env())
+            .and_then(|args| mcp_bench::runtime()?.block_on(run(args))),
     )
 }
