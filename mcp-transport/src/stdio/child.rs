@@ -84,9 +84,9 @@ impl ProcessGroup {
     /// Reaps the leader if it has exited, killing what is left of its group first (orphans of an
     /// exited server have no one to stop them). Returns whether the leader is gone.
     fn reap_if_exited(&self) -> bool {
-        // Whoever sent SIGKILL (`kill_now`, `kill_all`) reaps the leader right after, so there is
-        // nothing to do here, and not taking the lock keeps a hundred exit watchers from competing
-        // with a Manager drop.
+        // Whoever sent SIGKILL (`kill_now`, `kill_all`) reaps the leader or hands it to the reaper
+        // thread right after, so there is nothing to do here, and not taking the lock keeps a
+        // hundred exit watchers from competing with a Manager drop.
         if self.killed.load(Ordering::Acquire) {
             return true;
         }
@@ -124,13 +124,34 @@ impl ProcessGroup {
     /// Kills many groups: every group is signalled before any is reaped. A killed server's threads
     /// wake up to exit and compete for the CPU; signalling all of them in one tight loop first
     /// keeps that from stretching the loop.
+    ///
+    /// The leaders are then handed to the reaper thread in one go rather than reaped here: reaping
+    /// costs the kernel about 20 µs per process (2 ms for a hundred), which would otherwise be spent
+    /// inside the caller's `Drop`. Their exit is recorded as the SIGKILL they were just sent.
     pub(crate) fn kill_all(groups: &[&Self]) {
         for group in groups {
             group.signal(Signal::KILL);
         }
-        for group in groups {
-            group.reap_killed();
+        let leaders: Vec<Child> = groups
+            .iter()
+            .filter_map(|group| group.take_killed())
+            .collect();
+        if !leaders.is_empty() {
+            hand_to_reaper(leaders);
         }
+    }
+
+    /// Takes the leader of a group already sent SIGKILL, for the reaper, and records the kill as
+    /// its exit. `None` when it was already reaped.
+    fn take_killed(&self) -> Option<Child> {
+        let child = self
+            .child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        self.exit
+            .send_replace(Some(ExitInfo::Signal(Signal::KILL.as_raw())));
+        Some(child)
     }
 
     /// The second half of `kill_now`, for a group already sent SIGKILL (a process forked in the
@@ -142,7 +163,7 @@ impl ProcessGroup {
         let status = match child.try_wait() {
             Ok(Some(status)) => status.into(),
             _ => {
-                hand_to_reaper(child);
+                hand_to_reaper(vec![child]);
                 ExitInfo::Signal(Signal::KILL.as_raw())
             }
         };
@@ -267,16 +288,19 @@ fn has_exited(pid: u32) -> bool {
 }
 
 /// Reaps SIGKILLed children on one shared thread, so `Drop` never blocks and never needs a runtime.
-fn hand_to_reaper(child: Child) {
-    static REAPER: OnceLock<Option<Sender<Child>>> = OnceLock::new();
+/// A batch is one message, so handing over a hundred leaders wakes the thread once.
+fn hand_to_reaper(children: Vec<Child>) {
+    static REAPER: OnceLock<Option<Sender<Vec<Child>>>> = OnceLock::new();
     let reaper = REAPER.get_or_init(|| {
-        let (sender, receiver) = channel::<Child>();
+        let (sender, receiver) = channel::<Vec<Child>>();
         std::thread::Builder::new()
             .name("mcp-stdio-reaper".into())
             .spawn(move || {
-                for mut child in receiver {
-                    // Already SIGKILLed, so this returns as soon as the kernel has torn it down.
-                    let _ = child.wait();
+                for batch in receiver {
+                    for mut child in batch {
+                        // Already SIGKILLed, so this returns as soon as the kernel has torn it down.
+                        let _ = child.wait();
+                    }
                 }
             })
             .ok()
@@ -284,17 +308,19 @@ fn hand_to_reaper(child: Child) {
     });
     match reaper {
         Some(sender) => {
-            if let Err(unsent) = sender.send(child) {
-                leave_zombie(unsent.0);
+            if let Err(unsent) = sender.send(children) {
+                leave_zombies(&unsent.0);
             }
         }
-        None => leave_zombie(child),
+        None => leave_zombies(&children),
     }
 }
 
-fn leave_zombie(child: Child) {
-    tracing::error!(
-        pid = child.id(),
-        "could not start the reaper thread; the killed server stays a zombie until this process exits"
-    );
+fn leave_zombies(children: &[Child]) {
+    for child in children {
+        tracing::error!(
+            pid = child.id(),
+            "could not start the reaper thread; the killed server stays a zombie until this process exits"
+        );
+    }
 }

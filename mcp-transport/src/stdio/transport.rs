@@ -122,7 +122,8 @@ impl StdioProcess {
     }
 
     /// [`kill`](Self::kill) for many servers at once, quicker than one by one: every process group
-    /// is signalled before any leader is reaped. Synchronous; needs no runtime.
+    /// is signalled, then the leaders are reaped together on the shared reaper thread (their exit
+    /// status reads as the SIGKILL). Synchronous; needs no runtime.
     ///
     /// ```no_run
     /// # fn demo(servers: Vec<mcp_transport::stdio::StdioProcess>) {
