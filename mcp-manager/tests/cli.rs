@@ -253,29 +253,25 @@ fn children_of(pid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-#[test]
-fn ctrl_c_shuts_down_kills_children_and_exits_130() {
+/// Runs `mcpm ARGS`, waits until it has started `servers` servers, interrupts it (SIGINT, as
+/// Ctrl+C does) and checks it exits 130. Returns the servers' pids and what mcpm wrote on stderr.
+fn interrupt_once_started(args: &[&str], servers: usize) -> (Vec<u32>, String) {
     let mut child = Command::new(MCPM)
-        .args([
-            "call",
-            "sleep",
-            "--args",
-            r#"{"ms":10000}"#,
-            "--",
-            MCPM,
-            "serve-demo",
-            "--stdio",
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("mcpm runs");
     let deadline = Instant::now() + Duration::from_secs(10);
-    let server = loop {
-        if let Some(server) = children_of(child.id()).first().copied() {
-            break server;
+    let started = loop {
+        let started = children_of(child.id());
+        if started.len() == servers {
+            break started;
         }
-        assert!(Instant::now() < deadline, "mcpm never started the server");
+        assert!(
+            Instant::now() < deadline,
+            "mcpm started {started:?}, not {servers} servers"
+        );
         std::thread::sleep(Duration::from_millis(10));
     };
     let pid =
@@ -288,8 +284,7 @@ fn ctrl_c_shuts_down_kills_children_and_exits_130() {
         .stderr
         .take()
         .map(|mut pipe| pipe.read_to_string(&mut stderr));
-    assert!(stderr.contains("interrupted"), "{stderr}");
-    wait_until_gone(server);
+    (started, stderr)
 }
 
 /// Waits (at most 10 s) until `server` has exited: gone, or a zombie of a parent that is gone too.
@@ -305,9 +300,29 @@ fn wait_until_gone(server: u32) {
 }
 
 #[test]
+fn ctrl_c_shuts_down_kills_children_and_exits_130() {
+    let (servers, stderr) = interrupt_once_started(
+        &[
+            "call",
+            "sleep",
+            "--args",
+            r#"{"ms":10000}"#,
+            "--",
+            MCPM,
+            "serve-demo",
+            "--stdio",
+        ],
+        1,
+    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    servers.into_iter().for_each(wait_until_gone);
+}
+
+#[test]
 fn ctrl_c_during_a_bench_kills_every_session_server() {
-    let mut child = Command::new(MCPM)
-        .args([
+    // The sessions' calls run on tasks of their own; all three servers must die with mcpm.
+    let (servers, _) = interrupt_once_started(
+        &[
             "bench",
             "--sessions",
             "3",
@@ -321,30 +336,8 @@ fn ctrl_c_during_a_bench_kills_every_session_server() {
             MCPM,
             "serve-demo",
             "--stdio",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mcpm runs");
-    // The sessions' calls run on tasks of their own; all three servers must die with mcpm.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let servers = loop {
-        let servers = children_of(child.id());
-        if servers.len() == 3 {
-            break servers;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "mcpm started {servers:?}, not 3 servers"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let pid =
-        rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid")).expect("a pid");
-    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("signalled");
-    let status = child.wait().expect("mcpm exits");
-    assert_eq!(status.code(), Some(130));
-    for server in servers {
-        wait_until_gone(server);
-    }
+        ],
+        3,
+    );
+    servers.into_iter().for_each(wait_until_gone);
 }
