@@ -253,6 +253,16 @@ fn children_of(pid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// The end of an mcpm command line that calls `sleep` for 10 s on a demo server over stdio.
+const SLEEP_ON_A_DEMO_SERVER: [&str; 6] = [
+    "--args",
+    r#"{"ms":10000}"#,
+    "--",
+    MCPM,
+    "serve-demo",
+    "--stdio",
+];
+
 /// Runs `mcpm ARGS`, waits until it has started `servers` servers, interrupts it (SIGINT, as
 /// Ctrl+C does) and checks it exits 130. Returns the servers' pids and what mcpm wrote on stderr.
 fn interrupt_once_started(args: &[&str], servers: usize) -> (Vec<u32>, String) {
@@ -302,16 +312,7 @@ fn wait_until_gone(server: u32) {
 #[test]
 fn ctrl_c_shuts_down_kills_children_and_exits_130() {
     let (servers, stderr) = interrupt_once_started(
-        &[
-            "call",
-            "sleep",
-            "--args",
-            r#"{"ms":10000}"#,
-            "--",
-            MCPM,
-            "serve-demo",
-            "--stdio",
-        ],
+        &[&["call", "sleep"][..], &SLEEP_ON_A_DEMO_SERVER].concat(),
         1,
     );
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -321,23 +322,15 @@ fn ctrl_c_shuts_down_kills_children_and_exits_130() {
 #[test]
 fn ctrl_c_during_a_bench_kills_every_session_server() {
     // The sessions' calls run on tasks of their own; all three servers must die with mcpm.
-    let (servers, _) = interrupt_once_started(
-        &[
-            "bench",
-            "--sessions",
-            "3",
-            "--calls",
-            "1",
-            "--tool",
-            "sleep",
-            "--args",
-            r#"{"ms":10000}"#,
-            "--",
-            MCPM,
-            "serve-demo",
-            "--stdio",
-        ],
-        3,
-    );
+    let bench = [
+        "bench",
+        "--sessions",
+        "3",
+        "--calls",
+        "1",
+        "--tool",
+        "sleep",
+    ];
+    let (servers, _) = interrupt_once_started(&[&bench[..], &SLEEP_ON_A_DEMO_SERVER].concat(), 3);
     servers.into_iter().for_each(wait_until_gone);
 }
