@@ -101,8 +101,8 @@ pub struct ShutdownReport {
 /// On tokio's multi-threaded runtime, sequential calls made from a spawned task are quicker than
 /// the same calls made from the future `block_on` runs (for example the body of `#[tokio::main]`):
 /// a server's answer is read on a runtime worker, which then only has to queue the waiting task
-/// instead of waking the thread in `block_on`. Over stdio that is about a third more calls per
-/// second on a small machine (see the README's Performance section).
+/// instead of waking the thread in `block_on`. Over stdio that is a fifth to a third more calls
+/// per second on a small machine (see the README's Performance section).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
