@@ -162,10 +162,10 @@ async def run(args, report):
 
 
 def main():
-    # Pinned first, as the Rust subjects are: the server this starts inherits the CPU.
-    cpu = os.environ.get("MCP_BENCH_CPU")
-    if cpu is not None:
-        os.sched_setaffinity(0, {int(cpu)})
+    # Pinned first, as the Rust subjects are (the highest-numbered CPU this process may use): the
+    # server this starts inherits it.
+    if os.environ.get("MCP_BENCH_ONE_CPU") == "1":
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", required=True)
     parser.add_argument("--transport", required=True, choices=["stdio", "http"])

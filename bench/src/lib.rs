@@ -235,6 +235,24 @@ impl Report {
         self
     }
 
+    /// The drop workload's metrics: how long `drop` took (`drop_ms`), how much of that the
+    /// dropping thread ran and waited for a CPU (`drop_on_cpu_ms`, `drop_waiting_ms`), and how
+    /// long until every child was reaped (`reaped_ms`).
+    pub fn drop_times(
+        self,
+        dropped: Duration,
+        dropping: procfs::ThreadTimes,
+        reaped: Duration,
+    ) -> Self {
+        self.metric("drop_ms", dropped.as_secs_f64() * 1e3)
+            .metric("drop_on_cpu_ms", dropping.on_cpu.as_secs_f64() * 1e3)
+            .metric(
+                "drop_waiting_ms",
+                dropping.waiting_for_cpu.as_secs_f64() * 1e3,
+            )
+            .metric("reaped_ms", reaped.as_secs_f64() * 1e3)
+    }
+
     /// Prints the line on stdout.
     pub fn print(self) {
         println!("{}", Value::Object(self.fields));
@@ -256,28 +274,26 @@ pub fn median_ms(samples: &mut [Duration]) -> f64 {
         .map_or(0.0, |median| median.as_secs_f64() * 1e3)
 }
 
-/// Pins this process to the CPU `MCP_BENCH_CPU` names, if it names one. Call it first in `main`:
-/// the threads and processes started afterwards (the runtime's workers, the servers) inherit it, so
-/// client and server share one core and no call waits for another core to wake up.
+/// Pins this process to one CPU when `MCP_BENCH_ONE_CPU=1`: the highest-numbered one it may run
+/// on (the first is where a machine's own interrupts and daemons tend to run). Call it first in
+/// `main`: the threads and processes started afterwards (the runtime's workers, the servers)
+/// inherit it, so client and server share one core and no call waits for another core to wake up.
 ///
 /// # Errors
-/// When the variable is not a CPU number this machine has, or the kernel refuses the pin.
-pub fn pin_to_cpu_from_env() -> Result<(), BenchError> {
-    let Ok(cpu) = std::env::var("MCP_BENCH_CPU") else {
+/// When the kernel will not say which CPUs this process may use, or refuses the pin.
+pub fn pin_to_one_cpu_if_asked() -> Result<(), BenchError> {
+    if std::env::var("MCP_BENCH_ONE_CPU").as_deref() != Ok("1") {
         return Ok(());
-    };
-    let cpu: usize = cpu
-        .trim()
-        .parse()
-        .map_err(|_| BenchError::new(format!("MCP_BENCH_CPU is not a CPU number: {cpu:?}")))?;
-    if cpu >= rustix::thread::CpuSet::MAX_CPU {
-        return Err(BenchError::new(format!(
-            "MCP_BENCH_CPU {cpu} is out of range"
-        )));
     }
-    let mut set = rustix::thread::CpuSet::new();
-    set.set(cpu);
-    rustix::thread::sched_setaffinity(None, &set)
+    let allowed = rustix::thread::sched_getaffinity(None)
+        .map_err(|error| BenchError::new(format!("cannot read this process's CPUs: {error}")))?;
+    let cpu = (0..rustix::thread::CpuSet::MAX_CPU)
+        .rev()
+        .find(|&cpu| allowed.is_set(cpu))
+        .ok_or_else(|| BenchError::new("this process may run on no CPU at all"))?;
+    let mut one = rustix::thread::CpuSet::new();
+    one.set(cpu);
+    rustix::thread::sched_setaffinity(None, &one)
         .map_err(|error| BenchError::new(format!("cannot pin to CPU {cpu}: {error}")))
 }
 

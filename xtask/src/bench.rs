@@ -351,51 +351,33 @@ struct Metric {
     higher_is_better: bool,
 }
 
-const CONNECT_MS: Metric = Metric {
-    key: "connect_ms",
-    unit: "ms",
-    higher_is_better: false,
-};
-const CALLS_PER_S: Metric = Metric {
-    key: "calls_per_s",
-    unit: "calls/s",
-    higher_is_better: true,
-};
-const OPEN_MS: Metric = Metric {
-    key: "open_ms",
-    unit: "ms",
-    higher_is_better: false,
-};
-const KIB_PER_SESSION: Metric = Metric {
-    key: "kib_per_session",
-    unit: "KiB/session",
-    higher_is_better: false,
-};
-const CALLBACK_US: Metric = Metric {
-    key: "callback_us",
-    unit: "µs",
-    higher_is_better: false,
-};
-const DROP_MS: Metric = Metric {
-    key: "drop_ms",
-    unit: "ms",
-    higher_is_better: false,
-};
-const DROP_ON_CPU_MS: Metric = Metric {
-    key: "drop_on_cpu_ms",
-    unit: "ms",
-    higher_is_better: false,
-};
-const DROP_WAITING_MS: Metric = Metric {
-    key: "drop_waiting_ms",
-    unit: "ms",
-    higher_is_better: false,
-};
-const REAPED_MS: Metric = Metric {
-    key: "reaped_ms",
-    unit: "ms",
-    higher_is_better: false,
-};
+impl Metric {
+    const fn higher_is_better(key: &'static str, unit: &'static str) -> Self {
+        Self {
+            key,
+            unit,
+            higher_is_better: true,
+        }
+    }
+
+    const fn lower_is_better(key: &'static str, unit: &'static str) -> Self {
+        Self {
+            key,
+            unit,
+            higher_is_better: false,
+        }
+    }
+}
+
+const CONNECT_MS: Metric = Metric::lower_is_better("connect_ms", "ms");
+const CALLS_PER_S: Metric = Metric::higher_is_better("calls_per_s", "calls/s");
+const OPEN_MS: Metric = Metric::lower_is_better("open_ms", "ms");
+const KIB_PER_SESSION: Metric = Metric::lower_is_better("kib_per_session", "KiB/session");
+const CALLBACK_US: Metric = Metric::lower_is_better("callback_us", "µs");
+const DROP_MS: Metric = Metric::lower_is_better("drop_ms", "ms");
+const DROP_ON_CPU_MS: Metric = Metric::lower_is_better("drop_on_cpu_ms", "ms");
+const DROP_WAITING_MS: Metric = Metric::lower_is_better("drop_waiting_ms", "ms");
+const REAPED_MS: Metric = Metric::lower_is_better("reaped_ms", "ms");
 
 /// One workload at one size over one transport, run by several subjects.
 struct Case {
@@ -415,10 +397,12 @@ struct Case {
     variant: Variant,
 }
 
-/// The ways the sequential workload is run besides the default (the async subjects on the
-/// multi-threaded runtime `#[tokio::main]` gives, calling from the future `block_on` runs).
+/// The ways the subjects run: every workload the default way, the sequential one also the three
+/// other ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Variant {
+    /// The async subjects on the multi-threaded runtime `#[tokio::main]` gives, calling from the
+    /// future `block_on` runs.
     Default,
     /// The async subjects (ours, raw rmcp) on a one-thread tokio runtime: the caller, rmcp's loop
     /// and the reader share it, so no answer crosses to another thread.
@@ -433,6 +417,8 @@ enum Variant {
 }
 
 impl Variant {
+    const ALL: [Self; 4] = [Self::Default, Self::OneThread, Self::FromTask, Self::OneCpu];
+
     /// What the row's label ends with.
     fn label(self) -> &'static str {
         match self {
@@ -453,19 +439,13 @@ impl Variant {
         }
     }
 
-    /// The environment that tells a subject to run this way.
-    fn environment(self) -> Option<(&'static str, String)> {
+    /// The environment variable that tells a subject to run this way, and its value.
+    fn environment(self) -> Option<(&'static str, &'static str)> {
         match self {
             Self::Default => None,
-            Self::OneThread => Some(("MCP_BENCH_RUNTIME", "current_thread".to_owned())),
-            Self::FromTask => Some(("MCP_BENCH_CALLER", "task".to_owned())),
-            // The last CPU: the first is where the machine's own interrupts and daemons tend to run.
-            Self::OneCpu => Some((
-                "MCP_BENCH_CPU",
-                std::thread::available_parallelism()
-                    .map_or(0, |cpus| cpus.get() - 1)
-                    .to_string(),
-            )),
+            Self::OneThread => Some(("MCP_BENCH_RUNTIME", "current_thread")),
+            Self::FromTask => Some(("MCP_BENCH_CALLER", "task")),
+            Self::OneCpu => Some(("MCP_BENCH_ONE_CPU", "1")),
         }
     }
 }
@@ -1010,12 +990,7 @@ fn targets(rows: &[Row]) -> String {
         };
         lines.push(line);
     };
-    for variant in [
-        Variant::Default,
-        Variant::OneThread,
-        Variant::FromTask,
-        Variant::OneCpu,
-    ] {
+    for variant in Variant::ALL {
         let how = variant.label();
         let sequential_stdio = find("1 x", &format!("stdio{how}"));
         let sequential_http = find("1 x", &format!("http{how}"));
@@ -1032,7 +1007,7 @@ fn targets(rows: &[Row]) -> String {
             &|x| x >= 0.8,
         );
         // No HTTP row runs on one CPU (the server is not the subject's child).
-        if sequential_http.is_some() || variant != Variant::OneCpu {
+        if variant != Variant::OneCpu {
             check(
                 format!("HTTP sequential calls/s >= 1.5x raw rmcp{how}"),
                 sequential_http.and_then(|row| row.advantage(Subject::Rmcp)),

@@ -246,14 +246,7 @@ fn run(args: &Args) -> Result<(), BenchError> {
             let dropping = ThreadTimes::now()?.since(before);
             sessions.into_iter().for_each(Session::reap);
             let reaped = started.elapsed();
-            report
-                .metric("drop_ms", dropped.as_secs_f64() * 1e3)
-                .metric("drop_on_cpu_ms", dropping.on_cpu.as_secs_f64() * 1e3)
-                .metric(
-                    "drop_waiting_ms",
-                    dropping.waiting_for_cpu.as_secs_f64() * 1e3,
-                )
-                .metric("reaped_ms", reaped.as_secs_f64() * 1e3)
+            report.drop_times(dropped, dropping, reaped)
         }
         other => {
             return Err(BenchError::new(format!(
@@ -268,7 +261,7 @@ fn run(args: &Args) -> Result<(), BenchError> {
 
 fn main() -> ExitCode {
     mcp_bench::exit_on_error(
-        mcp_bench::pin_to_cpu_from_env()
+        mcp_bench::pin_to_one_cpu_if_asked()
             .and_then(|()| Args::from_env())
             .and_then(|args| run(&args)),
     )

@@ -137,19 +137,12 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
                 procfs::child_count()
             ))
         })?;
-    Ok(report
-        .metric("drop_ms", dropped.as_secs_f64() * 1e3)
-        .metric("drop_on_cpu_ms", dropping.on_cpu.as_secs_f64() * 1e3)
-        .metric(
-            "drop_waiting_ms",
-            dropping.waiting_for_cpu.as_secs_f64() * 1e3,
-        )
-        .metric("reaped_ms", reaped.as_secs_f64() * 1e3))
+    Ok(report.drop_times(dropped, dropping, reaped))
 }
 
 fn main() -> ExitCode {
     mcp_bench::exit_on_error(
-        mcp_bench::pin_to_cpu_from_env()
+        mcp_bench::pin_to_one_cpu_if_asked()
             .and_then(|()| Args::from_env())
             .and_then(|args| mcp_bench::runtime()?.block_on(run(args))),
     )

@@ -92,7 +92,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
 
 fn main() -> ExitCode {
     mcp_bench::exit_on_error(
-        mcp_bench::pin_to_cpu_from_env()
+        mcp_bench::pin_to_one_cpu_if_asked()
             .and_then(|()| Args::from_env())
             .and_then(|args| mcp_bench::runtime()?.block_on(run(args))),
     )
