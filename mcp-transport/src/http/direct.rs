@@ -20,14 +20,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::FutureExt;
-use futures::channel::mpsc;
-use rmcp::model::{ClientRequest, ServerJsonRpcMessage, ServerResult};
+use rmcp::model::{ClientRequest, ServerResult};
 use rmcp::transport::streamable_http_client::{StreamableHttpClient, StreamableHttpResponseLimits};
 
 use super::events::{EventReader, Events, StreamEnd};
+use super::inbound::{DirectWait, Inbound, Routed};
 use super::reconnect::SseReconnectPolicy;
 use super::streamable::{DirectResponse, Session, StreamableClient};
-use super::transport::parse_message;
 use crate::error::TransportError;
 use crate::request::{
     Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
@@ -43,7 +42,7 @@ pub(super) struct HttpDirect {
     limits: StreamableHttpResponseLimits,
     reconnect: Arc<SseReconnectPolicy>,
     next_id: AtomicU64,
-    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    inbound: Arc<Inbound>,
 }
 
 /// A handle for sending requests over streamable HTTP without going through rmcp's service loop.
@@ -161,7 +160,7 @@ impl HttpDirect {
         uri: Arc<str>,
         limits: StreamableHttpResponseLimits,
         reconnect: Arc<SseReconnectPolicy>,
-        to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+        inbound: Arc<Inbound>,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
@@ -169,7 +168,7 @@ impl HttpDirect {
             limits,
             reconnect,
             next_id: AtomicU64::new(1),
-            to_rmcp,
+            inbound,
         })
     }
 
@@ -184,6 +183,8 @@ impl HttpDirect {
         method: &str,
         may_be_running: &mut bool,
     ) -> Result<Answer, RequestError> {
+        // Registered before the POST: a server may answer on another of the session's streams.
+        let mut waiting = self.inbound.expect_direct(number);
         let response = self
             .client
             .post_direct(&self.uri, body, session, self.limits)
@@ -207,42 +208,42 @@ impl HttpDirect {
                 })),
             },
             DirectResponse::Events(events) => {
-                self.read_events(events, session, number, method).await
+                self.read_events(events, session, number, method, &mut waiting)
+                    .await
             }
         }
     }
 
-    /// Reads the request's event stream until its answer, handing everything else to rmcp, and
-    /// resumes the stream (`Last-Event-ID`) if it ends before the answer.
+    /// Reads the request's event stream until its answer, routing everything else (to rmcp, or to
+    /// the other direct request it answers), and resumes the stream (`Last-Event-ID`) if it ends
+    /// before the answer. The answer may also come on another of the session's streams (the
+    /// standalone one, once this one is closed): whichever brings it first ends the wait.
     async fn read_events(
         &self,
         events: Events,
         session: &Session,
         number: u64,
         method: &str,
+        waiting: &mut DirectWait,
     ) -> Result<Answer, RequestError> {
         let reader = EventReader {
             client: &self.client,
+            inbound: &self.inbound,
             uri: &self.uri,
             limits: self.limits,
             reconnect: &self.reconnect,
             session_id: session.id.clone(),
             headers: session.headers.clone(),
         };
-        let mut answer = None;
-        let ended = reader
-            .read(events, false, |data| match direct_answer(data.as_bytes()) {
-                Some((answered, found)) if answered == number => {
-                    answer = Some(found);
-                    true
-                }
-                _ => {
-                    self.hand_to_rmcp(data);
-                    false
-                }
-            })
-            .await;
-        if let Some(answer) = answer {
+        let read = reader.read(events, false, |data| {
+            matches!(self.inbound.route(data), Routed::DirectAnswer(answered) if answered == number)
+        });
+        let ended = tokio::select! {
+            biased;
+            Some(answer) = waiting.answer() => return Ok(answer),
+            ended = read => ended,
+        };
+        if let Some(answer) = waiting.arrived() {
             return Ok(answer);
         }
         Err(RequestError::Transport(match ended {
@@ -255,14 +256,6 @@ impl HttpDirect {
                 detail: format!("{method}: the event stream ended before the answer"),
             },
         }))
-    }
-
-    /// Gives rmcp a message a direct request's stream carried (a notification, a server request).
-    fn hand_to_rmcp(&self, data: &str) {
-        if let Some(message) = parse_message(data, &self.uri) {
-            // The receive side is gone only when the transport is; then nobody needs it.
-            let _ = self.to_rmcp.unbounded_send(message);
-        }
     }
 
     /// Tells the server to stop working on request `number` (best effort, from a task of its own).

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use http::{HeaderName, HeaderValue};
 use rmcp::transport::common::client_side_sse::SseRetryPolicy;
 use rmcp::transport::streamable_http_client::{
@@ -14,6 +14,7 @@ use rmcp::transport::streamable_http_client::{
 };
 use sse_stream::Sse;
 
+use super::inbound::Inbound;
 use super::reconnect::SseReconnectPolicy;
 use super::streamable::{StreamableClient, event_too_large};
 use crate::error::TransportError;
@@ -29,9 +30,20 @@ pub(super) enum StreamEnd {
     Ended(TransportError),
 }
 
+/// How long the rest of a stream is read after the message waited for: a server should end the
+/// stream right after the answer, and one that keeps it open is not waited for longer.
+const FINISH_LIMIT: Duration = Duration::from_secs(1);
+
+/// How many streams of one session may be finished in the background at once; the rest are
+/// dropped, closing their connections, so a server that never ends its streams cannot pile up
+/// tasks and sockets.
+const FINISHING_MAX: usize = 8;
+
 /// Reads one event stream of a session, resuming it when it ends early.
 pub(super) struct EventReader<'a> {
     pub(super) client: &'a StreamableClient,
+    /// Where the rest of a stream goes once the message waited for has arrived.
+    pub(super) inbound: &'a Arc<Inbound>,
     pub(super) uri: &'a Arc<str>,
     pub(super) limits: StreamableHttpResponseLimits,
     pub(super) reconnect: &'a SseReconnectPolicy,
@@ -57,7 +69,7 @@ impl EventReader<'_> {
         let mut reconnects = 0_usize;
         loop {
             let failure = loop {
-                let event = match events.next().await {
+                let mut event = match events.next().await {
                     Some(Ok(event)) => event,
                     Some(Err(error)) => break Some(error),
                     None => break None,
@@ -67,17 +79,14 @@ impl EventReader<'_> {
                 if let Some(retry) = event.retry {
                     server_retry = Some(Duration::from_millis(retry));
                 }
-                if event.id.is_some() {
-                    last_event_id = event.id;
+                if let Some(id) = event.id.take() {
+                    last_event_id = Some(id);
                 }
-                // Only unnamed and `message` events carry JSON-RPC messages.
-                if !matches!(event.event.as_deref(), None | Some("" | "message")) {
-                    continue;
-                }
-                let Some(data) = event.data.filter(|data| !data.trim().is_empty()) else {
+                let Some(data) = message_data(event) else {
                     continue;
                 };
                 if on_data(&data) {
+                    finish(events, self.inbound);
                     return StreamEnd::Answered;
                 }
             };
@@ -134,6 +143,59 @@ impl EventReader<'_> {
             };
         }
     }
+}
+
+/// The data of an event that carries a JSON-RPC message: unnamed and `message` events do, with
+/// data that is not blank (a priming event's is).
+fn message_data(event: Sse) -> Option<String> {
+    if !matches!(event.event.as_deref(), None | Some("" | "message")) {
+        return None;
+    }
+    event.data.filter(|data| !data.trim().is_empty())
+}
+
+/// Reads the rest of a stream whose awaited message has arrived, routing what it still carries,
+/// so that its connection goes back to the pool: a response body dropped before its end closes
+/// the connection, and the next request pays a new handshake (a TLS one for `https`).
+///
+/// What has already arrived (usually the end, sent with the answer) is read at once; if more is
+/// still to come, a task reads it, for at most [`FINISH_LIMIT`], and no longer than the session
+/// lasts.
+fn finish(mut rest: Events, inbound: &Arc<Inbound>) {
+    loop {
+        match rest.next().now_or_never() {
+            Some(Some(Ok(event))) => {
+                if let Some(data) = message_data(event) {
+                    inbound.route(&data);
+                }
+            }
+            // Over, or broken: either way there is nothing left to read.
+            Some(Some(Err(_)) | None) => return,
+            None => break,
+        }
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let Some(finishing) = inbound.start_finishing(FINISHING_MAX) else {
+        return;
+    };
+    runtime.spawn(async move {
+        let inbound = finishing.inbound();
+        let read_rest = async {
+            while let Some(Ok(event)) = rest.next().await {
+                if let Some(data) = message_data(event) {
+                    inbound.route(&data);
+                }
+            }
+        };
+        tokio::select! {
+            () = read_rest => {}
+            () = tokio::time::sleep(FINISH_LIMIT) => {}
+            () = inbound.ended() => {}
+        }
+        drop(finishing);
+    });
 }
 
 fn ended_text(failure: &Option<SseError>) -> String {

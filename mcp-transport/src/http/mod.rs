@@ -21,6 +21,7 @@
 mod client;
 mod direct;
 mod events;
+mod inbound;
 mod reconnect;
 mod streamable;
 mod transport;

@@ -46,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::direct::{HttpDirect, HttpDirectRequests};
 use super::events::{EventReader, Events, StreamEnd};
+use super::inbound::{Inbound, Routed, same_id};
 use super::reconnect::SseReconnectPolicy;
 use super::streamable::StreamableClient;
 use crate::error::TransportError;
@@ -60,7 +61,7 @@ const DELETE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct HttpTransport {
     shared: Arc<Shared>,
     /// What the server sent that rmcp is to read.
-    inbound: mpsc::UnboundedReceiver<ServerJsonRpcMessage>,
+    from_server: mpsc::UnboundedReceiver<ServerJsonRpcMessage>,
     lifecycle: Lifecycle,
     direct: Arc<HttpDirect>,
 }
@@ -89,7 +90,8 @@ struct Shared {
     uri: Arc<str>,
     limits: StreamableHttpResponseLimits,
     reconnect: Arc<SseReconnectPolicy>,
-    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    /// Where every stream's messages go.
+    inbound: Arc<Inbound>,
     state: Mutex<State>,
     /// One re-initialization at a time; `close()` waits for it.
     reinitializing: tokio::sync::Mutex<()>,
@@ -108,8 +110,6 @@ struct State {
     initialize: Option<ClientJsonRpcMessage>,
     /// The task reading the standalone stream.
     standalone: Option<AbortHandle>,
-    /// rmcp's requests being sent or read, stopped when rmcp cancels the request.
-    requests_in_flight: HashMap<RequestId, CancellationToken>,
 }
 
 struct SessionHeaders {
@@ -120,6 +120,7 @@ struct SessionHeaders {
 impl Drop for HttpTransport {
     fn drop(&mut self) {
         self.shared.stop_standalone();
+        self.shared.inbound.end();
     }
 }
 
@@ -130,21 +131,22 @@ impl HttpTransport {
         limits: StreamableHttpResponseLimits,
         reconnect: Arc<SseReconnectPolicy>,
     ) -> Self {
-        let (to_rmcp, inbound) = mpsc::unbounded();
+        let (to_rmcp, from_server) = mpsc::unbounded();
         let uri = Arc::clone(&config.uri);
+        let inbound = Inbound::new(to_rmcp, Arc::clone(&uri));
         let direct = HttpDirect::new(
             client.clone(),
             Arc::clone(&uri),
             limits,
             Arc::clone(&reconnect),
-            to_rmcp.clone(),
+            Arc::clone(&inbound),
         );
         let shared = Arc::new(Shared {
             client,
             uri,
             limits,
             reconnect,
-            to_rmcp,
+            inbound,
             state: Mutex::default(),
             reinitializing: tokio::sync::Mutex::new(()),
             recovery_timeout: config.session_recovery_timeout,
@@ -152,7 +154,7 @@ impl HttpTransport {
         });
         Self {
             shared,
-            inbound,
+            from_server,
             lifecycle: Lifecycle::Unstarted(Box::new(config)),
             direct,
         }
@@ -203,12 +205,12 @@ impl Transport<RoleClient> for HttpTransport {
         match &mut self.lifecycle {
             Lifecycle::Rmcp(inner) => tokio::select! {
                 biased;
-                Some(message) = self.inbound.next() => Some(message),
+                Some(message) = self.from_server.next() => Some(message),
                 message = inner.receive() => message,
             },
             _ => tokio::select! {
                 biased;
-                message = self.inbound.next() => message,
+                message = self.from_server.next() => message,
                 () = self.shared.ended.cancelled() => None,
             },
         }
@@ -221,6 +223,7 @@ impl Transport<RoleClient> for HttpTransport {
         // A re-initialization in flight finishes first, so the session deleted is the last one.
         let _no_reinitialization = self.shared.reinitializing.lock().await;
         self.shared.ended.cancel();
+        self.shared.inbound.end();
         self.shared.stop_standalone();
         let session = self.shared.session();
         let Some(id) = session.as_ref().and_then(|session| session.id.clone()) else {
@@ -263,23 +266,19 @@ impl Shared {
         if is_initialize(&message) {
             return self.initialize(message).await;
         }
-        if let Some(id) = cancelled_request(&message)
-            && let Some(exchange) = self.state().requests_in_flight.remove(id)
-        {
+        if let Some(id) = cancelled_request(&message) {
             // rmcp has given up on the request: its POST and its stream are dropped.
-            exchange.cancel();
+            self.inbound.cancel_rmcp(id);
         }
         let Some(id) = request_id(&message) else {
             return self.send_in_session(message).await;
         };
-        let in_flight = CancellationToken::new();
-        self.state()
-            .requests_in_flight
-            .insert(id.clone(), in_flight.clone());
+        let in_flight = self.inbound.expect_rmcp(id.clone());
         let _forget = ForgetRequest { shared: &self, id };
         tokio::select! {
             sent = self.send_in_session(message) => sent,
-            // rmcp has already failed the request as cancelled.
+            // rmcp has already failed the request as cancelled, or its answer came on another
+            // stream and was handed to rmcp from there.
             () = in_flight.cancelled() => Ok(()),
         }
     }
@@ -333,11 +332,11 @@ impl Shared {
         match (response, awaited) {
             (StreamableHttpPostResponse::Accepted, _) => Ok(()),
             (StreamableHttpPostResponse::Json(message, _), _) => {
-                self.hand_to_rmcp(message);
+                self.inbound.to_rmcp(message);
                 Ok(())
             }
             (StreamableHttpPostResponse::Sse(events, _), Some(id)) => {
-                let until = |message: &ServerJsonRpcMessage| answers(message, &id);
+                let until = |routed: Routed| matches!(routed, Routed::RmcpAnswer(answered) if same_id(&answered, &id));
                 match self.read_stream(events, session, until).await {
                     StreamEnd::Answered => Ok(()),
                     StreamEnd::Ended(error) => Err(StreamableHttpError::Client(error)),
@@ -358,7 +357,7 @@ impl Shared {
         let (answer, session_id) = self.exchange_initialize(message).await?;
         let session = session_headers(&answer, session_id);
         self.state().session = Some(Arc::new(session));
-        self.hand_to_rmcp(answer);
+        self.inbound.to_rmcp(answer);
         Ok(())
     }
 
@@ -443,7 +442,7 @@ impl Shared {
             uri: Arc::clone(&self.uri),
             limits: self.limits,
             reconnect: Arc::clone(&self.reconnect),
-            to_rmcp: self.to_rmcp.clone(),
+            inbound: Arc::clone(&self.inbound),
             session,
         };
         let task = runtime.spawn(reader.run());
@@ -452,21 +451,17 @@ impl Shared {
         }
     }
 
-    fn hand_to_rmcp(&self, message: ServerJsonRpcMessage) {
-        // The receiving side is gone only with the transport; then nobody needs the message.
-        let _ = self.to_rmcp.unbounded_send(message);
-    }
-
-    /// Reads a POST's event stream into rmcp's queue until `until` says a message was the last one
-    /// needed, resuming with `Last-Event-ID` when it ends early (only after an event id).
+    /// Routes a POST's events until `until` says a message was the last one needed, resuming with
+    /// `Last-Event-ID` when the stream ends early (only after an event id).
     async fn read_stream(
         &self,
         events: Events,
         session: Option<&SessionHeaders>,
-        until: impl Fn(&ServerJsonRpcMessage) -> bool,
+        until: impl Fn(Routed) -> bool,
     ) -> StreamEnd {
         let reader = EventReader {
             client: &self.client,
+            inbound: &self.inbound,
             uri: &self.uri,
             limits: self.limits,
             reconnect: &self.reconnect,
@@ -476,14 +471,7 @@ impl Shared {
                 .unwrap_or_default(),
         };
         reader
-            .read(events, false, |data| match parse_message(data, &self.uri) {
-                Some(message) => {
-                    let last = until(&message);
-                    self.hand_to_rmcp(message);
-                    last
-                }
-                None => false,
-            })
+            .read(events, false, |data| until(self.inbound.route(data)))
             .await
     }
 }
@@ -496,7 +484,7 @@ struct ForgetRequest<'a> {
 
 impl Drop for ForgetRequest<'_> {
     fn drop(&mut self) {
-        self.shared.state().requests_in_flight.remove(&self.id);
+        self.shared.inbound.forget_rmcp(&self.id);
     }
 }
 
@@ -506,7 +494,7 @@ struct Standalone {
     uri: Arc<str>,
     limits: StreamableHttpResponseLimits,
     reconnect: Arc<SseReconnectPolicy>,
-    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    inbound: Arc<Inbound>,
     session: Arc<SessionHeaders>,
 }
 
@@ -534,17 +522,19 @@ impl Standalone {
         };
         let reader = EventReader {
             client: &self.client,
+            inbound: &self.inbound,
             uri: &self.uri,
             limits: self.limits,
             reconnect: &self.reconnect,
             session_id: self.session.id.clone(),
             headers: self.session.headers.clone(),
         };
-        let to_rmcp = &self.to_rmcp;
+        // Answers come here too: a server may answer a request on this stream once the request's
+        // own stream is closed.
         let ended = reader
             .read(events, true, |data| {
-                parse_message(data, &self.uri)
-                    .is_some_and(|message| to_rmcp.unbounded_send(message).is_err())
+                self.inbound.route(data);
+                self.inbound.is_closed()
             })
             .await;
         if let StreamEnd::Ended(detail) = ended {
@@ -622,20 +612,6 @@ pub(super) fn parse_message(data: &str, uri: &str) -> Option<ServerJsonRpcMessag
     }
 }
 
-/// Whether `message` is the answer to request `id` (a number echoed as a string counts, as rmcp's
-/// transport counts it).
-fn answers(message: &ServerJsonRpcMessage, id: &RequestId) -> bool {
-    let answered = match message {
-        ServerJsonRpcMessage::Response(response) => &response.id,
-        ServerJsonRpcMessage::Error(error) => match &error.id {
-            Some(id) => id,
-            None => return false,
-        },
-        _ => return false,
-    };
-    answered == id || answered.to_string() == id.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -661,17 +637,5 @@ mod tests {
         assert!(!resendable(&message(
             r#"{"jsonrpc":"2.0","id":7,"result":{}}"#
         )));
-    }
-
-    #[test]
-    fn an_answer_matches_its_id_also_when_a_number_comes_back_as_a_string() {
-        let answer = |id: &str| -> ServerJsonRpcMessage {
-            serde_json::from_str(&format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{}}}}"#))
-                .expect("a server message")
-        };
-        let three = RequestId::Number(3);
-        assert!(answers(&answer("3"), &three));
-        assert!(answers(&answer(r#""3""#), &three));
-        assert!(!answers(&answer("4"), &three));
     }
 }

@@ -269,3 +269,35 @@ pub(crate) fn tool_result(id: &Value, text: &str) -> Value {
 pub(crate) fn is_call(seen: &Seen) -> bool {
     seen.method == http::Method::POST && seen.rpc_method() == Some("tools/call")
 }
+
+/// An event stream whose events the test sends, one `String` at a time, in the order it chooses;
+/// the stream ends when the sender is dropped.
+pub(crate) fn fed_sse_reply(events: mpsc::UnboundedReceiver<String>) -> Response<Body> {
+    let stream = futures::stream::unfold(events, |mut events| async move {
+        let event = events.recv().await?;
+        Some((Ok(Frame::data(Bytes::from(event))), events))
+    });
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/event-stream")
+        .header("mcp-session-id", SESSION)
+        .body(BodyExt::boxed(StreamBody::new(stream)))
+        .expect("a valid response")
+}
+
+/// The receiving end of a scripted stream's feed, taken once by the script that answers with it.
+pub(crate) type Feed = Arc<std::sync::Mutex<Option<mpsc::UnboundedReceiver<String>>>>;
+
+/// A scripted stream's feed: the script takes the receiver once, for the response it answers with;
+/// the test keeps the sender.
+pub(crate) fn feed() -> (mpsc::UnboundedSender<String>, Feed) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    (sender, Arc::new(std::sync::Mutex::new(Some(receiver))))
+}
+
+/// The receiver of `feed`, the first time it is asked for.
+pub(crate) fn take(feed: &Feed) -> Option<mpsc::UnboundedReceiver<String>> {
+    feed.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}

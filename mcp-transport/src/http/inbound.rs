@@ -1,0 +1,333 @@
+//! Where a message the server sent goes, whichever of the session's streams carried it.
+//!
+//! Why one router: the specification lets a server send a response on any stream once the request's
+//! own POST stream is closed (the standalone `GET` stream, or a resumption of the POST stream), and
+//! real servers do: the conformance suite's `sse-retry` server closes the POST stream after its
+//! priming event and answers on whichever `GET` comes next. Each stream reader used to know only
+//! its own request, so an answer to a direct request that arrived on the standalone stream was
+//! handed to rmcp, which knows no `d-` ids, and the request waited for its timeout. Here every
+//! reader hands every message to one place, which knows every request waiting for an answer.
+//!
+//! - An answer to a direct request goes to that request (it is never rmcp's); an answer nobody
+//!   waits for any more (a duplicate after a resumption, or one that came after its timeout) is
+//!   dropped.
+//! - An answer to one of rmcp's requests goes to rmcp once: the reader still waiting for it on the
+//!   request's own stream is told to stop, and a later duplicate is dropped.
+//! - Everything else (notifications, the server's own requests) goes to rmcp.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::channel::{mpsc, oneshot};
+use rmcp::model::{RequestId, ServerJsonRpcMessage};
+use tokio_util::sync::CancellationToken;
+
+use super::transport::parse_message;
+use crate::request::{Answer, direct_answer};
+
+/// How many of rmcp's answered request ids are remembered to drop duplicates: a duplicate comes
+/// from a resumption of a stream, soon after the original, so a short memory is enough.
+const ANSWERED_REMEMBERED: usize = 64;
+
+/// What a message handed to [`Inbound::route`] turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Routed {
+    /// An answer to direct request `number` (delivered, or dropped if nobody waits for it).
+    DirectAnswer(u64),
+    /// An answer to rmcp's request with this id (handed to rmcp, or dropped as a duplicate).
+    RmcpAnswer(RequestId),
+    /// Anything else: handed to rmcp, or skipped if it is not a JSON-RPC message.
+    Other,
+}
+
+/// The session's one destination for what its streams carry. Shared by the transport's readers
+/// and its direct requests.
+pub(super) struct Inbound {
+    to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+    uri: Arc<str>,
+    waiting: Mutex<Waiting>,
+    /// Streams being read to their end in the background.
+    finishing: AtomicUsize,
+    /// Cancelled when the transport is dropped or closed: background reads stop.
+    ended: CancellationToken,
+}
+
+#[derive(Default)]
+struct Waiting {
+    /// Direct requests waiting for their answer, by number.
+    direct: HashMap<u64, oneshot::Sender<Answer>>,
+    /// rmcp's requests being sent or read: cancelled when rmcp gives up on one, or when its answer
+    /// arrives on another stream.
+    rmcp: HashMap<RequestId, CancellationToken>,
+    /// rmcp's requests answered lately, oldest first.
+    answered: VecDeque<RequestId>,
+}
+
+impl Inbound {
+    pub(super) fn new(
+        to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
+        uri: Arc<str>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            to_rmcp,
+            uri,
+            waiting: Mutex::default(),
+            finishing: AtomicUsize::new(0),
+            ended: CancellationToken::new(),
+        })
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers direct request `number` as waiting for its answer, until the returned guard is
+    /// dropped.
+    pub(super) fn expect_direct(self: &Arc<Self>, number: u64) -> DirectWait {
+        let (sender, receiver) = oneshot::channel();
+        self.waiting().direct.insert(number, sender);
+        DirectWait {
+            inbound: Arc::clone(self),
+            number,
+            receiver,
+        }
+    }
+
+    /// Registers rmcp's request `id` as being sent or read; the token is cancelled when rmcp gives
+    /// up on it ([`Inbound::cancel_rmcp`]) or its answer arrives on another stream.
+    pub(super) fn expect_rmcp(&self, id: RequestId) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.waiting().rmcp.insert(id, token.clone());
+        token
+    }
+
+    /// Forgets rmcp's request `id` (its exchange is over, however it ended).
+    pub(super) fn forget_rmcp(&self, id: &RequestId) {
+        self.waiting().rmcp.remove(id);
+    }
+
+    /// rmcp has given up on request `id`: its POST and its stream are dropped.
+    pub(super) fn cancel_rmcp(&self, id: &RequestId) {
+        if let Some(exchange) = self.waiting().rmcp.remove(id) {
+            exchange.cancel();
+        }
+    }
+
+    /// Hands a message rmcp needs that did not come as an event (a JSON body, `initialize`'s
+    /// answer) to rmcp, counting an answer as delivered.
+    pub(super) fn to_rmcp(&self, message: ServerJsonRpcMessage) {
+        if let Some(id) = answered_id(&message)
+            && !self.first_answer(id)
+        {
+            return;
+        }
+        self.hand_to_rmcp(message);
+    }
+
+    /// Routes the data of one event: see the module documentation.
+    pub(super) fn route(&self, data: &str) -> Routed {
+        if let Some((number, answer)) = direct_answer(data.as_bytes()) {
+            let waiting = self.waiting().direct.remove(&number);
+            match waiting {
+                // The request's future may be gone this very moment: then nobody needs it.
+                Some(request) => drop(request.send(answer)),
+                None => tracing::debug!(
+                    uri = %self.uri,
+                    number,
+                    "dropped an answer nobody waits for (a duplicate, or after its timeout)"
+                ),
+            }
+            return Routed::DirectAnswer(number);
+        }
+        let Some(message) = parse_message(data, &self.uri) else {
+            return Routed::Other;
+        };
+        let Some(id) = answered_id(&message).cloned() else {
+            self.hand_to_rmcp(message);
+            return Routed::Other;
+        };
+        if self.first_answer(&id) {
+            self.hand_to_rmcp(message);
+        } else {
+            tracing::debug!(uri = %self.uri, %id, "dropped a duplicate answer");
+        }
+        Routed::RmcpAnswer(id)
+    }
+
+    /// Records the answer to rmcp's request `id`; false if it was answered already. The reader
+    /// still waiting for it elsewhere stops.
+    fn first_answer(&self, id: &RequestId) -> bool {
+        let mut waiting = self.waiting();
+        if waiting
+            .answered
+            .iter()
+            .any(|answered| same_id(answered, id))
+        {
+            return false;
+        }
+        if waiting.answered.len() == ANSWERED_REMEMBERED {
+            waiting.answered.pop_front();
+        }
+        waiting.answered.push_back(id.clone());
+        let exchange = waiting
+            .rmcp
+            .keys()
+            .find(|waiting_id| same_id(waiting_id, id))
+            .cloned();
+        if let Some(exchange) = exchange.and_then(|key| waiting.rmcp.remove(&key)) {
+            exchange.cancel();
+        }
+        true
+    }
+
+    /// The session is over: background reads stop.
+    pub(super) fn end(&self) {
+        self.ended.cancel();
+    }
+
+    /// Resolves once the session is over.
+    pub(super) async fn ended(&self) {
+        self.ended.cancelled().await;
+    }
+
+    /// Counts one more stream read to its end in the background, unless `max` are already, or the
+    /// session is over.
+    pub(super) fn start_finishing(self: &Arc<Self>, max: usize) -> Option<Finishing> {
+        if self.ended.is_cancelled() {
+            return None;
+        }
+        self.finishing
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |count| {
+                (count < max).then_some(count + 1)
+            })
+            .ok()?;
+        Some(Finishing(Arc::clone(self)))
+    }
+
+    /// Whether rmcp has stopped reading (the transport is gone): then no stream needs reading.
+    pub(super) fn is_closed(&self) -> bool {
+        self.to_rmcp.is_closed()
+    }
+
+    fn hand_to_rmcp(&self, message: ServerJsonRpcMessage) {
+        // The receiving side is gone only with the transport; then nobody needs the message.
+        let _ = self.to_rmcp.unbounded_send(message);
+    }
+}
+
+/// One stream being read to its end in the background; counted until dropped.
+pub(super) struct Finishing(Arc<Inbound>);
+
+impl Finishing {
+    pub(super) fn inbound(&self) -> &Inbound {
+        &self.0
+    }
+}
+
+impl Drop for Finishing {
+    fn drop(&mut self) {
+        self.0.finishing.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A direct request waiting for its answer from any stream; unregistered on drop.
+pub(super) struct DirectWait {
+    inbound: Arc<Inbound>,
+    number: u64,
+    receiver: oneshot::Receiver<Answer>,
+}
+
+impl DirectWait {
+    /// The answer, once some stream carried it.
+    pub(super) async fn answer(&mut self) -> Option<Answer> {
+        (&mut self.receiver).await.ok()
+    }
+
+    /// The answer if it has arrived already.
+    pub(super) fn arrived(&mut self) -> Option<Answer> {
+        self.receiver.try_recv().ok().flatten()
+    }
+}
+
+impl Drop for DirectWait {
+    fn drop(&mut self) {
+        self.inbound.waiting().direct.remove(&self.number);
+    }
+}
+
+/// The id `message` answers, if it is an answer.
+fn answered_id(message: &ServerJsonRpcMessage) -> Option<&RequestId> {
+    match message {
+        ServerJsonRpcMessage::Response(response) => Some(&response.id),
+        ServerJsonRpcMessage::Error(error) => error.id.as_ref(),
+        _ => None,
+    }
+}
+
+/// Whether two ids name the same request (a number echoed as a string counts, as rmcp's own
+/// transport counts it).
+pub(super) fn same_id(one: &RequestId, other: &RequestId) -> bool {
+    one == other || one.to_string() == other.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    fn inbound() -> (Arc<Inbound>, mpsc::UnboundedReceiver<ServerJsonRpcMessage>) {
+        let (to_rmcp, from_transport) = mpsc::unbounded();
+        (
+            Inbound::new(to_rmcp, Arc::from("http://127.0.0.1/mcp")),
+            from_transport,
+        )
+    }
+
+    #[test]
+    fn an_answer_matches_its_id_also_when_a_number_comes_back_as_a_string() {
+        let three = RequestId::Number(3);
+        assert!(same_id(&RequestId::String("3".into()), &three));
+        assert!(same_id(&three, &three));
+        assert!(!same_id(&RequestId::Number(4), &three));
+    }
+
+    #[tokio::test]
+    async fn a_direct_answer_reaches_its_request_once_and_never_rmcp() {
+        let (inbound, mut rmcp) = inbound();
+        let mut waiting = inbound.expect_direct(7);
+        let answer = r#"{"jsonrpc":"2.0","id":"d-7","result":{}}"#;
+        assert_eq!(inbound.route(answer), Routed::DirectAnswer(7));
+        assert!(matches!(waiting.answer().await, Some(Answer::Result(_))));
+        // The same answer again (a resumed stream replays it): dropped.
+        assert_eq!(inbound.route(answer), Routed::DirectAnswer(7));
+        drop(waiting);
+        assert!(inbound.waiting().direct.is_empty());
+        drop(inbound);
+        assert!(rmcp.next().await.is_none(), "rmcp got a direct answer");
+    }
+
+    #[tokio::test]
+    async fn an_rmcp_answer_stops_its_other_reader_and_a_duplicate_is_dropped() {
+        let (inbound, mut rmcp) = inbound();
+        let exchange = inbound.expect_rmcp(RequestId::Number(3));
+        // Echoed as a string on the standalone stream.
+        let answer = r#"{"jsonrpc":"2.0","id":"3","result":{}}"#;
+        assert_eq!(
+            inbound.route(answer),
+            Routed::RmcpAnswer(RequestId::String("3".into()))
+        );
+        assert!(exchange.is_cancelled(), "the POST's reader is told to stop");
+        assert!(rmcp.next().await.is_some());
+        let duplicate = r#"{"jsonrpc":"2.0","id":3,"result":{}}"#;
+        assert_eq!(
+            inbound.route(duplicate),
+            Routed::RmcpAnswer(RequestId::Number(3))
+        );
+        let notification = r#"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}"#;
+        assert_eq!(inbound.route(notification), Routed::Other);
+        drop(inbound);
+        let rest: Vec<_> = rmcp.collect().await;
+        assert_eq!(rest.len(), 1, "only the notification follows: {rest:?}");
+    }
+}
