@@ -226,3 +226,24 @@ async fn a_standalone_stream_that_keeps_closing_is_followed_for_the_whole_sessio
             .expect("the handler is running");
     }
 }
+
+#[tokio::test]
+async fn the_handshake_ends_once_the_standalone_stream_is_open() {
+    // A server may send its own requests on the standalone stream as soon as the handshake is
+    // over, and drop them while no stream is open (the TypeScript SDK's `server.request` does).
+    // Before, the stream was opened after the handshake, and a few sessions in a row always
+    // showed the race.
+    let mut server = Server::start(|seen| is_get(seen).then(|| sse_reply(&[], true))).await;
+    for session in 0..5 {
+        let (service, _changes) = connect(&server).await;
+        let mut requests = Vec::new();
+        while let Ok(seen) = server.seen.try_recv() {
+            requests.push((seen.method.clone(), seen.rpc_method().map(str::to_owned)));
+        }
+        assert!(
+            requests.iter().any(|(method, _)| method == Method::GET),
+            "session {session}: the standalone GET was not answered before the handshake ended: {requests:?}"
+        );
+        drop(service);
+    }
+}

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
-use futures::channel::mpsc;
+use futures::channel::{mpsc, oneshot};
 use http::{HeaderName, HeaderValue};
 use rmcp::RoleClient;
 use rmcp::model::{
@@ -55,6 +55,9 @@ type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
 
 /// How long `close()` gives the server to end the session.
 const DELETE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the handshake waits for the server to answer the standalone stream's `GET`.
+const STANDALONE_OPEN_WAIT: Duration = Duration::from_secs(2);
 
 /// The streamable HTTP transport of one session. Get [`HttpTransport::direct_requests`] before
 /// handing it to rmcp.
@@ -303,8 +306,14 @@ impl Shared {
             (outcome, _) => outcome,
         };
         outcome?;
-        if is_initialized(&message) {
-            self.start_standalone();
+        if is_initialized(&message)
+            && let Some(opened) = self.start_standalone()
+        {
+            // The handshake ends once the standalone stream is open: a server may send its own
+            // requests there (the TypeScript SDK's `server.request`, e.g. an elicitation during
+            // the first tool call) and drops them while no stream is open. A server that holds
+            // the stream's headers back is not waited for long.
+            let _ = tokio::time::timeout(STANDALONE_OPEN_WAIT, opened).await;
         }
         Ok(())
     }
@@ -403,7 +412,8 @@ impl Shared {
             .map_err(|_| StreamableHttpError::SessionRecoveryTimeout)??;
         self.state().session = Some(Arc::new(session));
         tracing::debug!(uri = %self.uri, "the server forgot the session; re-initialized");
-        self.start_standalone();
+        // Not waited for: the message that met the 404 is waiting to be sent again.
+        drop(self.start_standalone());
         Ok(())
     }
 
@@ -425,18 +435,18 @@ impl Shared {
         Ok(session)
     }
 
-    /// Opens the standalone stream for the current session, from a task of its own.
-    fn start_standalone(&self) {
+    /// Opens the standalone stream for the current session, from a task of its own; the receiver
+    /// resolves once the server has answered the `GET` (with the stream, or a refusal).
+    fn start_standalone(&self) -> Option<oneshot::Receiver<()>> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
+            return None;
         };
         // A stateless server (no session id) has no stream of its own to offer.
-        let Some(session) = self.session().filter(|session| session.id.is_some()) else {
-            return;
-        };
+        let session = self.session().filter(|session| session.id.is_some())?;
         if self.ended.is_cancelled() {
-            return;
+            return None;
         }
+        let (opened, answered) = oneshot::channel();
         let reader = Standalone {
             client: self.client.clone(),
             uri: Arc::clone(&self.uri),
@@ -445,10 +455,11 @@ impl Shared {
             inbound: Arc::clone(&self.inbound),
             session,
         };
-        let task = runtime.spawn(reader.run());
+        let task = runtime.spawn(reader.run(opened));
         if let Some(previous) = self.state().standalone.replace(task.abort_handle()) {
             previous.abort();
         }
+        Some(answered)
     }
 
     /// Routes a POST's events until `until` says a message was the last one needed, resuming with
@@ -499,8 +510,9 @@ struct Standalone {
 }
 
 impl Standalone {
-    async fn run(self) {
-        let opened = self
+    /// Opens the stream, says so on `opened`, and reads it for the rest of the session.
+    async fn run(self, opened: oneshot::Sender<()>) {
+        let answer = self
             .client
             .get_stream_with_max_sse_event_size(
                 Arc::clone(&self.uri),
@@ -511,7 +523,9 @@ impl Standalone {
                 self.limits.max_sse_event_size,
             )
             .await;
-        let events = match opened {
+        // Nobody may be waiting any more (the handshake stopped waiting).
+        let _ = opened.send(());
+        let events = match answer {
             Ok(events) => events,
             // The stream is optional; a server without one says so with 405.
             Err(StreamableHttpError::ServerDoesNotSupportSse) => return,
