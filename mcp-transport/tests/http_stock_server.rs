@@ -6,6 +6,10 @@
 //!
 //! The calls must not stall, must complete as soon as the answer has arrived (the end of the body
 //! may come later), and must share connections rather than open one each.
+//!
+//! Linux only: the delayed ACK and its remedy (`TCP_QUICKACK`) are Linux's.
+
+#![cfg(target_os = "linux")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

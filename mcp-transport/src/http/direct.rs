@@ -10,9 +10,10 @@
 //! The session stays the transport's: the handshake, the standalone stream, re-initialization
 //! after the server forgets the session (a request that meets a 404 is handed back undelivered, for
 //! rmcp's path, which re-initializes), `DELETE` at the end. Whatever else arrives on a direct
-//! request's event stream (progress, logging, the server's own requests such as elicitation) is
-//! handed to rmcp through [`HttpTransport`](super::HttpTransport)'s queue, exactly as if rmcp had
-//! read it. A stream that ends before the answer is resumed with `Last-Event-ID`.
+//! request's event stream goes where the session's [`Inbound`] router sends it: progress, logging
+//! and the server's own requests (such as elicitation) to rmcp, exactly as if rmcp had read them,
+//! and an answer to another direct request to that request. A stream that ends before the answer
+//! is resumed with `Last-Event-ID`; an answer a server sends on another stream is taken too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,7 @@ use rmcp::model::{ClientRequest, ServerResult};
 use rmcp::transport::streamable_http_client::{StreamableHttpClient, StreamableHttpResponseLimits};
 
 use super::events::{EventReader, Events, StreamEnd};
-use super::inbound::{DirectWait, Inbound, Routed};
+use super::inbound::{Inbound, Routed};
 use super::reconnect::SseReconnectPolicy;
 use super::streamable::{DirectResponse, Session, StreamableClient};
 use crate::error::TransportError;
@@ -172,7 +173,8 @@ impl HttpDirect {
         })
     }
 
-    /// POSTs the request and reads its answer from the response. `may_be_running` is cleared when
+    /// POSTs the request and reads its answer from the response, or takes it from whichever other
+    /// stream of the session brings it first (see [`Inbound`]). `may_be_running` is cleared when
     /// the POST failed in a way that means the server never took the request on (refused, no
     /// credentials, an error status): then there is nothing to cancel.
     async fn exchange(
@@ -183,8 +185,38 @@ impl HttpDirect {
         method: &str,
         may_be_running: &mut bool,
     ) -> Result<Answer, RequestError> {
-        // Registered before the POST: a server may answer on another of the session's streams.
+        // Registered before the POST, so no stream can bring the answer unnoticed.
         let mut waiting = self.inbound.expect_direct(number);
+        let own = self.post_and_read(body, session, number, method, may_be_running);
+        let outcome = tokio::select! {
+            biased;
+            Some(answer) = waiting.answer() => return Ok(answer),
+            outcome = own => outcome,
+        };
+        match outcome {
+            Ok(Some(answer)) => Ok(answer),
+            // The stream carried the answer, which the router put in `waiting` before the reader
+            // stopped.
+            Ok(None) => waiting.arrived().ok_or_else(|| {
+                RequestError::Transport(TransportError::Protocol {
+                    detail: format!("{method}: the event stream ended before the answer"),
+                })
+            }),
+            // A failure after the answer came elsewhere does not matter.
+            Err(error) => waiting.arrived().ok_or(error),
+        }
+    }
+
+    /// The request's own exchange: `Some` answer from a JSON body or an error status, `None` once
+    /// its event stream carried the answer (routed to the request's [`DirectWait`]).
+    async fn post_and_read(
+        &self,
+        body: Bytes,
+        session: &Session,
+        number: u64,
+        method: &str,
+        may_be_running: &mut bool,
+    ) -> Result<Option<Answer>, RequestError> {
         let response = self
             .client
             .post_direct(&self.uri, body, session, self.limits)
@@ -197,9 +229,9 @@ impl HttpDirect {
                 );
             })?;
         match response {
-            DirectResponse::Error(error) => Ok(Answer::Error(error)),
+            DirectResponse::Error(error) => Ok(Some(Answer::Error(error))),
             DirectResponse::Json(body) => match direct_answer(&body) {
-                Some((answered, answer)) if answered == number => Ok(answer),
+                Some((answered, answer)) if answered == number => Ok(Some(answer)),
                 _ => Err(RequestError::Transport(TransportError::Protocol {
                     detail: format!(
                         "the server's JSON response to {method} is not its answer: {}",
@@ -207,25 +239,23 @@ impl HttpDirect {
                     ),
                 })),
             },
-            DirectResponse::Events(events) => {
-                self.read_events(events, session, number, method, &mut waiting)
-                    .await
-            }
+            DirectResponse::Events(events) => self
+                .read_events(events, session, number, method)
+                .await
+                .map(|()| None),
         }
     }
 
-    /// Reads the request's event stream until its answer, routing everything else (to rmcp, or to
-    /// the other direct request it answers), and resumes the stream (`Last-Event-ID`) if it ends
-    /// before the answer. The answer may also come on another of the session's streams (the
-    /// standalone one, once this one is closed): whichever brings it first ends the wait.
+    /// Reads the request's event stream until it carries the answer, routing every message (the
+    /// answer to the request's [`DirectWait`], others to rmcp or to the direct request they
+    /// answer), and resumes the stream (`Last-Event-ID`) if it ends before the answer.
     async fn read_events(
         &self,
         events: Events,
         session: &Session,
         number: u64,
         method: &str,
-        waiting: &mut DirectWait,
-    ) -> Result<Answer, RequestError> {
+    ) -> Result<(), RequestError> {
         let reader = EventReader {
             client: &self.client,
             inbound: &self.inbound,
@@ -235,27 +265,20 @@ impl HttpDirect {
             session_id: session.id.clone(),
             headers: session.headers.clone(),
         };
-        let read = reader.read(events, false, |data| {
-            matches!(self.inbound.route(data), Routed::DirectAnswer(answered) if answered == number)
-        });
-        let ended = tokio::select! {
-            biased;
-            Some(answer) = waiting.answer() => return Ok(answer),
-            ended = read => ended,
-        };
-        if let Some(answer) = waiting.arrived() {
-            return Ok(answer);
+        let ended = reader
+            .read(events, false, |data| {
+                matches!(self.inbound.route(data), Routed::DirectAnswer(answered) if answered == number)
+            })
+            .await;
+        match ended {
+            StreamEnd::Answered => Ok(()),
+            StreamEnd::Ended(TransportError::Protocol { detail }) => {
+                Err(RequestError::Transport(TransportError::Protocol {
+                    detail: format!("{method}: {detail}"),
+                }))
+            }
+            StreamEnd::Ended(error) => Err(RequestError::Transport(error)),
         }
-        Err(RequestError::Transport(match ended {
-            StreamEnd::Ended(TransportError::Protocol { detail }) => TransportError::Protocol {
-                detail: format!("{method}: {detail}"),
-            },
-            StreamEnd::Ended(error) => error,
-            // The reader stops early only for the answer, which is taken above.
-            StreamEnd::Answered => TransportError::Protocol {
-                detail: format!("{method}: the event stream ended before the answer"),
-            },
-        }))
     }
 
     /// Tells the server to stop working on request `number` (best effort, from a task of its own).

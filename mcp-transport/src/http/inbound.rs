@@ -1,12 +1,13 @@
 //! Where a message the server sent goes, whichever of the session's streams carried it.
 //!
-//! Why one router: the specification lets a server send a response on any stream once the request's
-//! own POST stream is closed (the standalone `GET` stream, or a resumption of the POST stream), and
-//! real servers do: the conformance suite's `sse-retry` server closes the POST stream after its
-//! priming event and answers on whichever `GET` comes next. Each stream reader used to know only
-//! its own request, so an answer to a direct request that arrived on the standalone stream was
+//! Why one router: a request's answer belongs on its own POST stream or a resumption of it (the
+//! specification forbids answers on the standalone `GET` stream otherwise), but servers do not all
+//! keep to that: the conformance suite's `sse-retry` server closes the POST stream after its
+//! priming event and answers on whichever `GET` comes next, the standalone one included. Each
+//! stream reader used to know only its own request, so such an answer to a direct request was
 //! handed to rmcp, which knows no `d-` ids, and the request waited for its timeout. Here every
-//! reader hands every message to one place, which knows every request waiting for an answer.
+//! reader hands every message to one place, which knows every request waiting for an answer: we
+//! are lenient with servers that answer on the wrong stream, as long as the answer is one.
 //!
 //! - An answer to a direct request goes to that request (it is never rmcp's); an answer nobody
 //!   waits for any more (a duplicate after a resumption, or one that came after its timeout) is
@@ -49,7 +50,7 @@ pub(super) struct Inbound {
     waiting: Mutex<Waiting>,
     /// Streams being read to their end in the background.
     finishing: AtomicUsize,
-    /// Cancelled when the transport is dropped or closed: background reads stop.
+    /// Cancelled when the transport is dropped or closed.
     ended: CancellationToken,
 }
 
@@ -91,6 +92,7 @@ impl Inbound {
             inbound: Arc::clone(self),
             number,
             receiver,
+            answered: false,
         }
     }
 
@@ -116,7 +118,7 @@ impl Inbound {
 
     /// Hands a message rmcp needs that did not come as an event (a JSON body, `initialize`'s
     /// answer) to rmcp, counting an answer as delivered.
-    pub(super) fn to_rmcp(&self, message: ServerJsonRpcMessage) {
+    pub(super) fn deliver(&self, message: ServerJsonRpcMessage) {
         if let Some(id) = answered_id(&message)
             && !self.first_answer(id)
         {
@@ -128,8 +130,9 @@ impl Inbound {
     /// Routes the data of one event: see the module documentation.
     pub(super) fn route(&self, data: &str) -> Routed {
         if let Some((number, answer)) = direct_answer(data.as_bytes()) {
-            let waiting = self.waiting().direct.remove(&number);
-            match waiting {
+            // Sent under the lock: once a duplicate finds no sender, the answer is in the channel.
+            let mut waiting = self.waiting();
+            match waiting.direct.remove(&number) {
                 // The request's future may be gone this very moment: then nobody needs it.
                 Some(request) => drop(request.send(answer)),
                 None => tracing::debug!(
@@ -181,7 +184,8 @@ impl Inbound {
         true
     }
 
-    /// The session is over: background reads stop.
+    /// The session is over (the transport was closed or dropped): rmcp's receive ends and
+    /// background reads stop.
     pub(super) fn end(&self) {
         self.ended.cancel();
     }
@@ -189,6 +193,11 @@ impl Inbound {
     /// Resolves once the session is over.
     pub(super) async fn ended(&self) {
         self.ended.cancelled().await;
+    }
+
+    /// Whether the session is over.
+    pub(super) fn is_ended(&self) -> bool {
+        self.ended.is_cancelled()
     }
 
     /// Counts one more stream read to its end in the background, unless `max` are already, or the
@@ -236,23 +245,31 @@ pub(super) struct DirectWait {
     inbound: Arc<Inbound>,
     number: u64,
     receiver: oneshot::Receiver<Answer>,
+    /// The answer came: the router has already forgotten the request.
+    answered: bool,
 }
 
 impl DirectWait {
     /// The answer, once some stream carried it.
     pub(super) async fn answer(&mut self) -> Option<Answer> {
-        (&mut self.receiver).await.ok()
+        let answer = (&mut self.receiver).await.ok();
+        self.answered |= answer.is_some();
+        answer
     }
 
     /// The answer if it has arrived already.
     pub(super) fn arrived(&mut self) -> Option<Answer> {
-        self.receiver.try_recv().ok().flatten()
+        let answer = self.receiver.try_recv().ok().flatten();
+        self.answered |= answer.is_some();
+        answer
     }
 }
 
 impl Drop for DirectWait {
     fn drop(&mut self) {
-        self.inbound.waiting().direct.remove(&self.number);
+        if !self.answered {
+            self.inbound.waiting().direct.remove(&self.number);
+        }
     }
 }
 
@@ -268,7 +285,13 @@ fn answered_id(message: &ServerJsonRpcMessage) -> Option<&RequestId> {
 /// Whether two ids name the same request (a number echoed as a string counts, as rmcp's own
 /// transport counts it).
 pub(super) fn same_id(one: &RequestId, other: &RequestId) -> bool {
-    one == other || one.to_string() == other.to_string()
+    match (one, other) {
+        (RequestId::Number(number), RequestId::String(text))
+        | (RequestId::String(text), RequestId::Number(number)) => {
+            text.parse::<i64>().is_ok_and(|parsed| parsed == *number)
+        }
+        _ => one == other,
+    }
 }
 
 #[cfg(test)]
@@ -290,6 +313,11 @@ mod tests {
         assert!(same_id(&RequestId::String("3".into()), &three));
         assert!(same_id(&three, &three));
         assert!(!same_id(&RequestId::Number(4), &three));
+        assert!(!same_id(&RequestId::String("x".into()), &three));
+        assert!(same_id(
+            &RequestId::String("d-1".into()),
+            &RequestId::String("d-1".into())
+        ));
     }
 
     #[tokio::test]
@@ -308,7 +336,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_rmcp_answer_stops_its_other_reader_and_a_duplicate_is_dropped() {
+    async fn an_rmcp_answer_on_another_stream_stops_the_reader_waiting_for_it() {
         let (inbound, mut rmcp) = inbound();
         let exchange = inbound.expect_rmcp(RequestId::Number(3));
         // Echoed as a string on the standalone stream.
@@ -318,6 +346,17 @@ mod tests {
             Routed::RmcpAnswer(RequestId::String("3".into()))
         );
         assert!(exchange.is_cancelled(), "the POST's reader is told to stop");
+        assert!(rmcp.next().await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_rmcp_answer_is_dropped() {
+        let (inbound, mut rmcp) = inbound();
+        let answer = r#"{"jsonrpc":"2.0","id":3,"result":{}}"#;
+        assert_eq!(
+            inbound.route(answer),
+            Routed::RmcpAnswer(RequestId::Number(3))
+        );
         assert!(rmcp.next().await.is_some());
         let duplicate = r#"{"jsonrpc":"2.0","id":3,"result":{}}"#;
         assert_eq!(

@@ -42,7 +42,6 @@ use rmcp::transport::streamable_http_client::{
     StreamableHttpError, StreamableHttpPostResponse, StreamableHttpResponseLimits,
 };
 use tokio::task::AbortHandle;
-use tokio_util::sync::CancellationToken;
 
 use super::direct::{HttpDirect, HttpDirectRequests};
 use super::events::{EventReader, Events, StreamEnd};
@@ -56,8 +55,10 @@ type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
 /// How long `close()` gives the server to end the session.
 const DELETE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long the handshake waits for the server to answer the standalone stream's `GET`.
-const STANDALONE_OPEN_WAIT: Duration = Duration::from_secs(2);
+/// How long the handshake waits for the server to answer the standalone stream's `GET`: a round
+/// trip or two to a distant server, short enough for one that sends no headers before its first
+/// event.
+const STANDALONE_OPEN_WAIT: Duration = Duration::from_millis(500);
 
 /// The streamable HTTP transport of one session. Get [`HttpTransport::direct_requests`] before
 /// handing it to rmcp.
@@ -100,8 +101,6 @@ struct Shared {
     reinitializing: tokio::sync::Mutex<()>,
     /// How long a re-initialization may take.
     recovery_timeout: Duration,
-    /// Cancelled by `close()`: rmcp's receive ends.
-    ended: CancellationToken,
 }
 
 #[derive(Default)]
@@ -153,7 +152,6 @@ impl HttpTransport {
             state: Mutex::default(),
             reinitializing: tokio::sync::Mutex::new(()),
             recovery_timeout: config.session_recovery_timeout,
-            ended: CancellationToken::new(),
         });
         Self {
             shared,
@@ -214,7 +212,7 @@ impl Transport<RoleClient> for HttpTransport {
             _ => tokio::select! {
                 biased;
                 message = self.from_server.next() => message,
-                () = self.shared.ended.cancelled() => None,
+                () = self.shared.inbound.ended() => None,
             },
         }
     }
@@ -225,7 +223,6 @@ impl Transport<RoleClient> for HttpTransport {
         }
         // A re-initialization in flight finishes first, so the session deleted is the last one.
         let _no_reinitialization = self.shared.reinitializing.lock().await;
-        self.shared.ended.cancel();
         self.shared.inbound.end();
         self.shared.stop_standalone();
         let session = self.shared.session();
@@ -310,9 +307,10 @@ impl Shared {
             && let Some(opened) = self.start_standalone()
         {
             // The handshake ends once the standalone stream is open: a server may send its own
-            // requests there (the TypeScript SDK's `server.request`, e.g. an elicitation during
-            // the first tool call) and drops them while no stream is open. A server that holds
-            // the stream's headers back is not waited for long.
+            // requests and notifications there (the TypeScript SDK's `server.request`, e.g. an
+            // elicitation during the first tool call) and drops them while no stream is open. A
+            // server that holds the stream's headers back until its first event is not waited
+            // for long.
             let _ = tokio::time::timeout(STANDALONE_OPEN_WAIT, opened).await;
         }
         Ok(())
@@ -341,7 +339,7 @@ impl Shared {
         match (response, awaited) {
             (StreamableHttpPostResponse::Accepted, _) => Ok(()),
             (StreamableHttpPostResponse::Json(message, _), _) => {
-                self.inbound.to_rmcp(message);
+                self.inbound.deliver(message);
                 Ok(())
             }
             (StreamableHttpPostResponse::Sse(events, _), Some(id)) => {
@@ -366,7 +364,7 @@ impl Shared {
         let (answer, session_id) = self.exchange_initialize(message).await?;
         let session = session_headers(&answer, session_id);
         self.state().session = Some(Arc::new(session));
-        self.inbound.to_rmcp(answer);
+        self.inbound.deliver(answer);
         Ok(())
     }
 
@@ -394,7 +392,7 @@ impl Shared {
     /// Bounded by the session recovery timeout, since every message waits for it.
     async fn reinitialize(&self, expired: &SessionHeaders) -> HttpResult<()> {
         let _one_at_a_time = self.reinitializing.lock().await;
-        if self.ended.is_cancelled() {
+        if self.inbound.is_ended() {
             return Err(StreamableHttpError::TransportChannelClosed);
         }
         if self
@@ -443,7 +441,7 @@ impl Shared {
         };
         // A stateless server (no session id) has no stream of its own to offer.
         let session = self.session().filter(|session| session.id.is_some())?;
-        if self.ended.is_cancelled() {
+        if self.inbound.is_ended() {
             return None;
         }
         let (opened, answered) = oneshot::channel();
