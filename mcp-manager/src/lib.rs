@@ -25,6 +25,7 @@ pub mod discovery;
 pub mod error;
 pub mod events;
 mod handler;
+mod handshake;
 mod manager;
 mod requests;
 

@@ -37,6 +37,7 @@ use crate::discovery::Discovery;
 use crate::error::{AttemptError, CallError, ConnectError};
 use crate::events::{ManagerEvent, ServerId};
 use crate::handler::{ClientRoot, ElicitationPolicy, Handler, SamplingHandler};
+use crate::handshake::{Violation, WatchHandshake};
 use crate::requests::{Direct, RequestFailure, Requests};
 
 /// How a [`Manager`] behaves across all its servers.
@@ -948,10 +949,15 @@ impl Manager {
                 // Once rmcp owns the transport, dropping this attempt would leave the server to
                 // rmcp's background close (seconds, and only with a runtime): kill it at once.
                 attempt_guard.0 = Some(process.clone());
+                let violation = Violation::default();
+                let transport = WatchHandshake::new(transport, violation.clone());
                 let service = rmcp::serve_client(handler, transport)
                     .await
                     .map_err(|error| {
                         process.kill();
+                        if let Some(violation) = violation.get() {
+                            return AttemptError::Handshake(violation);
+                        }
                         match process
                             .close_reason()
                             .or_else(|| TransportError::find_in(&error))
@@ -981,11 +987,18 @@ impl Manager {
                     .transport(&http.url, authorizer, options)
                     .map_err(AttemptError::Transport)?;
                 let direct = transport.direct_requests();
+                let violation = Violation::default();
+                let transport = WatchHandshake::new(transport, violation.clone());
                 let service = rmcp::serve_client(handler, transport)
                     .await
-                    .map_err(|error| match TransportError::find_in(&error) {
-                        Some(transport) => AttemptError::Transport(transport),
-                        None => AttemptError::Handshake(error.to_string()),
+                    .map_err(|error| {
+                        if let Some(violation) = violation.get() {
+                            return AttemptError::Handshake(violation);
+                        }
+                        match TransportError::find_in(&error) {
+                            Some(transport) => AttemptError::Transport(transport),
+                            None => AttemptError::Handshake(error.to_string()),
+                        }
                     })?;
                 (service, None, Some(Direct::Http(direct)))
             }

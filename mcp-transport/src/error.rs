@@ -476,10 +476,48 @@ pub(crate) fn sanitised_excerpt(bytes: &[u8], max_chars: usize) -> String {
         .trim()
         .chars()
         .take(max_chars)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| printable(c, false))
         .collect();
     if text.trim().chars().count() > max_chars {
         excerpt.push('…');
     }
     excerpt
+}
+
+/// `c`, or a space in place of a control character (a newline and a tab too, unless `keep_lines`).
+fn printable(c: char, keep_lines: bool) -> char {
+    if c.is_control() && !(keep_lines && matches!(c, '\n' | '\t')) {
+        ' '
+    } else {
+        c
+    }
+}
+
+/// Text a server sent, made safe to show on a terminal: every control character but newline and tab
+/// becomes a space, and text longer than `max_chars` characters is cut there with a note of how
+/// many more there were.
+///
+/// Why: a server chooses its names, descriptions, tool output and error messages. Written raw, an
+/// escape sequence (`ESC ]0;...` retitles the window, `ESC [2J` clears the screen), a carriage
+/// return or a backspace can rewrite what the user sees, and a 5 MB message floods the terminal.
+/// Machine-readable output (JSON) escapes control characters itself and needs none of this.
+///
+/// ```
+/// use mcp_transport::error::terminal_safe;
+///
+/// assert_eq!(terminal_safe("a\u{1b}[2Jb\r\nc", 100), "a [2Jb \nc");
+/// assert_eq!(terminal_safe("abcdef", 3), "abc… (3 more characters)");
+/// ```
+pub fn terminal_safe(text: &str, max_chars: usize) -> String {
+    let mut chars = text.chars();
+    let mut shown: String = chars
+        .by_ref()
+        .take(max_chars)
+        .map(|c| printable(c, true))
+        .collect();
+    let more = chars.count();
+    if more > 0 {
+        shown.push_str(&format!("… ({more} more characters)"));
+    }
+    shown
 }

@@ -231,3 +231,57 @@ read -r rest"#,
     let value = serde_json::to_value(&second).expect("serialises");
     assert_eq!(value["params"]["data"], "second");
 }
+
+/// A `tools/call` whose argument is larger than a pipe's buffer (64 KiB on Linux), so writing it
+/// blocks until the server reads.
+fn big_call() -> ClientRequest {
+    let mut arguments = serde_json::Map::new();
+    arguments.insert("text".to_owned(), "x".repeat(256 * 1024).into());
+    let mut params = rmcp::model::CallToolRequestParams::new("echo");
+    params.arguments = Some(arguments);
+    ClientRequest::CallToolRequest(rmcp::model::Request::new(params))
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_timeout_covers_writing_the_request_to_a_server_that_stops_reading() {
+    // The server never reads its stdin: the pipe fills and the write cannot finish.
+    let (direct, _rmcp) = start("exec sleep 1000");
+
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        direct.request(big_call(), Duration::from_millis(200)),
+    )
+    .await
+    .expect("the request's own timeout ends it, not the test's bound");
+    let error = outcome.expect_err("no answer in time");
+    assert!(matches!(error, RequestError::Timeout { .. }), "{error:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_request_times_out_half_written_nothing_else_is_written_after_it() {
+    let (direct, _rmcp) = start("exec sleep 1000");
+    let first = tokio::time::timeout(
+        Duration::from_secs(10),
+        direct.request(big_call(), Duration::from_millis(200)),
+    )
+    .await
+    .expect("bounded by its own timeout");
+    let error = first.expect_err("timed out");
+    assert!(matches!(error, RequestError::Timeout { .. }), "{error:?}");
+
+    // Half a line is on the pipe: anything written after it would reach the server as part of
+    // that line. The session is closed instead, so the next request fails at once.
+    let started = tokio::time::Instant::now();
+    let second = tokio::time::timeout(
+        Duration::from_secs(10),
+        direct.request(ping(), Duration::from_secs(5)),
+    )
+    .await
+    .expect("not left waiting");
+    let error = second.expect_err("the session is closed");
+    assert!(
+        matches!(error, RequestError::Transport(_)),
+        "a closed session, not another timeout: {error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1), "failed at once");
+}

@@ -38,6 +38,20 @@ pub enum ConfigError {
         /// What the operating system said.
         source: io::Error,
     },
+    /// The file is larger than [`MAX_CONFIG_BYTES`](super::MAX_CONFIG_BYTES) (or, for something
+    /// that is not a regular file, such as `/dev/zero`, gave more than that).
+    #[error(
+        "config file {} is larger than the limit of {} MiB for a configuration file; is it the \
+         right file?",
+        path.display(),
+        limit / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The file's name does not say which format it is in.
     #[error(
         "cannot tell the format of config file {}: name it *.toml (mcpm's own format) or *.json \
@@ -65,6 +79,7 @@ impl ConfigError {
         match self {
             ConfigError::NotFound { path, .. }
             | ConfigError::Read { path, .. }
+            | ConfigError::TooLarge { path, .. }
             | ConfigError::UnknownFormat { path }
             | ConfigError::Invalid { path, .. } => path,
         }
@@ -81,6 +96,11 @@ impl ConfigError {
     /// Whether the file does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ConfigError::NotFound { .. })
+    }
+
+    /// Whether the file is larger than a configuration file may be.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, ConfigError::TooLarge { .. })
     }
 }
 

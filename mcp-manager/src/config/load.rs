@@ -17,6 +17,55 @@ pub const CONFIG_ENV_VAR: &str = "MCPM_CONFIG";
 /// The files looked for in the current directory, in order, when no file is named.
 pub const DEFAULT_CONFIG_FILES: [&str; 2] = ["mcpm.toml", ".mcp.json"];
 
+/// The most a configuration file may hold: 1 MiB, far more than any real one (a server takes a
+/// few hundred bytes), and little enough to read whole.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Reads the file at `path`, refusing one larger than [`MAX_CONFIG_BYTES`].
+///
+/// Why the read itself is bounded and not only the size checked first: a path need not be a
+/// regular file (`--config /dev/zero`, a named pipe, `<(...)`), and such a "file" reports no size,
+/// or a wrong one, while it may never end. So at most one byte more than the limit is read.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read as _;
+
+    let failed = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::NotFound {
+                path: path.to_owned(),
+                named_by: NamedBy::Caller,
+            }
+        } else {
+            ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    };
+    let too_large = || ConfigError::TooLarge {
+        path: path.to_owned(),
+        limit: MAX_CONFIG_BYTES,
+    };
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    if metadata.is_file() && metadata.len() > MAX_CONFIG_BYTES {
+        return Err(too_large());
+    }
+    let expected = if metadata.is_file() {
+        metadata.len()
+    } else {
+        0
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 impl Config {
     /// Reads the configuration file at `path`: TOML if its name ends in `.toml`, JSON (the
     /// Claude Desktop, Cursor or VS Code form) if it ends in `.json`.
@@ -26,23 +75,12 @@ impl Config {
     ///
     /// # Errors
     /// [`ConfigError::NotFound`] or [`ConfigError::Read`] if the file cannot be read,
+    /// [`ConfigError::TooLarge`] if it holds more than [`MAX_CONFIG_BYTES`],
     /// [`ConfigError::UnknownFormat`] for any other extension, and [`ConfigError::Invalid`] with
     /// every problem found if the file is not a valid configuration.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                ConfigError::NotFound {
-                    path: path.to_owned(),
-                    named_by: NamedBy::Caller,
-                }
-            } else {
-                ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                }
-            }
-        })?;
+        let bytes = read_bounded(path)?;
         let format = format_of(path).ok_or_else(|| ConfigError::UnknownFormat {
             path: path.to_owned(),
         })?;

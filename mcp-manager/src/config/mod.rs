@@ -102,7 +102,7 @@ mod types;
 mod tests;
 
 pub use error::{ConfigError, NamedBy, Problem};
-pub use load::{CONFIG_ENV_VAR, DEFAULT_CONFIG_FILES};
+pub use load::{CONFIG_ENV_VAR, DEFAULT_CONFIG_FILES, MAX_CONFIG_BYTES};
 pub use types::{
     AuthMode, Config, HttpConfig, OAuthConfig, OAuthGrant, ServerConfig, StdioConfig,
     TransportConfig,

@@ -949,3 +949,15 @@ fn from_path_reports_bad_encoding_and_accepts_a_byte_order_mark() {
     let bom = dir.file("bom.json", "\u{feff}{\"mcpServers\": {}}");
     assert!(Config::from_path(&bom).unwrap().servers.is_empty());
 }
+
+#[test]
+fn a_file_that_never_ends_is_refused_once_past_the_limit() {
+    let error = Config::from_path("/dev/zero").expect_err("/dev/zero is no configuration");
+    assert!(error.is_too_large(), "{error:?}");
+    assert_eq!(error.path(), Path::new("/dev/zero"));
+    let message = error.to_string();
+    assert!(
+        message.contains("/dev/zero") && message.contains("1 MiB"),
+        "{message}"
+    );
+}

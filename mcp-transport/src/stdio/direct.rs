@@ -23,6 +23,7 @@ use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ServerResult};
 use tokio::io::AsyncWriteExt;
 use tokio::process::ChildStdin;
 use tokio::sync::{OwnedMutexGuard, oneshot};
+use tokio::time::Instant;
 
 use super::transport::StdioProcess;
 use crate::error::{Phase, TransportError};
@@ -32,6 +33,19 @@ use crate::request::{
 
 /// The number of the first direct request.
 const FIRST_ID: u64 = 1;
+
+/// How long `notifications/cancelled` may take to be written. It is small, so it waits only when a
+/// server has left more than a pipe's buffer unread.
+const CANCEL_WRITE_LIMIT: Duration = Duration::from_secs(5);
+
+/// How a write with a deadline ended.
+enum Delivery {
+    /// The whole line is on the pipe.
+    Written,
+    /// The deadline passed first: nothing was written, or part of the line was and stdin is now
+    /// closed (see [`WholeLine::abandon`]).
+    Late,
+}
 
 /// The stdin pipe, shared by rmcp's sends, direct requests and the graceful close (`None` once
 /// closed).
@@ -180,17 +194,55 @@ impl Direct {
     /// Writes one message as one whole line, even if the caller stops waiting halfway. Every
     /// message to the server goes through here, rmcp's included.
     pub(super) async fn write(&self, message: &ClientJsonRpcMessage) -> Result<(), TransportError> {
+        match self.write_by(message, None).await? {
+            Delivery::Written => Ok(()),
+            // Without a deadline the write never runs late.
+            Delivery::Late => Err(TransportError::Closed),
+        }
+    }
+
+    /// Writes one message as one whole line, giving up at `deadline` (waiting for the stdin lock
+    /// included). A line abandoned halfway closes the server's stdin: see [`WholeLine::abandon`].
+    async fn write_by(
+        &self,
+        message: &ClientJsonRpcMessage,
+        deadline: Option<Instant>,
+    ) -> Result<Delivery, TransportError> {
         let mut bytes = serde_json::to_vec(message).map_err(|error| TransportError::Protocol {
             detail: format!("could not encode a message: {error}"),
         })?;
         bytes.push(b'\n');
-        let stdin = Arc::clone(&self.stdin).lock_owned().await;
+        let lock = Arc::clone(&self.stdin).lock_owned();
+        let stdin = match deadline {
+            None => lock.await,
+            Some(deadline) => match tokio::time::timeout_at(deadline, lock).await {
+                Ok(stdin) => stdin,
+                Err(_) => return Ok(Delivery::Late),
+            },
+        };
         let mut line = WholeLine {
             stdin: Some(stdin),
             bytes,
             written: 0,
         };
-        line.write().await.map_err(|error| match error {
+        let written = match deadline {
+            None => line.write().await,
+            Some(deadline) => match tokio::time::timeout_at(deadline, line.write()).await {
+                Ok(written) => written,
+                Err(_) => {
+                    let started = line.abandon();
+                    if started {
+                        tracing::warn!(
+                            server = %self.process.server(),
+                            "the server stopped reading its stdin in the middle of a message; \
+                             closed its stdin"
+                        );
+                    }
+                    return Ok(Delivery::Late);
+                }
+            },
+        };
+        written.map_err(|error| match error {
             // A broken pipe is the server gone.
             Some(error) if error.kind() == io::ErrorKind::BrokenPipe => {
                 TransportError::ServerExited {
@@ -201,31 +253,48 @@ impl Direct {
             }
             Some(error) => TransportError::io("writing to the server's stdin", error),
             None => TransportError::Closed,
-        })
+        })?;
+        Ok(Delivery::Written)
     }
 
     /// Tells the server to stop working on `number` (best effort: the connection may be gone).
+    ///
+    /// Bounded by [`CANCEL_WRITE_LIMIT`]: a server that has stopped reading its stdin must not
+    /// keep this (and the stdin lock behind it) waiting for ever.
     async fn cancel_on_server(&self, number: u64, reason: &str) {
-        if let Err(error) = self.write(&cancelled(number, reason)).await {
-            tracing::debug!(server = %self.process.server(), %error, "could not send notifications/cancelled");
+        let deadline = Instant::now() + CANCEL_WRITE_LIMIT;
+        match self
+            .write_by(&cancelled(number, reason), Some(deadline))
+            .await
+        {
+            Ok(Delivery::Written) => {}
+            Ok(Delivery::Late) => {
+                tracing::debug!(server = %self.process.server(), "the server did not read notifications/cancelled in time");
+            }
+            Err(error) => {
+                tracing::debug!(server = %self.process.server(), %error, "could not send notifications/cancelled");
+            }
         }
     }
 }
 
 impl DirectRequests {
-    /// Sends `request` and waits at most `timeout` for its answer, which is parsed as the result
-    /// type of the request's method (`tools/call` as `CallToolResult`, and so on; a method without
-    /// a known result type as rmcp's `ServerResult` union).
+    /// Sends `request` and waits for its answer, which is parsed as the result type of the
+    /// request's method (`tools/call` as `CallToolResult`, and so on; a method without a known
+    /// result type as rmcp's `ServerResult` union). `timeout` covers the whole request: writing
+    /// it (which waits while the server leaves its stdin unread) as well as the answer.
     ///
     /// Dropping the future stops waiting: the request is forgotten here and the server is sent
     /// `notifications/cancelled` (if a runtime is still there to send it). A request is written
-    /// whole even then, so the pipe never carries a torn line.
+    /// whole even then, so the pipe never carries a torn line. A request whose timeout passes
+    /// halfway through its write closes the server's stdin instead: the session is over.
     ///
     /// # Errors
     /// [`RequestError::Rpc`] for the server's JSON-RPC error; [`RequestError::Timeout`] (the server
-    /// was told to cancel); [`RequestError::Transport`] when the connection failed or ended (the
-    /// transport's reason: the server exited, a line was too long...) or when the answer is not the
-    /// result the method promises ([`TransportError::Protocol`]).
+    /// was told to cancel, if it had the whole request); [`RequestError::Transport`] when the
+    /// connection failed or ended (the transport's reason: the server exited, a line was too
+    /// long...) or when the answer is not the result the method promises
+    /// ([`TransportError::Protocol`]).
     pub async fn request(
         &self,
         request: ClientRequest,
@@ -238,18 +307,39 @@ impl DirectRequests {
             shared: Arc::clone(shared),
             number,
         };
+        // One deadline for the whole request: a server that stops reading its stdin must not
+        // hold the caller past its timeout in the write (a request over a pipe's 64 KiB blocks
+        // until the server reads).
+        let deadline = Instant::now() + timeout;
         let (message, pending) = Pending::prepare(request, number);
-        if let Err(error) = shared.write(&message).await {
-            shared.forget(number);
-            return Err(error.into());
+        match shared.write_by(&message, Some(deadline)).await {
+            Ok(Delivery::Written) => {}
+            // Never (wholly) sent, so there is nothing to cancel on the server: either nothing
+            // was written, or stdin is now closed.
+            Ok(Delivery::Late) => {
+                shared.forget(number);
+                return Err(RequestError::Timeout {
+                    method: pending.method,
+                    timeout,
+                });
+            }
+            Err(error) => {
+                shared.forget(number);
+                return Err(error.into());
+            }
         }
-        let answer = match tokio::time::timeout(timeout, answer).await {
+        let answer = match tokio::time::timeout_at(deadline, answer).await {
             Ok(Ok(answer)) => answer,
             // The connection ended and took every waiting request with it.
             Ok(Err(_)) => return Err(shared.closed_error()),
             Err(_) => {
                 if shared.forget(number) {
-                    shared.cancel_on_server(number, TIMEOUT_REASON).await;
+                    // From a task of its own, so that the caller has its answer at the timeout
+                    // even if the server is not reading (the write is bounded too).
+                    let shared = Arc::clone(shared);
+                    tokio::spawn(
+                        async move { shared.cancel_on_server(number, TIMEOUT_REASON).await },
+                    );
                 }
                 return Err(RequestError::Timeout {
                     method: pending.method,
@@ -291,6 +381,25 @@ struct WholeLine {
 }
 
 impl WholeLine {
+    /// Gives up on a line whose deadline passed; whether any of it had been written.
+    ///
+    /// Half a line cannot simply be left on the pipe: whatever is written next would reach the
+    /// server as the rest of that line, garbage. Finishing it from a task (what `Drop` does for a
+    /// cancelled writer) would hold the stdin lock for as long as the server does not read,
+    /// perhaps for ever, and every later message and the graceful close would queue behind it:
+    /// the hang would only move. So a started line closes the server's stdin: the server reads
+    /// end of file (MCP's request to exit) rather than a torn message, and later writes fail at
+    /// once with [`TransportError::Closed`]. A line not yet started just releases the lock.
+    fn abandon(&mut self) -> bool {
+        let started = self.written > 0 && self.written < self.bytes.len();
+        if started && let Some(stdin) = self.stdin.as_mut() {
+            **stdin = None;
+        }
+        // Nothing more is owed on the pipe: `Drop` must not finish the line.
+        self.written = self.bytes.len();
+        started
+    }
+
     /// `Err(None)` when stdin is already closed.
     async fn write(&mut self) -> Result<(), Option<io::Error>> {
         let Some(pipe) = self.stdin.as_mut().and_then(|stdin| stdin.as_mut()) else {

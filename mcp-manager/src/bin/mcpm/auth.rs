@@ -103,6 +103,7 @@ fn fail(cli: &Cli, server: &str, kind: &str, message: &str) -> Outcome {
             "error": { "kind": kind, "message": message },
         }));
     }
-    eprintln!("mcpm: {message}");
+    // The message may quote an authorization server's error text.
+    eprintln!("mcpm: {}", render::shown(message));
     Outcome::Failed
 }

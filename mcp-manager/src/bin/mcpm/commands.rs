@@ -38,7 +38,8 @@ async fn with_progress<T>(cli: &Cli, manager: &Manager, work: impl Future<Output
                     ..
                 } => {
                     eprintln!(
-                        "  {server}: {cause}; retrying in {}",
+                        "  {server}: {}; retrying in {}",
+                        render::shown(&cause),
                         humantime::format_duration(delay)
                     );
                 }
@@ -152,7 +153,8 @@ fn fail(cli: &Cli, message: &str) -> Outcome {
     if cli.json {
         render::print_json(&json!({ "error": { "message": message } }));
     }
-    eprintln!("mcpm: {message}");
+    // The message may quote the server (a JSON-RPC error's text); stderr is a terminal's too.
+    eprintln!("mcpm: {}", render::shown(message));
     Outcome::Failed
 }
 
@@ -337,7 +339,7 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
         out!("connect ms  p50 {c50}  p99 {c99}  max {cmax}");
         out!("call µs     p50 {u50}  p99 {u99}  max {umax}");
         if let Some(message) = &first_message {
-            eprintln!("first session error: {message}");
+            eprintln!("first session error: {}", render::shown(message));
         }
     }
     if errors == 0 {

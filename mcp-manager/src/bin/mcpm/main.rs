@@ -1,18 +1,23 @@
 //! `mcpm`: connect to MCP servers, check them, inspect them, call them, benchmark them.
 //!
-//! Exit codes: 0 ok, 1 a server or tool failed, 2 usage or configuration error, 130 interrupted.
+//! Exit codes: 0 ok, 1 a server or tool failed (or the output could not be written), 2 usage or
+//! configuration error, 130 interrupted. A closed stdout (`| head`) is not an error.
 
-/// `println!` that tolerates a closed stdout (`mcpm ... | head`): output nobody reads is not an error.
+/// `println!` that tolerates a closed stdout (`mcpm ... | head`): output nobody reads is not an
+/// error. Any other failed write makes `mcpm` exit 1 at the end (see `output`).
 macro_rules! out {
+    () => {{
+        $crate::output::line(format_args!(""));
+    }};
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        $crate::output::line(format_args!($($arg)*));
     }};
 }
 
 mod auth;
 mod commands;
 mod demo;
+mod output;
 mod render;
 mod target;
 
@@ -236,6 +241,12 @@ async fn run(cli: Cli) -> ExitCode {
         }
     };
     manager.shutdown(GRACE).await;
+    if let Err(error) = output::finish() {
+        eprintln!("mcpm: could not write the output: {error}");
+        if !matches!(outcome, Outcome::Usage(_)) {
+            return ExitCode::from(1);
+        }
+    }
     match outcome {
         Outcome::Ok => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::from(1),

@@ -4,8 +4,27 @@ use std::time::Duration;
 
 use mcp_manager::ConnectError;
 use mcp_manager::discovery::Discovery;
+use mcp_transport::error::terminal_safe;
 use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
+
+/// The most characters of one short string a server sent (a name, a description, an error
+/// message) shown in human output.
+const MAX_FIELD_CHARS: usize = 2_000;
+
+/// The most characters of one piece of tool output, or of the server's instructions, shown in
+/// human output (`--json` prints everything).
+const MAX_OUTPUT_CHARS: usize = 100_000;
+
+/// A short string a server sent, for human output: no control characters, bounded.
+pub(crate) fn shown(text: &str) -> String {
+    terminal_safe(text, MAX_FIELD_CHARS)
+}
+
+/// Tool output or instructions, for human output: no control characters but its lines, bounded.
+fn shown_output(text: &str) -> String {
+    terminal_safe(text, MAX_OUTPUT_CHARS)
+}
 
 /// One server's line in `health` (and `demo`).
 #[derive(Debug, Clone)]
@@ -132,7 +151,7 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
                 "-",
                 "-",
                 "-",
-                message
+                shown(message)
             ),
         }
     }
@@ -158,39 +177,48 @@ pub(crate) fn inspect(discovery: &Discovery, as_json: bool) {
         .map_or(("unknown", "?"), |info| {
             (info.name.as_str(), info.version.as_str())
         });
-    out!("server: {name} {version}");
+    // Everything shown below but the counts is the server's own text.
+    out!("server: {} {}", shown(name), shown(version));
     if let Some(protocol) = &discovery.protocol_version {
-        out!("protocol: {}", protocol.as_str());
+        out!("protocol: {}", shown(protocol.as_str()));
     }
     if let Some(instructions) = &discovery.instructions {
-        out!("instructions: {instructions}");
+        out!("instructions: {}", shown_output(instructions));
     }
     out!("\ntools ({}):", discovery.tools.len());
     for tool in &discovery.tools {
         out!(
             "  {} - {}",
-            tool.name,
-            tool.description.as_deref().unwrap_or("")
+            shown(&tool.name),
+            shown(tool.description.as_deref().unwrap_or(""))
         );
-        out!("    input: {}", Value::Object((*tool.input_schema).clone()));
+        // JSON escapes control characters; only the length needs a bound.
+        out!(
+            "    input: {}",
+            shown_output(&Value::Object((*tool.input_schema).clone()).to_string())
+        );
     }
     out!("\nresources ({}):", discovery.resources.len());
     for resource in &discovery.resources {
-        out!("  {} ({})", resource.uri, resource.name);
+        out!("  {} ({})", shown(&resource.uri), shown(&resource.name));
     }
     out!(
         "\nresource templates ({}):",
         discovery.resource_templates.len()
     );
     for template in &discovery.resource_templates {
-        out!("  {} ({})", template.uri_template, template.name);
+        out!(
+            "  {} ({})",
+            shown(&template.uri_template),
+            shown(&template.name)
+        );
     }
     out!("\nprompts ({}):", discovery.prompts.len());
     for prompt in &discovery.prompts {
         out!(
             "  {} - {}",
-            prompt.name,
-            prompt.description.as_deref().unwrap_or("")
+            shown(&prompt.name),
+            shown(prompt.description.as_deref().unwrap_or(""))
         );
     }
 }
@@ -203,12 +231,16 @@ pub(crate) fn call_result(result: &CallToolResult, as_json: bool) {
     }
     for content in &result.content {
         match content.as_text() {
-            Some(text) => out!("{}", text.text),
-            None => out!("{}", serde_json::to_string(content).unwrap_or_default()),
+            Some(text) => out!("{}", shown_output(&text.text)),
+            // JSON escapes control characters; only the length needs a bound.
+            None => out!(
+                "{}",
+                shown_output(&serde_json::to_string(content).unwrap_or_default())
+            ),
         }
     }
     if let Some(structured) = &result.structured_content {
-        out!("structured: {structured}");
+        out!("structured: {}", shown_output(&structured.to_string()));
     }
     if result.is_error == Some(true) {
         eprintln!("the tool reported an error (isError: true)");
