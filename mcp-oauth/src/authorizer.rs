@@ -45,6 +45,12 @@ use crate::store::{StoreError, StoreKey, StoredTokens, TokenStore};
 /// How long before expiry a token is refreshed proactively.
 const REFRESH_SKEW: Duration = Duration::from_secs(60);
 
+/// The shortest lifetime assumed when scheduling a proactive refresh. A server that says
+/// `expires_in: 0` (or 1) would otherwise have its token refreshed before every request, a
+/// dozen token requests for one tool call; a token that really is dead gets a 401, which
+/// refreshes it once.
+const MIN_REFRESH_LIFETIME: Duration = Duration::from_secs(30);
+
 /// At most this many authorizations for one escalation of scope, the first included (step-up).
 pub const MAX_AUTHORIZATIONS: u32 = 3;
 
@@ -522,29 +528,30 @@ impl OAuthAuthorizer {
 
     /// Forgets this server's tokens, here and in the store (logout). Returns whether any existed.
     ///
+    /// The stored entry is removed without being read: a corrupt file, a symbolic link (the link
+    /// itself, never its target) or a file refused for its permissions goes too, as the store's
+    /// own errors tell the user to do with `mcpm logout`.
+    ///
     /// # Errors
     /// [`AuthError::Store`].
     pub async fn logout(&self) -> Result<bool, AuthError> {
         let mut state = self.shared.state.lock().await;
-        let _lock = self
+        // The lock keeps a refresh in another process from writing the tokens back; but a store
+        // that cannot even be locked (its directory refused, say) must still be cleanable.
+        let _lock = match self.runtime.store.lock(&self.shared.key).await {
+            Ok(lock) => Some(lock),
+            Err(error) => {
+                tracing::warn!(server = %self.name(), %error, "logout without the store lock");
+                None
+            }
+        };
+        let removed = self
             .runtime
-            .store
-            .lock(&self.shared.key)
-            .await
-            .map_err(|source| self.store_error(source))?;
-        let existed = self
-            .runtime
-            .store
-            .load(&self.shared.key)
-            .await
-            .map_err(|source| self.store_error(source))?
-            .is_some()
-            || state.tokens.is_some();
-        self.runtime
             .store
             .clear(&self.shared.key)
             .await
             .map_err(|source| self.store_error(source))?;
+        let existed = removed || state.tokens.is_some();
         state.tokens = None;
         state.loaded = true;
         state.authorized = None;
@@ -1323,13 +1330,17 @@ enum RefreshFailure {
 
 /// Whether a token is close enough to its expiry to be refreshed before use: within
 /// [`REFRESH_SKEW`], or within half its lifetime for tokens that live less than two skews (else a
-/// 30-second token would be refreshed before every request).
+/// 30-second token would be refreshed before every request). A lifetime below
+/// [`MIN_REFRESH_LIFETIME`] counts as that minimum.
 fn needs_refresh(tokens: &StoredTokens) -> bool {
-    let lifetime = tokens
-        .expires_at
-        .map(|expires_at| Duration::from_secs(expires_at.saturating_sub(tokens.issued_at)));
-    let skew = lifetime.map_or(REFRESH_SKEW, |lifetime| REFRESH_SKEW.min(lifetime / 2));
-    tokens.expires_within(now(), skew)
+    let Some(expires_at) = tokens.expires_at else {
+        return false;
+    };
+    let lifetime =
+        Duration::from_secs(expires_at.saturating_sub(tokens.issued_at)).max(MIN_REFRESH_LIFETIME);
+    let skew = REFRESH_SKEW.min(lifetime / 2);
+    let due = tokens.issued_at.saturating_add(lifetime.as_secs());
+    now().saturating_add(skew.as_secs()) >= due
 }
 
 enum Presented {

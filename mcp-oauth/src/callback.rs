@@ -16,12 +16,14 @@
 //! The [`CallbackServer`] value is the guard: dropping it, or dropping the future of
 //! [`CallbackServer::wait`], closes the listening socket synchronously (see its `Drop`).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -44,7 +46,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Longest `error` / `error_description` text kept from an authorization server, in characters.
 const MAX_ERROR_TEXT: usize = 500;
-/// Connections served at once; further ones are closed unanswered (a browser needs one or two).
+/// Connections served at once (a browser needs one or two). A new connection beyond this evicts
+/// the oldest one, so sockets held open by a local process cannot keep the real redirect out.
 const MAX_CONNECTIONS: usize = 16;
 /// How long a client may take to send a request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -507,6 +510,8 @@ async fn serve(shared: Arc<Shared>, result: oneshot::Sender<Outcome>) {
     let (outcome_tx, mut outcome_rx) = mpsc::unbounded_channel();
     // Connection tasks live in this set, so aborting the serving task drops them all.
     let mut connections = JoinSet::new();
+    // The same tasks, oldest first, for eviction.
+    let mut open: VecDeque<Connection> = VecDeque::new();
     loop {
         tokio::select! {
             biased;
@@ -517,18 +522,27 @@ async fn serve(shared: Arc<Shared>, result: oneshot::Sender<Outcome>) {
                 let _ = result.send(outcome);
                 return;
             }
-            Some(_finished) = connections.join_next(), if !connections.is_empty() => {}
+            Some(finished) = connections.join_next_with_id(), if !connections.is_empty() => {
+                let id = match &finished {
+                    Ok((id, ())) => *id,
+                    Err(error) => error.id(),
+                };
+                open.retain(|connection| connection.task.id() != id);
+            }
             accepted = accept(&shared) => match accepted {
                 None => return,
-                Some(Ok(stream)) if connections.len() < MAX_CONNECTIONS => {
-                    connections.spawn(serve_connection(
+                Some(Ok(stream)) => {
+                    if open.len() >= MAX_CONNECTIONS {
+                        evict_oldest(&mut open);
+                    }
+                    let terminal = Arc::new(AtomicBool::new(false));
+                    let task = connections.spawn(serve_connection(
                         stream,
                         Arc::clone(&shared),
                         outcome_tx.clone(),
+                        Arc::clone(&terminal),
                     ));
-                }
-                Some(Ok(_stream)) => {
-                    tracing::debug!("OAuth callback: too many connections; closing a new one");
+                    open.push_back(Connection { task, terminal });
                 }
                 Some(Err(error)) => {
                     tracing::debug!(%error, "OAuth callback: accept failed");
@@ -536,6 +550,27 @@ async fn serve(shared: Arc<Shared>, result: oneshot::Sender<Outcome>) {
                 }
             },
         }
+    }
+}
+
+/// A connection being served, as the accept loop tracks it.
+struct Connection {
+    task: AbortHandle,
+    /// Set once the connection carries the request that ends the flow: it is never evicted.
+    terminal: Arc<AtomicBool>,
+}
+
+/// Makes room for a new connection by closing the oldest one that is not delivering the flow's
+/// outcome. The oldest is the likeliest to be held open by someone who never sends a request: a
+/// browser sends its request head as soon as it connects, and opens a new connection if an idle
+/// one it kept was closed.
+fn evict_oldest(open: &mut VecDeque<Connection>) {
+    let oldest = open
+        .iter()
+        .position(|connection| !connection.terminal.load(Ordering::SeqCst));
+    if let Some(connection) = oldest.and_then(|index| open.remove(index)) {
+        tracing::debug!("OAuth callback: too many connections; closing the oldest");
+        connection.task.abort();
     }
 }
 
@@ -556,6 +591,7 @@ async fn serve_connection(
     stream: TcpStream,
     shared: Arc<Shared>,
     outcome_tx: mpsc::UnboundedSender<Outcome>,
+    terminal: Arc<AtomicBool>,
 ) {
     let slot: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
     let ended = Arc::new(Notify::new());
@@ -565,6 +601,8 @@ async fn serve_connection(
         service_fn(move |request: Request<hyper::body::Incoming>| {
             let (response, outcome) = respond(&request, &shared);
             if let Some(outcome) = outcome {
+                // Before the outcome is stored: from here on, eviction must not drop it.
+                terminal.store(true, Ordering::SeqCst);
                 *lock(&slot) = Some(outcome);
                 ended.notify_one();
             }

@@ -137,7 +137,7 @@ pub async fn enterprise_managed(
         .as_deref()
         .map(|scope| scope.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_else(|| scopes.to_vec());
-    Ok(StoredTokens {
+    crate::flow::checked(StoredTokens {
         access_token: response.access_token,
         token_type: response.token_type.unwrap_or_else(|| "Bearer".to_owned()),
         refresh_token: response.refresh_token,

@@ -73,6 +73,16 @@ pub enum FlowError {
     /// The token request failed otherwise: transport, an unreadable response, no refresh token.
     #[error("the token request failed: {0}")]
     Token(String),
+    /// The token endpoint answered with tokens this client cannot use (see
+    /// [`StoredTokens::check_usable`]); nothing was stored. See
+    /// [`FlowError::is_unusable_token_response`].
+    #[error(
+        "the authorization server issued tokens this client cannot use: {reason}; nothing was stored (report this to the authorization server's operator)"
+    )]
+    UnusableTokenResponse {
+        /// What is wrong, never quoting a token.
+        reason: &'static str,
+    },
     /// The grant needs a confidential client, and this one authenticates with `none`.
     #[error(
         "the client_credentials grant needs a confidential client (client_secret_basic, client_secret_post or private_key_jwt); client {client_id:?} is public (token endpoint authentication \"none\")"
@@ -121,6 +131,12 @@ impl FlowError {
     /// registration should be forgotten and the client registered again.
     pub fn is_invalid_client(&self) -> bool {
         self.oauth_error() == Some("invalid_client")
+    }
+
+    /// Whether the token endpoint issued tokens this client cannot use (an access token that is
+    /// not a valid header value, a token type other than `Bearer`); nothing was stored.
+    pub fn is_unusable_token_response(&self) -> bool {
+        matches!(self, Self::UnusableTokenResponse { .. })
     }
 }
 
@@ -551,7 +567,7 @@ impl PendingAuthorization {
             .request_async(&oauth_http(http))
             .await
             .map_err(|error| endpoint.error(error, &[code, &verifier]))?;
-        Ok(stored(&response, &self.issuer, &self.resource))
+        stored(&response, &self.issuer, &self.resource)
     }
 }
 
@@ -593,7 +609,7 @@ pub async fn refresh(
         .request_async(&oauth_http(http))
         .await
         .map_err(|error| endpoint.error(error, &[refresh_token]))?;
-    let mut renewed = stored(&response, &server.issuer, &resource);
+    let mut renewed = stored(&response, &server.issuer, &resource)?;
     if renewed.refresh_token.is_none() {
         renewed.refresh_token = Some(refresh_token.clone());
     }
@@ -621,12 +637,23 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// The token response as stored, issued now.
-pub(crate) fn stored(response: &BasicTokenResponse, issuer: &str, resource: &str) -> StoredTokens {
+/// The token response as stored, issued now; refused whole, before anyone can store it, when it
+/// is not usable (an access token with CR/LF would otherwise be saved and then break every
+/// request, with no refresh or login to replace it).
+pub(crate) fn stored(
+    response: &BasicTokenResponse,
+    issuer: &str,
+    resource: &str,
+) -> Result<StoredTokens, FlowError> {
     let issued_at = now();
-    StoredTokens {
+    let token_type = match response.token_type() {
+        oauth2::basic::BasicTokenType::Bearer => "Bearer",
+        oauth2::basic::BasicTokenType::Mac => "MAC",
+        oauth2::basic::BasicTokenType::Extension(other) => other.as_str(),
+    };
+    checked(StoredTokens {
         access_token: response.access_token().secret().clone(),
-        token_type: "Bearer".to_owned(),
+        token_type: token_type.to_owned(),
         refresh_token: response.refresh_token().map(|token| token.secret().clone()),
         scopes: response
             .scopes()
@@ -638,6 +665,18 @@ pub(crate) fn stored(response: &BasicTokenResponse, issuer: &str, resource: &str
             .map(|lifetime: Duration| issued_at.saturating_add(lifetime.as_secs())),
         issuer: Some(issuer.to_owned()),
         resource: (!resource.is_empty()).then(|| resource.to_owned()),
+    })
+}
+
+/// `tokens` if they are usable, else [`FlowError::UnusableTokenResponse`]: the one check every
+/// token response passes before it can reach a store.
+pub(crate) fn checked(tokens: StoredTokens) -> Result<StoredTokens, FlowError> {
+    match tokens.check_usable() {
+        Ok(()) => Ok(tokens),
+        Err(reason) => {
+            tracing::warn!(issuer = ?tokens.issuer, reason, "unusable token response refused");
+            Err(FlowError::UnusableTokenResponse { reason })
+        }
     }
 }
 

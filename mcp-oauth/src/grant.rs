@@ -235,7 +235,7 @@ pub async fn client_credentials(
         .request_async(&oauth_http(http))
         .await
         .map_err(|error| endpoint.error(error, &[]))?;
-    let mut tokens = stored(&response, &server.issuer, resource);
+    let mut tokens = stored(&response, &server.issuer, resource)?;
     if tokens.scopes.is_empty() {
         tokens.scopes = scopes.to_vec();
     }

@@ -49,8 +49,12 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
         tokens: &'a StoredTokens,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
-    /// Forgets the tokens for `key` (logout). Clearing an absent entry succeeds.
-    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Forgets the tokens for `key` (logout) and returns whether there was an entry. Clearing an
+    /// absent entry succeeds with `false`.
+    ///
+    /// Whatever is stored is removed without being read or checked: a corrupt entry, or one
+    /// refused for its permissions, is exactly what a logout must be able to get rid of.
+    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// The client registration stored for the authorization server `issuer`, or `None`.
     fn load_client<'a>(

@@ -375,3 +375,23 @@ async fn concurrent_flows_get_distinct_ports_and_their_own_state() {
     assert_eq!(one.await.expect("join").expect("authorized").code, "c1");
     assert_eq!(two.await.expect("join").expect("authorized").code, "c2");
 }
+
+#[tokio::test]
+async fn twenty_idle_connections_do_not_keep_the_real_redirect_out() {
+    let (port, waiting) = start();
+    // A local process holding sockets open without ever sending a request (slowloris), more than
+    // the listener serves at once.
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        idle.push(
+            TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect an idle socket"),
+        );
+    }
+    let reply = get(port, &format!("/callback?code=real&state={STATE}")).await;
+    assert_eq!(reply.status, 200);
+    let authorization = waiting.await.expect("join").expect("authorized");
+    assert_eq!(authorization.code, "real");
+    drop(idle);
+}

@@ -107,6 +107,29 @@ async fn refresh_sends_resource_and_keeps_the_old_refresh_token_when_none_comes_
 }
 
 #[tokio::test]
+async fn a_refreshed_access_token_with_cr_lf_is_a_typed_refusal() {
+    let (base, _bodies) =
+        token_endpoint(r#"{"access_token":"at-2\r\nX-Evil: 1","token_type":"Bearer"}"#).await;
+    let server = metadata(&base);
+    let old = mcp_oauth::store::StoredTokens {
+        access_token: "at-1".to_owned(),
+        token_type: "Bearer".to_owned(),
+        refresh_token: Some("rt-1".to_owned()),
+        scopes: Vec::new(),
+        issued_at: 0,
+        expires_at: Some(1),
+        issuer: Some(base.clone()),
+        resource: None,
+    };
+    let client = ClientCredentials::public("c");
+    let error = refresh(&http(), &server, &client, &old, "http://127.0.0.1:7/cb")
+        .await
+        .expect_err("unusable");
+    assert!(error.is_unusable_token_response(), "{error:?}");
+    assert!(!error.to_string().contains("at-2"), "{error}");
+}
+
+#[tokio::test]
 async fn a_public_client_sends_its_id_and_never_a_secret_or_authorization_header() {
     let (base, seen) = token_endpoint(r#"{"access_token":"x","token_type":"Bearer"}"#).await;
     let server = metadata(&base);

@@ -48,6 +48,22 @@ pub enum StoreError {
         mode: u32,
     },
 
+    /// A file or directory of the store belongs to another user, who could read or replace
+    /// what it holds, so it is refused.
+    #[error(
+        "token store: {} belongs to user {owner}, not to you (user {user}), and may hold or lead to tokens, so it is refused; check who changed it, then remove it or run `chown {user} {}`",
+        path.display(),
+        path.display()
+    )]
+    ForeignOwner {
+        /// The file or directory.
+        path: PathBuf,
+        /// The uid that owns it.
+        owner: u32,
+        /// The uid this process runs as.
+        user: u32,
+    },
+
     /// The cross-process lock could not be taken.
     #[error(
         "token store: cannot lock {}: {source}; check that the directory is on a local file system that supports flock",
@@ -74,6 +90,7 @@ impl StoreError {
             Self::Io { path, .. }
             | Self::Corrupt { path, .. }
             | Self::InsecurePermissions { path, .. }
+            | Self::ForeignOwner { path, .. }
             | Self::Lock { path, .. } => Some(path),
             Self::NoDefaultDir => None,
         }
@@ -84,9 +101,18 @@ impl StoreError {
         matches!(self, Self::Corrupt { .. })
     }
 
-    /// Whether a file or directory was refused for being open to other users.
+    /// Whether a file or directory was refused for being open to other users: its mode, or its
+    /// owner ([`is_foreign_owner`](Self::is_foreign_owner)).
     pub fn is_insecure(&self) -> bool {
-        matches!(self, Self::InsecurePermissions { .. })
+        matches!(
+            self,
+            Self::InsecurePermissions { .. } | Self::ForeignOwner { .. }
+        )
+    }
+
+    /// Whether a file or directory was refused for belonging to another user.
+    pub fn is_foreign_owner(&self) -> bool {
+        matches!(self, Self::ForeignOwner { .. })
     }
 
     pub(super) fn io(operation: &'static str, path: &Path, source: io::Error) -> Self {

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,11 +22,13 @@ use super::{StoreError, StoreKey, StoreLock, StoredClient, StoredTokens, TokenSt
 const FORMAT: u32 = 1;
 /// Token files are a few hundred bytes; anything far larger is not ours, and is never read whole.
 const MAX_FILE_BYTES: u64 = 1 << 20;
-/// Permission bits a stored file must not have: any access by group or others.
+/// Permission bits a stored file, and the `tokens/` and `clients/` directories, must not have: any
+/// access by group or others (the file names alone say which servers a user logs in to).
 const FILE_FORBIDDEN_BITS: u32 = 0o077;
-/// Permission bits a store directory must not have: write access by group or others, which would let
-/// another user swap files.
-const DIR_FORBIDDEN_BITS: u32 = 0o022;
+/// Permission bits the store's home directory must not have: write access by group or others,
+/// which would let another user swap `tokens/` for a directory of their own (as ssh refuses a
+/// group-writable home).
+const HOME_FORBIDDEN_BITS: u32 = 0o022;
 
 /// Keeps tokens and client registrations in private files under one directory.
 ///
@@ -43,9 +45,13 @@ const DIR_FORBIDDEN_BITS: u32 = 0o022;
 ///
 /// - **Atomic writes**: a save writes a temporary file (mode 0600) in the same directory, syncs it, and
 ///   renames it over the old one, so a reader sees the old file or the new one, never a mix.
-/// - **Refusals**: a file that cannot be understood is [`StoreError::Corrupt`]; a file readable by others
-///   (or a directory writable by others) is [`StoreError::InsecurePermissions`]. In both cases nothing is
-///   changed: `save` will not replace such a file either; `clear` (logout) removes it.
+/// - **Refusals**: a file that cannot be understood, or that is not a regular file (a FIFO is
+///   opened without blocking and refused), is [`StoreError::Corrupt`]. Checked as ssh checks
+///   `~/.ssh`: a file, `tokens/` or `clients/` open to group or others, or a `dir` writable by them,
+///   is [`StoreError::InsecurePermissions`]; any of them owned by another user (`dir` may also be
+///   root's) is [`StoreError::ForeignOwner`]; `tokens/` or `clients/` as a symbolic link is refused.
+///   In every case nothing is changed: `save` will not replace such a file either; `clear`
+///   (logout) removes whatever is at the path, without reading it.
 /// - **Locking**: [`FileStore::lock`] holds an `flock` on the key's `.lock` file, so a refresh in one
 ///   process (load, token request, save) excludes the same refresh in another. `load`, `save` and
 ///   `clear` do not take it themselves.
@@ -203,7 +209,7 @@ impl TokenStore for FileStore {
         .boxed()
     }
 
-    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<bool, StoreError>> {
         let path = self.token_path(key);
         async move {
             let task_path = path.clone();
@@ -256,7 +262,7 @@ impl TokenStore for FileStore {
         let path = self.client_path(issuer);
         async move {
             let task_path = path.clone();
-            blocking(&path, move || remove(&task_path)).await
+            blocking(&path, move || remove(&task_path).map(drop)).await
         }
         .boxed()
     }
@@ -358,6 +364,11 @@ fn load_tokens(
             ),
         ));
     }
+    // Written by an older version, or by hand: refused here (logout removes it) rather than
+    // failing every request with a header error that names no file.
+    file.tokens
+        .check_access_token()
+        .map_err(|reason| StoreError::corrupt(path, reason))?;
     Ok(Some(file.tokens))
 }
 
@@ -382,9 +393,11 @@ fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>
     if !check_dir(dir)? {
         return Ok(None);
     }
+    // NONBLOCK: opening a FIFO for reading waits for a writer, so one placed at a token path would
+    // hang every connect; the type is checked below, on the open file, before anything is read.
     let fd = match rustix::fs::open(
         path,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK,
         Mode::empty(),
     ) {
         Ok(fd) => fd,
@@ -403,15 +416,10 @@ fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>
         .metadata()
         .map_err(|error| StoreError::io("inspect", path, error))?;
     if !metadata.is_file() {
-        return Err(StoreError::corrupt(path, "it is not a regular file"));
+        return Err(not_regular(path, &metadata));
     }
-    let mode = metadata.mode() & 0o7777;
-    if mode & FILE_FORBIDDEN_BITS != 0 {
-        return Err(StoreError::InsecurePermissions {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
+    check_owner(path, &metadata, false)?;
+    check_mode(path, &metadata, FILE_FORBIDDEN_BITS)?;
     let mut bytes = Vec::new();
     (&mut file)
         .take(MAX_FILE_BYTES + 1)
@@ -439,6 +447,26 @@ fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>
         .map_err(|error| json_error(path, &error))
 }
 
+/// The refusal of a FIFO, socket, device or directory where the store expects a regular file.
+fn not_regular(path: &Path, metadata: &fs::Metadata) -> StoreError {
+    let file_type = metadata.file_type();
+    let what = if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    };
+    StoreError::corrupt(
+        path,
+        format!("it is {what}, not a regular file; the store only reads regular files"),
+    )
+}
+
 /// Describes a JSON error by kind and position only: serde's own message may quote a value from the
 /// file, and the file holds secrets.
 fn json_error(path: &Path, error: &serde_json::Error) -> StoreError {
@@ -461,13 +489,48 @@ fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
     Ok(bytes)
 }
 
-/// Checks a store directory; `false` when it does not exist.
+/// Checks a store directory (`tokens/` or `clients/`) and the store's home above it, as ssh checks
+/// `~/.ssh`: the home belongs to the user (or root) and nobody else may write to it; the directory
+/// itself is a real directory (not a symbolic link), belongs to the user, and is private (0700).
+/// `false` when either does not exist.
 fn check_dir(dir: &Path) -> Result<bool, StoreError> {
-    let metadata = match fs::metadata(dir) {
+    let home = match dir.parent() {
+        Some(home) if !home.as_os_str().is_empty() => home,
+        _ => Path::new("."),
+    };
+    // Followed if it is a symbolic link: pointing MCPM_HOME somewhere is the user's choice; what
+    // it points to is checked.
+    let Some(metadata) = dir_metadata(home, fs::metadata(home))? else {
+        return Ok(false);
+    };
+    check_owner(home, &metadata, true)?;
+    check_mode(home, &metadata, HOME_FORBIDDEN_BITS)?;
+    // Not followed: the store creates these itself, so a link here was put by someone else.
+    let Some(metadata) = dir_metadata(dir, fs::symlink_metadata(dir))? else {
+        return Ok(false);
+    };
+    check_owner(dir, &metadata, false)?;
+    check_mode(dir, &metadata, FILE_FORBIDDEN_BITS)?;
+    Ok(true)
+}
+
+/// The metadata of a directory, `None` when it does not exist, an error when it is anything else.
+fn dir_metadata(
+    dir: &Path,
+    metadata: io::Result<fs::Metadata>,
+) -> Result<Option<fs::Metadata>, StoreError> {
+    let metadata = match metadata {
         Ok(metadata) => metadata,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(StoreError::io("inspect directory", dir, error)),
     };
+    if metadata.file_type().is_symlink() {
+        return Err(StoreError::io(
+            "use as a directory",
+            dir,
+            io::Error::other("it is a symbolic link, which the store never follows here"),
+        ));
+    }
     if !metadata.is_dir() {
         return Err(StoreError::io(
             "use as a directory",
@@ -475,14 +538,34 @@ fn check_dir(dir: &Path) -> Result<bool, StoreError> {
             io::Error::from(io::ErrorKind::NotADirectory),
         ));
     }
+    Ok(Some(metadata))
+}
+
+/// Refuses `path` unless this process's user owns it (or root does, where `root_ok`: a home
+/// directory set up by an administrator and not writable by others is still private).
+fn check_owner(path: &Path, metadata: &fs::Metadata, root_ok: bool) -> Result<(), StoreError> {
+    let user = rustix::process::geteuid().as_raw();
+    let owner = metadata.uid();
+    if owner == user || (root_ok && owner == 0) {
+        return Ok(());
+    }
+    Err(StoreError::ForeignOwner {
+        path: path.to_path_buf(),
+        owner,
+        user,
+    })
+}
+
+/// Refuses `path` if its mode has any of the `forbidden` bits.
+fn check_mode(path: &Path, metadata: &fs::Metadata, forbidden: u32) -> Result<(), StoreError> {
     let mode = metadata.mode() & 0o7777;
-    if mode & DIR_FORBIDDEN_BITS != 0 {
+    if mode & forbidden != 0 {
         return Err(StoreError::InsecurePermissions {
-            path: dir.to_path_buf(),
+            path: path.to_path_buf(),
             mode,
         });
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Creates a store directory (and its parents) with mode 0700 if missing, then checks it.
@@ -541,10 +624,14 @@ fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
-fn remove(path: &Path) -> Result<(), StoreError> {
+/// Removes the directory entry at `path`, whatever it is (a symbolic link itself, never its
+/// target), without reading it; `false` when there was none.
+fn remove(path: &Path) -> Result<bool, StoreError> {
+    // unlink(2) never follows a final symbolic link and never opens the file, so neither a corrupt
+    // file nor a FIFO nor a link to someone else's file stops a logout or is harmed by it.
     match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(error) => Err(StoreError::io("remove", path, error)),
     }
 }
@@ -557,12 +644,21 @@ fn lock_file(
     operation: FlockOperation,
 ) -> Result<Option<StoreLock>, StoreError> {
     ensure_dir(dir)?;
+    // NONBLOCK for the same reason as in `read_record`: a FIFO here must not stall the open.
     let fd: OwnedFd = rustix::fs::open(
         path,
-        OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
         Mode::from_raw_mode(0o600),
     )
     .map_err(|errno| StoreError::io("open lock file", path, errno.into()))?;
+    let fd = File::from(fd);
+    let metadata = fd
+        .metadata()
+        .map_err(|error| StoreError::io("inspect lock file", path, error))?;
+    if !metadata.is_file() {
+        return Err(not_regular(path, &metadata));
+    }
+    let fd = OwnedFd::from(fd);
     loop {
         match rustix::fs::flock(&fd, operation) {
             Ok(()) => return Ok(Some(StoreLock::file(fd, path.to_path_buf()))),

@@ -80,12 +80,8 @@ impl TokenStore for MemoryStore {
         .boxed()
     }
 
-    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), StoreError>> {
-        async move {
-            self.inner().tokens.remove(key);
-            Ok(())
-        }
-        .boxed()
+    fn clear<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<bool, StoreError>> {
+        async move { Ok(self.inner().tokens.remove(key).is_some()) }.boxed()
     }
 
     fn load_client<'a>(

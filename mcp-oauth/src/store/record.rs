@@ -34,6 +34,63 @@ pub struct StoredTokens {
 }
 
 impl StoredTokens {
+    /// Whether these tokens can be used as they are, and if not, why not (the reason never quotes
+    /// a token).
+    ///
+    /// Usable means: the access token is non-empty visible ASCII (it goes into an `Authorization`
+    /// header, where CR or LF would end the header or fail every request), the token type is
+    /// `Bearer` in any case (the only type this client sends), and a refresh token, if any, is
+    /// non-empty printable ASCII (RFC 6749 A.17, `VSCHAR`).
+    ///
+    /// ```
+    /// use mcp_oauth::store::StoredTokens;
+    ///
+    /// let mut tokens = StoredTokens {
+    ///     access_token: "at-123".into(),
+    ///     token_type: "bearer".into(),
+    ///     refresh_token: None,
+    ///     scopes: Vec::new(),
+    ///     issued_at: 0,
+    ///     expires_at: None,
+    ///     issuer: None,
+    ///     resource: None,
+    /// };
+    /// assert_eq!(tokens.check_usable(), Ok(()));
+    /// tokens.access_token = "at\r\nX-Evil: 1".into();
+    /// assert!(tokens.check_usable().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// A short reason, e.g. `"the access token is not visible ASCII"`.
+    pub fn check_usable(&self) -> Result<(), &'static str> {
+        let printable = |byte: &u8| (0x20..=0x7e).contains(byte);
+        self.check_access_token()?;
+        if !self.token_type.eq_ignore_ascii_case("bearer") {
+            return Err("the token type is not Bearer, the only type this client can send");
+        }
+        if let Some(refresh_token) = &self.refresh_token
+            && (refresh_token.is_empty() || !refresh_token.as_bytes().iter().all(printable))
+        {
+            return Err("the refresh token is empty or not printable ASCII");
+        }
+        Ok(())
+    }
+
+    /// The part of [`check_usable`](Self::check_usable) that a stored file must pass too: an
+    /// access token that cannot be a header value fails every request it is sent with.
+    pub(crate) fn check_access_token(&self) -> Result<(), &'static str> {
+        let visible = |byte: &u8| (0x21..=0x7e).contains(byte);
+        if self.access_token.is_empty() {
+            return Err("the access token is empty");
+        }
+        if !self.access_token.as_bytes().iter().all(visible) {
+            return Err(
+                "the access token is not visible ASCII, so it cannot be sent in an HTTP header",
+            );
+        }
+        Ok(())
+    }
+
     /// Whether the access token expires within `skew` of `now` (Unix seconds), or already has.
     ///
     /// A token without a known expiry is never considered expiring: it is used until the server

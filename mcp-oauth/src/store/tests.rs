@@ -1,7 +1,7 @@
 //! Behaviour of the token stores, one behaviour per test.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -207,6 +207,19 @@ async fn a_file_from_a_newer_format_is_refused() {
 }
 
 #[tokio::test]
+async fn a_stored_access_token_with_cr_lf_is_corrupt_not_sent() {
+    let dir = TempDir::new("crlf");
+    let (store, path) = store_with_file(&dir).await;
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("access-secret-123", "access-secret-123\\r\\nX-Evil: 1");
+    fs::write(&path, &text).unwrap();
+    let error = store.load(&key()).await.unwrap_err();
+    assert!(error.is_corrupt(), "{error:?}");
+    assert!(!error.to_string().contains("access-secret-123"), "{error}");
+}
+
+#[tokio::test]
 async fn a_file_for_another_server_is_refused() {
     let dir = TempDir::new("mismatch");
     let (store, path) = store_with_file(&dir).await;
@@ -225,6 +238,75 @@ async fn a_symbolic_link_is_refused() {
     std::os::unix::fs::symlink(&target, &path).unwrap();
     let error = store.load(&key()).await.unwrap_err();
     assert!(error.is_corrupt(), "{error:?}");
+}
+
+/// Runs `work` on a thread of its own and returns its result, or `None` if it has not finished
+/// once `fifo` has been opened for writing from here: a store that blocks opening a FIFO is then
+/// released (and the test fails) instead of hanging the test run.
+fn without_blocking_on<T: Send + 'static>(
+    fifo: &Path,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (done, result) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    // A watchdog, not a wait for success: a store that never blocks answers at once.
+    let outcome = result.recv_timeout(Duration::from_secs(10)).ok();
+    // O_RDWR on a FIFO never blocks (Linux), and lets every blocked reader's open return while it
+    // stays open.
+    let _release = outcome
+        .is_none()
+        .then(|| fs::OpenOptions::new().read(true).write(true).open(fifo));
+    let _ = worker.join();
+    outcome
+}
+
+#[test]
+fn a_fifo_at_the_token_path_is_refused_at_once_naming_the_path() {
+    let dir = TempDir::new("fifo");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (store, path) = runtime.block_on(store_with_file(&dir));
+    fs::remove_file(&path).unwrap();
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &path,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+
+    let outcome = without_blocking_on(&path, move || {
+        let load = runtime.block_on(store.load(&key()));
+        let save = runtime.block_on(store.save(&key(), &tokens("new")));
+        (load, save)
+    });
+    let Some((load, save)) = outcome else {
+        panic!("the store blocked opening the FIFO at {}", path.display());
+    };
+    let error = load.unwrap_err();
+    assert_eq!(error.path(), Some(path.as_path()), "{error:?}");
+    assert!(error.to_string().contains("not a regular file"), "{error}");
+    assert!(save.is_err(), "a FIFO is never replaced by a save");
+    assert!(fs::symlink_metadata(&path).unwrap().file_type().is_fifo());
+}
+
+#[tokio::test]
+async fn a_fifo_at_the_lock_path_is_refused_naming_the_path() {
+    let dir = TempDir::new("fifo-lock");
+    let (store, path) = store_with_file(&dir).await;
+    let lock_path = path.with_extension("lock");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &lock_path,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    let error = store.lock(&key()).await.unwrap_err();
+    assert_eq!(error.path(), Some(lock_path.as_path()), "{error:?}");
+    assert!(error.to_string().contains("FIFO"), "{error}");
 }
 
 #[tokio::test]
@@ -260,6 +342,117 @@ async fn a_directory_writable_by_others_is_refused() {
     let error = store.load(&key()).await.unwrap_err();
     assert!(error.is_insecure(), "{error:?}");
     assert_eq!(error.path(), Some(tokens_dir.as_path()));
+}
+
+#[tokio::test]
+async fn a_tokens_directory_readable_by_others_is_refused() {
+    let dir = TempDir::new("tokens-0755");
+    let (store, _path) = store_with_file(&dir).await;
+    let tokens_dir = dir.path().join("tokens");
+    // File names carry server names and URL hashes: listing them is already a leak.
+    fs::set_permissions(&tokens_dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let error = store.load(&key()).await.unwrap_err();
+    assert!(error.is_insecure(), "{error:?}");
+    assert_eq!(error.path(), Some(tokens_dir.as_path()));
+    assert!(error.to_string().contains("0755"), "{error}");
+    let save = store.save(&key(), &tokens("new")).await.unwrap_err();
+    assert!(save.is_insecure(), "{save:?}");
+}
+
+#[tokio::test]
+async fn a_clients_directory_readable_by_others_is_refused() {
+    let dir = TempDir::new("clients-0750");
+    let store = FileStore::new(dir.path());
+    store
+        .save_client(&client("https://auth.example.com", "c1"))
+        .await
+        .unwrap();
+    let clients_dir = dir.path().join("clients");
+    fs::set_permissions(&clients_dir, fs::Permissions::from_mode(0o750)).unwrap();
+    let error = store
+        .load_client("https://auth.example.com")
+        .await
+        .unwrap_err();
+    assert!(error.is_insecure(), "{error:?}");
+    assert_eq!(error.path(), Some(clients_dir.as_path()));
+}
+
+#[tokio::test]
+async fn a_store_home_writable_by_others_is_refused() {
+    let dir = TempDir::new("home-0777");
+    let (store, _path) = store_with_file(&dir).await;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let error = store.load(&key()).await.unwrap_err();
+    assert!(error.is_insecure(), "{error:?}");
+    assert_eq!(error.path(), Some(dir.path()));
+    assert!(error.to_string().contains("0777"), "{error}");
+    let save = store.save(&key(), &tokens("new")).await.unwrap_err();
+    assert_eq!(save.path(), Some(dir.path()), "{save:?}");
+    let lock = store.lock(&key()).await.unwrap_err();
+    assert_eq!(lock.path(), Some(dir.path()), "{lock:?}");
+}
+
+#[tokio::test]
+async fn a_store_home_readable_by_others_is_accepted() {
+    // As ssh accepts a 0755 home: only writing to it lets another user swap what is inside.
+    let dir = TempDir::new("home-0755");
+    let (store, _path) = store_with_file(&dir).await;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        store.load(&key()).await.unwrap(),
+        Some(tokens("access-secret-123"))
+    );
+}
+
+/// A uid that is not ours, when this process may give files away (it runs as root); `None`
+/// otherwise, and the ownership tests have nothing to set up.
+fn foreign_uid() -> Option<u32> {
+    (rustix::process::geteuid().is_root()).then_some(65_534)
+}
+
+#[tokio::test]
+async fn a_token_file_owned_by_another_user_is_refused() {
+    let Some(other) = foreign_uid() else {
+        eprintln!("skipped: only root can give a file to another user");
+        return;
+    };
+    let dir = TempDir::new("file-owner");
+    let (store, path) = store_with_file(&dir).await;
+    std::os::unix::fs::chown(&path, Some(other), None).unwrap();
+    let error = store.load(&key()).await.unwrap_err();
+    assert!(error.is_foreign_owner(), "{error:?}");
+    assert!(error.is_insecure(), "{error:?}");
+    assert_eq!(error.path(), Some(path.as_path()));
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("65534"), "{message}");
+}
+
+#[tokio::test]
+async fn a_tokens_directory_owned_by_another_user_is_refused() {
+    let Some(other) = foreign_uid() else {
+        eprintln!("skipped: only root can give a directory to another user");
+        return;
+    };
+    let dir = TempDir::new("dir-owner");
+    let (store, _path) = store_with_file(&dir).await;
+    let tokens_dir = dir.path().join("tokens");
+    std::os::unix::fs::chown(&tokens_dir, Some(other), None).unwrap();
+    let error = store.load(&key()).await.unwrap_err();
+    assert!(error.is_foreign_owner(), "{error:?}");
+    assert_eq!(error.path(), Some(tokens_dir.as_path()));
+}
+
+#[tokio::test]
+async fn a_tokens_directory_that_is_a_symbolic_link_is_refused() {
+    let dir = TempDir::new("dir-link");
+    let (store, _path) = store_with_file(&dir).await;
+    let tokens_dir = dir.path().join("tokens");
+    let elsewhere = dir.path().join("elsewhere");
+    fs::rename(&tokens_dir, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &tokens_dir).unwrap();
+    let error = store.load(&key()).await.unwrap_err();
+    assert_eq!(error.path(), Some(tokens_dir.as_path()), "{error:?}");
 }
 
 #[tokio::test]
