@@ -125,10 +125,14 @@ async def run(args, report):
             for _ in range(warm_up_calls(args.calls)):
                 await echo(session)
             started = time.perf_counter()
+            slowest = 0.0
             for _ in range(args.calls):
+                call_started = time.perf_counter()
                 await echo(session)
+                slowest = max(slowest, time.perf_counter() - call_started)
             took = time.perf_counter() - started
         report["calls_per_s"] = args.calls / took
+        report["max_call_us"] = slowest * 1e6
     elif args.workload in ("sessions", "open", "memory"):
         calls = args.calls if args.workload == "sessions" else 0
         limit = MEMORY_OPEN_CONCURRENCY if args.workload == "memory" else args.sessions

@@ -49,7 +49,7 @@ pub async fn run<S: Subject>(
         Workload::Sequential => {
             let session = subject.connect().await?;
             let calls = sequential_calls(Arc::clone(&subject), session, args.calls);
-            let (session, took) = if crate::caller_in_task() {
+            let (session, timed) = if crate::caller_in_task() {
                 tokio::spawn(calls).await.map_err(|error| {
                     BenchError::new(format!("the calling task failed: {error}"))
                 })??
@@ -57,7 +57,9 @@ pub async fn run<S: Subject>(
                 calls.await?
             };
             subject.close(session).await;
-            Ok(report.metric("calls_per_s", args.calls as f64 / took.as_secs_f64()))
+            Ok(report
+                .metric("calls_per_s", args.calls as f64 / timed.total.as_secs_f64())
+                .metric("max_call_us", timed.slowest.as_secs_f64() * 1e6))
         }
         Workload::Sessions => {
             let sessions = open(&subject, args.sessions, args.sessions).await?;
@@ -97,21 +99,34 @@ pub async fn run<S: Subject>(
     }
 }
 
+/// How long the timed sequential calls took.
+struct Timed {
+    /// From the first call to the last answer.
+    total: Duration,
+    /// The slowest single call: a stall on some calls (a delayed ACK, say) can hide in an
+    /// average but not here.
+    slowest: Duration,
+}
+
 /// Warms up, then makes `calls` echo calls one after another; the session back, and how long the
 /// timed calls took.
 async fn sequential_calls<S: Subject>(
     subject: Arc<S>,
     session: S::Session,
     calls: usize,
-) -> Result<(S::Session, Duration), BenchError> {
+) -> Result<(S::Session, Timed), BenchError> {
     for _ in 0..warm_up_calls(calls) {
         subject.echo(&session).await?;
     }
     let started = Instant::now();
+    let mut slowest = Duration::ZERO;
     for _ in 0..calls {
+        let call_started = Instant::now();
         subject.echo(&session).await?;
+        slowest = slowest.max(call_started.elapsed());
     }
-    Ok((session, started.elapsed()))
+    let total = started.elapsed();
+    Ok((session, Timed { total, slowest }))
 }
 
 /// A tenth of the calls, at most 100: enough to fill caches and pools before the clock starts.

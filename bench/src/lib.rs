@@ -12,6 +12,10 @@
 //! exactly one JSON line on stdout, `{"subject", "workload", "transport", METRIC: number, ...}`, and
 //! exits 0; any failure is a message on stderr and exit status 1, so a broken subject can never pass
 //! for a fast one. This is not for measuring servers: the server is the same for every subject.
+//!
+//! One binary here is a server, not a subject: `bench-rmcp-stock-server`, rmcp's streamable HTTP
+//! service served untuned (no `TCP_NODELAY`), one of the stock servers the HTTP rows also run
+//! against.
 
 pub mod driver;
 pub mod procfs;
@@ -30,7 +34,8 @@ pub enum Workload {
     /// Connect, initialize and discover (every page of tools, resources, templates and prompts),
     /// `--repeat` times after one warm-up; metric `connect_ms` (the median).
     Connect,
-    /// One session making `--calls` sequential echo calls; metric `calls_per_s`.
+    /// One session making `--calls` sequential echo calls (after a few untimed warm-up calls);
+    /// metrics `calls_per_s` and `max_call_us` (the slowest single call).
     Sequential,
     /// `--sessions` sessions, each making `--calls` sequential echo calls, all at once; metric
     /// `calls_per_s` (all calls over the time from the first call to the last answer).

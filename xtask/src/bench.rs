@@ -1,5 +1,6 @@
 //! `cargo xtask bench` and `cargo xtask bench-smoke`: our client side by side with raw rmcp, a
-//! hand-written floor and the official Python SDK, against the same fixture echo server.
+//! hand-written floor and the official Python SDK, against the same fixture echo server, and over
+//! HTTP also against the stock servers people run (issue 15).
 //!
 //! Absolute numbers on a shared 2-core machine are noise; ratios measured in the same run are not.
 //! So every case runs each subject in turn, repetition after repetition (A B C A B C ...), each run a
@@ -12,7 +13,21 @@
 //! Output: the table on stdout and in `target/bench/report.md` (with the machine line and the
 //! issue's targets, each "met" or "not met"), and `target/bench/scaling.svg` (sessions against
 //! calls/s). The smoke version runs every subject on every workload once, at tiny sizes, so CI
-//! knows the benchmark still works; its numbers mean nothing.
+//! knows the benchmark still works; its numbers mean nothing, with one exception: it fails if any
+//! single sequential call of ours or `mcpm` against the stock rmcp server takes [`SLOW_CALL`] or
+//! more, the stall Nagle's algorithm on the server and a delayed ACK on the client make together.
+//!
+//! # The stock servers
+//!
+//! Our fixture sets `TCP_NODELAY` on every connection (its rows say "tuned: NODELAY"), which hides
+//! how a client copes with a server that does not. So the HTTP sequential and sessions workloads
+//! also run against three servers exactly as their SDKs ship them, each stateful and stateless,
+//! each offering the fixture's `echo` tool so every subject runs unchanged:
+//! - rmcp's `StreamableHttpService` under `axum::serve` (`bench-rmcp-stock-server`, built with the
+//!   `bench/` workspace);
+//! - the Python SDK's `MCPServer` under uvicorn (`bench/python/stock_server.py`, in the venv);
+//! - the TypeScript SDK's `McpServer` on its express app (`bench/node/stock_server.cjs`, with the
+//!   pinned npm packages in `target/bench/node/`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -23,9 +38,36 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::command::{TaskError, cargo, workspace_root};
+use crate::npm::{self, NpmPackage};
 
 /// The official Python SDK, at the one version the numbers are for.
 const PYTHON_MCP_VERSION: &str = "2.3.0";
+
+/// The official TypeScript SDK, whose stock server is measured against, at one version.
+const TYPESCRIPT_SDK: NpmPackage = NpmPackage {
+    name: "@modelcontextprotocol/sdk",
+    version: "1.32.2",
+};
+
+/// The web framework the TypeScript SDK's examples serve with (`createMcpExpressApp`).
+const EXPRESS: NpmPackage = NpmPackage {
+    name: "express",
+    version: "5.3.0",
+};
+
+/// The schema library the TypeScript SDK takes tool arguments in (a peer dependency).
+const ZOD: NpmPackage = NpmPackage {
+    name: "zod",
+    version: "4.6.7",
+};
+
+/// A sequential call this slow against the stock rmcp server fails the smoke run: it is the
+/// 40 ms stall of Nagle's algorithm on the server meeting a delayed ACK on the client, and no
+/// echo on loopback takes that long otherwise, even in a debug build.
+const SLOW_CALL: Duration = Duration::from_millis(35);
+
+/// A server has this long to print its address before the bench gives up on it.
+const SERVER_START_LIMIT: Duration = Duration::from_secs(60);
 
 /// One subject run may take this long before it is killed and the bench fails.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
@@ -52,7 +94,28 @@ struct Sizes {
     memory_sessions: usize,
     drop_sessions: usize,
     callback_repeat: usize,
+    /// The stock servers the sequential workload runs against.
+    stock_sequential: &'static [StockServer],
+    /// Calls in each stock sequential run.
+    stock_sequential_calls: usize,
+    /// The stock servers the sessions workload runs against.
+    stock_sessions: &'static [StockServer],
+    /// Sessions, and calls per session, in each stock sessions run.
+    stock_sessions_size: (usize, usize),
+    /// Whether a sequential call of ours or mcpm taking [`SLOW_CALL`] or more against the stock
+    /// rmcp server (stateful) fails the run.
+    fail_on_slow_calls: bool,
 }
+
+/// Every stock server in both modes.
+const ALL_STOCK: &[StockServer] = &[
+    StockServer::new(Stock::Rmcp, Mode::Stateful),
+    StockServer::new(Stock::Rmcp, Mode::Stateless),
+    StockServer::new(Stock::Python, Mode::Stateful),
+    StockServer::new(Stock::Python, Mode::Stateless),
+    StockServer::new(Stock::Typescript, Mode::Stateful),
+    StockServer::new(Stock::Typescript, Mode::Stateless),
+];
 
 /// The issue's workloads at their sizes.
 const FULL: Sizes = Sizes {
@@ -69,6 +132,11 @@ const FULL: Sizes = Sizes {
     memory_sessions: 1_000,
     drop_sessions: 100,
     callback_repeat: 1_000,
+    stock_sequential: ALL_STOCK,
+    stock_sequential_calls: 2_000,
+    stock_sessions: ALL_STOCK,
+    stock_sessions_size: (20, 50),
+    fail_on_slow_calls: false,
 };
 
 /// Every subject on every workload once, small.
@@ -86,6 +154,14 @@ const SMOKE: Sizes = Sizes {
     memory_sessions: 20,
     drop_sessions: 10,
     callback_repeat: 50,
+    // The stock rmcp server only, one row per mode: it starts in milliseconds, where the Python
+    // and TypeScript servers take about half a second every run (on a 2-core machine) and the
+    // TypeScript one needs Node and an npm install; those two run in the full bench.
+    stock_sequential: &[StockServer::new(Stock::Rmcp, Mode::Stateful)],
+    stock_sequential_calls: 50,
+    stock_sessions: &[StockServer::new(Stock::Rmcp, Mode::Stateless)],
+    stock_sessions_size: (4, 10),
+    fail_on_slow_calls: true,
 };
 
 /// The full benchmark.
@@ -104,6 +180,12 @@ fn bench(sizes: &Sizes) -> Result<(), TaskError> {
     build(&paths, sizes.release)?;
     python_venv(&paths)?;
     let cases = cases(sizes);
+    if cases
+        .iter()
+        .any(|case| matches!(case.server, Server::Stock(stock) if stock.sdk == Stock::Typescript))
+    {
+        npm::install(&paths.node_prefix, &[TYPESCRIPT_SDK, EXPRESS, ZOD])?;
+    }
     let mut results = Vec::with_capacity(cases.len());
     for case in &cases {
         results.push(measure(&paths, case)?);
@@ -130,7 +212,62 @@ fn bench(sizes: &Sizes) -> Result<(), TaskError> {
         paths.out.join("report.md").display(),
         paths.out.join("scaling.svg").display()
     );
+    if sizes.fail_on_slow_calls {
+        no_slow_calls(&cases, &results)?;
+    }
     Ok(())
+}
+
+/// Fails if any sequential run of ours or mcpm against the stock rmcp server (stateful) had a call
+/// that took [`SLOW_CALL`] or more; the per-call maxima of every run count, not their median.
+fn no_slow_calls(cases: &[Case], results: &[CaseResults]) -> Result<(), TaskError> {
+    let guarded = Server::Stock(StockServer::new(Stock::Rmcp, Mode::Stateful));
+    let limit_us = SLOW_CALL.as_secs_f64() * 1e6;
+    let mut slow = Vec::new();
+    let mut checked = 0;
+    for (case, results) in cases.iter().zip(results) {
+        if case.workload != "sequential" || case.server != guarded {
+            continue;
+        }
+        let Some(at) = case
+            .metrics
+            .iter()
+            .position(|(_, metric)| metric.key == MAX_CALL_US.key)
+        else {
+            continue;
+        };
+        for subject in [Subject::Ours, Subject::Mcpm] {
+            for &max_us in results[at].get(&subject).into_iter().flatten() {
+                checked += 1;
+                if max_us >= limit_us {
+                    slow.push(format!("{} {:.1} ms", subject.name(), max_us / 1e3));
+                }
+            }
+        }
+    }
+    if checked == 0 {
+        return Err(TaskError::new(format!(
+            "no sequential run of ours or mcpm against the {} server measured its slowest call",
+            guarded.label()
+        )));
+    }
+    if slow.is_empty() {
+        println!(
+            "no sequential call against the {} server took {} ms or more",
+            guarded.label(),
+            SLOW_CALL.as_millis()
+        );
+        Ok(())
+    } else {
+        Err(TaskError::new(format!(
+            "a sequential call against the {} server took {} ms or more (slowest call per run: {}): \
+             the client stalls on a server that leaves Nagle's algorithm on (a delayed ACK \
+             meeting Nagle costs ~40 ms a call); see the report's `slowest call` rows",
+            guarded.label(),
+            SLOW_CALL.as_millis(),
+            slow.join(", ")
+        )))
+    }
 }
 
 /// Where everything is.
@@ -141,6 +278,8 @@ struct Paths {
     mcpm: PathBuf,
     bench_bin: PathBuf,
     venv: PathBuf,
+    /// The npm prefix the TypeScript SDK's stock server runs from.
+    node_prefix: PathBuf,
 }
 
 impl Paths {
@@ -158,6 +297,7 @@ impl Paths {
             mcpm: target.join(profile).join("mcpm"),
             bench_bin: bench_target.join(profile),
             venv: target.join("bench").join("venv"),
+            node_prefix: target.join("bench").join("node"),
             root,
         }
     }
@@ -205,7 +345,8 @@ fn build(paths: &Paths, release: bool) -> Result<(), TaskError> {
         },
     ]);
     cargo(&locked(baselines)).run()?;
-    for binary in [&paths.fixture, &paths.mcpm] {
+    let stock_rmcp = paths.bench_bin.join("bench-rmcp-stock-server");
+    for binary in [&paths.fixture, &paths.mcpm, &stock_rmcp] {
         if !binary.is_file() {
             return Err(TaskError::new(format!(
                 "{} is missing after the build",
@@ -343,6 +484,96 @@ impl Transport {
     }
 }
 
+/// The server a case's subjects talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    /// Our fixture (`mcp-fixture-server`), over stdio or HTTP; over HTTP it sets `TCP_NODELAY`.
+    Fixture,
+    /// An SDK's own streamable HTTP server, untuned.
+    Stock(StockServer),
+}
+
+impl Server {
+    /// What the rows say about the server, after the transport.
+    fn label(self) -> String {
+        match self {
+            Self::Fixture => "fixture (tuned: NODELAY)".to_owned(),
+            Self::Stock(stock) => stock.label(),
+        }
+    }
+
+    /// What the run's log file names say about the server.
+    fn log_suffix(self) -> String {
+        match self {
+            Self::Fixture => String::new(),
+            Self::Stock(stock) => format!("-{}-{}", stock.sdk.name(), stock.mode.name()),
+        }
+    }
+}
+
+/// Where a row's subjects connected: `stdio` (always the fixture), or `http, ` and the server.
+fn place(transport: Transport, server: Server) -> String {
+    match transport {
+        Transport::Stdio => "stdio".to_owned(),
+        Transport::Http => format!("http, {}", server.label()),
+    }
+}
+
+/// A stock server: one SDK's, in one mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StockServer {
+    sdk: Stock,
+    mode: Mode,
+}
+
+impl StockServer {
+    const fn new(sdk: Stock, mode: Mode) -> Self {
+        Self { sdk, mode }
+    }
+
+    /// `rmcp stock stateful`, ...
+    fn label(self) -> String {
+        format!("{} stock {}", self.sdk.name(), self.mode.name())
+    }
+}
+
+/// The SDKs whose streamable HTTP servers are measured against, each run as it ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stock {
+    /// rmcp 3.11's `StreamableHttpService` under `axum::serve` (`bench-rmcp-stock-server`).
+    Rmcp,
+    /// The Python SDK's `MCPServer` under uvicorn (`bench/python/stock_server.py`).
+    Python,
+    /// The TypeScript SDK's `McpServer` on its express app (`bench/node/stock_server.cjs`).
+    Typescript,
+}
+
+impl Stock {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Rmcp => "rmcp",
+            Self::Python => "python",
+            Self::Typescript => "typescript",
+        }
+    }
+}
+
+/// Whether a stock server keeps sessions (`Mcp-Session-Id`) or serves every request afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Stateful,
+    Stateless,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Stateful => "stateful",
+            Self::Stateless => "stateless",
+        }
+    }
+}
+
 /// A number a run reports, and which way is better.
 #[derive(Debug, Clone, Copy)]
 struct Metric {
@@ -378,6 +609,8 @@ const DROP_MS: Metric = Metric::lower_is_better("drop_ms", "ms");
 const DROP_ON_CPU_MS: Metric = Metric::lower_is_better("drop_on_cpu_ms", "ms");
 const DROP_WAITING_MS: Metric = Metric::lower_is_better("drop_waiting_ms", "ms");
 const REAPED_MS: Metric = Metric::lower_is_better("reaped_ms", "ms");
+/// The slowest single call of a sequential run (`mcpm bench` reports it as `call_us.max`).
+const MAX_CALL_US: Metric = Metric::lower_is_better("max_call_us", "µs");
 
 /// One workload at one size over one transport, run by several subjects.
 struct Case {
@@ -395,6 +628,8 @@ struct Case {
     scaling: bool,
     /// How the subjects run (the default, or one of the sequential rows' variations).
     variant: Variant,
+    /// The server (over stdio, always the fixture).
+    server: Server,
 }
 
 /// The ways the subjects run: every workload the default way, the sequential one also the three
@@ -471,9 +706,10 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
         metrics,
         scaling: false,
         variant: Variant::Default,
+        server: Server::Fixture,
     };
     for transport in [Transport::Stdio, Transport::Http] {
-        let t = transport.name();
+        let t = place(transport, Server::Fixture);
         cases.push(case(
             "connect",
             transport,
@@ -541,6 +777,47 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
             )],
         ));
     }
+    for &stock in sizes.stock_sequential {
+        let label = format!(
+            "1 x {} sequential {}",
+            sizes.stock_sequential_calls,
+            place(Transport::Http, Server::Stock(stock))
+        );
+        let mut sequential = case(
+            "sequential",
+            Transport::Http,
+            1,
+            sizes.stock_sequential_calls,
+            vec![Ours, Mcpm, Rmcp, Python],
+            vec![
+                (label.clone(), CALLS_PER_S),
+                (format!("slowest call, {label}"), MAX_CALL_US),
+            ],
+        );
+        sequential.server = Server::Stock(stock);
+        // The Python and TypeScript servers cap every client at a few hundred calls a second, so
+        // nine runs of 2,000 calls would take most of the bench's time; the usual five do.
+        cases.push(sequential);
+    }
+    for &stock in sizes.stock_sessions {
+        let (sessions, calls) = sizes.stock_sessions_size;
+        let mut many = case(
+            "sessions",
+            Transport::Http,
+            sessions,
+            calls,
+            vec![Ours, Mcpm, Rmcp, Python],
+            vec![(
+                format!(
+                    "{sessions} x {calls} sessions {}",
+                    place(Transport::Http, Server::Stock(stock))
+                ),
+                CALLS_PER_S,
+            )],
+        );
+        many.server = Server::Stock(stock);
+        cases.push(many);
+    }
     let mut memory = case(
         "memory",
         Transport::Http,
@@ -548,7 +825,11 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
         1,
         vec![Ours, Rmcp, Python],
         vec![(
-            format!("{} idle sessions http", sizes.memory_sessions),
+            format!(
+                "{} idle sessions {}",
+                sizes.memory_sessions,
+                place(Transport::Http, Server::Fixture)
+            ),
             KIB_PER_SESSION,
         )],
     );
@@ -585,8 +866,16 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
             ),
         ],
     ));
+    if let Some(only) = std::env::var_os(ONLY_VARIABLE) {
+        let only = only.to_string_lossy();
+        cases.retain(|case| case.metrics.iter().any(|(label, _)| label.contains(&*only)));
+    }
     cases
 }
+
+/// When set, only the cases with a row whose label contains its value run (e.g.
+/// `MCP_BENCH_ONLY="rmcp stock"`): for measuring one thing without the whole bench.
+const ONLY_VARIABLE: &str = "MCP_BENCH_ONLY";
 
 /// For each of a case's metrics, each subject's samples.
 type CaseResults = Vec<BTreeMap<Subject, Vec<f64>>>;
@@ -597,7 +886,7 @@ fn measure(paths: &Paths, case: &Case) -> Result<CaseResults, TaskError> {
     print!(
         "{} {} (sessions {}, calls {}):",
         case.workload,
-        case.transport.name(),
+        place(case.transport, case.server),
         case.sessions,
         case.calls
     );
@@ -605,7 +894,7 @@ fn measure(paths: &Paths, case: &Case) -> Result<CaseResults, TaskError> {
         for &subject in &case.subjects {
             let stdout = run_subject(paths, case, subject)?;
             for ((_, metric), samples) in case.metrics.iter().zip(&mut results) {
-                let value = json_number(&stdout, metric.key).ok_or_else(|| {
+                let value = metric_value(&stdout, subject, *metric).ok_or_else(|| {
                     TaskError::new(format!(
                         "{} {} printed no `{}`: {}",
                         subject.name(),
@@ -624,6 +913,16 @@ fn measure(paths: &Paths, case: &Case) -> Result<CaseResults, TaskError> {
     Ok(results)
 }
 
+/// A metric from a subject's JSON line. `mcpm bench` reports the slowest call inside its latency
+/// summary, `"call_us": {"p50": .., "p99": .., "max": ..}`; every other number is a top-level key.
+fn metric_value(stdout: &str, subject: Subject, metric: Metric) -> Option<f64> {
+    if subject == Subject::Mcpm && metric.key == MAX_CALL_US.key {
+        let summary = &stdout[stdout.find("\"call_us\"")?..];
+        return json_number(summary, "max");
+    }
+    json_number(stdout, metric.key)
+}
+
 fn flush_stdout() {
     use std::io::Write as _;
     // Progress dots only; a closed stdout will fail the final report instead.
@@ -634,7 +933,7 @@ fn flush_stdout() {
 /// stdout; a failure names the subject and quotes the end of its stderr.
 fn run_subject(paths: &Paths, case: &Case, subject: Subject) -> Result<String, TaskError> {
     let server = match case.transport {
-        Transport::Http => Some(HttpServer::start(&paths.fixture)?),
+        Transport::Http => Some(HttpServer::start(paths, case.server)?),
         Transport::Stdio => None,
     };
     let target: Vec<String> = match &server {
@@ -649,10 +948,11 @@ fn run_subject(paths: &Paths, case: &Case, subject: Subject) -> Result<String, T
     std::fs::create_dir_all(&logs)
         .map_err(|error| TaskError::new(format!("cannot create {}: {error}", logs.display())))?;
     let stem = format!(
-        "{}-{}-{}{}",
+        "{}-{}-{}{}{}",
         subject.name(),
         case.workload,
         case.transport.name(),
+        case.server.log_suffix(),
         case.variant.log_suffix()
     );
     let out_path = logs.join(format!("{stem}.out"));
@@ -687,7 +987,7 @@ fn run_subject(paths: &Paths, case: &Case, subject: Subject) -> Result<String, T
                 "{} failed on {} {} ({}); command: {shown}\n{}",
                 subject.name(),
                 case.workload,
-                case.transport.name(),
+                place(case.transport, case.server),
                 match outcome {
                     Err(reason) => reason,
                     _ => "non-zero exit".to_owned(),
@@ -765,50 +1065,113 @@ fn wait_limited(mut child: Child, limit: Duration) -> Result<bool, String> {
     }
 }
 
-/// A fixture server over streamable HTTP on loopback, for one run; stopped on drop by closing its
-/// stdin (it exits when stdin closes), then killed if it lingers.
+/// A server over streamable HTTP on loopback for one run: the fixture or a stock server, which
+/// prints `listening on URL` as its first line of stdout. Stopped on drop: the fixture by closing
+/// its stdin (it exits when stdin closes), then killed if it lingers; a stock server, which as
+/// shipped has no such way out, is killed.
 struct HttpServer {
     child: Child,
     url: String,
+    server: Server,
 }
 
 impl HttpServer {
-    fn start(fixture: &Path) -> Result<Self, TaskError> {
-        let mut child = Command::new(fixture)
-            .args(["--http", "127.0.0.1:0"])
+    fn start(paths: &Paths, server: Server) -> Result<Self, TaskError> {
+        let mut command = server_command(paths, server);
+        let shown = format!("{command:?}");
+        let logs = paths.out.join("logs");
+        std::fs::create_dir_all(&logs).map_err(|error| {
+            TaskError::new(format!("cannot create {}: {error}", logs.display()))
+        })?;
+        let err_path = logs.join(format!("server{}.err", server.log_suffix()));
+        let stderr = File::create(&err_path).map_err(|error| {
+            TaskError::new(format!("cannot create {}: {error}", err_path.display()))
+        })?;
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
+            .current_dir(&paths.root)
             .spawn()
-            .map_err(|error| {
-                TaskError::new(format!("cannot start {}: {error}", fixture.display()))
-            })?;
-        let mut line = String::new();
-        let read = child
-            .stdout
-            .take()
-            .map(|stdout| BufReader::new(stdout).read_line(&mut line));
-        let url = line.trim().strip_prefix("listening on ").map(str::to_owned);
-        match (read, url) {
-            (Some(Ok(_)), Some(url)) => Ok(Self { child, url }),
-            _ => {
+            .map_err(|error| TaskError::new(format!("cannot start {shown}: {error}")))?;
+        // The first line is the address. The rest (uvicorn's access log, for one) is read and
+        // dropped on a thread of its own, so a server that logs to stdout never blocks on a full
+        // pipe or writes into a closed one; the thread ends when the server does.
+        let (sender, receiver) = std::sync::mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut stdout = BufReader::new(stdout);
+                let mut line = String::new();
+                let read = stdout.read_line(&mut line).map(|_| line);
+                let _ = sender.send(read);
+                let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+            });
+        }
+        let line = receiver.recv_timeout(SERVER_START_LIMIT);
+        let url = match &line {
+            Ok(Ok(line)) => line.trim().strip_prefix("listening on ").map(str::to_owned),
+            _ => None,
+        };
+        match url {
+            Some(url) => Ok(Self { child, url, server }),
+            None => {
                 let _ = child.kill();
                 let _ = child.wait();
+                let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+                let tail: Vec<&str> = stderr.lines().rev().take(10).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
                 Err(TaskError::new(format!(
-                    "the HTTP fixture did not announce its address (got {line:?})"
+                    "{} did not announce its address within {}s (got {line:?}); command: {shown}\n{}",
+                    server.label(),
+                    SERVER_START_LIMIT.as_secs(),
+                    tail.join("\n")
                 )))
             }
         }
     }
 }
 
+/// The command that starts `server` on 127.0.0.1 and a free port.
+fn server_command(paths: &Paths, server: Server) -> Command {
+    let stock = match server {
+        Server::Fixture => {
+            let mut command = Command::new(&paths.fixture);
+            command.args(["--http", "127.0.0.1:0"]);
+            return command;
+        }
+        Server::Stock(stock) => stock,
+    };
+    let bench = paths.root.join("bench");
+    let mut command = match stock.sdk {
+        Stock::Rmcp => Command::new(paths.bench_bin.join("bench-rmcp-stock-server")),
+        Stock::Python => {
+            let mut command = Command::new(paths.python());
+            command.arg(bench.join("python").join("stock_server.py"));
+            command
+        }
+        Stock::Typescript => {
+            let mut command = Command::new("node");
+            command
+                .arg(bench.join("node").join("stock_server.cjs"))
+                .env("NODE_PATH", paths.node_prefix.join("node_modules"));
+            command
+        }
+    };
+    if stock.mode == Mode::Stateless {
+        command.arg("--stateless");
+    }
+    command
+}
+
 impl Drop for HttpServer {
     fn drop(&mut self) {
         drop(self.child.stdin.take());
-        if !matches!(
-            wait_limited_ref(&mut self.child, Duration::from_secs(2)),
-            Ok(true | false)
-        ) {
+        let exited = self.server == Server::Fixture
+            && matches!(
+                wait_limited_ref(&mut self.child, Duration::from_secs(2)),
+                Ok(true | false)
+            );
+        if !exited {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
@@ -990,10 +1353,11 @@ fn targets(rows: &[Row]) -> String {
         };
         lines.push(line);
     };
+    let fixture_http = place(Transport::Http, Server::Fixture);
     for variant in Variant::ALL {
         let how = variant.label();
-        let sequential_stdio = find("1 x", &format!("stdio{how}"));
-        let sequential_http = find("1 x", &format!("http{how}"));
+        let sequential_stdio = find("1 x", &format!("sequential stdio{how}"));
+        let sequential_http = find("1 x", &format!("sequential {fixture_http}{how}"));
         check(
             format!("stdio sequential calls/s >= 1.5x raw rmcp{how}"),
             sequential_stdio.and_then(|row| row.advantage(Subject::Rmcp)),
@@ -1009,7 +1373,7 @@ fn targets(rows: &[Row]) -> String {
         // No HTTP row runs on one CPU (the server is not the subject's child).
         if variant != Variant::OneCpu {
             check(
-                format!("HTTP sequential calls/s >= 1.5x raw rmcp{how}"),
+                format!("HTTP sequential calls/s >= 1.5x raw rmcp, fixture{how}"),
                 sequential_http.and_then(|row| row.advantage(Subject::Rmcp)),
                 "x",
                 &|x| x >= 1.5,
@@ -1022,7 +1386,49 @@ fn targets(rows: &[Row]) -> String {
         "x",
         &|x| x <= 1.1,
     );
+    // Issue 15: the same clients against the servers people run, untuned.
+    for stock in ALL_STOCK {
+        let http = place(Transport::Http, Server::Stock(*stock));
+        if let Some(row) = find("1 x", &format!("sequential {http}")) {
+            check(
+                format!(
+                    "HTTP sequential calls/s >= 1.5x raw rmcp, {}",
+                    stock.label()
+                ),
+                row.advantage(Subject::Rmcp),
+                "x",
+                &|x| x >= 1.5,
+            );
+        }
+        if let Some(row) = find("slowest call, ", &http) {
+            for subject in [Subject::Ours, Subject::Mcpm] {
+                check(
+                    format!(
+                        "{}: no sequential call >= {} ms (median of the runs' slowest), {}",
+                        subject.name(),
+                        SLOW_CALL.as_millis(),
+                        stock.label()
+                    ),
+                    row.medians.get(&subject).map(|us| us / 1e3),
+                    " ms",
+                    &|ms| ms < SLOW_CALL.as_secs_f64() * 1e3,
+                );
+            }
+        }
+        if let Some(row) = find("", &format!("sessions {http}")) {
+            check(
+                format!("{} calls/s >= 2x raw rmcp", row.label),
+                row.advantage(Subject::Rmcp),
+                "x",
+                &|x| x >= 2.0,
+            );
+        }
+    }
     for row in rows {
+        // A slowest call is a guard, not a speed to compare.
+        if row.metric.key == MAX_CALL_US.key {
+            continue;
+        }
         if let Some(advantage) = row.advantage(Subject::Python) {
             check(
                 format!(">= 5x the Python SDK, {}", row.label),
@@ -1037,7 +1443,7 @@ fn targets(rows: &[Row]) -> String {
     };
     check(
         "idle HTTP session <= 64 KiB".into(),
-        ours("", "idle sessions http"),
+        ours("", &format!("idle sessions {fixture_http}")),
         " KiB",
         &|kib| kib <= 64.0,
     );
@@ -1072,8 +1478,8 @@ fn targets(rows: &[Row]) -> String {
         &|ms| ms < 500.0,
     );
     format!(
-        "Targets (issue 7). \"Nx\" is how many times better ours is (above 1: ours is better), \
-         except for connect, which is the latency ratio ours/floor:\n{}\n",
+        "Targets (issues 7 and 15). \"Nx\" is how many times better ours is (above 1: ours is \
+         better), except for connect, which is the latency ratio ours/floor:\n{}\n",
         lines.join("\n")
     )
 }
@@ -1110,6 +1516,17 @@ fn report(sizes: &Sizes, machine: &str, table: &str, targets: &str, took: Durati
          SDK `mcp=={PYTHON_MCP_VERSION}`. Every connect includes initialize and the full discovery \
          (tools, resources, templates, prompts, every page).\n",
         sizes.reps, sizes.sequential_reps, sizes.memory_reps
+    );
+    let _ = writeln!(
+        text,
+        "Servers: \"fixture (tuned: NODELAY)\" is our test fixture, which sets TCP_NODELAY on \
+         every connection; the stock servers are the SDKs' own streamable HTTP servers as they \
+         ship, nothing tuned, each stateful (sessions) and stateless: rmcp 3.11's \
+         `StreamableHttpService` under `axum::serve`, the Python SDK's `MCPServer` \
+         (`mcp=={PYTHON_MCP_VERSION}`) under uvicorn, and the TypeScript SDK's `McpServer` \
+         (`{}`) on its express app. \"slowest call\" rows are the median over runs of each \
+         run's slowest sequential call.\n",
+        TYPESCRIPT_SDK.spec()
     );
     text.push_str(table);
     text.push('\n');
@@ -1255,6 +1672,66 @@ mod tests {
         assert_eq!(json_number(python, "connect_ms"), Some(4.148));
         assert_eq!(json_number(python, "x"), Some(-1000.0));
         assert_eq!(json_number(python, "open_ms"), None);
+    }
+
+    #[test]
+    fn mcpm_slowest_call_is_read_from_its_latency_summary() {
+        let mcpm = r#"{"call_us": {"max": 41463, "p50": 40000}, "calls_per_s": 43.6,
+            "connect_ms": {"max": 14}}"#;
+        assert_eq!(
+            metric_value(mcpm, Subject::Mcpm, MAX_CALL_US),
+            Some(41463.0)
+        );
+        assert_eq!(metric_value(mcpm, Subject::Mcpm, CALLS_PER_S), Some(43.6));
+        let ours = r#"{"calls_per_s": 37.9, "max_call_us": 47937.681}"#;
+        assert_eq!(
+            metric_value(ours, Subject::Ours, MAX_CALL_US),
+            Some(47937.681)
+        );
+    }
+
+    #[test]
+    fn fixture_rows_say_it_is_tuned_and_stock_rows_name_server_and_mode() {
+        let labels: Vec<String> = cases(&FULL)
+            .iter()
+            .flat_map(|case| case.metrics.iter().map(|(label, _)| label.clone()))
+            .collect();
+        assert!(labels.contains(&"1 x 2000 sequential http, fixture (tuned: NODELAY)".to_owned()));
+        assert!(labels.contains(&"1 x 2000 sequential http, rmcp stock stateful".to_owned()));
+        assert!(labels.contains(&"20 x 50 sessions http, typescript stock stateless".to_owned()));
+        assert!(
+            labels
+                .iter()
+                .all(|label| !label.contains("http") || label.contains("http, "))
+        );
+    }
+
+    #[test]
+    fn every_stock_server_runs_both_workloads_in_full_and_smoke_guards_rmcp() {
+        let full = cases(&FULL);
+        for stock in ALL_STOCK {
+            for workload in ["sequential", "sessions"] {
+                assert!(
+                    full.iter()
+                        .any(|case| case.workload == workload
+                            && case.server == Server::Stock(*stock)),
+                    "{workload} {}",
+                    stock.label()
+                );
+            }
+        }
+        let guarded = Server::Stock(StockServer::new(Stock::Rmcp, Mode::Stateful));
+        const { assert!(SMOKE.fail_on_slow_calls) };
+        assert!(cases(&SMOKE).iter().any(|case| {
+            case.workload == "sequential"
+                && case.server == guarded
+                && case.subjects.contains(&Subject::Ours)
+                && case.subjects.contains(&Subject::Mcpm)
+                && case
+                    .metrics
+                    .iter()
+                    .any(|(_, metric)| metric.key == MAX_CALL_US.key)
+        }));
     }
 
     #[test]

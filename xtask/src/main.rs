@@ -36,8 +36,13 @@ const TASKS: &[Task] = &[
         run: conformance::run,
     },
     Task {
+        name: "conformance-soak",
+        about: "run the conformance scenario `sse-retry` 50 times in a row (a race once failed it 1 run in 5)",
+        run: conformance::soak,
+    },
+    Task {
         name: "bench",
-        about: "side-by-side benchmarks against raw rmcp, the floor and the Python SDK (target/bench/)",
+        about: "side-by-side benchmarks against raw rmcp, the floor and the Python SDK, on our fixture and on stock SDK servers (target/bench/)",
         run: bench::run,
     },
     Task {

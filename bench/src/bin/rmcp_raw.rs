@@ -54,14 +54,26 @@ impl Subject for RawRmcp {
         let session = self.handshake().await?;
         let failed =
             |error: rmcp::ServiceError| BenchError::new(format!("discovery failed: {error}"));
-        // The same discovery our manager does: everything the fixture advertises, every page.
-        session.list_all_tools().await.map_err(failed)?;
-        session.list_all_resources().await.map_err(failed)?;
-        session
-            .list_all_resource_templates()
-            .await
-            .map_err(failed)?;
-        session.list_all_prompts().await.map_err(failed)?;
+        // The same discovery our manager does: everything the server advertises, every page. The
+        // stock servers advertise tools only, and some answer a list of anything else with
+        // "method not found".
+        let capabilities = session
+            .peer_info()
+            .map(|info| info.capabilities.clone())
+            .unwrap_or_default();
+        if capabilities.tools.is_some() {
+            session.list_all_tools().await.map_err(failed)?;
+        }
+        if capabilities.resources.is_some() {
+            session.list_all_resources().await.map_err(failed)?;
+            session
+                .list_all_resource_templates()
+                .await
+                .map_err(failed)?;
+        }
+        if capabilities.prompts.is_some() {
+            session.list_all_prompts().await.map_err(failed)?;
+        }
         Ok(session)
     }
 
