@@ -15,6 +15,9 @@ use crate::requests::{RequestFailure, Requests};
 /// A list longer than this many pages is taken for a server that never stops paging.
 const MAX_PAGES: usize = 10_000;
 
+/// [`MAX_PAGES`] as people write it, for messages.
+const MAX_PAGES_TEXT: &str = "10,000";
+
 /// A snapshot of a server: who it is and everything it offers.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -149,7 +152,8 @@ fn prompts_page() -> Page<Prompt> {
 }
 
 /// Every item of one list (nothing when `advertised` is false), page after page. A cursor the
-/// server hands out twice would loop forever: it is an error naming the method.
+/// server hands out twice would loop forever, and so would a server that invents a new cursor for
+/// every page: each is an error naming the method and saying which of the two it was.
 async fn list_all<T>(
     requests: &Requests,
     timeout: Duration,
@@ -163,26 +167,36 @@ async fn list_all<T>(
     let page = kind();
     let mut seen = HashSet::new();
     let mut cursor = None;
+    let mut pages = 0usize;
     loop {
         let params = PaginatedRequestParams::default().with_cursor(cursor);
         let result = requests.send((page.request)(params), timeout).await?;
+        pages += 1;
         let Some((mut page_items, next)) = (page.read)(result) else {
-            return Err(RequestFailure::Lost(format!(
+            return Err(RequestFailure::Misbehaved(format!(
                 "the server answered {} with another kind of result",
                 page.method
             )));
         };
         items.append(&mut page_items);
-        match next {
-            None => return Ok(items),
-            Some(next) if seen.len() >= MAX_PAGES || !seen.insert(next.clone()) => {
-                return Err(RequestFailure::Lost(format!(
-                    "the server's {} pages never end (cursor {next:?} repeated, or over {MAX_PAGES} pages)",
-                    page.method
-                )));
-            }
-            Some(next) => cursor = Some(next),
+        let Some(next) = next else {
+            return Ok(items);
+        };
+        if pages >= MAX_PAGES {
+            return Err(RequestFailure::Misbehaved(format!(
+                "the server's {} pages never end: over {MAX_PAGES_TEXT} pages",
+                page.method
+            )));
         }
+        if !seen.insert(next.clone()) {
+            // The cursor is the server's text: quoted with Debug (escaped) and bounded.
+            let shown: String = next.chars().take(64).collect();
+            return Err(RequestFailure::Misbehaved(format!(
+                "the server's {} pages never end: cursor {shown:?} repeated (page {pages})",
+                page.method
+            )));
+        }
+        cursor = Some(next);
     }
 }
 
@@ -276,6 +290,11 @@ mod tests {
             panic!("a schema is an object");
         };
         Tool::new("t", "a tool", Arc::new(schema))
+    }
+
+    #[test]
+    fn the_page_limit_is_written_as_its_constant() {
+        assert_eq!(MAX_PAGES_TEXT.replace(',', ""), MAX_PAGES.to_string());
     }
 
     #[test]

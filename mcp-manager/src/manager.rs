@@ -20,7 +20,7 @@ use mcp_retry::{ByRetryable, Retry, RetryPolicy};
 use mcp_transport::TransportError;
 use mcp_transport::auth::{Authorizer, StaticBearer};
 use mcp_transport::http::{HttpClient, HttpClientBuildError, HttpOptions, HttpTransportOptions};
-use mcp_transport::stdio::{StdioProcess, StdioSpec, StdioTransport};
+use mcp_transport::stdio::{self, StdioProcess, StdioSpec, StdioTransport};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientRequest, GetPromptRequestParams, GetPromptResult,
     ReadResourceRequestParams, ReadResourceResult, ServerResult,
@@ -66,6 +66,16 @@ pub struct ManagerOptions {
     /// How long an interactive login waits for the browser. It is added to a server's
     /// `connect_timeout` when a login may happen, so a person is not cut off. Default 300 s.
     pub login_timeout: Duration,
+    /// Also kill what escapes a stdio server's process group (a descendant that called `setsid`).
+    /// When on, [`Manager::new`] makes this process a child subreaper (Linux), so such a
+    /// descendant becomes our child when its parent dies; [`Manager::shutdown`] and `Drop` then
+    /// SIGKILL and reap every child of this process that is not a running stdio server (see
+    /// [`mcp_transport::stdio::kill_adopted_orphans`]).
+    ///
+    /// Process-wide, so off by default: turn it on only in a program whose other child
+    /// processes may be killed with the manager (`mcpm` turns it on). A subreaper also adopts what
+    /// other children leave behind, such as the browser a system opener started for a login.
+    pub subreaper: bool,
 }
 
 impl Default for ManagerOptions {
@@ -80,9 +90,14 @@ impl Default for ManagerOptions {
             token_store: None,
             browser: None,
             login_timeout: DEFAULT_LOGIN_TIMEOUT,
+            subreaper: false,
         }
     }
 }
+
+/// How long `shutdown` waits, after the servers are killed, for them to be reaped. A SIGKILLed
+/// process is gone within milliseconds unless it is stuck in the kernel.
+const REAP_WAIT: Duration = Duration::from_secs(1);
 
 /// What `shutdown` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -282,6 +297,12 @@ impl Manager {
     /// The HTTP client cannot be built (an unreadable extra CA file, an invalid User-Agent).
     pub fn new(options: ManagerOptions) -> Result<Self, HttpClientBuildError> {
         let http = HttpClient::new(options.http.clone())?;
+        if options.subreaper
+            && let Err(error) = stdio::become_subreaper()
+        {
+            // Not fatal: only descendants that escape their server's group are left running.
+            tracing::warn!(%error, "cannot become a child subreaper; descendants that leave a server's process group will outlive it");
+        }
         let (events, _) = broadcast::channel(1024);
         let store = options
             .token_store
@@ -369,13 +390,22 @@ impl Manager {
     /// A session of its own: one attempt, no retry, not registered by name. Dropping the guard kills
     /// and cleans synchronously; [`IsolatedSession::close`] does it gracefully.
     ///
+    /// An HTTP server's session is named by its URL, as `mcpm` names a server given by URL: so
+    /// every isolated session to one server shares its OAuth tokens and its one login (a name per
+    /// session would make each log in on its own, and store its tokens under a name nobody uses
+    /// again). To share a named connection's tokens, use [`isolated_named`](Self::isolated_named)
+    /// with its name.
+    ///
     /// # Errors
     /// [`ConnectError::Failed`] after the single attempt, or [`ConnectError::ShutDown`].
     pub async fn isolated(&self, config: &ServerConfig) -> Result<IsolatedSession, ConnectError> {
-        let name = format!(
-            "isolated-{}",
-            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = match &config.transport {
+            TransportConfig::Http(http) => http.url.clone(),
+            TransportConfig::Stdio(_) => format!(
+                "isolated-{}",
+                self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
         self.isolated_named(&name, config).await
     }
 
@@ -468,6 +498,10 @@ impl Manager {
 
     /// Closes everything: connects in flight are cancelled (and cleaned), every connection is closed
     /// gracefully in parallel within `grace`, then whatever is left is killed. Idempotent.
+    ///
+    /// When it returns, every killed server has also been reaped (waiting at most a second), so a
+    /// program may exit right away without leaving zombies to init; with
+    /// [`ManagerOptions::subreaper`], so have the descendants that escaped their server's group.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
         let connections = self.inner.stop_all();
         let closing = connections.into_iter().map(|connection| async move {
@@ -481,6 +515,14 @@ impl Manager {
             } else {
                 report.forced.push(name);
             }
+        }
+        if self.inner.options.subreaper {
+            stdio::kill_adopted_orphans();
+        }
+        if !stdio::all_reaped(REAP_WAIT).await {
+            tracing::warn!(
+                "killed servers were not all reaped within {REAP_WAIT:?}; they are reaped in the background"
+            );
         }
         report
     }
@@ -954,14 +996,14 @@ impl Manager {
                 let service = rmcp::serve_client(handler, transport)
                     .await
                     .map_err(|error| {
+                        // Read before the kill, which the transport would otherwise report as
+                        // the reason the connection ended.
+                        let closed = process.close_reason();
                         process.kill();
                         if let Some(violation) = violation.get() {
                             return AttemptError::Handshake(violation);
                         }
-                        match process
-                            .close_reason()
-                            .or_else(|| TransportError::find_in(&error))
-                        {
+                        match closed.or_else(|| TransportError::find_in(&error)) {
                             Some(transport) => AttemptError::Transport(transport),
                             None => AttemptError::Handshake(error.to_string()),
                         }
@@ -1008,11 +1050,19 @@ impl Manager {
         let discovery = Discovery::fetch(&requests, config.request_timeout)
             .await
             .map_err(|failure| {
+                // The first cause is the one reported. Read before the kill: once the server is
+                // killed, its transport may record "killed by signal 9" at any moment, and that
+                // is our doing, not why discovery failed.
+                let closed = process.as_ref().and_then(StdioProcess::close_reason);
                 if let Some(process) = &process {
                     process.kill();
                 }
-                let closed = process.as_ref().and_then(StdioProcess::close_reason);
                 match (failure, closed) {
+                    // Our own finding about the server's answers: nothing the transport saw
+                    // comes before it.
+                    (failure @ RequestFailure::Misbehaved(_), _) => {
+                        AttemptError::Discovery(failure.to_string())
+                    }
                     (RequestFailure::Transport(transport), _) | (_, Some(transport)) => {
                         AttemptError::Transport(transport)
                     }
@@ -1180,12 +1230,12 @@ fn call_error(server: &str, failure: RequestFailure) -> CallError {
             code,
             message,
         },
-        lost @ (RequestFailure::Transport(_) | RequestFailure::Lost(_)) => {
-            CallError::ConnectionLost {
-                server: server.to_owned(),
-                cause: lost.to_string(),
-            }
-        }
+        lost @ (RequestFailure::Transport(_)
+        | RequestFailure::Lost(_)
+        | RequestFailure::Misbehaved(_)) => CallError::ConnectionLost {
+            server: server.to_owned(),
+            cause: lost.to_string(),
+        },
     }
 }
 
@@ -1362,6 +1412,10 @@ impl Drop for Manager {
         // wake up to exit, and waking our own tasks meanwhile would only compete with them.
         StdioProcess::kill_all(lives.iter().filter_map(|live| live.process.as_ref()));
         drop(lives);
+        if self.inner.options.subreaper {
+            // Queued behind the leaders just killed, so their orphans have been adopted by then.
+            stdio::kill_adopted_orphans();
+        }
     }
 }
 

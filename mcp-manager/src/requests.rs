@@ -40,6 +40,10 @@ pub(crate) enum RequestFailure {
     Transport(TransportError),
     /// The connection broke, or the answer made no sense, and no transport reason says more.
     Lost(String),
+    /// The server's answers, each fine on its own, add up to nonsense we refuse (pages that never
+    /// end, a result of another kind): our own finding, with the connection still working, so no
+    /// later reason (such as the kill that follows) may replace it.
+    Misbehaved(String),
 }
 
 impl std::fmt::Display for RequestFailure {
@@ -52,7 +56,7 @@ impl std::fmt::Display for RequestFailure {
             ),
             Self::Rpc { code, message } => write!(f, "{message} (JSON-RPC error {code})"),
             Self::Transport(transport) => transport.fmt(f),
-            Self::Lost(detail) => f.write_str(detail),
+            Self::Lost(detail) | Self::Misbehaved(detail) => f.write_str(detail),
         }
     }
 }

@@ -156,6 +156,39 @@ fn login_then_use_without_a_browser_then_logout() {
 }
 
 #[test]
+fn bench_with_many_sessions_logs_in_once_and_keeps_that_login() {
+    let demo = OAuthDemo::start();
+    let home = temp_home("bench");
+    let bench = mcpm(
+        &home,
+        &[
+            "--browser",
+            "follow",
+            "bench",
+            &demo.url,
+            "--sessions",
+            "8",
+            "--calls",
+            "1",
+        ],
+    );
+    assert_eq!(bench.status.code(), Some(0), "{}", text(&bench));
+    // One login: one token file, under the server's own name.
+    let tokens: Vec<PathBuf> = files_under(&home.join("tokens"))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    // And it is the server's login: used later without a browser.
+    let call = mcpm(
+        &home,
+        &["call", &demo.url, "echo", "--args", r#"{"text":"hi"}"#],
+    );
+    assert_eq!(call.status.code(), Some(0), "{}", text(&call));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
 fn an_unknown_browser_mode_is_a_usage_error() {
     let home = temp_home("mode");
     let output = mcpm(

@@ -41,6 +41,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+mod malformed;
 mod request;
 pub mod stdio;
 pub mod www_authenticate;

@@ -86,6 +86,30 @@ async fn direct_session(server: &Server) -> (HttpDirectRequests, RunningService<
     (direct, service)
 }
 
+type DirectCall = tokio::task::JoinHandle<Result<ServerResult, mcp_transport::RequestError>>;
+
+/// A direct session on the scene's server, its standalone stream open, and a tool call sent:
+/// the call, and the JSON-RPC id the server saw.
+async fn call_with_standalone_open(
+    scene: &mut Scene,
+) -> (DirectCall, Value, RunningService<RoleClient, ()>) {
+    let (direct, service) = direct_session(&scene.server).await;
+    scene.standalone_opened().await;
+    let call = tokio::spawn(async move { direct.request(call(), BOUND).await });
+    let id = scene.call_id().await;
+    (call, id, service)
+}
+
+/// The text of a spawned direct call's result, once it has one.
+async fn text_of(call: DirectCall) -> String {
+    let result = tokio::time::timeout(BOUND, call)
+        .await
+        .expect("answered in time")
+        .expect("joined")
+        .expect("a result");
+    text(result)
+}
+
 fn text(result: ServerResult) -> String {
     let ServerResult::CallToolResult(result) = result else {
         panic!("not a tool result: {result:?}");
@@ -99,30 +123,19 @@ fn text(result: ServerResult) -> String {
 #[tokio::test]
 async fn a_direct_answer_on_the_standalone_stream_while_the_post_stream_is_open() {
     let mut scene = Scene::start().await;
-    let (direct, _service) = direct_session(&scene.server).await;
-    scene.standalone_opened().await;
-    let call = tokio::spawn(async move { direct.request(call(), BOUND).await });
-    let id = scene.call_id().await;
+    let (call, id, _service) = call_with_standalone_open(&mut scene).await;
     scene.post.send(priming(3_600_000)).expect("post stream");
     scene
         .standalone
         .send(data_event(&tool_result(&id, "via GET")))
         .expect("standalone stream");
-    let result = tokio::time::timeout(BOUND, call)
-        .await
-        .expect("answered in time")
-        .expect("joined")
-        .expect("a result");
-    assert_eq!(text(result), "via GET");
+    assert_eq!(text_of(call).await, "via GET");
 }
 
 #[tokio::test]
 async fn a_direct_answer_on_the_standalone_stream_after_the_post_stream_closed() {
     let mut scene = Scene::start().await;
-    let (direct, _service) = direct_session(&scene.server).await;
-    scene.standalone_opened().await;
-    let call = tokio::spawn(async move { direct.request(call(), BOUND).await });
-    let id = scene.call_id().await;
+    let (call, id, _service) = call_with_standalone_open(&mut scene).await;
     // The POST stream ends after its priming event; the client resumes it (after `retry`), and
     // only then does the answer come, on the other stream.
     scene.post.send(priming(5)).expect("post stream");
@@ -132,12 +145,7 @@ async fn a_direct_answer_on_the_standalone_stream_after_the_post_stream_closed()
         .standalone
         .send(data_event(&tool_result(&id, "via GET")))
         .expect("standalone stream");
-    let result = tokio::time::timeout(BOUND, call)
-        .await
-        .expect("answered in time")
-        .expect("joined")
-        .expect("a result");
-    assert_eq!(text(result), "via GET");
+    assert_eq!(text_of(call).await, "via GET");
 }
 
 #[tokio::test]
@@ -206,17 +214,7 @@ async fn an_answer_to_another_direct_request_on_a_post_stream_reaches_that_reque
     first_post
         .send(data_event(&tool_result(&first_id, "first")))
         .expect("first stream");
-    let second = tokio::time::timeout(BOUND, second)
-        .await
-        .expect("answered in time")
-        .expect("joined")
-        .expect("a result");
-    assert_eq!(text(second), "second");
-    let first = tokio::time::timeout(BOUND, first)
-        .await
-        .expect("answered in time")
-        .expect("joined")
-        .expect("a result");
-    assert_eq!(text(first), "first");
+    assert_eq!(text_of(second).await, "second");
+    assert_eq!(text_of(first).await, "first");
     drop(second_post);
 }

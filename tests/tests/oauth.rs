@@ -194,6 +194,54 @@ async fn twenty_parallel_connects_to_one_server_make_exactly_one_authorization()
     assert_eq!(stats.registrations, 1);
 }
 
+#[tokio::test]
+async fn twenty_isolated_sessions_by_config_alone_make_exactly_one_authorization() {
+    // As `mcpm bench` opens them: no name given, so each session must not become a server of its
+    // own with a login of its own.
+    let demo = demo(DemoAuthOptions::default()).await;
+    let store = Arc::new(MemoryStore::new());
+    let manager = manager(Some(follow()), &store);
+    let config = server(&demo.url());
+    let sessions = futures::future::join_all((0..20).map(|_| manager.isolated(&config))).await;
+    for session in &sessions {
+        assert!(session.is_ok(), "{session:?}");
+    }
+    let stats = demo.stats();
+    assert_eq!(stats.authorizations, 1, "{stats:?}");
+    assert_eq!(stats.code_exchanges, 1, "{stats:?}");
+    assert_eq!(stats.registrations, 1, "{stats:?}");
+    // Stored under the name `mcpm` gives a server named by its URL, so `mcpm login URL` and
+    // later runs find it.
+    let stored = store
+        .load(&key(&demo.url(), &demo.url()))
+        .await
+        .expect("load");
+    assert!(
+        stored.is_some(),
+        "the login is stored under the server's URL"
+    );
+}
+
+#[tokio::test]
+async fn connections_and_isolated_sessions_to_one_server_share_one_login() {
+    let demo = demo(DemoAuthOptions::default()).await;
+    let store = Arc::new(MemoryStore::new());
+    let manager = manager(Some(follow()), &store);
+    let config = server(&demo.url());
+    let (connected, sessions) = tokio::join!(
+        manager.connect("demo", &config),
+        futures::future::join_all((0..10).map(|_| manager.isolated_named("demo", &config))),
+    );
+    let id = connected.expect("connect");
+    for session in &sessions {
+        assert!(session.is_ok(), "{session:?}");
+    }
+    echo(&manager, id).await;
+    let stats = demo.stats();
+    assert_eq!(stats.authorizations, 1, "{stats:?}");
+    assert_eq!(stats.code_exchanges, 1, "{stats:?}");
+}
+
 /// Waits until `parties` flows have presented their URLs before any proceeds: if flows to
 /// different servers were serialised, the first would wait forever (and the test time out).
 #[derive(Debug)]

@@ -15,17 +15,23 @@
 //! - An answer to one of rmcp's requests goes to rmcp once: the reader still waiting for it on the
 //!   request's own stream is told to stop, and a later duplicate is dropped.
 //! - Everything else (notifications, the server's own requests) goes to rmcp.
+//! - A request of the server's that rmcp cannot read (its `params` do not fit its method) is
+//!   answered with a JSON-RPC error, POSTed in the session; see `crate::malformed`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use futures::channel::{mpsc, oneshot};
-use rmcp::model::{RequestId, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, RequestId, ServerJsonRpcMessage};
 use tokio_util::sync::CancellationToken;
 
 use super::transport::parse_message;
+use crate::malformed::{self, Unreadable};
 use crate::request::{Answer, direct_answer};
+
+/// Sends a message to the server in the session (the transport's own POST path).
+pub(super) type ToServer = Box<dyn Fn(ClientJsonRpcMessage) + Send + Sync>;
 
 /// How many of rmcp's answered request ids are remembered to drop duplicates: a duplicate comes
 /// from a resumption of a stream, soon after the original, so a short memory is enough.
@@ -52,6 +58,9 @@ pub(super) struct Inbound {
     finishing: AtomicUsize,
     /// Cancelled when the transport is dropped or closed.
     ended: CancellationToken,
+    /// How an error answering a malformed request reaches the server; set by the transport once
+    /// its session state exists (which itself holds this router).
+    to_server: OnceLock<ToServer>,
 }
 
 #[derive(Default)]
@@ -65,6 +74,36 @@ struct Waiting {
     answered: VecDeque<RequestId>,
 }
 
+impl Waiting {
+    /// The most direct requests whose table an idle session keeps: a caller making one request at
+    /// a time never reallocates it, and a burst (discovery's four lists at once, a benchmark's
+    /// parallel calls) gives its memory back once it is over.
+    const KEPT_DIRECT_CAPACITY: usize = 3;
+
+    /// Whether rmcp's request `id` was answered on a stream already.
+    fn was_answered(&self, id: &RequestId) -> bool {
+        self.answered.iter().any(|answered| same_id(answered, id))
+    }
+
+    /// Stops the reader still waiting for the answer to rmcp's request `id`, if one is.
+    fn stop_reader(&mut self, id: &RequestId) {
+        let key = self
+            .rmcp
+            .keys()
+            .find(|waiting| same_id(waiting, id))
+            .cloned();
+        if let Some(exchange) = key.and_then(|key| self.rmcp.remove(&key)) {
+            exchange.cancel();
+        }
+    }
+
+    fn release_burst(&mut self) {
+        if self.direct.is_empty() && self.direct.capacity() > Self::KEPT_DIRECT_CAPACITY {
+            self.direct.shrink_to_fit();
+        }
+    }
+}
+
 impl Inbound {
     pub(super) fn new(
         to_rmcp: mpsc::UnboundedSender<ServerJsonRpcMessage>,
@@ -76,7 +115,14 @@ impl Inbound {
             waiting: Mutex::default(),
             finishing: AtomicUsize::new(0),
             ended: CancellationToken::new(),
+            to_server: OnceLock::new(),
         })
+    }
+
+    /// Sets how answers to the server's malformed requests are sent (once; later calls are
+    /// ignored).
+    pub(super) fn send_answers_with(&self, to_server: ToServer) {
+        let _ = self.to_server.set(to_server);
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, Waiting> {
@@ -106,7 +152,13 @@ impl Inbound {
 
     /// Forgets rmcp's request `id` (its exchange is over, however it ended).
     pub(super) fn forget_rmcp(&self, id: &RequestId) {
-        self.waiting().rmcp.remove(id);
+        let mut waiting = self.waiting();
+        waiting.rmcp.remove(id);
+        // rmcp's own requests are few once a session is up (direct requests carry the rest), so
+        // an idle session keeps no table for them.
+        if waiting.rmcp.is_empty() {
+            waiting.rmcp.shrink_to_fit();
+        }
     }
 
     /// rmcp has given up on request `id`: its POST and its stream are dropped.
@@ -117,12 +169,16 @@ impl Inbound {
     }
 
     /// Hands a message rmcp needs that did not come as an event (a JSON body, `initialize`'s
-    /// answer) to rmcp, counting an answer as delivered.
+    /// answer) to rmcp, unless the same answer already came on a stream. It is not remembered
+    /// itself: a POST's JSON body is its request's only answer, and remembering it would cost
+    /// every idle session its memory of answers.
     pub(super) fn deliver(&self, message: ServerJsonRpcMessage) {
-        if let Some(id) = answered_id(&message)
-            && !self.first_answer(id)
-        {
-            return;
+        if let Some(id) = answered_id(&message) {
+            let mut waiting = self.waiting();
+            if waiting.was_answered(id) {
+                return;
+            }
+            waiting.stop_reader(id);
         }
         self.hand_to_rmcp(message);
     }
@@ -134,7 +190,10 @@ impl Inbound {
             let mut waiting = self.waiting();
             match waiting.direct.remove(&number) {
                 // The request's future may be gone this very moment: then nobody needs it.
-                Some(request) => drop(request.send(answer)),
+                Some(request) => {
+                    drop(request.send(answer));
+                    waiting.release_burst();
+                }
                 None => tracing::debug!(
                     uri = %self.uri,
                     number,
@@ -144,6 +203,13 @@ impl Inbound {
             return Routed::DirectAnswer(number);
         }
         let Some(message) = parse_message(data, &self.uri) else {
+            // Parsed again only here, on the rare path: a well-formed request whose params do not
+            // fit gets an error instead of leaving the server waiting for ever.
+            if let Unreadable::Answer(answer) = malformed::classify(data.as_bytes())
+                && let Some(to_server) = self.to_server.get()
+            {
+                to_server(*answer);
+            }
             return Routed::Other;
         };
         let Some(id) = answered_id(&message).cloned() else {
@@ -162,25 +228,14 @@ impl Inbound {
     /// still waiting for it elsewhere stops.
     fn first_answer(&self, id: &RequestId) -> bool {
         let mut waiting = self.waiting();
-        if waiting
-            .answered
-            .iter()
-            .any(|answered| same_id(answered, id))
-        {
+        if waiting.was_answered(id) {
             return false;
         }
         if waiting.answered.len() == ANSWERED_REMEMBERED {
             waiting.answered.pop_front();
         }
         waiting.answered.push_back(id.clone());
-        let exchange = waiting
-            .rmcp
-            .keys()
-            .find(|waiting_id| same_id(waiting_id, id))
-            .cloned();
-        if let Some(exchange) = exchange.and_then(|key| waiting.rmcp.remove(&key)) {
-            exchange.cancel();
-        }
+        waiting.stop_reader(id);
         true
     }
 
@@ -268,7 +323,9 @@ impl DirectWait {
 impl Drop for DirectWait {
     fn drop(&mut self) {
         if !self.answered {
-            self.inbound.waiting().direct.remove(&self.number);
+            let mut waiting = self.inbound.waiting();
+            waiting.direct.remove(&self.number);
+            waiting.release_burst();
         }
     }
 }

@@ -153,6 +153,24 @@ impl HttpTransport {
             reinitializing: tokio::sync::Mutex::new(()),
             recovery_timeout: config.session_recovery_timeout,
         });
+        // Weak: the router is the session's, and must not keep it alive.
+        let session = Arc::downgrade(&shared);
+        shared.inbound.send_answers_with(Box::new(move |answer| {
+            let Some(shared) = session.upgrade() else {
+                return;
+            };
+            // From a task of its own: the stream reader that found the request must not wait
+            // for a POST. Without a runtime (the transport is being torn down) there is nobody
+            // left to answer.
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            runtime.spawn(async move {
+                if let Err(error) = shared.send_in_session(answer).await {
+                    tracing::debug!(uri = %shared.uri, %error, "could not answer the server's malformed request");
+                }
+            });
+        }));
         Self {
             shared,
             from_server,

@@ -6,13 +6,14 @@
 //! never reach an unrelated group that reused the number. Reaping always SIGKILLs the group first, so
 //! a leader that exits by itself does not leave orphans running.
 
-use std::process::Child;
+use std::collections::BTreeSet;
+use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, channel};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 
 use rustix::process::{Pid, Signal, kill_process_group};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
 
 use crate::error::ExitInfo;
@@ -98,7 +99,7 @@ impl ProcessGroup {
             return false;
         }
         signal_group(self.pid, Signal::KILL);
-        match child.try_wait() {
+        match try_reap(child) {
             Ok(Some(status)) => {
                 *slot = None;
                 self.exit.send_replace(Some(status.into()));
@@ -160,7 +161,7 @@ impl ProcessGroup {
     fn reap_killed(&self) {
         let mut slot = self.child.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(mut child) = slot.take() else { return };
-        let status = match child.try_wait() {
+        let status = match try_reap(&mut child) {
             Ok(Some(status)) => status.into(),
             _ => {
                 hand_to_reaper(vec![child]);
@@ -236,7 +237,7 @@ fn exit_notifier(pid: u32) -> Option<tokio::io::unix::AsyncFd<std::os::fd::Owned
         .ok()?;
     // Deprecated because, for an arbitrary `T`, the descriptor could be closed or replaced while
     // registered; an `OwnedFd` that only this `AsyncFd` ever holds cannot be (and the replacement,
-    // `register_with_interest`, is `unsafe`, which this workspace forbids).
+    // `register_with_interest`, is `unsafe`, which this workspace denies outside one audited hook).
     #[allow(deprecated)]
     let registered = tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE);
     registered.ok()
@@ -287,33 +288,120 @@ fn has_exited(pid: u32) -> bool {
     }
 }
 
+/// Pids of the server leaders this process started and has not reaped yet: the children the
+/// orphan sweep (`orphans::sweep`) leaves alone. A pid is added by the spawner right after its
+/// fork and removed in the same critical section that reaps it, so the sweep never mistakes a
+/// leader for an orphan, and a pid reused after a reap is never still listed.
+static LEADERS: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+pub(super) fn leaders() -> MutexGuard<'static, BTreeSet<u32>> {
+    LEADERS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `Child::try_wait`, forgetting the leader once it is reaped.
+fn try_reap(child: &mut Child) -> std::io::Result<Option<ExitStatus>> {
+    let mut leaders = leaders();
+    let reaped = child.try_wait();
+    if !matches!(reaped, Ok(None)) {
+        leaders.remove(&child.id());
+    }
+    reaped
+}
+
+/// What the shared reaper thread is asked to do; jobs are done in the order they were sent.
+enum ReaperJob {
+    /// Reap these leaders, already sent SIGKILL.
+    Leaders(Vec<Child>),
+    /// Kill and reap every child of this process that is not a server leader (see `orphans`).
+    Orphans,
+    /// Report that every job sent before this one is done.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The reaper thread's queue; `None` inside if the thread could not be started.
+static REAPER: OnceLock<Option<Sender<ReaperJob>>> = OnceLock::new();
+
+/// The reaper thread's queue, started on first use; `None` if the thread could not be started.
+fn reaper() -> Option<&'static Sender<ReaperJob>> {
+    REAPER
+        .get_or_init(|| {
+            let (sender, receiver) = channel::<ReaperJob>();
+            std::thread::Builder::new()
+                .name("mcp-stdio-reaper".into())
+                .spawn(move || {
+                    for job in receiver {
+                        match job {
+                            ReaperJob::Leaders(batch) => batch.into_iter().for_each(reap_blocking),
+                            ReaperJob::Orphans => super::orphans::sweep(),
+                            ReaperJob::Flush(done) => {
+                                let _ = done.send(());
+                            }
+                        }
+                    }
+                })
+                .ok()
+                .map(|_| sender)
+        })
+        .as_ref()
+}
+
+/// Waits for a SIGKILLed leader, then reaps it. The wait itself does not reap (`WNOWAIT`), so the
+/// reap happens under the `LEADERS` lock without holding it while the kernel tears the process
+/// down.
+fn reap_blocking(mut child: Child) {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    if let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) {
+        // Already SIGKILLed, so this returns as soon as the kernel has torn it down.
+        let exited = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+        while waitid(WaitId::Pid(pid), exited).err() == Some(rustix::io::Errno::INTR) {}
+    }
+    if let Ok(None) = try_reap(&mut child) {
+        // Not reapable yet (it cannot be, after the wait above; this is the belt to its braces).
+        let _ = child.wait();
+        leaders().remove(&child.id());
+    }
+}
+
 /// Reaps SIGKILLed children on one shared thread, so `Drop` never blocks and never needs a runtime.
 /// A batch is one message, so handing over a hundred leaders wakes the thread once.
 fn hand_to_reaper(children: Vec<Child>) {
-    static REAPER: OnceLock<Option<Sender<Vec<Child>>>> = OnceLock::new();
-    let reaper = REAPER.get_or_init(|| {
-        let (sender, receiver) = channel::<Vec<Child>>();
-        std::thread::Builder::new()
-            .name("mcp-stdio-reaper".into())
-            .spawn(move || {
-                for batch in receiver {
-                    for mut child in batch {
-                        // Already SIGKILLed, so this returns as soon as the kernel has torn it down.
-                        let _ = child.wait();
-                    }
-                }
-            })
-            .ok()
-            .map(|_| sender)
-    });
-    match reaper {
+    match reaper() {
         Some(sender) => {
-            if let Err(unsent) = sender.send(children) {
-                leave_zombies(&unsent.0);
+            if let Err(unsent) = sender.send(ReaperJob::Leaders(children))
+                && let ReaperJob::Leaders(children) = unsent.0
+            {
+                leave_zombies(&children);
             }
         }
         None => leave_zombies(&children),
     }
+}
+
+/// Asks the reaper thread to sweep up adopted orphans once it has reaped what it was handed so far.
+/// Non-blocking; needs no runtime.
+pub(super) fn request_orphan_sweep() {
+    match reaper() {
+        Some(sender) => {
+            let _ = sender.send(ReaperJob::Orphans);
+        }
+        None => {
+            tracing::error!("could not start the reaper thread; adopted orphans are left running")
+        }
+    }
+}
+
+/// Resolves once the reaper thread has done every job sent before this call (immediately if it
+/// never started); `false` if it did not within `timeout`.
+pub(super) async fn reaper_idle(timeout: std::time::Duration) -> bool {
+    // Never started: nothing was ever handed to it.
+    let Some(Some(sender)) = REAPER.get() else {
+        return true;
+    };
+    let (done, finished) = oneshot::channel();
+    if sender.send(ReaperJob::Flush(done)).is_err() {
+        return true;
+    }
+    tokio::time::timeout(timeout, finished).await.is_ok()
 }
 
 fn leave_zombies(children: &[Child]) {

@@ -1,5 +1,9 @@
 //! stdio servers: a child process in its own process group, speaking newline-delimited JSON-RPC.
 //!
+//! On Linux a server dies with this process, even when this process is SIGKILLed (the server is
+//! started with a parent-death signal). Descendants that leave the server's process group can be
+//! caught too, by opting in to [`become_subreaper`] and [`kill_adopted_orphans`].
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use mcp_transport::stdio::{StdioSpec, StdioTransport};
@@ -17,12 +21,15 @@
 
 mod child;
 mod direct;
+mod orphans;
+mod spawn;
 mod spec;
 mod stderr;
 mod transport;
 
 pub use crate::request::RequestError;
 pub use direct::DirectRequests;
+pub use orphans::{all_reaped, become_subreaper, kill_adopted_orphans};
 pub use spec::{EnvPolicy, SAFE_INHERITED_VARS, ShutdownTimings, StdioLimits, StdioSpec};
 pub use stderr::StderrTail;
 pub use transport::{StdioProcess, StdioTransport};

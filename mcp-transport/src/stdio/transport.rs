@@ -16,9 +16,11 @@ use tokio::task::JoinHandle;
 
 use super::child::ProcessGroup;
 use super::direct::{Direct, DirectRequests};
+use super::spawn::spawn_server;
 use super::spec::StdioSpec;
 use super::stderr::{StderrRing, StderrTail, drain};
 use crate::error::{ExitInfo, Phase, SpawnFailure, TransportError, sanitised_excerpt};
+use crate::malformed::{self, Unreadable};
 
 /// How long, after the server closes its stdout, we wait for its exit status and last stderr lines
 /// before reporting why the connection ended.
@@ -36,7 +38,10 @@ const EXIT_REPORT_GRACE: Duration = Duration::from_millis(500);
 /// case `receive` returns `None`, which makes rmcp close the connection, and [`StdioProcess::close_reason`]
 /// says why ([`TransportError::ServerExited`], [`TransportError::MessageTooLarge`],
 /// [`TransportError::Protocol`]). Lines are never skipped: a server that writes logs to stdout is broken,
-/// and saying so early beats a confusing failure later.
+/// and saying so early beats a confusing failure later. One exception: a well-formed JSON-RPC request
+/// whose `params` do not fit its method is answered with a JSON-RPC error (invalid request or invalid
+/// params; one with a null id, or such a notification, is dropped with a debug log) and the session
+/// goes on.
 #[derive(Debug)]
 pub struct StdioTransport {
     process: StdioProcess,
@@ -154,6 +159,8 @@ impl StdioProcess {
 
 impl StdioTransport {
     /// Starts the server described by `spec`, without a shell, as the leader of its own process group.
+    /// On Linux the server is SIGKILLed if this process dies, however it dies (`PR_SET_PDEATHSIG`,
+    /// set before the server's program starts; a set-user-ID program clears it).
     ///
     /// Must be called inside a tokio runtime (the pipes and the exit watcher register with it).
     ///
@@ -192,7 +199,7 @@ impl StdioTransport {
         if let Some(cwd) = &spec.cwd {
             command.current_dir(cwd);
         }
-        let mut child = command.spawn().map_err(|error| {
+        let mut child = spawn_server(command).map_err(|error| {
             spawn_error(match error.kind() {
                 io::ErrorKind::NotFound => SpawnFailure::NotFound {
                     searched_path: search_path.clone(),
@@ -324,16 +331,41 @@ impl StdioTransport {
             }
             let parsed = serde_json::from_slice::<ServerJsonRpcMessage>(&self.line);
             let line = std::mem::take(&mut self.line);
-            return match parsed {
-                Ok(message) => Ok(Some(message)),
-                Err(error) => Err(TransportError::Protocol {
-                    detail: format!(
-                        "the server wrote a line to stdout that is not a JSON-RPC message ({error}): {}",
-                        sanitised_excerpt(&line, 200)
-                    ),
-                }),
+            let error = match parsed {
+                Ok(message) => return Ok(Some(message)),
+                Err(error) => error,
             };
+            // A well-formed request whose params do not fit is the server's bug in one request,
+            // not a broken stream: it is answered (or, without an id, dropped) and reading goes on.
+            match malformed::classify(&line) {
+                Unreadable::Answer(answer) => self.answer_malformed(*answer),
+                Unreadable::Dropped => {}
+                Unreadable::NotARequest => {
+                    return Err(TransportError::Protocol {
+                        detail: format!(
+                            "the server wrote a line to stdout that is not a JSON-RPC message ({error}): {}",
+                            sanitised_excerpt(&line, 200)
+                        ),
+                    });
+                }
+            }
         }
+    }
+
+    /// Sends the error answering a request rmcp could not read. From a task of its own: the reader
+    /// must not wait on the server's stdin (a server that writes before it reads would deadlock
+    /// us both), and rmcp's `select!` may drop `receive` at any await.
+    fn answer_malformed(&self, answer: ClientJsonRpcMessage) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let direct = Arc::clone(&self.direct);
+        let server = self.process.shared.server.clone();
+        runtime.spawn(async move {
+            if let Err(error) = direct.write(&answer).await {
+                tracing::debug!(%server, %error, "could not answer the server's malformed request");
+            }
+        });
     }
 }
 

@@ -225,7 +225,7 @@ fn default_bench_args(
 }
 
 pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Outcome {
-    let (_, config) = match single(cli, args.server.as_ref(), &args.command) {
+    let (name, config) = match single(cli, args.server.as_ref(), &args.command) {
         Ok(server) => server,
         Err(message) => return Outcome::Usage(message),
     };
@@ -239,8 +239,10 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
     let started = Instant::now();
     let connected = futures::future::join_all((0..args.sessions).map(|_| async {
         let connect_started = Instant::now();
+        // Under the server's own name: every session shares its stored login and its single
+        // flight, so N sessions to a server that needs a login make one login, not N.
         let session = manager
-            .isolated(&config)
+            .isolated_named(&name, &config)
             .await
             .map_err(|error| error.to_string())?;
         Ok::<_, String>((connect_started.elapsed(), session))

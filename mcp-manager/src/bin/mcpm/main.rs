@@ -1,7 +1,9 @@
 //! `mcpm`: connect to MCP servers, check them, inspect them, call them, benchmark them.
 //!
 //! Exit codes: 0 ok, 1 a server or tool failed (or the output could not be written), 2 usage or
-//! configuration error, 130 interrupted. A closed stdout (`| head`) is not an error.
+//! configuration error; stopped by a signal, 128 + its number after a clean shutdown: 129 SIGHUP,
+//! 130 SIGINT (Ctrl+C), 143 SIGTERM (`timeout`, systemd, `docker stop`). A closed stdout (`| head`)
+//! is not an error.
 
 /// `println!` that tolerates a closed stdout (`mcpm ... | head`): output nobody reads is not an
 /// error. Any other failed write makes `mcpm` exit 1 at the end (see `output`).
@@ -21,18 +23,31 @@ mod output;
 mod render;
 mod target;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use futures::FutureExt;
 use mcp_manager::{Manager, ManagerOptions};
 use mcp_oauth::browser::BrowserMode;
 use mcp_transport::http::{HttpClient, HttpOptions};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
-/// How long `mcpm` gives servers to close before killing them, on exit or Ctrl+C.
+/// How long `mcpm` gives servers to close before killing them, on exit, Ctrl+C or SIGTERM.
 const GRACE: Duration = Duration::from_secs(2);
+
+/// How long, after a stop signal and the shutdown, `mcpm` waits for its killed servers to be reaped.
+const REAP_WAIT: Duration = Duration::from_secs(1);
+
+/// The signals that stop `mcpm` with a clean shutdown: what it says, and its exit code (128 + the
+/// signal's number, what a shell reports for a process the signal killed).
+const STOP_SIGNALS: [(SignalKind, &str, u8); 3] = [
+    (SignalKind::interrupt(), "interrupted", 130),
+    (SignalKind::terminate(), "terminated", 143),
+    (SignalKind::hangup(), "hung up", 129),
+];
 
 /// Connect to MCP servers: check, inspect, call and benchmark them.
 #[derive(Debug, Parser)]
@@ -187,8 +202,12 @@ async fn run(cli: Cli) -> ExitCode {
     if let Command::ServeDemo(args) = &cli.command {
         return demo::serve_demo(args.stdio, args.http, args.oauth).await;
     }
-    // Registered before any work starts, so an early Ctrl+C is never lost to the default handler.
-    let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    // Registered before any work starts, so an early Ctrl+C or SIGTERM is never lost to the
+    // default action, which ends mcpm at once and leaves its servers running.
+    let stops: Vec<(std::io::Result<Signal>, &str, u8)> = STOP_SIGNALS
+        .iter()
+        .map(|&(kind, what, code)| (signal(kind), what, code))
+        .collect();
     let mut options = ManagerOptions::default();
     options.connect_concurrency = 16;
     let mode = if matches!(cli.command, Command::Demo) {
@@ -199,6 +218,10 @@ async fn run(cli: Cli) -> ExitCode {
     } else {
         browser_mode(&cli)
     };
+    // mcpm owns every process it starts, so whatever escapes a server's group may be killed too;
+    // except when it may open the person's browser: the platform opener exits at once, the
+    // browser would be adopted as an orphan, and the sweep at exit would kill it.
+    options.subreaper = !matches!(mode, Ok(Some(BrowserMode::System)));
     match mode {
         Ok(Some(mode)) => match HttpClient::new(HttpOptions::default()) {
             Ok(http) => options.browser = Some(mode.browser(&http)),
@@ -234,10 +257,13 @@ async fn run(cli: Cli) -> ExitCode {
     };
     let outcome = tokio::select! {
         outcome = work => outcome,
-        () = interrupted(interrupts) => {
-            eprintln!("mcpm: interrupted; shutting down");
+        (what, code) = stopped(stops) => {
+            // Not `eprintln!`: after a hang-up stderr may be a dead terminal, and a failed write
+            // must not cut the shutdown short with a panic.
+            let _ = writeln!(std::io::stderr(), "mcpm: {what}; shutting down");
             manager.shutdown(GRACE).await;
-            return ExitCode::from(130);
+            reap_children().await;
+            return ExitCode::from(code);
         }
     };
     manager.shutdown(GRACE).await;
@@ -257,6 +283,39 @@ async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// After a stop signal: waits (at most `REAP_WAIT`) until mcpm has no child process left, not
+/// even an unreaped one, so that none is left to init. The tasks the signal aborted (a bench's
+/// sessions) are dropped by the runtime's workers while `shutdown` runs, each killing its server
+/// on the way, possibly after `shutdown` looked.
+async fn reap_children() {
+    let deadline = tokio::time::Instant::now() + REAP_WAIT;
+    loop {
+        // What the servers that were just killed leave behind (mcpm is a child subreaper).
+        mcp_transport::stdio::kill_adopted_orphans();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let reaped = mcp_transport::stdio::all_reaped(left).await;
+        if (reaped && !has_children()) || tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Whether this process has a child, running or not yet reaped (from `/proc`).
+fn has_children() -> bool {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // The command name may hold any character: the fields start after its last `)`.
+        stat.rsplit_once(')')
+            .and_then(|(_, fields)| fields.split_whitespace().nth(1)?.parse::<u32>().ok())
+            == Some(me)
+    })
+}
+
 /// How logins are presented: `--browser`, else `$MCPM_BROWSER`, else the system browser when a
 /// person is at the terminal (or asked for a login); otherwise none, so that a server needing a
 /// login fails with a hint instead of waiting for a browser nobody sees.
@@ -271,17 +330,29 @@ fn browser_mode(cli: &Cli) -> Result<Option<BrowserMode>, String> {
     Ok((asked || std::io::stdin().is_terminal()).then_some(BrowserMode::System))
 }
 
-/// Resolves on the first SIGINT (never, if the handler could not be installed).
-async fn interrupted(interrupts: std::io::Result<tokio::signal::unix::Signal>) {
-    match interrupts {
-        Ok(mut interrupts) => {
-            interrupts.recv().await;
-        }
-        Err(error) => {
-            tracing::warn!(%error, "cannot catch Ctrl+C; it will end mcpm without a clean shutdown");
-            std::future::pending::<()>().await;
-        }
+/// Resolves on the first of the stop signals, with what to say and the exit code (never, if no
+/// handler could be installed).
+async fn stopped(stops: Vec<(std::io::Result<Signal>, &'static str, u8)>) -> (&'static str, u8) {
+    let waits: Vec<_> = stops
+        .into_iter()
+        .filter_map(|(stream, what, code)| match stream {
+            Ok(mut stream) => Some(
+                async move {
+                    stream.recv().await;
+                    (what, code)
+                }
+                .boxed(),
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "cannot catch the signal for {what}; it will end mcpm without a clean shutdown");
+                None
+            }
+        })
+        .collect();
+    if waits.is_empty() {
+        return std::future::pending().await;
     }
+    futures::future::select_all(waits).await.0
 }
 
 fn init_logging(cli: &Cli) {
