@@ -74,7 +74,8 @@ pub struct ManagerOptions {
     ///
     /// Process-wide, so off by default: turn it on only in a program whose other child
     /// processes may be killed with the manager (`mcpm` turns it on). A subreaper also adopts what
-    /// other children leave behind, such as the browser a system opener started for a login.
+    /// other children leave behind; start those under [`mcp_transport::stdio::pause_subreaper`],
+    /// as the system browser for a login is.
     pub subreaper: bool,
 }
 

@@ -249,6 +249,10 @@ fn spawn_opener(
 
 /// Runs the opener to its exit; blocking, so it runs on its own thread.
 fn run_opener(program: PathBuf, args: &[OsString]) -> Result<(), BrowserError> {
+    // The browser the opener starts is the person's, not ours: while the opener runs, a child
+    // subreaper (mcpm) is not one, so the browser goes to init when the opener exits instead of
+    // to us, where the orphan sweep at exit would kill it.
+    let _not_ours = mcp_transport::stdio::pause_subreaper();
     let spawned = Command::new(&program)
         .args(args)
         .stdin(Stdio::null())

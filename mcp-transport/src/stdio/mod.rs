@@ -29,7 +29,9 @@ mod transport;
 
 pub use crate::request::RequestError;
 pub use direct::DirectRequests;
-pub use orphans::{all_reaped, become_subreaper, kill_adopted_orphans};
+pub use orphans::{
+    SubreaperPause, all_reaped, become_subreaper, kill_adopted_orphans, pause_subreaper,
+};
 pub use spec::{EnvPolicy, SAFE_INHERITED_VARS, ShutdownTimings, StdioLimits, StdioSpec};
 pub use stderr::StderrTail;
 pub use transport::{StdioProcess, StdioTransport};

@@ -9,7 +9,8 @@
 //! Both are process-wide and opt-in: a child subreaper also inherits the orphans of every other
 //! child it starts (a browser that an opener like `xdg-open` leaves behind), and the sweep kills
 //! every child that is not a stdio server of this crate. Turn it on in a program that owns all its
-//! children, as `mcpm` does (through `mcp_manager::ManagerOptions::subreaper`).
+//! children, as `mcpm` does (through `mcp_manager::ManagerOptions::subreaper`), and start what is
+//! not yours under [`pause_subreaper`] (mcp-oauth's system browser does).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -44,6 +45,12 @@ const MAX_ROUNDS: usize = 16;
 pub fn become_subreaper() -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
+        let mut pauses = subreaper_pauses();
+        if pauses.count > 0 {
+            // Taken up when the last pause ends.
+            pauses.resume = true;
+            return Ok(());
+        }
         rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
         Ok(())
     }
@@ -53,6 +60,72 @@ pub fn become_subreaper() -> io::Result<()> {
             io::ErrorKind::Unsupported,
             "child subreapers exist on Linux only",
         ))
+    }
+}
+
+/// The pauses of the subreaper attribute under way, and whether it is to be set again after them.
+#[cfg(target_os = "linux")]
+#[derive(Default)]
+struct SubreaperPauses {
+    count: usize,
+    resume: bool,
+}
+
+#[cfg(target_os = "linux")]
+fn subreaper_pauses() -> std::sync::MutexGuard<'static, SubreaperPauses> {
+    static PAUSES: std::sync::Mutex<SubreaperPauses> = std::sync::Mutex::new(SubreaperPauses {
+        count: 0,
+        resume: false,
+    });
+    PAUSES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// While held, this process is not a child subreaper (if it was one): the orphans of a process
+/// started meanwhile go to init, not to us. For starting a process whose descendants are not ours
+/// to kill: a browser opener (`xdg-open`) exits at once and leaves the person's browser behind,
+/// which the [sweep](kill_adopted_orphans) would otherwise kill. Hold it until that process has
+/// exited (its orphans are re-parented as it exits). Pauses may overlap; the attribute comes back
+/// when the last one ends.
+#[must_use = "the subreaper is paused only while this is held"]
+#[derive(Debug)]
+pub struct SubreaperPause {
+    _private: (),
+}
+
+/// Pauses the subreaper attribute until the returned guard is dropped; see [`SubreaperPause`].
+/// A no-op where there are no subreapers (not Linux) or when this process is not one.
+pub fn pause_subreaper() -> SubreaperPause {
+    #[cfg(target_os = "linux")]
+    {
+        let mut pauses = subreaper_pauses();
+        if pauses.count == 0 {
+            pauses.resume = matches!(rustix::process::child_subreaper(), Ok(Some(_)));
+            if pauses.resume
+                && let Err(error) = rustix::process::set_child_subreaper(None)
+            {
+                tracing::debug!(%error, "could not pause the child subreaper attribute");
+            }
+        }
+        pauses.count += 1;
+    }
+    SubreaperPause { _private: () }
+}
+
+impl Drop for SubreaperPause {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            let mut pauses = subreaper_pauses();
+            pauses.count = pauses.count.saturating_sub(1);
+            if pauses.count == 0 && std::mem::take(&mut pauses.resume) {
+                let me = Some(rustix::process::getpid());
+                if let Err(error) = rustix::process::set_child_subreaper(me) {
+                    tracing::warn!(%error, "could not become a child subreaper again");
+                }
+            }
+        }
     }
 }
 

@@ -218,10 +218,9 @@ async fn run(cli: Cli) -> ExitCode {
     } else {
         browser_mode(&cli)
     };
-    // mcpm owns every process it starts, so whatever escapes a server's group may be killed too;
-    // except when it may open the person's browser: the platform opener exits at once, the
-    // browser would be adopted as an orphan, and the sweep at exit would kill it.
-    options.subreaper = !matches!(mode, Ok(Some(BrowserMode::System)));
+    // mcpm owns every process it starts, so whatever escapes a server's group may be killed too.
+    // (The person's browser is not adopted: the system opener runs with the subreaper paused.)
+    options.subreaper = true;
     match mode {
         Ok(Some(mode)) => match HttpClient::new(HttpOptions::default()) {
             Ok(http) => options.browser = Some(mode.browser(&http)),
