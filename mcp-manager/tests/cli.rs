@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const MCPM: &str = env!("CARGO_BIN_EXE_mcpm");
+mod common;
+
+use common::procs::{MCPM, live_children_of};
 
 fn mcpm(args: &[&str]) -> Output {
     Command::new(MCPM)
@@ -233,26 +235,6 @@ fn demo_runs_end_to_end_and_leaves_nothing_running() {
     );
 }
 
-/// Live children of `pid` (from /proc).
-fn children_of(pid: u32) -> Vec<u32> {
-    let parent = pid.to_string();
-    std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|entry| {
-                    let child: u32 = entry.file_name().to_string_lossy().parse().ok()?;
-                    let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-                    let (_, rest) = stat.rsplit_once(')')?;
-                    let mut fields = rest.split_whitespace();
-                    let state = fields.next()?;
-                    (fields.next()? == parent && state != "Z").then_some(child)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The end of an mcpm command line that calls `sleep` for 10 s on a demo server over stdio.
 const SLEEP_ON_A_DEMO_SERVER: [&str; 6] = [
     "--args",
@@ -274,7 +256,7 @@ fn interrupt_once_started(args: &[&str], servers: usize) -> (Vec<u32>, String) {
         .expect("mcpm runs");
     let deadline = Instant::now() + Duration::from_secs(10);
     let started = loop {
-        let started = children_of(child.id());
+        let started = live_children_of(child.id());
         if started.len() == servers {
             break started;
         }

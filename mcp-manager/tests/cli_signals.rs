@@ -6,13 +6,18 @@
 //! instead of vanishing into init.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, WaitOptions};
 
-const MCPM: &str = env!("CARGO_BIN_EXE_mcpm");
+mod common;
+
+use common::procs::{MCPM, escaping_server_script, live_children_of, state_of, temp_file};
+
+/// Names this binary's temporary directory.
+const SCOPE: &str = "mcpm-signals";
 /// The most any wait may take; reaching it is a failure.
 const BOUND: Duration = Duration::from_secs(10);
 
@@ -22,33 +27,6 @@ fn become_subreaper() {
 
 fn pid(raw: u32) -> Pid {
     Pid::from_raw(i32::try_from(raw).expect("a pid")).expect("a pid")
-}
-
-/// Children of `parent` that have not exited (from /proc).
-fn live_children_of(parent: u32) -> Vec<u32> {
-    let parent = parent.to_string();
-    std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|entry| {
-                    let child: u32 = entry.file_name().to_string_lossy().parse().ok()?;
-                    let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-                    let (_, rest) = stat.rsplit_once(')')?;
-                    let mut fields = rest.split_whitespace();
-                    let state = fields.next()?;
-                    (fields.next()? == parent && state != "Z").then_some(child)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The process state letter of `pid` (`Z` for a zombie), or `None` once it does not exist at all.
-fn state_of(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().next().map(str::to_owned)
 }
 
 /// `mcpm` running `args`, with stderr captured; killed and reaped on drop.
@@ -222,24 +200,6 @@ fn servers_die_with_a_sigkilled_mcpm() {
     }
 }
 
-fn temp_file(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcpm-signals-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    let file = dir.join(label);
-    let _ = std::fs::remove_file(&file);
-    file
-}
-
-/// A server script: starts `sleep 1000` in a session of its own (out of the server's process
-/// group), with its pid written to `pid_file`, waits until it is, then runs the demo server.
-fn escaping_server_script(pid_file: &Path) -> String {
-    let file = pid_file.display();
-    format!(
-        "setsid sh -c 'echo $$ > {file}; exec sleep 1000' </dev/null >/dev/null 2>&1 & \
-         while [ ! -s {file} ]; do sleep 0.01; done; exec {MCPM} serve-demo --stdio"
-    )
-}
-
 fn read_pid(file: &Path) -> u32 {
     std::fs::read_to_string(file)
         .expect("the escaped grandchild wrote its pid")
@@ -251,7 +211,7 @@ fn read_pid(file: &Path) -> u32 {
 #[test]
 fn a_grandchild_that_left_the_servers_session_dies_with_mcpm() {
     become_subreaper();
-    let pid_file = temp_file("escaped.pid");
+    let pid_file = temp_file(SCOPE, "escaped.pid");
     let script = escaping_server_script(&pid_file);
     let mcpm = Mcpm::start(&[
         "call",
@@ -273,7 +233,7 @@ fn a_grandchild_that_left_the_servers_session_dies_with_mcpm() {
 #[test]
 fn a_grandchild_that_left_the_servers_session_dies_when_mcpm_is_terminated() {
     become_subreaper();
-    let pid_file = temp_file("escaped-term.pid");
+    let pid_file = temp_file(SCOPE, "escaped-term.pid");
     let script = escaping_server_script(&pid_file);
     let mcpm = Mcpm::start(&[
         "call",

@@ -3,22 +3,17 @@
 //! A test binary of its own: the option makes the whole test process a child subreaper whose
 //! sweep kills every child that is not a stdio server, which other tests' processes must not meet.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mcp_manager::config::ServerConfig;
 use mcp_manager::{Manager, ManagerOptions};
 
-const MCPM: &str = env!("CARGO_BIN_EXE_mcpm");
+mod common;
+
+use common::procs::{escaping_server_script, state_of, temp_file};
 /// The most any wait may take; reaching it is a failure.
 const BOUND: Duration = Duration::from_secs(10);
-
-/// The process state letter of `pid` (`Z` for a zombie), or `None` once it does not exist at all.
-fn state_of(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().next().map(str::to_owned)
-}
 
 /// SIGKILLs a process this test may have been left with.
 struct KillOnDrop(u32);
@@ -36,23 +31,10 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn pid_file(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcp-subreaper-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    let file = dir.join(label);
-    let _ = std::fs::remove_file(&file);
-    file
-}
-
-/// The demo server over stdio, after starting `sleep 1000` in a session of its own (out of the
-/// server's process group, so no group kill reaches it) with its pid written to `pid_file`.
+/// The demo server over stdio, after starting a grandchild that leaves its process group (see
+/// [`escaping_server_script`]).
 fn escaping_server(pid_file: &Path) -> ServerConfig {
-    let file = pid_file.display();
-    let script = format!(
-        "setsid sh -c 'echo $$ > {file}; exec sleep 1000' </dev/null >/dev/null 2>&1 & \
-         while [ ! -s {file} ]; do sleep 0.01; done; exec {MCPM} serve-demo --stdio"
-    );
-    ServerConfig::stdio("sh", ["-c", script.as_str()])
+    ServerConfig::stdio("sh", ["-c", escaping_server_script(pid_file).as_str()])
 }
 
 fn read_pid(file: &Path) -> u32 {
@@ -71,7 +53,7 @@ fn subreaping_manager() -> Manager {
 
 #[tokio::test]
 async fn shutdown_kills_and_reaps_a_grandchild_that_left_the_servers_group() {
-    let file = pid_file("shutdown.pid");
+    let file = temp_file("mcp-subreaper", "shutdown.pid");
     let manager = subreaping_manager();
     manager
         .connect("escaping", &escaping_server(&file))
@@ -93,7 +75,7 @@ async fn shutdown_kills_and_reaps_a_grandchild_that_left_the_servers_group() {
 
 #[tokio::test]
 async fn drop_kills_and_reaps_a_grandchild_that_left_the_servers_group() {
-    let file = pid_file("drop.pid");
+    let file = temp_file("mcp-subreaper", "drop.pid");
     let manager = subreaping_manager();
     manager
         .connect("escaping", &escaping_server(&file))

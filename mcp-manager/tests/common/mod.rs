@@ -1,0 +1,3 @@
+//! What the mcp-manager test binaries share.
+
+pub(crate) mod procs;
