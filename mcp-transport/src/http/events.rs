@@ -164,11 +164,7 @@ fn message_data(event: Sse) -> Option<String> {
 fn finish(mut rest: Events, inbound: &Arc<Inbound>) {
     loop {
         match rest.next().now_or_never() {
-            Some(Some(Ok(event))) => {
-                if let Some(data) = message_data(event) {
-                    inbound.route(&data);
-                }
-            }
+            Some(Some(Ok(event))) => route_event(inbound, event),
             // Over, or broken: either way there is nothing left to read.
             Some(Some(Err(_)) | None) => return,
             None => break,
@@ -184,9 +180,7 @@ fn finish(mut rest: Events, inbound: &Arc<Inbound>) {
         let inbound = finishing.inbound();
         let read_rest = async {
             while let Some(Ok(event)) = rest.next().await {
-                if let Some(data) = message_data(event) {
-                    inbound.route(&data);
-                }
+                route_event(inbound, event);
             }
         };
         tokio::select! {
@@ -196,6 +190,13 @@ fn finish(mut rest: Events, inbound: &Arc<Inbound>) {
         }
         drop(finishing);
     });
+}
+
+/// Hands an event of a stream's rest to the router, if it carries a message.
+fn route_event(inbound: &Inbound, event: Sse) {
+    if let Some(data) = message_data(event) {
+        inbound.route(&data);
+    }
 }
 
 fn ended_text(failure: &Option<SseError>) -> String {
