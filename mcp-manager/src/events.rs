@@ -44,7 +44,7 @@ pub enum ManagerEvent {
         /// Its id.
         id: ServerId,
     },
-    /// The server needs a login that may not start here (no browser configured): run `mcpm login`.
+    /// The server needs a login that may not start here (no browser configured): run `mcpcord login`.
     AuthRequired {
         /// The server's name.
         server: String,

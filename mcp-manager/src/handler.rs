@@ -109,7 +109,7 @@ impl ClientHandler for Handler {
         }
         ClientConfig::new(
             capabilities,
-            Implementation::new("mcpm", env!("CARGO_PKG_VERSION")),
+            Implementation::new("mcpcord", env!("CARGO_PKG_VERSION")),
         )
         .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
     }

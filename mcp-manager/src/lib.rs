@@ -8,7 +8,7 @@
 //!   aggregated [`catalog`](Manager::catalog) under qualified names, health, [`events`](Manager::events),
 //!   `disconnect` and `shutdown(grace)`.
 //! - [`config`]: what a configuration file says about each server.
-//! - the `mcpm` binary: `health`, `inspect`, `call`, `bench`, `demo`, `serve-demo`.
+//! - the `mcpcord` binary: `health`, `inspect`, `call`, `bench`, `demo`, `serve-demo`.
 //!
 //! # The four rules it is built on
 //! 1. Retry wraps a complete connect attempt; a guard never retries inside itself.
@@ -18,9 +18,15 @@
 //!    listener or port behind.
 //! 4. Shutting the whole manager down covers everything, in-flight OAuth callback servers included.
 
+/// The sub-crates, so one dependency on `mcp-manager` reaches all of the toolkit.
+pub use mcp_oauth as oauth;
+pub use mcp_retry as retry;
+pub use mcp_transport as transport;
+/// The MCP model (`rmcp::model`) the API hands out: tools, results, content.
+pub use rmcp;
+
 pub mod catalog;
 pub mod config;
-pub mod demo;
 pub mod discovery;
 pub mod error;
 pub mod events;

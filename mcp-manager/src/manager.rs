@@ -57,11 +57,11 @@ pub struct ManagerOptions {
     /// Answers servers' sampling requests; none: sampling is not advertised.
     pub sampling: Option<Arc<dyn SamplingHandler>>,
     /// Where OAuth tokens and client registrations are kept. None (the default): the file store
-    /// under `$MCPM_HOME` (see [`mcp_oauth::store::default_dir`]), or memory when there is no home
+    /// under `$MCPCORD_HOME` (see [`mcp_oauth::store::default_dir`]), or memory when there is no home
     /// directory.
     pub token_store: Option<Arc<dyn TokenStore>>,
     /// How an interactive login is presented. None (the default): no browser flow starts, and a
-    /// server that needs a login fails with an error that says to run `mcpm login NAME`.
+    /// server that needs a login fails with an error that says to run `mcpcord login NAME`.
     pub browser: Option<Arc<dyn Browser>>,
     /// How long an interactive login waits for the browser. It is added to a server's
     /// `connect_timeout` when a login may happen, so a person is not cut off. Default 300 s.
@@ -73,7 +73,7 @@ pub struct ManagerOptions {
     /// [`mcp_transport::stdio::kill_adopted_orphans`]).
     ///
     /// Process-wide, so off by default: turn it on only in a program whose other child
-    /// processes may be killed with the manager (`mcpm` turns it on). A subreaper also adopts what
+    /// processes may be killed with the manager (`mcpcord` turns it on). A subreaper also adopts what
     /// other children leave behind; start those under [`mcp_transport::stdio::pause_subreaper`],
     /// as the system browser for a login is.
     pub subreaper: bool,
@@ -391,7 +391,7 @@ impl Manager {
     /// A session of its own: one attempt, no retry, not registered by name. Dropping the guard kills
     /// and cleans synchronously; [`IsolatedSession::close`] does it gracefully.
     ///
-    /// An HTTP server's session is named by its URL, as `mcpm` names a server given by URL: so
+    /// An HTTP server's session is named by its URL, as `mcpcord` names a server given by URL: so
     /// every isolated session to one server shares its OAuth tokens and its one login (a name per
     /// session would make each log in on its own, and store its tokens under a name nobody uses
     /// again). To share a named connection's tokens, use [`isolated_named`](Self::isolated_named)
@@ -1281,7 +1281,7 @@ fn mark_unhealthy(
     }
 }
 
-/// The file store under `$MCPM_HOME`, or memory when there is no home directory to keep it in.
+/// The file store under `$MCPCORD_HOME`, or memory when there is no home directory to keep it in.
 fn default_token_store() -> Arc<dyn TokenStore> {
     match FileStore::open_default() {
         Ok(store) => Arc::new(store),

@@ -64,7 +64,7 @@ pub enum AuthError {
     /// The server needs a login and no interactive flow may start here (no browser mode chosen and
     /// stdin is not a terminal).
     #[error(
-        "server {server} needs a login: run `mcpm login {server}` (or choose a browser with --browser / MCPM_BROWSER)"
+        "server {server} needs a login: run `mcpcord login {server}` (or choose a browser with --browser / MCPCORD_BROWSER)"
     )]
     LoginRequired {
         /// The server's name.
@@ -218,7 +218,7 @@ pub struct OAuthSettings {
     pub callback: CallbackOptions,
     /// Which grant obtains tokens.
     pub grant: Grant,
-    /// Ignore stored tokens and authorize anew on the first challenge (`mcpm login`).
+    /// Ignore stored tokens and authorize anew on the first challenge (`mcpcord login`).
     pub force_login: bool,
 }
 
@@ -513,7 +513,7 @@ impl OAuthAuthorizer {
     }
 
     /// Stops using the tokens held for this server (without deleting them from the store), so that
-    /// the next challenge starts a new authorization: `mcpm login`. Stored tokens are replaced
+    /// the next challenge starts a new authorization: `mcpcord login`. Stored tokens are replaced
     /// only once the new authorization succeeds.
     pub async fn forget_held(&self) {
         let mut state = self.shared.state.lock().await;
@@ -530,7 +530,7 @@ impl OAuthAuthorizer {
     ///
     /// The stored entry is removed without being read: a corrupt file, a symbolic link (the link
     /// itself, never its target) or a file refused for its permissions goes too, as the store's
-    /// own errors tell the user to do with `mcpm logout`.
+    /// own errors tell the user to do with `mcpcord logout`.
     ///
     /// # Errors
     /// [`AuthError::Store`].
@@ -787,7 +787,7 @@ impl OAuthAuthorizer {
                 server: self.name().to_owned(),
             });
         }
-        // Another process (`mcpm login` in another terminal) may have stored usable tokens.
+        // Another process (`mcpcord login` in another terminal) may have stored usable tokens.
         if self.take_stored(state, &scopes).await? {
             return Ok(());
         }

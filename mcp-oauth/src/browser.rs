@@ -14,7 +14,7 @@
 //!   answers, for authorization servers that approve without a person (tests, CI, the built-in
 //!   demo).
 //!
-//! [`BrowserMode`] names the three (`--browser`, or the `MCPM_BROWSER` variable).
+//! [`BrowserMode`] names the three (`--browser`, or the `MCPCORD_BROWSER` variable).
 
 use std::ffi::OsString;
 use std::fmt;
@@ -250,7 +250,7 @@ fn spawn_opener(
 /// Runs the opener to its exit; blocking, so it runs on its own thread.
 fn run_opener(program: PathBuf, args: &[OsString]) -> Result<(), BrowserError> {
     // The browser the opener starts is the person's, not ours: while the opener runs, a child
-    // subreaper (mcpm) is not one, so the browser goes to init when the opener exits instead of
+    // subreaper (mcpcord) is not one, so the browser goes to init when the opener exits instead of
     // to us, where the orphan sweep at exit would kill it.
     let _not_ours = mcp_transport::stdio::pause_subreaper();
     let spawned = Command::new(&program)
@@ -442,7 +442,7 @@ fn redirect_target(
         .map_err(|_| bad("its Location header is not a valid URL"))
 }
 
-/// How the authorization URL is presented: the value of `--browser` and of `MCPM_BROWSER`.
+/// How the authorization URL is presented: the value of `--browser` and of `MCPCORD_BROWSER`.
 ///
 /// ```
 /// use mcp_oauth::browser::BrowserMode;
@@ -467,7 +467,7 @@ pub enum BrowserMode {
 
 impl BrowserMode {
     /// The environment variable [`from_env`](Self::from_env) reads.
-    pub const ENV: &'static str = "MCPM_BROWSER";
+    pub const ENV: &'static str = "MCPCORD_BROWSER";
 
     /// Every mode, in the order they are listed in messages.
     pub const ALL: [Self; 3] = [Self::System, Self::None, Self::Follow];
@@ -578,7 +578,7 @@ pub enum BrowserError {
     /// The opener program does not exist.
     #[error(
         "the browser opener {} was not found; install it (xdg-utils on Linux), or use \
-         --browser none (or MCPM_BROWSER=none) and open the printed URL yourself",
+         --browser none (or MCPCORD_BROWSER=none) and open the printed URL yourself",
         .program.display()
     )]
     OpenerNotFound {
@@ -588,7 +588,7 @@ pub enum BrowserError {
     /// The opener could not be started or waited for.
     #[error(
         "could not run the browser opener {}: {source}; use --browser none (or \
-         MCPM_BROWSER=none) and open the printed URL yourself",
+         MCPCORD_BROWSER=none) and open the printed URL yourself",
         .program.display()
     )]
     Opener {
@@ -600,7 +600,7 @@ pub enum BrowserError {
     },
     /// The opener exited unsuccessfully.
     #[error(
-        "the browser opener {} failed ({status}); use --browser none (or MCPM_BROWSER=none) \
+        "the browser opener {} failed ({status}); use --browser none (or MCPCORD_BROWSER=none) \
          and open the printed URL yourself",
         .program.display()
     )]

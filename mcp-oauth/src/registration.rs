@@ -62,7 +62,7 @@ impl Default for ClientIdentity {
             auth_method: None,
             private_key: None,
             client_metadata_url: None,
-            client_name: "mcpm".to_owned(),
+            client_name: "mcpcord".to_owned(),
         }
     }
 }

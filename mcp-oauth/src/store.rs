@@ -4,7 +4,7 @@
 //!   MCP server ([`StoreKey`]); client registrations per authorization server (its issuer).
 //! - [`MemoryStore`] keeps everything in this process (tests, and `--no-store` style use).
 //! - [`FileStore`] keeps one JSON file per server under a directory, with mode 0600, atomic writes and
-//!   a cross-process lock, so two `mcpm` processes never refresh the same token at once.
+//!   a cross-process lock, so two `mcpcord` processes never refresh the same token at once.
 //!
 //! Each of `load`, `save` and `clear` is atomic on its own. A read-modify-write sequence (load,
 //! refresh at the token endpoint, save) holds [`TokenStore::lock`] for the key from start to end; the

@@ -205,7 +205,7 @@ async fn a_missing_opener_is_a_typed_error_suggesting_browser_none() {
     assert!(error.is_opener_missing(), "{error:?}");
     let message = error.to_string();
     assert!(message.contains("--browser none"), "{message}");
-    assert!(message.contains("MCPM_BROWSER=none"), "{message}");
+    assert!(message.contains("MCPCORD_BROWSER=none"), "{message}");
 }
 
 #[cfg(unix)]
@@ -537,11 +537,11 @@ fn the_env_value_names_a_mode() {
 fn an_invalid_env_value_names_the_variable_and_the_valid_values() {
     let error = BrowserMode::from_env_value(Some("firefox".into())).expect_err("not a mode");
     assert!(
-        matches!(&error, BrowserError::InvalidEnv { variable: "MCPM_BROWSER", value } if value == "firefox"),
+        matches!(&error, BrowserError::InvalidEnv { variable: "MCPCORD_BROWSER", value } if value == "firefox"),
         "{error:?}"
     );
     let message = error.to_string();
-    assert!(message.contains("MCPM_BROWSER"), "{message}");
+    assert!(message.contains("MCPCORD_BROWSER"), "{message}");
     assert!(message.contains("system, none, follow"), "{message}");
 }
 

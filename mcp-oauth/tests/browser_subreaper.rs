@@ -1,4 +1,4 @@
-//! A child subreaper (mcpm is one, to catch its servers' escaped descendants) must not adopt the
+//! A child subreaper (mcpcord is one, to catch its servers' escaped descendants) must not adopt the
 //! browser that the platform opener leaves behind: the orphan sweep at exit would kill the
 //! person's browser. A test binary of its own: it makes the whole process a subreaper.
 

@@ -431,5 +431,5 @@ fn debug_hides_the_secret() {
     };
     let debug = format!("{identity:?}");
     assert!(!debug.contains("hunter2"), "{debug}");
-    assert_eq!(ClientIdentity::default().client_name, "mcpm");
+    assert_eq!(ClientIdentity::default().client_name, "mcpcord");
 }

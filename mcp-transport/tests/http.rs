@@ -197,7 +197,7 @@ async fn json_response_is_parsed_with_its_session_id() {
         seen.headers["user-agent"]
             .to_str()
             .unwrap()
-            .starts_with("mcpm/")
+            .starts_with("mcpcord/")
     );
 }
 

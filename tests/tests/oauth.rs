@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use mcp_manager::config::{HttpConfig, OAuthConfig, ServerConfig, TransportConfig};
-use mcp_manager::demo::{
+use mcp_demo::{
     ClientAuthMethod, DemoAuthHandle, DemoAuthOptions, DemoAuthServer, DemoClient, IssParameter,
     MetadataLocation,
 };
+use mcp_manager::config::{HttpConfig, OAuthConfig, ServerConfig, TransportConfig};
 use mcp_manager::{ConnectError, Manager, ManagerOptions};
 use mcp_oauth::authorizer::{AuthError, Grant, OAuthRuntime, OAuthSettings};
 use mcp_oauth::browser::{Browser, BrowserError, FollowBrowser};
@@ -196,7 +196,7 @@ async fn twenty_parallel_connects_to_one_server_make_exactly_one_authorization()
 
 #[tokio::test]
 async fn twenty_isolated_sessions_by_config_alone_make_exactly_one_authorization() {
-    // As `mcpm bench` opens them: no name given, so each session must not become a server of its
+    // As `mcpcord bench` opens them: no name given, so each session must not become a server of its
     // own with a login of its own.
     let demo = demo(DemoAuthOptions::default()).await;
     let store = Arc::new(MemoryStore::new());
@@ -210,7 +210,7 @@ async fn twenty_isolated_sessions_by_config_alone_make_exactly_one_authorization
     assert_eq!(stats.authorizations, 1, "{stats:?}");
     assert_eq!(stats.code_exchanges, 1, "{stats:?}");
     assert_eq!(stats.registrations, 1, "{stats:?}");
-    // Stored under the name `mcpm` gives a server named by its URL, so `mcpm login URL` and
+    // Stored under the name `mcpcord` gives a server named by its URL, so `mcpcord login URL` and
     // later runs find it.
     let stored = store
         .load(&key(&demo.url(), &demo.url()))
@@ -373,7 +373,7 @@ async fn dropping_a_connect_mid_flow_closes_the_callback_listener() {
 }
 
 #[tokio::test]
-async fn without_a_browser_a_needed_login_fails_at_once_saying_run_mcpm_login() {
+async fn without_a_browser_a_needed_login_fails_at_once_saying_run_mcpcord_login() {
     let demo = demo(DemoAuthOptions::default()).await;
     let store = Arc::new(MemoryStore::new());
     let manager = manager(None, &store);
@@ -388,7 +388,10 @@ async fn without_a_browser_a_needed_login_fails_at_once_saying_run_mcpm_login() 
     }
     assert!(told, "an AuthRequired event was published");
     assert!(auth_error(&error).is_login_required());
-    assert!(error.to_string().contains("mcpm login remote"), "{error}");
+    assert!(
+        error.to_string().contains("mcpcord login remote"),
+        "{error}"
+    );
     assert_eq!(error.attempts(), 1, "a missing login is not retried");
     assert_eq!(demo.stats().authorizations, 0);
 }
@@ -673,14 +676,14 @@ async fn without_registration_a_client_id_must_be_configured() {
 async fn a_pre_registered_public_client_is_used_without_registration() {
     let demo = demo(
         DemoAuthOptions::default()
-            .with_pre_registered(DemoClient::public("mcpm-test"))
+            .with_pre_registered(DemoClient::public("mcpcord-test"))
             .with_dcr(false),
     )
     .await;
     let store = Arc::new(MemoryStore::new());
     let manager = manager(Some(follow()), &store);
     let config = with_oauth(&demo.url(), |oauth| {
-        oauth.client_id = Some("mcpm-test".to_owned())
+        oauth.client_id = Some("mcpcord-test".to_owned())
     });
     manager.connect("demo", &config).await.expect("connect");
     let stats = demo.stats();
@@ -689,7 +692,7 @@ async fn a_pre_registered_public_client_is_used_without_registration() {
         stats
             .last_authorization_request()
             .and_then(|request| request.param("client_id")),
-        Some("mcpm-test")
+        Some("mcpcord-test")
     );
 }
 
@@ -698,7 +701,7 @@ async fn a_client_metadata_document_is_used_when_the_server_supports_it() {
     let demo = demo(DemoAuthOptions::default().with_cimd(true)).await;
     let store = Arc::new(MemoryStore::new());
     let manager = manager(Some(follow()), &store);
-    let document = "https://client.example/mcpm/client.json";
+    let document = "https://client.example/mcpcord/client.json";
     let config = with_oauth(&demo.url(), |oauth| {
         oauth.client_metadata_url = Some(document.to_owned());
     });

@@ -7,14 +7,14 @@
 //! fresh process (and, over HTTP, a fresh server), and the table shows medians and the ratios
 //! ours/rmcp, ours/floor and ours/python. The subjects are the binaries of the separate `bench/`
 //! workspace (built into `target/bench-build`, so raw rmcp's reqwest never enters the product
-//! crates' graph), `mcpm bench`, and `bench/python/bench_client.py` in a venv under
+//! crates' graph), `mcpcord bench`, and `bench/python/bench_client.py` in a venv under
 //! `target/bench/venv`. Each prints one JSON line; see `bench/src/lib.rs` for the protocol.
 //!
 //! Output: the table on stdout and in `target/bench/report.md` (with the machine line and the
 //! issue's targets, each "met" or "not met"), and `target/bench/scaling.svg` (sessions against
 //! calls/s). The smoke version runs every subject on every workload once, at tiny sizes, so CI
 //! knows the benchmark still works; its numbers mean nothing, with one exception: it fails if any
-//! single sequential call of ours or `mcpm` against the stock rmcp server takes [`SLOW_CALL`] or
+//! single sequential call of ours or `mcpcord` against the stock rmcp server takes [`SLOW_CALL`] or
 //! more, the stall Nagle's algorithm on the server and a delayed ACK on the client make together.
 //!
 //! # The stock servers
@@ -102,7 +102,7 @@ struct Sizes {
     stock_sessions: &'static [StockServer],
     /// Sessions, and calls per session, in each stock sessions run.
     stock_sessions_size: (usize, usize),
-    /// Whether a sequential call of ours or mcpm taking [`SLOW_CALL`] or more against the stock
+    /// Whether a sequential call of ours or mcpcord taking [`SLOW_CALL`] or more against the stock
     /// rmcp server (stateful) fails the run.
     fail_on_slow_calls: bool,
 }
@@ -218,7 +218,7 @@ fn bench(sizes: &Sizes) -> Result<(), TaskError> {
     Ok(())
 }
 
-/// Fails if any sequential run of ours or mcpm against the stock rmcp server (stateful) had a call
+/// Fails if any sequential run of ours or mcpcord against the stock rmcp server (stateful) had a call
 /// that took [`SLOW_CALL`] or more; the per-call maxima of every run count, not their median.
 fn no_slow_calls(cases: &[Case], results: &[CaseResults]) -> Result<(), TaskError> {
     let guarded = Server::Stock(StockServer::new(Stock::Rmcp, Mode::Stateful));
@@ -236,7 +236,7 @@ fn no_slow_calls(cases: &[Case], results: &[CaseResults]) -> Result<(), TaskErro
         else {
             continue;
         };
-        for subject in [Subject::Ours, Subject::Mcpm] {
+        for subject in [Subject::Ours, Subject::Mcpcord] {
             for &max_us in results[at].get(&subject).into_iter().flatten() {
                 checked += 1;
                 if max_us >= limit_us {
@@ -247,7 +247,7 @@ fn no_slow_calls(cases: &[Case], results: &[CaseResults]) -> Result<(), TaskErro
     }
     if checked == 0 {
         return Err(TaskError::new(format!(
-            "no sequential run of ours or mcpm against the {} server measured its slowest call",
+            "no sequential run of ours or mcpcord against the {} server measured its slowest call",
             guarded.label()
         )));
     }
@@ -275,7 +275,7 @@ struct Paths {
     root: PathBuf,
     out: PathBuf,
     fixture: PathBuf,
-    mcpm: PathBuf,
+    mcpcord: PathBuf,
     bench_bin: PathBuf,
     venv: PathBuf,
     /// The npm prefix the TypeScript SDK's stock server runs from.
@@ -294,7 +294,7 @@ impl Paths {
         Self {
             out: target.join("bench"),
             fixture: target.join(profile).join("mcp-fixture-server"),
-            mcpm: target.join(profile).join("mcpm"),
+            mcpcord: target.join(profile).join("mcpcord"),
             bench_bin: bench_target.join(profile),
             venv: target.join("bench").join("venv"),
             node_prefix: target.join("bench").join("node"),
@@ -325,9 +325,9 @@ fn build(paths: &Paths, release: bool) -> Result<(), TaskError> {
         "--bin",
         "mcp-fixture-server",
         "-p",
-        "mcp-manager",
+        "mcpcord",
         "--bin",
-        "mcpm",
+        "mcpcord",
     ]);
     cargo(&locked(main)).run()?;
     // Release numbers get a target directory of their own; the smoke run shares the main one,
@@ -346,7 +346,7 @@ fn build(paths: &Paths, release: bool) -> Result<(), TaskError> {
     ]);
     cargo(&locked(baselines)).run()?;
     let stock_rmcp = paths.bench_bin.join("bench-rmcp-stock-server");
-    for binary in [&paths.fixture, &paths.mcpm, &stock_rmcp] {
+    for binary in [&paths.fixture, &paths.mcpcord, &stock_rmcp] {
         if !binary.is_file() {
             return Err(TaskError::new(format!(
                 "{} is missing after the build",
@@ -428,8 +428,8 @@ fn run_quiet(program: &str, args: &[&str]) -> Result<(), TaskError> {
 enum Subject {
     /// The `Manager` API directly (`bench-ours`).
     Ours,
-    /// The `mcpm bench` command.
-    Mcpm,
+    /// The `mcpcord bench` command.
+    Mcpcord,
     /// rmcp 3.11 on its own transports (`bench-rmcp-raw`).
     Rmcp,
     /// The synchronous hand-written client (`bench-floor`), stdio only.
@@ -441,7 +441,7 @@ enum Subject {
 /// The table's column order.
 const SUBJECTS: [Subject; 5] = [
     Subject::Ours,
-    Subject::Mcpm,
+    Subject::Mcpcord,
     Subject::Rmcp,
     Subject::Floor,
     Subject::Python,
@@ -451,7 +451,7 @@ impl Subject {
     fn name(self) -> &'static str {
         match self {
             Self::Ours => "ours",
-            Self::Mcpm => "mcpm",
+            Self::Mcpcord => "mcpcord",
             Self::Rmcp => "rmcp",
             Self::Floor => "floor",
             Self::Python => "python",
@@ -461,7 +461,7 @@ impl Subject {
     fn color(self) -> &'static str {
         match self {
             Self::Ours => "#1f77b4",
-            Self::Mcpm => "#17becf",
+            Self::Mcpcord => "#17becf",
             Self::Rmcp => "#ff7f0e",
             Self::Floor => "#7f7f7f",
             Self::Python => "#2ca02c",
@@ -609,7 +609,7 @@ const DROP_MS: Metric = Metric::lower_is_better("drop_ms", "ms");
 const DROP_ON_CPU_MS: Metric = Metric::lower_is_better("drop_on_cpu_ms", "ms");
 const DROP_WAITING_MS: Metric = Metric::lower_is_better("drop_waiting_ms", "ms");
 const REAPED_MS: Metric = Metric::lower_is_better("reaped_ms", "ms");
-/// The slowest single call of a sequential run (`mcpm bench` reports it as `call_us.max`).
+/// The slowest single call of a sequential run (`mcpcord bench` reports it as `call_us.max`).
 const MAX_CALL_US: Metric = Metric::lower_is_better("max_call_us", "µs");
 
 /// One workload at one size over one transport, run by several subjects.
@@ -686,7 +686,7 @@ impl Variant {
 }
 
 fn cases(sizes: &Sizes) -> Vec<Case> {
-    use Subject::{Floor, Mcpm, Ours, Python, Rmcp};
+    use Subject::{Floor, Mcpcord, Ours, Python, Rmcp};
     let mut cases = Vec::new();
     let with_floor = |transport, subjects: &[Subject]| -> Vec<Subject> {
         subjects
@@ -719,7 +719,7 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
             vec![(format!("connect+init+discovery {t}"), CONNECT_MS)],
         ));
         for (variant, subjects) in [
-            (Variant::Default, &[Ours, Mcpm, Rmcp, Floor, Python][..]),
+            (Variant::Default, &[Ours, Mcpcord, Rmcp, Floor, Python][..]),
             // The floor and the Python SDK are single-threaded anyway; they run again so that the
             // row's ratios come from the same run.
             (Variant::OneThread, &[Ours, Rmcp, Floor, Python][..]),
@@ -756,7 +756,7 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
                 transport,
                 sessions,
                 sizes.scaling_calls,
-                with_floor(transport, &[Ours, Mcpm, Rmcp, Floor, Python]),
+                with_floor(transport, &[Ours, Mcpcord, Rmcp, Floor, Python]),
                 vec![(
                     format!("{sessions} x {} sessions {t}", sizes.scaling_calls),
                     CALLS_PER_S,
@@ -788,7 +788,7 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
             Transport::Http,
             1,
             sizes.stock_sequential_calls,
-            vec![Ours, Mcpm, Rmcp, Python],
+            vec![Ours, Mcpcord, Rmcp, Python],
             vec![
                 (label.clone(), CALLS_PER_S),
                 (format!("slowest call, {label}"), MAX_CALL_US),
@@ -806,7 +806,7 @@ fn cases(sizes: &Sizes) -> Vec<Case> {
             Transport::Http,
             sessions,
             calls,
-            vec![Ours, Mcpm, Rmcp, Python],
+            vec![Ours, Mcpcord, Rmcp, Python],
             vec![(
                 format!(
                     "{sessions} x {calls} sessions {}",
@@ -913,10 +913,10 @@ fn measure(paths: &Paths, case: &Case) -> Result<CaseResults, TaskError> {
     Ok(results)
 }
 
-/// A metric from a subject's JSON line. `mcpm bench` reports the slowest call inside its latency
+/// A metric from a subject's JSON line. `mcpcord bench` reports the slowest call inside its latency
 /// summary, `"call_us": {"p50": .., "p99": .., "max": ..}`; every other number is a top-level key.
 fn metric_value(stdout: &str, subject: Subject, metric: Metric) -> Option<f64> {
-    if subject == Subject::Mcpm && metric.key == MAX_CALL_US.key {
+    if subject == Subject::Mcpcord && metric.key == MAX_CALL_US.key {
         let summary = &stdout[stdout.find("\"call_us\"")?..];
         return json_number(summary, "max");
     }
@@ -966,7 +966,7 @@ fn run_subject(paths: &Paths, case: &Case, subject: Subject) -> Result<String, T
         .stdout(create(&out_path)?)
         .stderr(create(&err_path)?)
         .current_dir(&paths.root)
-        .env("MCPM_HOME", paths.out.join("mcpm-home"));
+        .env("MCPCORD_HOME", paths.out.join("mcpcord-home"));
     if let Some((name, value)) = case.variant.environment() {
         command.env(name, value);
     }
@@ -1007,8 +1007,8 @@ fn subject_command(paths: &Paths, case: &Case, subject: Subject, target: &[Strin
     ];
     let mut command;
     match subject {
-        Subject::Mcpm => {
-            command = Command::new(&paths.mcpm);
+        Subject::Mcpcord => {
+            command = Command::new(&paths.mcpcord);
             command.args(["--json", "bench"]);
             match case.transport {
                 Transport::Http => command.args(target).args(counts),
@@ -1401,7 +1401,7 @@ fn targets(rows: &[Row]) -> String {
             );
         }
         if let Some(row) = find("slowest call, ", &http) {
-            for subject in [Subject::Ours, Subject::Mcpm] {
+            for subject in [Subject::Ours, Subject::Mcpcord] {
                 check(
                     format!(
                         "{}: no sequential call >= {} ms (median of the runs' slowest), {}",
@@ -1510,8 +1510,8 @@ fn report(sizes: &Sizes, machine: &str, table: &str, targets: &str, took: Durati
         text,
         "Medians of {} runs per subject ({} for the sequential rows, {} for memory), subjects interleaved run by run, each run a \
          fresh process and over HTTP a fresh fixture server. Ratios are ours / other of the medians \
-         (↑: higher is better, ↓: lower is better). Subjects: ours = the `Manager` API, mcpm = \
-         `mcpm bench`, rmcp = rmcp 3.11 on its own transports (reqwest for HTTP), floor = a \
+         (↑: higher is better, ↓: lower is better). Subjects: ours = the `Manager` API, mcpcord = \
+         `mcpcord bench`, rmcp = rmcp 3.11 on its own transports (reqwest for HTTP), floor = a \
          synchronous hand-written JSON-RPC client over the pipes (stdio only), python = the official \
          SDK `mcp=={PYTHON_MCP_VERSION}`. Every connect includes initialize and the full discovery \
          (tools, resources, templates, prompts, every page).\n",
@@ -1675,14 +1675,17 @@ mod tests {
     }
 
     #[test]
-    fn mcpm_slowest_call_is_read_from_its_latency_summary() {
-        let mcpm = r#"{"call_us": {"max": 41463, "p50": 40000}, "calls_per_s": 43.6,
+    fn mcpcord_slowest_call_is_read_from_its_latency_summary() {
+        let mcpcord = r#"{"call_us": {"max": 41463, "p50": 40000}, "calls_per_s": 43.6,
             "connect_ms": {"max": 14}}"#;
         assert_eq!(
-            metric_value(mcpm, Subject::Mcpm, MAX_CALL_US),
+            metric_value(mcpcord, Subject::Mcpcord, MAX_CALL_US),
             Some(41463.0)
         );
-        assert_eq!(metric_value(mcpm, Subject::Mcpm, CALLS_PER_S), Some(43.6));
+        assert_eq!(
+            metric_value(mcpcord, Subject::Mcpcord, CALLS_PER_S),
+            Some(43.6)
+        );
         let ours = r#"{"calls_per_s": 37.9, "max_call_us": 47937.681}"#;
         assert_eq!(
             metric_value(ours, Subject::Ours, MAX_CALL_US),
@@ -1726,7 +1729,7 @@ mod tests {
             case.workload == "sequential"
                 && case.server == guarded
                 && case.subjects.contains(&Subject::Ours)
-                && case.subjects.contains(&Subject::Mcpm)
+                && case.subjects.contains(&Subject::Mcpcord)
                 && case
                     .metrics
                     .iter()

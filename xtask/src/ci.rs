@@ -24,6 +24,10 @@ const STEPS: &[CiStep] = &[
         run: dependency_policy,
     },
     CiStep {
+        name: "library weight",
+        run: library_weight,
+    },
+    CiStep {
         name: "clippy",
         run: clippy,
     },
@@ -60,7 +64,33 @@ const FORBIDDEN_DEPENDENCIES: &[(&str, &str)] = &[
 ];
 
 /// The crates users depend on or run; test-only and task crates are not held to the policy.
-const PRODUCT_CRATES: &[&str] = &["mcp-retry", "mcp-transport", "mcp-oauth", "mcp-manager"];
+const PRODUCT_CRATES: &[&str] = &[
+    "mcp-retry",
+    "mcp-transport",
+    "mcp-oauth",
+    "mcp-manager",
+    "mcp-demo",
+    "mcpcord",
+];
+
+/// What the library must not carry: a user of `mcp-manager` compiles no command line, no log
+/// subscriber and no MCP or HTTP server (the CLI and the demo servers are crates of their own).
+/// Matched against `cargo tree -p mcp-manager --edges normal,features --prefix none` lines.
+const LIBRARY_WEIGHT: &[(&str, &str)] = &[
+    ("clap ", "the CLI's argument parser belongs to mcpcord"),
+    (
+        "tracing-subscriber ",
+        "installing a log subscriber is the application's choice",
+    ),
+    (
+        "rmcp feature \"server\"",
+        "MCP servers live in mcp-demo and the test fixtures",
+    ),
+    (
+        "hyper feature \"server\"",
+        "HTTP servers live in mcp-demo and the test fixtures",
+    ),
+];
 
 pub(crate) fn run() -> Result<(), TaskError> {
     let started = Instant::now();
@@ -170,6 +200,41 @@ fn dependency_policy() -> Result<(), TaskError> {
         Err(TaskError::new(format!(
             "forbidden dependencies in the product crates: {}",
             violations.join("; ")
+        )))
+    }
+}
+
+/// The facade a library user depends on carries no binary or demo weight ([`LIBRARY_WEIGHT`]).
+fn library_weight() -> Result<(), TaskError> {
+    let args = locked(vec![
+        "tree",
+        "--package",
+        "mcp-manager",
+        "--edges",
+        "normal,features",
+        "--prefix",
+        "none",
+    ]);
+    let output = cargo(&args).output()?;
+    if !output.status.success() {
+        return Err(TaskError::new(format!(
+            "`cargo tree` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let found: Vec<String> = LIBRARY_WEIGHT
+        .iter()
+        .filter(|(pattern, _)| tree.lines().any(|line| line.starts_with(pattern)))
+        .map(|(pattern, why)| format!("{} ({why})", pattern.trim()))
+        .collect();
+    if found.is_empty() {
+        println!("mcp-manager's normal dependencies carry no CLI, subscriber or server");
+        Ok(())
+    } else {
+        Err(TaskError::new(format!(
+            "mcp-manager carries: {}; `cargo tree -p mcp-manager -e normal,features -i NAME` shows who pulls it in",
+            found.join("; ")
         )))
     }
 }

@@ -10,15 +10,15 @@ use std::path::{Path, PathBuf};
 /// about, one per line, as compilers and editors expect:
 ///
 /// ```text
-/// mcpm.toml:4:1: servers.everything: unknown key "comand" (did you mean "command"?)
-/// mcpm.toml:7:7: servers.remote.url: "ftp://x" is not an http:// or https:// URL
+/// mcpcord.toml:4:1: servers.everything: unknown key "comand" (did you mean "command"?)
+/// mcpcord.toml:7:7: servers.remote.url: "ftp://x" is not an http:// or https:// URL
 /// ```
 ///
 /// Messages name keys and environment variables, never the value of a secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A file named explicitly, or by `$MCPM_CONFIG`, does not exist.
+    /// A file named explicitly, or by `$MCPCORD_CONFIG`, does not exist.
     #[error(
         "config file {} {}does not exist",
         path.display(),
@@ -54,7 +54,7 @@ pub enum ConfigError {
     },
     /// The file's name does not say which format it is in.
     #[error(
-        "cannot tell the format of config file {}: name it *.toml (mcpm's own format) or *.json \
+        "cannot tell the format of config file {}: name it *.toml (mcpcord's own format) or *.json \
          (Claude Desktop, Cursor or VS Code form)",
         path.display()
     )]
@@ -108,9 +108,9 @@ impl ConfigError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NamedBy {
-    /// The caller (for `mcpm`, `--config`).
+    /// The caller (for `mcpcord`, `--config`).
     Caller,
-    /// The `MCPM_CONFIG` environment variable.
+    /// The `MCPCORD_CONFIG` environment variable.
     Environment,
 }
 
@@ -118,7 +118,7 @@ pub enum NamedBy {
 fn named_by_note(named_by: NamedBy) -> &'static str {
     match named_by {
         NamedBy::Caller => "",
-        NamedBy::Environment => "(named by $MCPM_CONFIG) ",
+        NamedBy::Environment => "(named by $MCPCORD_CONFIG) ",
     }
 }
 

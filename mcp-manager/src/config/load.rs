@@ -12,10 +12,10 @@ use super::types::Config;
 use super::{json_syntax, schema, toml_syntax};
 
 /// The environment variable naming the configuration file when none is given explicitly.
-pub const CONFIG_ENV_VAR: &str = "MCPM_CONFIG";
+pub const CONFIG_ENV_VAR: &str = "MCPCORD_CONFIG";
 
 /// The files looked for in the current directory, in order, when no file is named.
-pub const DEFAULT_CONFIG_FILES: [&str; 2] = ["mcpm.toml", ".mcp.json"];
+pub const DEFAULT_CONFIG_FILES: [&str; 2] = ["mcpcord.toml", ".mcp.json"];
 
 /// The most a configuration file may hold: 1 MiB, far more than any real one (a server takes a
 /// few hundred bytes), and little enough to read whole.
@@ -101,7 +101,7 @@ impl Config {
         parse(&text, path, format, &process_env)
     }
 
-    /// Reads a configuration in mcpm's TOML form. `origin` is where it came from: the path that
+    /// Reads a configuration in mcpcord's TOML form. `origin` is where it came from: the path that
     /// messages name, and the directory a relative `cwd` is resolved against.
     ///
     /// # Errors
@@ -121,11 +121,11 @@ impl Config {
     }
 
     /// Which configuration file to use: `explicit` if given, else the file named by
-    /// `$MCPM_CONFIG` (if set and not empty), else `./mcpm.toml`, else `./.mcp.json`; `None` if
+    /// `$MCPCORD_CONFIG` (if set and not empty), else `./mcpcord.toml`, else `./.mcp.json`; `None` if
     /// there is none of these.
     ///
     /// # Errors
-    /// [`ConfigError::NotFound`] if `explicit` or `$MCPM_CONFIG` names a file that does not
+    /// [`ConfigError::NotFound`] if `explicit` or `$MCPCORD_CONFIG` names a file that does not
     /// exist (a named file is never silently skipped); [`ConfigError::Read`] if its existence
     /// cannot be checked.
     pub fn find(explicit: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {

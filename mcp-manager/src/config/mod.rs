@@ -1,6 +1,6 @@
 //! Configuration files: which servers to connect to, and how.
 //!
-//! mcpm's own format is TOML; the JSON files other MCP clients write are read too, so an existing
+//! mcpcord's own format is TOML; the JSON files other MCP clients write are read too, so an existing
 //! Claude Desktop, Cursor, Claude Code (`.mcp.json`) or VS Code (`mcp.json`) file works as it is.
 //!
 //! ```toml
@@ -15,7 +15,7 @@
 //! headers = { "X-Tenant" = "acme" }
 //! bearer_token_env = "REMOTE_TOKEN"    # the token is read from this variable at connect time
 //! auth = "auto"                        # auto (OAuth on 401) | oauth | bearer | none
-//! oauth = { client_id = "mcpm", scopes = ["read"] }   # optional; see below
+//! oauth = { client_id = "mcpcord", scopes = ["read"] }   # optional; see below
 //! connect_timeout = "30s"
 //! request_timeout = "60s"
 //! retry = { attempts = 3, base_delay = "1s", max_delay = "30s" }
@@ -61,7 +61,7 @@
 //!     url = "https://example.com/mcp"
 //!     request_timeout = "2m"
 //!     "#,
-//!     Path::new("mcpm.toml"),
+//!     Path::new("mcpcord.toml"),
 //! )?;
 //! let names: Vec<_> = config.servers.iter().map(|(name, _)| name.as_str()).collect();
 //! assert_eq!(names, ["everything", "remote"]);
@@ -71,22 +71,22 @@
 //!
 //! let error = Config::from_toml_str(
 //!     "[servers.everything]\ncomand = \"npx\"\n\n[servers.remote]\nurl = \"ftp://x\"\n",
-//!     Path::new("mcpm.toml"),
+//!     Path::new("mcpcord.toml"),
 //! )
 //! .unwrap_err();
 //! assert_eq!(
 //!     error.to_string(),
-//!     "mcpm.toml:1:10: servers.everything: needs \"command\" (to run a stdio server) or \"url\" \
+//!     "mcpcord.toml:1:10: servers.everything: needs \"command\" (to run a stdio server) or \"url\" \
 //!      (to reach a streamable HTTP server)\n\
-//!      mcpm.toml:2:1: servers.everything: unknown key \"comand\" (did you mean \"command\"?)\n\
-//!      mcpm.toml:5:7: servers.remote.url: \"ftp://x\" is not an http:// or https:// URL"
+//!      mcpcord.toml:2:1: servers.everything: unknown key \"comand\" (did you mean \"command\"?)\n\
+//!      mcpcord.toml:5:7: servers.remote.url: \"ftp://x\" is not an http:// or https:// URL"
 //! );
 //! # Ok::<(), mcp_manager::config::ConfigError>(())
 //! ```
 //!
 //! # Finding the file
-//! [`Config::find`] looks, in order, at the path given (`mcpm --config`), `$MCPM_CONFIG`,
-//! `./mcpm.toml` and `./.mcp.json`. A file named by the first two must exist.
+//! [`Config::find`] looks, in order, at the path given (`mcpcord --config`), `$MCPCORD_CONFIG`,
+//! `./mcpcord.toml` and `./.mcp.json`. A file named by the first two must exist.
 
 mod document;
 mod error;

@@ -14,7 +14,7 @@ use super::document::Format;
 use super::load::{find_in, parse};
 use super::*;
 
-const ORIGIN: &str = "/srv/project/mcpm.toml";
+const ORIGIN: &str = "/srv/project/mcpcord.toml";
 const SECRET: &str = "tok-9f8e7d6c5b4a";
 
 fn env(name: &str) -> Result<String, VarError> {
@@ -802,18 +802,24 @@ fn toml_top_level_takes_only_servers() {
 #[test]
 fn relative_cwd_resolves_against_the_config_files_directory() {
     let text = "[servers.a]\ncommand = \"x\"\ncwd = \"sub/dir\"\n[servers.b]\ncommand = \"x\"\ncwd = \"/abs\"\n[servers.c]\ncommand = \"x\"\ncwd = \"..\"\n";
-    let config = parse(text, Path::new("/etc/mcpm/mcpm.toml"), Format::Toml, &env).unwrap();
+    let config = parse(
+        text,
+        Path::new("/etc/mcpcord/mcpcord.toml"),
+        Format::Toml,
+        &env,
+    )
+    .unwrap();
     let cwd = |name| stdio(config.server(name).unwrap()).cwd.clone().unwrap();
-    assert_eq!(cwd("a"), Path::new("/etc/mcpm/sub/dir"));
+    assert_eq!(cwd("a"), Path::new("/etc/mcpcord/sub/dir"));
     assert_eq!(cwd("b"), Path::new("/abs"));
-    assert_eq!(cwd("c"), Path::new("/etc/mcpm/.."));
+    assert_eq!(cwd("c"), Path::new("/etc/mcpcord/.."));
 }
 
 #[test]
 fn relative_config_path_still_gives_an_absolute_cwd() {
     let config = parse(
         "[servers.a]\ncommand = \"x\"\ncwd = \".\"\n",
-        Path::new("mcpm.toml"),
+        Path::new("mcpcord.toml"),
         Format::Toml,
         &env,
     )
@@ -829,7 +835,7 @@ impl TempDir {
     fn new(name: &str) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "mcpm-config-{}-{}-{name}",
+            "mcpcord-config-{}-{}-{name}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
@@ -851,7 +857,7 @@ impl Drop for TempDir {
 }
 
 #[test]
-fn lookup_prefers_the_explicit_path_then_the_env_var_then_mcpm_toml_then_mcp_json() {
+fn lookup_prefers_the_explicit_path_then_the_env_var_then_mcpcord_toml_then_mcp_json() {
     let dir = TempDir::new("order");
     let explicit = dir.file("explicit.toml", "");
     let from_env = dir.file("env.json", "{}");
@@ -860,8 +866,8 @@ fn lookup_prefers_the_explicit_path_then_the_env_var_then_mcpm_toml_then_mcp_jso
     assert_eq!(find_in(None, None, &dir.0).unwrap(), None);
     let mcp_json = dir.file(".mcp.json", "{}");
     assert_eq!(find_in(None, None, &dir.0).unwrap(), Some(mcp_json));
-    let mcpm_toml = dir.file("mcpm.toml", "");
-    assert_eq!(find_in(None, None, &dir.0).unwrap(), Some(mcpm_toml));
+    let mcpcord_toml = dir.file("mcpcord.toml", "");
+    assert_eq!(find_in(None, None, &dir.0).unwrap(), Some(mcpcord_toml));
     assert_eq!(
         find_in(None, env_value.clone(), &dir.0).unwrap(),
         Some(from_env)
@@ -875,17 +881,17 @@ fn lookup_prefers_the_explicit_path_then_the_env_var_then_mcpm_toml_then_mcp_jso
 #[test]
 fn an_empty_env_var_counts_as_unset() {
     let dir = TempDir::new("empty-env");
-    let mcpm_toml = dir.file("mcpm.toml", "");
+    let mcpcord_toml = dir.file("mcpcord.toml", "");
     assert_eq!(
         find_in(None, Some(OsString::new()), &dir.0).unwrap(),
-        Some(mcpm_toml)
+        Some(mcpcord_toml)
     );
 }
 
 #[test]
 fn a_named_file_that_does_not_exist_is_an_error_naming_it() {
     let dir = TempDir::new("missing");
-    dir.file("mcpm.toml", "");
+    dir.file("mcpcord.toml", "");
     let missing = dir.0.join("nope.toml");
 
     let error = find_in(Some(&missing), None, &dir.0).unwrap_err();
@@ -907,7 +913,7 @@ fn a_named_file_that_does_not_exist_is_an_error_naming_it() {
     assert_eq!(
         error.to_string(),
         format!(
-            "config file {} (named by $MCPM_CONFIG) does not exist",
+            "config file {} (named by $MCPCORD_CONFIG) does not exist",
             missing.display()
         )
     );

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     /// A file-system operation failed.
     #[error(
-        "token store: cannot {operation} {}: {source}; check that the directory exists and belongs to you, or set MCPM_HOME to another directory",
+        "token store: cannot {operation} {}: {source}; check that the directory exists and belongs to you, or set MCPCORD_HOME to another directory",
         path.display()
     )]
     Io {
@@ -25,7 +25,7 @@ pub enum StoreError {
 
     /// A stored file exists but cannot be understood. It is left as it is.
     #[error(
-        "token store: {} is corrupt ({reason}); it was left untouched: move it aside or delete it (`mcpm logout SERVER` does), then log in again",
+        "token store: {} is corrupt ({reason}); it was left untouched: move it aside or delete it (`mcpcord logout SERVER` does), then log in again",
         path.display()
     )]
     Corrupt {
@@ -77,9 +77,9 @@ pub enum StoreError {
         source: io::Error,
     },
 
-    /// No directory for the store could be chosen: none of `MCPM_HOME`, `XDG_CONFIG_HOME` and `HOME`
+    /// No directory for the store could be chosen: none of `MCPCORD_HOME`, `XDG_CONFIG_HOME` and `HOME`
     /// is set.
-    #[error("token store: no place for tokens: set MCPM_HOME to a private directory (or HOME)")]
+    #[error("token store: no place for tokens: set MCPCORD_HOME to a private directory (or HOME)")]
     NoDefaultDir,
 }
 

@@ -65,7 +65,7 @@ const HOME_FORBIDDEN_BITS: u32 = 0o022;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let dir = std::env::temp_dir().join(format!("mcp-oauth-doc-{}", std::process::id()));
-/// // Usually `FileStore::open_default()?`, i.e. under $MCPM_HOME or ~/.config/mcpm.
+/// // Usually `FileStore::open_default()?`, i.e. under $MCPCORD_HOME or ~/.config/mcpcord.
 /// let store = FileStore::new(&dir);
 /// let key = StoreKey::new("remote", "https://mcp.example.com/mcp");
 ///
@@ -272,9 +272,9 @@ impl TokenStore for FileStore {
     }
 }
 
-/// The directory the `mcpm` tools keep their state in: `$MCPM_HOME` if set, else the platform
-/// configuration directory + `/mcpm` (`$XDG_CONFIG_HOME/mcpm` or `$HOME/.config/mcpm`; on macOS
-/// `$HOME/Library/Application Support/mcpm`).
+/// The directory the `mcpcord` tools keep their state in: `$MCPCORD_HOME` if set, else the platform
+/// configuration directory + `/mcpcord` (`$XDG_CONFIG_HOME/mcpcord` or `$HOME/.config/mcpcord`; on macOS
+/// `$HOME/Library/Application Support/mcpcord`).
 ///
 /// Empty variables count as unset, and a relative `XDG_CONFIG_HOME` is ignored as the XDG
 /// specification says. [`FileStore::new`] keeps tokens in its `tokens/` and registrations in its
@@ -289,7 +289,7 @@ fn default_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
             .filter(|value| !value.is_empty())
             .map(PathBuf::from)
     };
-    if let Some(home) = var("MCPM_HOME") {
+    if let Some(home) = var("MCPCORD_HOME") {
         return Some(home);
     }
     let config = if cfg!(target_os = "macos") {
@@ -299,7 +299,7 @@ fn default_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
             .filter(|dir| dir.is_absolute())
             .or_else(|| var("HOME").map(|home| home.join(".config")))
     };
-    config.map(|dir| dir.join("mcpm"))
+    config.map(|dir| dir.join("mcpcord"))
 }
 
 #[derive(Serialize)]
@@ -437,7 +437,7 @@ fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>
         return Err(StoreError::corrupt(
             path,
             format!(
-                "format {} is not supported (this version reads format {FORMAT}; was it written by a newer mcpm?)",
+                "format {} is not supported (this version reads format {FORMAT}; was it written by a newer mcpcord?)",
                 probe.format
             ),
         ));
@@ -498,7 +498,7 @@ fn check_dir(dir: &Path) -> Result<bool, StoreError> {
         Some(home) if !home.as_os_str().is_empty() => home,
         _ => Path::new("."),
     };
-    // Followed if it is a symbolic link: pointing MCPM_HOME somewhere is the user's choice; what
+    // Followed if it is a symbolic link: pointing MCPCORD_HOME somewhere is the user's choice; what
     // it points to is checked.
     let Some(metadata) = dir_metadata(home, fs::metadata(home))? else {
         return Ok(false);
@@ -700,11 +700,11 @@ mod tests {
     }
 
     #[test]
-    fn default_dir_prefers_mcpm_home() {
-        let vars = [("MCPM_HOME", "/srv/mcpm"), ("HOME", "/home/u")];
+    fn default_dir_prefers_mcpcord_home() {
+        let vars = [("MCPCORD_HOME", "/srv/mcpcord"), ("HOME", "/home/u")];
         assert_eq!(
             default_dir_from(env(&vars)),
-            Some(PathBuf::from("/srv/mcpm"))
+            Some(PathBuf::from("/srv/mcpcord"))
         );
     }
 
@@ -714,17 +714,17 @@ mod tests {
         let vars = [("XDG_CONFIG_HOME", "/cfg"), ("HOME", "/home/u")];
         assert_eq!(
             default_dir_from(env(&vars)),
-            Some(PathBuf::from("/cfg/mcpm"))
+            Some(PathBuf::from("/cfg/mcpcord"))
         );
         let vars = [("XDG_CONFIG_HOME", "relative"), ("HOME", "/home/u")];
         assert_eq!(
             default_dir_from(env(&vars)),
-            Some(PathBuf::from("/home/u/.config/mcpm"))
+            Some(PathBuf::from("/home/u/.config/mcpcord"))
         );
-        let vars = [("MCPM_HOME", ""), ("HOME", "/home/u")];
+        let vars = [("MCPCORD_HOME", ""), ("HOME", "/home/u")];
         assert_eq!(
             default_dir_from(env(&vars)),
-            Some(PathBuf::from("/home/u/.config/mcpm"))
+            Some(PathBuf::from("/home/u/.config/mcpcord"))
         );
     }
 

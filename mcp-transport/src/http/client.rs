@@ -64,7 +64,7 @@ pub struct HttpOptions {
     pub close_timeout: Duration,
     /// A PEM file of extra trusted CA certificates, on top of the webpki and platform roots.
     pub extra_ca_file: Option<PathBuf>,
-    /// The `User-Agent` header. Default `mcpm/<version>`.
+    /// The `User-Agent` header. Default `mcpcord/<version>`.
     pub user_agent: String,
     /// Where proxies come from. Default: the environment.
     pub proxy: ProxyConfig,
@@ -83,7 +83,7 @@ impl Default for HttpOptions {
             request_timeout: Duration::from_secs(60),
             close_timeout: Duration::from_secs(2),
             extra_ca_file: None,
-            user_agent: concat!("mcpm/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: concat!("mcpcord/", env!("CARGO_PKG_VERSION")).to_owned(),
             proxy: ProxyConfig::FromEnv,
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 16,

@@ -9,7 +9,7 @@
 //! Both are process-wide and opt-in: a child subreaper also inherits the orphans of every other
 //! child it starts (a browser that an opener like `xdg-open` leaves behind), and the sweep kills
 //! every child that is not a stdio server of this crate. Turn it on in a program that owns all its
-//! children, as `mcpm` does (through `mcp_manager::ManagerOptions::subreaper`), and start what is
+//! children, as `mcpcord` does (through `mcp_manager::ManagerOptions::subreaper`), and start what is
 //! not yours under [`pause_subreaper`] (mcp-oauth's system browser does).
 //!
 //! ```no_run

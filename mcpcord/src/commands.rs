@@ -1,0 +1,352 @@
+//! `health`, `inspect`, `call` and `bench`.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use mcp_manager::config::ServerConfig;
+use mcp_manager::{CallError, Manager, ManagerEvent};
+use serde_json::{Map, Value, json};
+
+use crate::render::{self, HealthRow};
+use crate::target::resolve;
+use crate::{BenchArgs, CallArgs, Cli, Outcome, Targets};
+
+/// Prints connection progress on stderr while `work` runs, when stderr is a terminal.
+async fn with_progress<T>(cli: &Cli, manager: &Manager, work: impl Future<Output = T>) -> T {
+    if cli.json || cli.quiet || !std::io::stderr().is_terminal() {
+        return work.await;
+    }
+    let mut events = manager.events();
+    let printer = async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return std::future::pending::<std::convert::Infallible>().await;
+                }
+            };
+            match event {
+                ManagerEvent::Connecting { server, attempt } if attempt > 1 => {
+                    eprintln!("  {server}: attempt {attempt}");
+                }
+                ManagerEvent::Retrying {
+                    server,
+                    delay,
+                    cause,
+                    ..
+                } => {
+                    eprintln!(
+                        "  {server}: {}; retrying in {}",
+                        render::shown(&cause),
+                        humantime::format_duration(delay)
+                    );
+                }
+                ManagerEvent::Ready { server, .. } => eprintln!("  {server}: ready"),
+                ManagerEvent::Failed { server, .. } => eprintln!("  {server}: failed"),
+                ManagerEvent::AuthRequired { server, .. } => {
+                    eprintln!("  {server}: needs a login (mcpcord login {server})");
+                }
+                _ => {}
+            }
+        }
+    };
+    tokio::select! {
+        output = work => output,
+        never = printer => match never {},
+    }
+}
+
+/// Connects every server in parallel and measures each.
+pub(crate) async fn connect_rows(
+    manager: &Manager,
+    servers: &[(String, ServerConfig)],
+) -> Vec<HealthRow> {
+    let mut events = manager.events();
+    let attempts = |events: &mut tokio::sync::broadcast::Receiver<ManagerEvent>,
+                    name: &str,
+                    pending: &mut Vec<ManagerEvent>| {
+        while let Ok(event) = events.try_recv() {
+            pending.push(event);
+        }
+        pending
+            .iter()
+            .filter(
+                |event| matches!(event, ManagerEvent::Connecting { server, .. } if server == name),
+            )
+            .count() as u32
+    };
+    let outcomes: Vec<_> = futures::stream::iter(servers.iter().map(|(name, config)| async move {
+        let started = Instant::now();
+        let result = manager.connect(name, config).await;
+        (name, config, started.elapsed(), result)
+    }))
+    .buffered(16)
+    .collect()
+    .await;
+    let mut seen = Vec::new();
+    outcomes
+        .into_iter()
+        .map(|(name, config, elapsed, result)| match result {
+            Ok(id) => HealthRow {
+                name: name.clone(),
+                transport: config.transport_name(),
+                attempts: attempts(&mut events, name, &mut seen).max(1),
+                connect: elapsed,
+                result: manager
+                    .discovery(id)
+                    .map_err(|error| ("unknown".to_owned(), error.to_string())),
+            },
+            Err(error) => HealthRow::failed(name, config.transport_name(), elapsed, &error),
+        })
+        .collect()
+}
+
+pub(crate) async fn health(cli: &Cli, manager: &Manager, targets: &Targets) -> Outcome {
+    let servers = match resolve(cli, &targets.servers, &targets.command, true) {
+        Ok(servers) => servers,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let rows = with_progress(cli, manager, connect_rows(manager, &servers)).await;
+    render::health(&rows, cli.json);
+    if rows.iter().all(|row| row.result.is_ok()) {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    }
+}
+
+fn single(
+    cli: &Cli,
+    server: Option<&String>,
+    command: &[String],
+) -> Result<(String, ServerConfig), String> {
+    let named: Vec<String> = server.cloned().into_iter().collect();
+    let mut servers = resolve(cli, &named, command, false)?;
+    servers
+        .pop()
+        .ok_or_else(|| "name a server (or give a command after --)".to_owned())
+}
+
+pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> Outcome {
+    if targets.servers.len() > 1 {
+        return Outcome::Usage("inspect takes one server".to_owned());
+    }
+    let (name, config) = match single(cli, targets.servers.first(), &targets.command) {
+        Ok(server) => server,
+        Err(message) => return Outcome::Usage(message),
+    };
+    match with_progress(cli, manager, manager.connect(&name, &config)).await {
+        Ok(id) => match manager.discovery(id) {
+            Ok(discovery) => {
+                render::inspect(&discovery, cli.json);
+                Outcome::Ok
+            }
+            Err(error) => fail(cli, &error.to_string()),
+        },
+        Err(error) => fail(cli, &error.to_string()),
+    }
+}
+
+fn fail(cli: &Cli, message: &str) -> Outcome {
+    if cli.json {
+        render::print_json(&json!({ "error": { "message": message } }));
+    }
+    // The message may quote the server (a JSON-RPC error's text); stderr is a terminal's too.
+    eprintln!("mcpcord: {}", render::shown(message));
+    Outcome::Failed
+}
+
+fn parse_args(text: Option<&str>) -> Result<Option<Map<String, Value>>, String> {
+    match text {
+        None => Ok(None),
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Ok(Some(map)),
+            Ok(_) => Err("--args must be a JSON object, e.g. '{\"text\": \"hi\"}'".to_owned()),
+            Err(error) => Err(format!("--args is not valid JSON: {error}")),
+        },
+    }
+}
+
+pub(crate) async fn call(cli: &Cli, manager: &Manager, args: &CallArgs) -> Outcome {
+    let (server, tool) = match (args.command.is_empty(), args.positionals.as_slice()) {
+        (true, [server, tool]) => (Some(server), tool),
+        (false, [tool]) => (None, tool),
+        (true, _) => {
+            return Outcome::Usage("usage: mcpcord call SERVER TOOL [--args JSON]".to_owned());
+        }
+        (false, _) => {
+            return Outcome::Usage("with a command after --, give only the TOOL: mcpcord call TOOL --args JSON -- COMMAND".to_owned());
+        }
+    };
+    let arguments = match parse_args(args.args.as_deref()) {
+        Ok(arguments) => arguments,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let (name, config) = match single(cli, server, &args.command) {
+        Ok(server) => server,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let id = match with_progress(cli, manager, manager.connect(&name, &config)).await {
+        Ok(id) => id,
+        Err(error) => return fail(cli, &error.to_string()),
+    };
+    match manager.call_tool(id, tool, arguments).await {
+        Ok(result) => {
+            render::call_result(&result, cli.json);
+            Outcome::Ok
+        }
+        Err(CallError::ToolFailed { result, .. }) => {
+            render::call_result(&result, cli.json);
+            Outcome::Failed
+        }
+        Err(error) => fail(cli, &error.to_string()),
+    }
+}
+
+/// Arguments for the benchmarked tool when none are given: a guess from its input schema.
+fn default_bench_args(
+    discovery: &mcp_manager::discovery::Discovery,
+    tool: &str,
+) -> Option<Map<String, Value>> {
+    let schema = discovery
+        .tools
+        .iter()
+        .find(|candidate| candidate.name == tool)?;
+    let properties = schema.input_schema.get("properties")?.as_object()?;
+    let mut arguments = Map::new();
+    for name in ["text", "message"] {
+        if properties.contains_key(name) {
+            arguments.insert(name.to_owned(), json!("bench"));
+        }
+    }
+    Some(arguments)
+}
+
+pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Outcome {
+    let (name, config) = match single(cli, args.server.as_ref(), &args.command) {
+        Ok(server) => server,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let explicit = match parse_args(args.args.as_deref()) {
+        Ok(arguments) => arguments,
+        Err(message) => return Outcome::Usage(message),
+    };
+    if args.sessions == 0 {
+        return Outcome::Usage("--sessions must be at least 1".to_owned());
+    }
+    let started = Instant::now();
+    let connected = futures::future::join_all((0..args.sessions).map(|_| async {
+        let connect_started = Instant::now();
+        // Under the server's own name: every session shares its stored login and its single
+        // flight, so N sessions to a server that needs a login make one login, not N.
+        let session = manager
+            .isolated_named(&name, &config)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok::<_, String>((connect_started.elapsed(), session))
+    }))
+    .await;
+    // Each session's calls run on a task of their own: on the multi-threaded runtime they spread
+    // over the cores, and an answer wakes its caller on the worker that read it rather than this
+    // thread (one wake-up of another core per call less). Dropping the set (Ctrl+C) aborts them,
+    // and each session's `Drop` then kills its server.
+    let mut sessions = tokio::task::JoinSet::new();
+    let mut results = Vec::with_capacity(args.sessions);
+    for connected in connected {
+        let (connect, session) = match connected {
+            Ok(connected) => connected,
+            Err(message) => {
+                results.push(Err(message));
+                continue;
+            }
+        };
+        let arguments = explicit
+            .clone()
+            .or_else(|| default_bench_args(session.discovery(), &args.tool));
+        let tool = args.tool.clone();
+        let calls = args.calls;
+        sessions.spawn(async move {
+            let mut latencies = Vec::with_capacity(calls);
+            let mut errors = 0usize;
+            let calls_started = Instant::now();
+            for _ in 0..calls {
+                let call_started = Instant::now();
+                match session.call_tool(&tool, arguments.clone()).await {
+                    Ok(_) => latencies.push(call_started.elapsed().as_micros() as u64),
+                    Err(_) => errors += 1,
+                }
+            }
+            let window = (calls_started, Instant::now());
+            session.close(Duration::from_secs(2)).await;
+            (connect, latencies, errors, window)
+        });
+    }
+    while let Some(joined) = sessions.join_next().await {
+        results.push(joined.map_err(|error| format!("a session's calls stopped: {error}")));
+    }
+    let wall = started.elapsed();
+    let mut connect_ms = Vec::new();
+    let mut call_us = Vec::new();
+    let mut errors = 0usize;
+    let mut first_message = None;
+    let (mut phase_start, mut phase_end): (Option<Instant>, Option<Instant>) = (None, None);
+    for result in results {
+        match result {
+            Ok((connect, latencies, failed, (from, to))) => {
+                connect_ms.push(connect.as_millis() as u64);
+                call_us.extend(latencies);
+                errors += failed;
+                phase_start = Some(phase_start.map_or(from, |start| start.min(from)));
+                phase_end = Some(phase_end.map_or(to, |end| end.max(to)));
+            }
+            Err(message) => {
+                errors += 1;
+                first_message.get_or_insert(message);
+            }
+        }
+    }
+    let phase = match (phase_start, phase_end) {
+        (Some(start), Some(end)) => end.duration_since(start),
+        _ => Duration::ZERO,
+    };
+    let calls_per_s = if phase.is_zero() {
+        0.0
+    } else {
+        call_us.len() as f64 / phase.as_secs_f64()
+    };
+    let (c50, c99, cmax) = render::percentiles(&mut connect_ms);
+    let (u50, u99, umax) = render::percentiles(&mut call_us);
+    let document = json!({
+        "sessions": args.sessions,
+        "calls": call_us.len(),
+        "errors": errors,
+        "wall_ms": wall.as_millis() as u64,
+        "calls_per_s": (calls_per_s * 10.0).round() / 10.0,
+        "connect_ms": { "p50": c50, "p99": c99, "max": cmax },
+        "call_us": { "p50": u50, "p99": u99, "max": umax },
+    });
+    if cli.json {
+        render::print_json(&document);
+    } else {
+        out!(
+            "{} sessions x {} calls: {} calls ok, {errors} errors, {:.0} calls/s, wall {} ms",
+            args.sessions,
+            args.calls,
+            call_us.len(),
+            calls_per_s,
+            wall.as_millis()
+        );
+        out!("connect ms  p50 {c50}  p99 {c99}  max {cmax}");
+        out!("call µs     p50 {u50}  p99 {u99}  max {umax}");
+        if let Some(message) = &first_message {
+            eprintln!("first session error: {}", render::shown(message));
+        }
+    }
+    if errors == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    }
+}

@@ -1,0 +1,265 @@
+//! How `mcpcord` ends when something other than its work ends it: SIGTERM, SIGHUP, Ctrl+C, SIGKILL;
+//! and what happens to its servers and to what they started.
+//!
+//! This test process makes itself a child subreaper, so whatever `mcpcord` leaves behind (a server
+//! still running, or a zombie it did not reap) is re-parented to the test and can be seen here,
+//! instead of vanishing into init.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, WaitOptions};
+
+mod common;
+
+use common::procs::{MCPCORD, escaping_server_script, live_children_of, state_of, temp_file};
+
+/// Names this binary's temporary directory.
+const SCOPE: &str = "mcpcord-signals";
+/// The most any wait may take; reaching it is a failure.
+const BOUND: Duration = Duration::from_secs(10);
+
+fn become_subreaper() {
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid())).expect("a subreaper");
+}
+
+fn pid(raw: u32) -> Pid {
+    Pid::from_raw(i32::try_from(raw).expect("a pid")).expect("a pid")
+}
+
+/// `mcpcord` running `args`, with stderr captured; killed and reaped on drop.
+struct Mcpcord(Child);
+
+impl Mcpcord {
+    fn start(args: &[&str]) -> Self {
+        let child = Command::new(MCPCORD)
+            .args(args)
+            .env_remove("MCPCORD_CONFIG")
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mcpcord runs");
+        Self(child)
+    }
+
+    /// Waits until `mcpcord` has started its one server; its pid.
+    fn server(&self) -> u32 {
+        let deadline = Instant::now() + BOUND;
+        loop {
+            if let [server] = live_children_of(self.0.id()).as_slice() {
+                return *server;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mcpcord did not start its server"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn signal(&self, signal: Signal) {
+        rustix::process::kill_process(pid(self.0.id()), signal).expect("signalled");
+    }
+
+    /// Waits (bounded) for `mcpcord` to exit; its exit code and stderr.
+    fn exit(mut self) -> (Option<i32>, String) {
+        let deadline = Instant::now() + BOUND;
+        let status = loop {
+            if let Some(status) = self.0.try_wait().expect("mcpcord is our child") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "mcpcord did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut stderr = String::new();
+        let _ = self
+            .0
+            .stderr
+            .take()
+            .map(|mut pipe| pipe.read_to_string(&mut stderr));
+        (status.code(), stderr)
+    }
+}
+
+impl Drop for Mcpcord {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// SIGKILLs a process this test may have been left with (and reaps it if it came to us).
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if state_of(self.0).is_some() {
+            let _ = rustix::process::kill_process(pid(self.0), Signal::KILL);
+            let _ = rustix::process::waitpid(Some(pid(self.0)), WaitOptions::empty());
+        }
+    }
+}
+
+/// Asserts that `server` is gone entirely, at once: not running, and not a zombie either (a
+/// zombie would mean `mcpcord` exited without reaping it, leaving it to us, its subreaper).
+fn assert_gone_and_reaped(server: u32) {
+    assert_eq!(
+        state_of(server),
+        None,
+        "process {server} outlived mcpcord or was not reaped by it"
+    );
+}
+
+/// `mcpcord call sleep` (10 s) on the demo server over stdio: a server that closes politely.
+const CALL_SLEEP_ON_THE_DEMO: [&str; 8] = [
+    "call",
+    "sleep",
+    "--args",
+    r#"{"ms":10000}"#,
+    "--",
+    MCPCORD,
+    "serve-demo",
+    "--stdio",
+];
+
+/// `mcpcord call echo` on a server that never answers `initialize` and ignores its stdin closing: it
+/// must be killed.
+const CALL_A_MUTE_SERVER: [&str; 5] = ["call", "echo", "--", "sh", "-c"];
+const MUTE_SERVER_SCRIPT: &str = "exec sleep 1000";
+
+fn call_a_mute_server() -> Mcpcord {
+    Mcpcord::start(&[&CALL_A_MUTE_SERVER[..], &[MUTE_SERVER_SCRIPT][..]].concat())
+}
+
+#[test]
+fn sigterm_shuts_down_reaps_the_server_and_exits_143() {
+    become_subreaper();
+    let mcpcord = Mcpcord::start(&CALL_SLEEP_ON_THE_DEMO);
+    let server = mcpcord.server();
+    let _cleanup = KillOnDrop(server);
+    mcpcord.signal(Signal::TERM);
+    let (code, stderr) = mcpcord.exit();
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(stderr.contains("terminated; shutting down"), "{stderr}");
+    assert_gone_and_reaped(server);
+}
+
+#[test]
+fn sighup_kills_a_server_that_ignores_stdin_reaps_it_and_exits_129() {
+    become_subreaper();
+    let mcpcord = call_a_mute_server();
+    let server = mcpcord.server();
+    let _cleanup = KillOnDrop(server);
+    mcpcord.signal(Signal::HUP);
+    let (code, stderr) = mcpcord.exit();
+    assert_eq!(code, Some(129), "{stderr}");
+    assert!(stderr.contains("hung up; shutting down"), "{stderr}");
+    assert_gone_and_reaped(server);
+}
+
+#[test]
+fn ctrl_c_reaps_a_killed_server_before_exiting() {
+    become_subreaper();
+    let mcpcord = call_a_mute_server();
+    let server = mcpcord.server();
+    let _cleanup = KillOnDrop(server);
+    mcpcord.signal(Signal::INT);
+    let (code, stderr) = mcpcord.exit();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_gone_and_reaped(server);
+}
+
+#[test]
+fn servers_die_with_a_sigkilled_mcpcord() {
+    become_subreaper();
+    let mcpcord = call_a_mute_server();
+    let server = mcpcord.server();
+    let _cleanup = KillOnDrop(server);
+    mcpcord.signal(Signal::KILL);
+    let (code, _) = mcpcord.exit();
+    assert_eq!(code, None, "SIGKILL ends mcpcord");
+    // Nobody can clean up after a SIGKILL but the kernel: the server must die by itself. It is
+    // then our zombie (we are its subreaper); reaping it here is the test's own business.
+    let deadline = Instant::now() + BOUND;
+    loop {
+        match state_of(server).as_deref() {
+            None => break,
+            Some("Z") => {
+                let _ = rustix::process::waitpid(Some(pid(server)), WaitOptions::empty());
+                break;
+            }
+            Some(_) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "the server outlived a SIGKILLed mcpcord"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+fn read_pid(file: &Path) -> u32 {
+    std::fs::read_to_string(file)
+        .expect("the escaped grandchild wrote its pid")
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
+#[test]
+fn a_grandchild_that_left_the_servers_session_dies_with_mcpcord() {
+    become_subreaper();
+    let pid_file = temp_file(SCOPE, "escaped.pid");
+    let script = escaping_server_script(&pid_file);
+    let mcpcord = Mcpcord::start(&[
+        "call",
+        "echo",
+        "--args",
+        r#"{"text":"hi"}"#,
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let (code, stderr) = mcpcord.exit();
+    let grandchild = read_pid(&pid_file);
+    let _cleanup = KillOnDrop(grandchild);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_gone_and_reaped(grandchild);
+}
+
+#[test]
+fn a_grandchild_that_left_the_servers_session_dies_when_mcpcord_is_terminated() {
+    become_subreaper();
+    let pid_file = temp_file(SCOPE, "escaped-term.pid");
+    let script = escaping_server_script(&pid_file);
+    let mcpcord = Mcpcord::start(&[
+        "call",
+        "sleep",
+        "--args",
+        r#"{"ms":10000}"#,
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let server = mcpcord.server();
+    let _server_cleanup = KillOnDrop(server);
+    let deadline = Instant::now() + BOUND;
+    while !std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n')) {
+        assert!(Instant::now() < deadline, "the grandchild did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let grandchild = read_pid(&pid_file);
+    let _cleanup = KillOnDrop(grandchild);
+    mcpcord.signal(Signal::TERM);
+    let (code, stderr) = mcpcord.exit();
+    assert_eq!(code, Some(143), "{stderr}");
+    assert_gone_and_reaped(server);
+    assert_gone_and_reaped(grandchild);
+}
