@@ -16,6 +16,13 @@
 //! One binary here is a server, not a subject: `bench-rmcp-stock-server`, rmcp's streamable HTTP
 //! service served untuned (no `TCP_NODELAY`), one of the stock servers the HTTP rows also run
 //! against.
+//!
+//! Three variables vary how a subject runs, for the table's variant rows:
+//! `MCP_BENCH_RUNTIME=current_thread` puts an async subject on a one-thread runtime ("1 thread";
+//! else the multi-threaded one `#[tokio::main]` gives); `MCP_BENCH_CALLER=task` makes the
+//! sequential calls from a spawned task ("from a task"); `MCP_BENCH_ONE_CPU=1` pins the subject,
+//! Python included, to the highest-numbered CPU it may use before it starts anything, so the
+//! server it spawns shares that core ("one CPU").
 
 pub mod driver;
 pub mod procfs;

@@ -1,4 +1,5 @@
-//! The facts a run reads from Linux's `/proc`: this process's resident memory and its children.
+//! The facts a run reads from Linux's `/proc`: this process's resident memory and its children, and
+//! the calling thread's run and wait times (`/proc/thread-self/schedstat`) for the drop rows.
 
 use std::time::{Duration, Instant};
 

@@ -44,8 +44,8 @@ pub use error::DemoError;
 pub use handle::{DemoHttpHandle, DemoHttpWatch};
 pub use http::{DemoHttpServer, MCP_PATH};
 pub use oauth::{
-    ClientAuthMethod, DemoAuthHandle, DemoAuthOptions, DemoAuthServer, DemoAuthStats, DemoClient,
-    IssParameter, JwtVerifier, MetadataLocation, RECORDED_REQUESTS, RecordedRequest,
+    DemoAuthHandle, DemoAuthOptions, DemoAuthServer, DemoAuthStats, DemoClient, IssParameter,
+    JwtVerifier, MetadataLocation, RECORDED_REQUESTS, RecordedRequest,
 };
 pub use resources::{CONFIG_URI, ITEM_TEMPLATE, README_URI};
 pub use server::{DemoServer, MAX_SLEEP, SERVER_NAME};

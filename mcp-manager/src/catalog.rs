@@ -1,11 +1,14 @@
 //! Every connected server's tools, resources and prompts under one namespace.
+//!
+//! A qualified name is `server__name` in `[A-Za-z0-9_-]`, at most 64 characters; a name that had
+//! to be changed to fit gets a short hash of the original pair, so two pairs never collide.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 use rmcp::model::{Prompt, Resource, Tool};
 
-use crate::events::ServerId;
+use crate::ServerId;
 
 /// The longest qualified name (the limit many model APIs put on tool names).
 pub const MAX_QUALIFIED_NAME: usize = 64;

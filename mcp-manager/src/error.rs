@@ -1,7 +1,20 @@
 //! What can go wrong when connecting to a server or calling it, in user terms.
+//!
+//! - [`AttemptError`]: why one connect attempt failed, classified for retry
+//!   (`mcp_retry::Retryable`).
+//! - [`ConnectError`]: why a connect gave up (the last attempt's error, the attempt count and the
+//!   elapsed time), never started (a duplicate name, a manager shut down), or, for `login` and
+//!   `logout`, a configuration that cannot use OAuth or a token store that failed.
+//! - [`CallError`]: why a call has no result; a tool result with `isError: true` is
+//!   [`CallError::ToolFailed`], never a success.
+//!
+//! Each has a stable `code()` and accessors that reach the cause (`transport_error()`,
+//! `auth_error()`, `tool_result()`), so callers never match on message text. Configuration files
+//! fail with their own [`ConfigError`](crate::config::ConfigError).
 
 use std::time::Duration;
 
+use mcp_oauth::AuthError;
 use mcp_retry::{Decision, RetryError, Retryable};
 use mcp_transport::TransportError;
 use rmcp::model::CallToolResult;
@@ -39,9 +52,9 @@ impl Retryable for AttemptError {
 
 impl AttemptError {
     /// A stable snake_case name of the failure, as the CLI's JSON output uses.
-    pub fn kind(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
-            AttemptError::Transport(error) => error.kind().as_str(),
+            AttemptError::Transport(error) => error.code(),
             AttemptError::Timeout(_) => "timeout",
             AttemptError::Handshake(_) => "handshake",
             AttemptError::Discovery(_) => "discovery",
@@ -82,11 +95,52 @@ pub enum ConnectError {
         /// The server's name.
         server: String,
         /// Why (boxed: it is large, and this path is rare).
-        error: Box<mcp_oauth::authorizer::AuthError>,
+        error: Box<AuthError>,
     },
 }
 
+impl AttemptError {
+    /// The transport's error, when the transport failed.
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match self {
+            AttemptError::Transport(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The OAuth error, when getting a token failed (a login needed and not allowed, the user or
+    /// the authorization server refused, a flow that failed).
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        AuthError::from_transport_error(self.transport_error()?)
+    }
+}
+
 impl ConnectError {
+    /// The OAuth error behind the failure: the last attempt's, or reading or forgetting the stored
+    /// tokens.
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            ConnectError::Auth { error, .. } => Some(error),
+            _ => self.last_error().and_then(AttemptError::auth_error),
+        }
+    }
+
+    /// Whether the server needs a person to sign in and none could here (no browser, or the
+    /// login was not allowed): `mcpcord login SERVER` is the way out.
+    pub fn is_login_required(&self) -> bool {
+        self.auth_error().is_some_and(AuthError::is_login_required)
+    }
+
+    /// Whether the manager was shut down before or during the connect.
+    pub fn is_shut_down(&self) -> bool {
+        matches!(self, ConnectError::ShutDown(_))
+    }
+
+    /// Whether another connection already has the name.
+    pub fn is_duplicate_name(&self) -> bool {
+        matches!(self, ConnectError::DuplicateName(_))
+    }
+
     /// The last attempt's error, when attempts were made.
     pub fn last_error(&self) -> Option<&AttemptError> {
         match self {
@@ -104,9 +158,9 @@ impl ConnectError {
     }
 
     /// A stable snake_case name of the failure, as the CLI's JSON output uses.
-    pub fn kind(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
-            ConnectError::Failed { error, .. } => error.last_error().kind(),
+            ConnectError::Failed { error, .. } => error.last_error().code(),
             ConnectError::DuplicateName(_) => "duplicate_name",
             ConnectError::ShutDown(_) => "shut_down",
             ConnectError::Config { .. } => "config",
@@ -167,12 +221,75 @@ pub enum CallError {
     ConnectionLost {
         /// The server's name.
         server: String,
-        /// What the transport said.
-        cause: String,
+        /// What broke: the transport's own reason (a server's exit with its stderr, a reset, a
+        /// protocol violation...).
+        cause: TransportError,
+    },
+    /// The arguments given for a tool or a prompt are not a JSON object (or could not be
+    /// serialised at all); nothing was sent.
+    #[error("{server}: arguments for {name} {reason}")]
+    InvalidArguments {
+        /// The server's name.
+        server: String,
+        /// The tool or prompt.
+        name: String,
+        /// What is wrong with them.
+        reason: String,
     },
     /// Recovering the unhealthy connection failed.
     #[error("{0}")]
     RecoveryFailed(Box<ConnectError>),
+}
+
+impl CallError {
+    /// A stable snake_case name of the failure, as the CLI's JSON output uses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::UnknownServer(_) => "unknown_server",
+            CallError::UnknownTool(_) => "unknown_tool",
+            CallError::Unhealthy { .. } => "unhealthy",
+            CallError::Timeout { .. } => "timeout",
+            CallError::Rpc { .. } => "rpc",
+            CallError::ToolFailed { .. } => "tool_failed",
+            CallError::ConnectionLost { .. } => "connection_lost",
+            CallError::InvalidArguments { .. } => "invalid_arguments",
+            CallError::RecoveryFailed(error) => error.code(),
+        }
+    }
+
+    /// Whether the request got no answer within `request_timeout` (and was cancelled).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, CallError::Timeout { .. })
+    }
+
+    /// Whether the tool ran and reported failure (`isError: true`); see [`tool_result`](Self::tool_result).
+    pub fn is_tool_failure(&self) -> bool {
+        matches!(self, CallError::ToolFailed { .. })
+    }
+
+    /// Everything a failed tool returned, when the tool reported failure.
+    pub fn tool_result(&self) -> Option<&CallToolResult> {
+        match self {
+            CallError::ToolFailed { result, .. } => Some(result),
+            _ => None,
+        }
+    }
+
+    /// The JSON-RPC error code, when the server answered with an error.
+    pub fn rpc_code(&self) -> Option<i32> {
+        match self {
+            CallError::Rpc { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The transport's reason, when the connection broke under the request.
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match self {
+            CallError::ConnectionLost { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
 }
 
 fn summary(result: &CallToolResult) -> String {

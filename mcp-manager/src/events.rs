@@ -1,19 +1,12 @@
 //! What happens to connections, published as it happens.
+//!
+//! [`ManagerEvent`]s go out on one broadcast channel per manager (1,024 deep); a receiver that
+//! falls behind loses the oldest events and is told how many. Publishing never waits.
 
-use std::fmt;
 use std::time::Duration;
 
+use crate::ServerId;
 use serde_json::Value;
-
-/// A connection's identity in one [`Manager`](crate::Manager): unique for the manager's lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ServerId(pub(crate) u64);
-
-impl fmt::Display for ServerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// One thing that happened, for progress displays, logs and tests.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,10 @@
 //! Our side of the protocol: what we tell servers we support, and how we answer their requests.
 //!
+//! Elicitation by [`ElicitationPolicy`] (decline, or accept with the schema's defaults), roots from
+//! the options, sampling through an optional [`SamplingHandler`]; progress, log and
+//! resource-updated notifications become [`ManagerEvent`]s, and a `list_changed` wakes the
+//! connection's refresh.
+//!
 //! Roots and logging are marked deprecated by rmcp (SEP-2577, in the draft protocol), but servers of
 //! every released protocol version use them, so this module answers them.
 #![allow(deprecated)]

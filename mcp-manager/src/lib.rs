@@ -1,14 +1,43 @@
-//! The facade: a [`Manager`] that connects to many MCP servers and owns every resource behind an
-//! RAII guard.
+//! Connect a program to MCP servers and keep the connections correct: the facade of the toolkit.
+//!
+//! Connect one stdio server, list its tools, call one, shut down:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use mcp_manager::{Manager, ManagerOptions, ServerConfig};
+//! use serde_json::json;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let manager = Manager::new(ManagerOptions::default())?;
+//!     let everything = ServerConfig::stdio("npx", ["-y", "@modelcontextprotocol/server-everything"]);
+//!     let server = manager.connect("everything", &everything).await?;
+//!     for tool in &manager.listing(server)?.tools {
+//!         println!("{}: {}", tool.name, tool.description.as_deref().unwrap_or(""));
+//!     }
+//!     let result = manager.call_tool(server, "echo", json!({ "message": "hi" })).await?;
+//!     println!("{:?}", result.content);
+//!     manager.shutdown(Duration::from_secs(2)).await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! (`no_run`: it needs Node.js; the same program runs against the demo server in `mcpcord`'s
+//! tests.) One dependency reaches the whole toolkit: this crate re-exports [`oauth`]
+//! (`mcp-oauth`), [`transport`] (`mcp-transport`), [`retry`] (`mcp-retry`) and [`rmcp`], whose
+//! [`model`] types (tools, results, content) the API hands out.
 //!
 //! - [`Manager`]: `connect` (a complete attempt, spawn or open, handshake and discovery, under one
 //!   timeout, wrapped in `mcp-retry`), `connect_all` (parallel, bounded), `recover`, `isolated`
-//!   sessions, discovery of every page of tools, resources, templates and prompts (refreshed on
-//!   `list_changed`), calls with timeouts that cancel on the server and results kept whole, an
-//!   aggregated [`catalog`](Manager::catalog) under qualified names, health, [`events`](Manager::events),
+//!   sessions, the [`Listing`] of every page of tools, resources, templates and prompts (refreshed
+//!   on `list_changed`), calls with timeouts that cancel on the server and results kept whole, an
+//!   aggregated [`Catalog`] under qualified names, [`Health`], [`events`](Manager::events),
 //!   `disconnect` and `shutdown(grace)`.
-//! - [`config`]: what a configuration file says about each server.
-//! - the `mcpcord` binary: `health`, `inspect`, `call`, `bench`, `demo`, `serve-demo`.
+//! - [`config`]: what a configuration file says about each server (`mcpcord.toml`, and the JSON
+//!   files other MCP clients write); the reference for the file format.
+//! - Errors answer questions: [`ConnectError::is_login_required`], [`ConnectError::auth_error`],
+//!   [`CallError::tool_result`], [`CallError::transport_error`], and a stable `code()` on each.
 //!
 //! # The four rules it is built on
 //! 1. Retry wraps a complete connect attempt; a guard never retries inside itself.
@@ -18,24 +47,30 @@
 //!    listener or port behind.
 //! 4. Shutting the whole manager down covers everything, in-flight OAuth callback servers included.
 
-/// The sub-crates, so one dependency on `mcp-manager` reaches all of the toolkit.
 pub use mcp_oauth as oauth;
 pub use mcp_retry as retry;
 pub use mcp_transport as transport;
-/// The MCP model (`rmcp::model`) the API hands out: tools, results, content.
 pub use rmcp;
+/// rmcp's MCP model: the types the API hands out (`Tool`, `CallToolResult`, `Content`, ...).
+pub use rmcp::model;
 
 pub mod catalog;
 pub mod config;
-pub mod discovery;
 pub mod error;
 pub mod events;
 mod handler;
 mod handshake;
+pub mod listing;
 mod manager;
 mod requests;
+mod server_id;
 
+pub use catalog::{Catalog, Entry};
+pub use config::{Config, ServerConfig};
 pub use error::{AttemptError, CallError, ConnectError};
-pub use events::{ManagerEvent, ServerId};
+pub use events::ManagerEvent;
 pub use handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
-pub use manager::{IsolatedSession, LoginReport, Manager, ManagerOptions, ShutdownReport};
+pub use listing::Listing;
+pub use manager::{Health, IsolatedSession, LoginReport, Manager, ManagerOptions, ShutdownReport};
+pub use server_id::ServerId;
+pub use url::Url;

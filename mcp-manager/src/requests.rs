@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use mcp_transport::http::HttpDirectRequests;
-use mcp_transport::stdio::DirectRequests;
+use mcp_transport::HttpDirectRequests;
+use mcp_transport::StdioDirectRequests;
 use mcp_transport::{RequestError, TransportError};
 use rmcp::model::{ClientRequest, ServerResult};
 use rmcp::service::{PeerRequestOptions, RoleClient};
@@ -25,7 +25,7 @@ pub(crate) struct Requests {
 /// A transport's own way to send a request past rmcp's service loop.
 #[derive(Clone)]
 pub(crate) enum Direct {
-    Stdio(DirectRequests),
+    Stdio(StdioDirectRequests),
     Http(HttpDirectRequests),
 }
 
@@ -36,10 +36,9 @@ pub(crate) enum RequestFailure {
     Timeout(Duration),
     /// The server answered with a JSON-RPC error.
     Rpc { code: i32, message: String },
-    /// The connection broke or ended under the request, with the transport's own reason.
+    /// The connection broke or ended under the request, or the answer made no sense, with the
+    /// transport's own reason (or the closest one when rmcp gave none).
     Transport(TransportError),
-    /// The connection broke, or the answer made no sense, and no transport reason says more.
-    Lost(String),
     /// The server's answers, each fine on its own, add up to nonsense we refuse (pages that never
     /// end, a result of another kind): our own finding, with the connection still working, so no
     /// later reason (such as the kill that follows) may replace it.
@@ -56,7 +55,26 @@ impl std::fmt::Display for RequestFailure {
             ),
             Self::Rpc { code, message } => write!(f, "{message} (JSON-RPC error {code})"),
             Self::Transport(transport) => transport.fmt(f),
-            Self::Lost(detail) | Self::Misbehaved(detail) => f.write_str(detail),
+            Self::Misbehaved(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl RequestFailure {
+    /// The failure as the transport's error: a server's nonsense is a protocol violation; a
+    /// timeout or a JSON-RPC error (which callers report on their own) become the nearest
+    /// transport terms.
+    pub(crate) fn into_transport_error(self) -> TransportError {
+        match self {
+            Self::Transport(transport) => transport,
+            Self::Misbehaved(detail) => TransportError::Protocol { detail },
+            Self::Timeout(after) => TransportError::Timeout {
+                phase: mcp_transport::TimeoutPhase::Request,
+                after,
+            },
+            rpc @ Self::Rpc { .. } => TransportError::Protocol {
+                detail: rpc.to_string(),
+            },
         }
     }
 }
@@ -100,8 +118,14 @@ impl Requests {
                 message: error.message.to_string(),
             },
             RequestError::Timeout { timeout, .. } => RequestFailure::Timeout(timeout),
-            RequestError::Transport(transport) => RequestFailure::Transport(transport),
-            other => RequestFailure::Lost(other.to_string()),
+            RequestError::Transport(transport) | RequestError::NotDelivered(transport) => {
+                RequestFailure::Transport(transport)
+            }
+            // `RequestError` is non-exhaustive: a kind added later is reported as it describes
+            // itself, as a protocol problem.
+            other => RequestFailure::Transport(TransportError::Protocol {
+                detail: other.to_string(),
+            }),
         })
     }
 
@@ -112,9 +136,18 @@ impl Requests {
     ) -> Result<ServerResult, RequestFailure> {
         let mut options = PeerRequestOptions::no_options();
         options.timeout = Some(timeout);
-        let lost = |error: ServiceError| match TransportError::find_in(&error) {
-            Some(transport) => RequestFailure::Transport(transport),
-            None => RequestFailure::Lost(error.to_string()),
+        let lost = |error: ServiceError| {
+            RequestFailure::Transport(TransportError::find_in(&error).unwrap_or_else(|| {
+                // rmcp's own reasons: the service loop ended (the transport closed under it), the
+                // request was cancelled, or an answer of the wrong shape.
+                match error {
+                    ServiceError::TransportClosed => TransportError::Closed,
+                    ServiceError::Cancelled { .. } => TransportError::Cancelled,
+                    other => TransportError::Protocol {
+                        detail: other.to_string(),
+                    },
+                }
+            }))
         };
         let handle = self
             .peer

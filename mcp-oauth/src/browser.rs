@@ -7,12 +7,14 @@
 //!
 //! - [`SystemBrowser`] hands the URL to the platform's opener (`xdg-open`, `open`, `rundll32`) as
 //!   one argument of a program started directly, never through a shell, so nothing in the URL is
-//!   expanded or interpreted (checklist 109; CVE-2025-6514). The user signs in in their own
-//!   browser, never in an embedded web view (RFC 8252 §8.12).
+//!   expanded or interpreted (CVE-2025-6514). The user signs in in their own browser, never in an
+//!   embedded web view (RFC 8252 §8.12). The opener runs, and is reaped, on a detached thread,
+//!   with the child-subreaper attribute paused, so the person's browser it leaves behind goes to
+//!   init rather than to the orphan sweep.
 //! - [`PrintBrowser`] prints the URL for the user to copy, for machines without a desktop.
-//! - [`FollowBrowser`] fetches the URL and follows its redirects until the loopback callback
-//!   answers, for authorization servers that approve without a person (tests, CI, the built-in
-//!   demo).
+//! - [`FollowBrowser`] fetches the URL and follows its redirects (at most [`MAX_REDIRECTS`]) until
+//!   the loopback callback answers, for authorization servers that approve without a person
+//!   (tests, CI, the built-in demo).
 //!
 //! [`BrowserMode`] names the three (`--browser`, or the `MCPCORD_BROWSER` variable).
 
@@ -53,7 +55,7 @@ const VALID_MODES: &str = "system, none, follow";
 /// ```
 /// use std::io::Write;
 /// use std::sync::{Arc, Mutex};
-/// use mcp_oauth::browser::{Browser, PrintBrowser};
+/// use mcp_oauth::{Browser, PrintBrowser};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let output = Arc::new(Mutex::new(Vec::<u8>::new()));
@@ -445,7 +447,7 @@ fn redirect_target(
 /// How the authorization URL is presented: the value of `--browser` and of `MCPCORD_BROWSER`.
 ///
 /// ```
-/// use mcp_oauth::browser::BrowserMode;
+/// use mcp_oauth::BrowserMode;
 ///
 /// assert_eq!("Follow".parse::<BrowserMode>().unwrap(), BrowserMode::Follow);
 /// assert_eq!(BrowserMode::None.to_string(), "none");
@@ -708,94 +710,4 @@ impl BrowserError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(text: &str) -> Url {
-        Url::parse(text).expect("a URL")
-    }
-
-    #[test]
-    fn loopback_hosts_are_the_127_network_ipv6_loopback_and_localhost() {
-        for ok in [
-            "http://127.0.0.1/",
-            "http://127.255.0.9:99/",
-            "http://[::1]:8080/",
-            "http://localhost/",
-            "http://LOCALHOST:1/",
-        ] {
-            assert!(check_authorization_url(&url(ok)).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://128.0.0.1/",
-            "http://[::2]/",
-            "http://localhost.example.com/",
-            "http://0.0.0.0/",
-            "http://10.0.0.1/",
-        ] {
-            assert!(
-                matches!(
-                    check_authorization_url(&url(bad)),
-                    Err(BrowserError::InsecureHttp { .. })
-                ),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn without_query_drops_query_fragment_and_userinfo() {
-        assert_eq!(
-            without_query(&url("https://u:p@a.example/x/y?state=s#f")),
-            "https://a.example/x/y"
-        );
-    }
-
-    #[test]
-    fn requests_drop_the_fragment_and_carry_no_headers() {
-        let request = get_request(&url("https://a.example/x?q=1#frag")).expect("a request");
-        assert_eq!(request.uri(), "https://a.example/x?q=1");
-        assert_eq!(request.method(), http::Method::GET);
-        assert!(request.headers().is_empty());
-    }
-
-    #[test]
-    fn only_the_five_redirect_statuses_are_followed() {
-        for code in [301, 302, 303, 307, 308] {
-            assert!(is_followed_redirect(
-                StatusCode::from_u16(code).expect("a status")
-            ));
-        }
-        for code in [200, 300, 304, 305, 400] {
-            assert!(!is_followed_redirect(
-                StatusCode::from_u16(code).expect("a status")
-            ));
-        }
-    }
-
-    #[test]
-    fn relative_locations_resolve_against_the_current_url() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(header::LOCATION, http::HeaderValue::from_static("../b?x=1"));
-        let next = redirect_target(&url("https://a.example/p/q/r"), StatusCode::FOUND, &headers)
-            .expect("a target");
-        assert_eq!(next.as_str(), "https://a.example/p/b?x=1");
-        let error = redirect_target(
-            &url("https://a.example/p?state=secret"),
-            StatusCode::FOUND,
-            &http::HeaderMap::new(),
-        )
-        .expect_err("no Location");
-        assert!(!error.to_string().contains("secret"), "{error}");
-    }
-
-    #[test]
-    fn the_platform_opener_is_chosen_by_target_os() {
-        let browser = SystemBrowser::new();
-        #[cfg(target_os = "linux")]
-        assert_eq!(browser.program, PathBuf::from("xdg-open"));
-        #[cfg(target_os = "windows")]
-        assert_eq!(browser.leading_args, ["url.dll,FileProtocolHandler"]);
-        assert!(browser.leading_args.len() <= 1);
-    }
-}
+mod tests;

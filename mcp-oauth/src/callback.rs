@@ -4,7 +4,8 @@
 //! [`CallbackOptions::with_port`] fixes one, and starts serving at once on a task it owns. The flow
 //! sends [`CallbackServer::redirect_uri`] (always the IP literal, never `localhost`) in its
 //! authorization request, registers the `state` it generated with [`CallbackServer::expect`], and
-//! then awaits [`CallbackServer::wait`].
+//! then awaits [`CallbackServer::wait`], under an overall timeout ([`DEFAULT_TIMEOUT`]: five
+//! minutes for a person to sign in).
 //!
 //! Rules the server enforces, each answered with a static page that never echoes the query:
 //! - only `GET` (anything else is 405) on the exact path (anything else is 404);
@@ -13,30 +14,35 @@
 //! - `error=` is reported only once the `state` matched; a matched `state` with a `code` succeeds;
 //! - after that one terminal response the listener closes, and every other connection with it.
 //!
+//! HTTP itself is a small hand-written HTTP/1.1 exchange (`wire`): one request per connection,
+//! every response with `Connection: close`; a request head must arrive whole within 10 seconds
+//! (else the connection is closed unanswered) and fit in 16 KiB with at most 100 header fields
+//! (else 431); a malformed head is 400. At most 16 connections are served at once; a new one
+//! beyond that closes the oldest that is not delivering the outcome.
+//!
 //! The [`CallbackServer`] value is the guard: dropping it, or dropping the future of
 //! [`CallbackServer::wait`], closes the listening socket synchronously (see its `Drop`).
 
+mod page;
+mod wire;
+
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{self, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use http::{Method, Request, Response};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
+
+use page::{Page, page};
+use wire::{Received, Refusal};
 
 /// The callback path used unless [`CallbackOptions::with_path`] sets another.
 pub const DEFAULT_PATH: &str = "/callback";
@@ -49,19 +55,18 @@ const MAX_ERROR_TEXT: usize = 500;
 /// Connections served at once (a browser needs one or two). A new connection beyond this evicts
 /// the oldest one, so sockets held open by a local process cannot keep the real redirect out.
 const MAX_CONNECTIONS: usize = 16;
-/// How long a client may take to send a request head.
+/// How long a client may take to send its whole request head, from the moment it is accepted.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the terminal response may take to reach the browser before the flow ends anyway.
+/// How long a response may take to be written and its connection closed; for the terminal
+/// response, how long it may take to reach the browser before the flow ends anyway.
 const TERMINAL_WRITE_GRACE: Duration = Duration::from_secs(5);
 /// Pause after a failed `accept` (for example, out of file descriptors), so the loop cannot spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
-/// Request heads larger than this are refused by hyper (its minimum is 8 KiB).
-const MAX_REQUEST_BUFFER: usize = 16 * 1024;
 
 /// Where and how the callback server listens.
 ///
 /// ```
-/// use mcp_oauth::callback::CallbackOptions;
+/// use mcp_oauth::CallbackOptions;
 ///
 /// // Port 0 (the default) lets the OS pick a free port, one per flow.
 /// let options = CallbackOptions::new().with_path("/oauth/callback");
@@ -238,7 +243,7 @@ impl CallbackError {
 /// ```
 /// let state = mcp_oauth::callback::random_state()?;
 /// assert_eq!(state.len(), 32);
-/// # Ok::<(), mcp_oauth::callback::CallbackError>(())
+/// # Ok::<(), mcp_oauth::CallbackError>(())
 /// ```
 pub fn random_state() -> Result<String, CallbackError> {
     use rand::TryRng;
@@ -260,7 +265,8 @@ pub fn random_state() -> Result<String, CallbackError> {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use mcp_oauth::callback::{random_state, CallbackOptions, CallbackServer, DEFAULT_TIMEOUT};
+/// use mcp_oauth::callback::{DEFAULT_TIMEOUT, random_state};
+/// use mcp_oauth::{CallbackOptions, CallbackServer};
 ///
 /// # async fn sign_in() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = CallbackServer::bind(CallbackOptions::new())?;
@@ -585,54 +591,83 @@ async fn accept(shared: &Shared) -> Option<io::Result<TcpStream>> {
     .await
 }
 
-/// Serves one connection; if it carried the terminal request, reports the outcome once the
-/// response has been written (or after a short grace period).
+/// Serves one connection: one request head (complete within [`HEADER_READ_TIMEOUT`]), one
+/// response, then the connection is closed. If it carried the terminal request, the outcome is
+/// reported once the response has been written and the connection closed (or after a short grace
+/// period).
 async fn serve_connection(
-    stream: TcpStream,
+    mut stream: TcpStream,
     shared: Arc<Shared>,
     outcome_tx: mpsc::UnboundedSender<Outcome>,
     terminal: Arc<AtomicBool>,
 ) {
-    let slot: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
-    let ended = Arc::new(Notify::new());
-    let service = {
-        let slot = Arc::clone(&slot);
-        let ended = Arc::clone(&ended);
-        service_fn(move |request: Request<hyper::body::Incoming>| {
-            let (response, outcome) = respond(&request, &shared);
-            if let Some(outcome) = outcome {
-                // Before the outcome is stored: from here on, eviction must not drop it.
-                terminal.store(true, Ordering::SeqCst);
-                *lock(&slot) = Some(outcome);
-                ended.notify_one();
+    let received =
+        match tokio::time::timeout(HEADER_READ_TIMEOUT, wire::read_head(&mut stream)).await {
+            Ok(Ok(received)) => received,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "OAuth callback: reading a request failed");
+                return;
             }
-            std::future::ready(Ok::<_, Infallible>(response))
-        })
+            // Unanswered, as before: a client too slow to send a head is not waiting for a page.
+            Err(_elapsed) => {
+                tracing::debug!("OAuth callback: no complete request head in time; closing");
+                return;
+            }
+        };
+    let (response, outcome, head_only) = match received {
+        Received::Closed => return,
+        Received::Refused(Refusal::Malformed) => {
+            tracing::debug!("OAuth callback rejected: a malformed request head");
+            (page(Page::Malformed), None, false)
+        }
+        Received::Refused(Refusal::TooLarge) => {
+            tracing::debug!("OAuth callback rejected: the request head is too large");
+            (page(Page::HeadTooLarge), None, false)
+        }
+        Received::Request(request) => {
+            let (response, outcome) = respond(&request, &shared);
+            (response, outcome, request.method() == Method::HEAD)
+        }
     };
-    let mut connection = pin!(
-        hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .max_buf_size(MAX_REQUEST_BUFFER)
-            .serve_connection(TokioIo::new(stream), service)
-    );
-    let closed = tokio::select! {
-        _ = &mut connection => true,
-        () = ended.notified() => false,
-    };
-    if !closed {
-        // The terminal response says `Connection: close`, so hyper ends the connection right after
-        // writing it; the grace period only bounds a client that stops reading.
-        let _ = tokio::time::timeout(TERMINAL_WRITE_GRACE, &mut connection).await;
+    if outcome.is_some() {
+        // Before the response goes out: from here on, eviction must not drop this connection.
+        terminal.store(true, Ordering::SeqCst);
     }
-    let outcome = lock(&slot).take();
-    if let Some(outcome) = outcome {
-        let _ = outcome_tx.send(outcome);
+    let _report = Report {
+        outcome,
+        to: outcome_tx,
+    };
+    let bytes = wire::encode(response, head_only);
+    match tokio::time::timeout(
+        TERMINAL_WRITE_GRACE,
+        wire::send_and_close(&mut stream, &bytes),
+    )
+    .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "OAuth callback: writing the response failed"),
+        Err(_elapsed) => tracing::debug!("OAuth callback: the client did not take the response"),
+    }
+}
+
+/// Hands the terminal request's outcome to the accept loop when its connection is done with, or
+/// dropped: a flow whose request was answered ends even if that connection is cut short.
+struct Report {
+    outcome: Option<Outcome>,
+    to: mpsc::UnboundedSender<Outcome>,
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        if let Some(outcome) = self.outcome.take() {
+            // Fails only when the accept loop has already ended, and with it the flow.
+            let _ = self.to.send(outcome);
+        }
     }
 }
 
 /// What a request gets; the outcome is `Some` only for the one request that ends the flow.
-fn respond<B>(request: &Request<B>, shared: &Shared) -> (Response<Full<Bytes>>, Option<Outcome>) {
+fn respond<B>(request: &Request<B>, shared: &Shared) -> (Response<String>, Option<Outcome>) {
     if request.method() != Method::GET {
         return (page(Page::MethodNotAllowed), None);
     }
@@ -734,146 +769,5 @@ fn sanitize(text: &str) -> String {
         .collect()
 }
 
-#[derive(Clone, Copy)]
-enum Page {
-    Success,
-    Denied,
-    BadRequest,
-    NotFound,
-    MethodNotAllowed,
-}
-
-/// A static page: nothing from the request is ever reflected.
-fn page(kind: Page) -> Response<Full<Bytes>> {
-    let (status, title, message, terminal) = match kind {
-        Page::Success => (
-            StatusCode::OK,
-            "Signed in",
-            "Authorization is complete. You can close this window and return to the application.",
-            true,
-        ),
-        Page::Denied => (
-            StatusCode::OK,
-            "Sign-in failed",
-            "The authorization server did not grant access. Return to the application for details.",
-            true,
-        ),
-        Page::BadRequest => (
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "This sign-in response could not be used. Return to the application and try again.",
-            false,
-        ),
-        Page::NotFound => (
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "Nothing is here.",
-            false,
-        ),
-        Page::MethodNotAllowed => (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-            "Only GET is accepted here.",
-            false,
-        ),
-    };
-    let body = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{message}</p></body></html>\n"
-    );
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if matches!(kind, Page::MethodNotAllowed) {
-        headers.insert(header::ALLOW, HeaderValue::from_static("GET"));
-    }
-    if terminal {
-        // One terminal response per flow: hyper closes the connection after writing it.
-        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_must_be_plain_and_absolute() {
-        assert!(validate_path("/callback").is_ok());
-        assert!(validate_path("/oauth/cb-1").is_ok());
-        for bad in ["callback", "", "/a?b=1", "/a#x", "/a b", "/a/../b", "/é"] {
-            assert!(
-                matches!(validate_path(bad), Err(CallbackError::InvalidPath { .. })),
-                "{bad:?} should be rejected"
-            );
-        }
-    }
-
-    #[test]
-    fn repeated_parameters_are_refused() {
-        assert!(CallbackParams::parse("state=a&state=a").is_none());
-        assert!(CallbackParams::parse("code=a&state=b&code=c").is_none());
-        assert!(CallbackParams::parse("x=1&x=2").is_none());
-        let params = CallbackParams::parse("code=a%2Bb+c&state=s").expect("valid query");
-        assert_eq!(params.code.as_deref(), Some("a+b c"));
-    }
-
-    #[test]
-    fn constant_time_eq_compares_exactly() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-    }
-
-    #[test]
-    fn sanitize_drops_control_characters_and_caps_length() {
-        assert_eq!(sanitize("a\u{1b}[31mb\nc"), "a[31mbc");
-        assert_eq!(sanitize(&"x".repeat(2000)).len(), MAX_ERROR_TEXT);
-    }
-
-    #[test]
-    fn random_state_is_128_bits_of_hex_and_fresh() {
-        let a = random_state().expect("OS randomness");
-        let b = random_state().expect("OS randomness");
-        assert_eq!(a.len(), 32);
-        assert!(
-            a.bytes()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn bind_outside_a_runtime_is_a_clear_error() {
-        let error = CallbackServer::bind(CallbackOptions::new()).expect_err("no runtime");
-        assert!(matches!(error, CallbackError::NoRuntime));
-    }
-
-    #[test]
-    fn authorization_debug_hides_the_code() {
-        let authorization = Authorization {
-            code: "secret-code".into(),
-            state: "s".into(),
-            iss: None,
-        };
-        assert!(!format!("{authorization:?}").contains("secret-code"));
-    }
-}
+mod tests;

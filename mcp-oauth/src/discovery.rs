@@ -1,5 +1,20 @@
 //! Finding the authorization server: protected-resource metadata (RFC 9728), then authorization-server
 //! metadata (RFC 8414 and OpenID Connect Discovery), with the SSRF guard on every URL.
+//!
+//! - [`discover_resource`]: from the challenge's `resource_metadata`, else the path-based then the
+//!   root well-known URL. The document's `resource` must equal the server's canonical URL or
+//!   [`covers`] it: the same origin and a whole-segment path prefix, as deployed clients read
+//!   RFC 9728 §3.3.
+//! - [`discover_server`]: the candidates in the order the specification gives, the `issuer`
+//!   checked; [`ServerMetadata::require_s256`] refuses a server without PKCE S256.
+//! - [`discover_legacy`]: the 2025-03-26 fallback, metadata at the MCP server's origin (a differing
+//!   issuer accepted and logged), else `/authorize`, `/token` and `/register` there.
+//! - [`SsrfGuard`]: https (http only when the MCP server itself is local or private); never
+//!   link-local or cloud-metadata hosts; private and loopback addresses only when the MCP server
+//!   itself is on one; host names resolved and every address checked.
+//!
+//! Documents are fetched through `mcp-transport`'s `HttpClient::fetch`: bounded bodies,
+//! same-origin redirects only.
 
 use std::net::IpAddr;
 

@@ -8,11 +8,11 @@
 //! ```no_run
 //! # async fn demo(
 //! #     http: &mcp_transport::http::HttpClient,
-//! #     server: &mcp_oauth::discovery::ServerMetadata,
+//! #     server: &mcp_oauth::ServerMetadata,
 //! #     pem: &str,
 //! # ) -> Result<(), Box<dyn std::error::Error>> {
-//! use mcp_oauth::flow::ClientCredentials;
-//! use mcp_oauth::grant::{PrivateKeyJwt, client_credentials};
+//! use mcp_oauth::grant::client_credentials;
+//! use mcp_oauth::{ClientCredentials, PrivateKeyJwt};
 //!
 //! let key = PrivateKeyJwt::from_pem(pem, Some("key-2025".to_owned()))?;
 //! let client = ClientCredentials::with_private_key("reporting-bot", key);

@@ -15,8 +15,8 @@
 //! Registrations are bound to one issuer and never used with another. A stored registration is
 //! reused whatever loopback port the redirect URI has this time: RFC 8252 §7.3 makes the
 //! authorization server accept any port. When a token request answers `invalid_client`
-//! ([`crate::flow::FlowError::is_invalid_client`]), [`forget_client`] drops the registration so
-//! that the next [`resolve_client`] registers again.
+//! ([`FlowError::is_invalid_client`](crate::FlowError::is_invalid_client)), [`forget_client`]
+//! drops the registration so that the next [`resolve_client`] registers again.
 
 use http::StatusCode;
 use mcp_transport::TransportError;

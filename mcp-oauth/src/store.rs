@@ -4,7 +4,9 @@
 //!   MCP server ([`StoreKey`]); client registrations per authorization server (its issuer).
 //! - [`MemoryStore`] keeps everything in this process (tests, and `--no-store` style use).
 //! - [`FileStore`] keeps one JSON file per server under a directory, with mode 0600, atomic writes and
-//!   a cross-process lock, so two `mcpcord` processes never refresh the same token at once.
+//!   a cross-process lock, so two `mcpcord` processes never refresh the same token at once. It
+//!   lives in [`default_dir`]; [`FileStore::import_from`] copies the logins the CLI kept in
+//!   [`legacy_default_dir`] under its old name, and nothing else from there ([`ImportReport`]).
 //!
 //! Each of `load`, `save` and `clear` is atomic on its own. A read-modify-write sequence (load,
 //! refresh at the token endpoint, save) holds [`TokenStore::lock`] for the key from start to end; the
@@ -12,8 +14,10 @@
 //!
 //! Token values never appear in `Debug` output or in errors.
 
+mod dirs;
 mod error;
 mod file;
+mod import;
 mod key;
 mod lock;
 mod memory;
@@ -21,8 +25,10 @@ mod record;
 
 use futures::future::BoxFuture;
 
+pub use dirs::{default_dir, legacy_default_dir};
 pub use error::StoreError;
-pub use file::{FileStore, default_dir};
+pub use file::FileStore;
+pub use import::{ImportReport, SkipReason, SkippedFile};
 pub use key::StoreKey;
 pub use lock::StoreLock;
 pub use memory::MemoryStore;

@@ -47,5 +47,6 @@ async fn the_browser_an_opener_leaves_behind_is_not_adopted_by_a_subreaper() {
         "the browser was adopted by the subreaper, and the orphan sweep would kill it"
     );
     // The subreaper attribute is back once the opener is gone.
-    assert!(matches!(rustix::process::child_subreaper(), Ok(Some(_))));
+    let subreaper = rustix::process::child_subreaper();
+    assert!(matches!(subreaper, Ok(Some(_))), "{subreaper:?}");
 }

@@ -1,4 +1,6 @@
-//! The configuration-file form of a [`RetryPolicy`]: every key optional, durations as human strings.
+//! The configuration-file form of a [`RetryPolicy`]: every key optional, durations as human
+//! strings (`"250ms"`, `"1s"`, `"2m"`), unknown keys rejected with their name, and the result
+//! checked by the same builder as a policy written in code.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,4 +1,8 @@
 //! The retry policy as a value: how many attempts, how long to wait between them, how much time in all.
+//!
+//! A [`RetryPolicy`] is built through [`RetryPolicyBuilder`], which refuses values that cannot work
+//! (zero attempts, a factor below 1, a base delay longer than the cap) with a [`PolicyError`], so
+//! every policy in hand is valid.
 
 use std::time::Duration;
 

@@ -1,4 +1,14 @@
 //! Running a whole operation again and again under a policy.
+//!
+//! Three decisions shape the loop:
+//! - A server's `Retry-After` ([`Decision::RetryAfter`]) replaces the backoff delay for that one
+//!   retry, capped by the policy's `max_delay`.
+//! - The time budget (`max_elapsed`) stops the loop before a wait that would pass it, but never
+//!   cuts a running attempt short: attempts carry their own timeouts, set by the caller.
+//! - An error classified as not retryable stops the loop even on the last attempt, so the
+//!   [`StopReason`] reported is the truer one (`NotRetryable` rather than `AttemptsExhausted`).
+//!
+//! Every wait is a `tokio::time::sleep`, so tests run the loop on the paused clock.
 
 use std::fmt;
 use std::future::Future;

@@ -347,7 +347,7 @@ async fn dropping_mid_sleep_starts_no_further_attempt() {
         }),
     )
     .await;
-    assert!(outcome.is_err(), "the timeout fired");
+    outcome.expect_err("the timeout fired");
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
     tokio::time::sleep(Duration::from_secs(3600)).await;
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
@@ -380,7 +380,7 @@ async fn dropping_mid_attempt_drops_the_running_attempt() {
         }),
     )
     .await;
-    assert!(outcome.is_err(), "the timeout fired");
+    outcome.expect_err("the timeout fired");
     assert_eq!(started.load(Ordering::SeqCst), 1);
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
 }

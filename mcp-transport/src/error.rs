@@ -1,4 +1,13 @@
 //! One error type for every transport failure, in user terms, classified for retry by its variant.
+//!
+//! [`TransportError`] answers questions (`code()`, one `is_*()` per variant, `status()`,
+//! `retry_after()`, ...) and implements `mcp_retry::Retryable`. It is built from lower errors by
+//! their variants and by the types in their source chains, never by message text. Direct requests
+//! wrap it in `RequestError`; the HTTP client's construction fails with its own
+//! `HttpClientBuildError`.
+//!
+//! [`terminal_safe`] is here too: a server's text with its control characters replaced and its
+//! length bounded, for showing on a terminal.
 
 use std::fmt;
 use std::io;
@@ -12,8 +21,12 @@ use crate::www_authenticate::Challenge;
 
 /// What went wrong with a transport, phrased for the person running the server.
 ///
-/// Callers ask it questions ([`kind`](Self::kind), [`is_retryable`](Self::is_retryable),
-/// [`retry_after`](Self::retry_after), [`status`](Self::status)) rather than matching on message text.
+/// Callers ask it questions rather than matching on message text: what kind of failure it is
+/// ([`is_timeout`](Self::is_timeout), [`is_auth_required`](Self::is_auth_required), ... one `is_*`
+/// per variant, and [`code`](Self::code) for machine-readable output), whether to retry
+/// ([`is_retryable`](Self::is_retryable), [`retry_after`](Self::retry_after)), and what the server
+/// said ([`status`](Self::status), [`challenge`](Self::challenge),
+/// [`stderr_tail`](Self::stderr_tail)).
 /// It implements [`Retryable`], so `mcp_retry::ByRetryable` classifies it for a retry loop.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -30,7 +43,7 @@ pub enum TransportError {
     #[error("{}", exited_message(*phase, *status, stderr_tail))]
     ServerExited {
         /// What the connection was doing when the server went away.
-        phase: Phase,
+        phase: ExitPhase,
         /// The exit status, if the process was seen to exit.
         status: Option<ExitInfo>,
         /// The last lines the server wrote to stderr.
@@ -100,7 +113,7 @@ pub enum TransportError {
         /// The parsed bearer challenge.
         challenge: Option<Challenge>,
     },
-    /// The credential provider (an [`Authorizer`](crate::auth::Authorizer)) could not get a token:
+    /// The credential provider (an [`Authorizer`](crate::Authorizer)) could not get a token:
     /// a login is needed and not allowed here, the user or the authorization server refused, the
     /// flow failed. The provider's own error is kept; see
     /// [`authorization_error`](Self::authorization_error).
@@ -134,74 +147,6 @@ pub enum TransportError {
     Closed,
 }
 
-/// The kind of a [`TransportError`], for matching and for stable machine-readable output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// [`TransportError::Spawn`].
-    Spawn,
-    /// [`TransportError::ServerExited`].
-    ServerExited,
-    /// [`TransportError::ConnectionRefused`].
-    ConnectionRefused,
-    /// [`TransportError::Dns`].
-    Dns,
-    /// [`TransportError::Tls`].
-    Tls,
-    /// [`TransportError::Timeout`].
-    Timeout,
-    /// [`TransportError::Io`].
-    Io,
-    /// [`TransportError::HttpStatus`].
-    HttpStatus,
-    /// [`TransportError::AuthRequired`].
-    AuthRequired,
-    /// [`TransportError::InsufficientScope`].
-    InsufficientScope,
-    /// [`TransportError::Authorization`].
-    Authorization,
-    /// [`TransportError::SessionExpired`].
-    SessionExpired,
-    /// [`TransportError::Protocol`].
-    Protocol,
-    /// [`TransportError::MessageTooLarge`].
-    MessageTooLarge,
-    /// [`TransportError::Cancelled`].
-    Cancelled,
-    /// [`TransportError::Closed`].
-    Closed,
-}
-
-impl ErrorKind {
-    /// A stable snake_case name, as used in JSON output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Spawn => "spawn",
-            ErrorKind::ServerExited => "server_exited",
-            ErrorKind::ConnectionRefused => "connection_refused",
-            ErrorKind::Dns => "dns",
-            ErrorKind::Tls => "tls",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Io => "io",
-            ErrorKind::HttpStatus => "http_status",
-            ErrorKind::AuthRequired => "auth_required",
-            ErrorKind::InsufficientScope => "insufficient_scope",
-            ErrorKind::Authorization => "authorization",
-            ErrorKind::SessionExpired => "session_expired",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::MessageTooLarge => "message_too_large",
-            ErrorKind::Cancelled => "cancelled",
-            ErrorKind::Closed => "closed",
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Why a server program could not be started.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -226,7 +171,7 @@ pub enum SpawnFailure {
 /// What a connection was doing when its server went away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Phase {
+pub enum ExitPhase {
     /// Before the handshake finished.
     Initialize,
     /// While the connection was in use.
@@ -286,26 +231,112 @@ impl fmt::Display for TimeoutPhase {
 }
 
 impl TransportError {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> ErrorKind {
+    /// A stable snake_case name for the kind of failure, as machine-readable output (the CLI's
+    /// JSON) carries it: `"spawn"`, `"server_exited"`, `"connection_refused"`, ... One per variant;
+    /// a published code never changes, because scripts match on it.
+    pub fn code(&self) -> &'static str {
         match self {
-            TransportError::Spawn { .. } => ErrorKind::Spawn,
-            TransportError::ServerExited { .. } => ErrorKind::ServerExited,
-            TransportError::ConnectionRefused { .. } => ErrorKind::ConnectionRefused,
-            TransportError::Dns { .. } => ErrorKind::Dns,
-            TransportError::Tls { .. } => ErrorKind::Tls,
-            TransportError::Timeout { .. } => ErrorKind::Timeout,
-            TransportError::Io { .. } => ErrorKind::Io,
-            TransportError::HttpStatus { .. } => ErrorKind::HttpStatus,
-            TransportError::AuthRequired { .. } => ErrorKind::AuthRequired,
-            TransportError::InsufficientScope { .. } => ErrorKind::InsufficientScope,
-            TransportError::Authorization { .. } => ErrorKind::Authorization,
-            TransportError::SessionExpired => ErrorKind::SessionExpired,
-            TransportError::Protocol { .. } => ErrorKind::Protocol,
-            TransportError::MessageTooLarge { .. } => ErrorKind::MessageTooLarge,
-            TransportError::Cancelled => ErrorKind::Cancelled,
-            TransportError::Closed => ErrorKind::Closed,
+            TransportError::Spawn { .. } => "spawn",
+            TransportError::ServerExited { .. } => "server_exited",
+            TransportError::ConnectionRefused { .. } => "connection_refused",
+            TransportError::Dns { .. } => "dns",
+            TransportError::Tls { .. } => "tls",
+            TransportError::Timeout { .. } => "timeout",
+            TransportError::Io { .. } => "io",
+            TransportError::HttpStatus { .. } => "http_status",
+            TransportError::AuthRequired { .. } => "auth_required",
+            TransportError::InsufficientScope { .. } => "insufficient_scope",
+            TransportError::Authorization { .. } => "authorization",
+            TransportError::SessionExpired => "session_expired",
+            TransportError::Protocol { .. } => "protocol",
+            TransportError::MessageTooLarge { .. } => "message_too_large",
+            TransportError::Cancelled => "cancelled",
+            TransportError::Closed => "closed",
         }
+    }
+
+    /// Whether the server program could not be started ([`Spawn`](Self::Spawn)).
+    pub fn is_spawn(&self) -> bool {
+        matches!(self, TransportError::Spawn { .. })
+    }
+
+    /// Whether the server process exited, or closed its stdout, while the connection needed it
+    /// ([`ServerExited`](Self::ServerExited)).
+    pub fn is_server_exited(&self) -> bool {
+        matches!(self, TransportError::ServerExited { .. })
+    }
+
+    /// Whether nothing accepted the TCP connection ([`ConnectionRefused`](Self::ConnectionRefused)).
+    pub fn is_connection_refused(&self) -> bool {
+        matches!(self, TransportError::ConnectionRefused { .. })
+    }
+
+    /// Whether the host name could not be resolved ([`Dns`](Self::Dns)).
+    pub fn is_dns(&self) -> bool {
+        matches!(self, TransportError::Dns { .. })
+    }
+
+    /// Whether TLS failed: an untrusted certificate, a failed handshake ([`Tls`](Self::Tls)).
+    pub fn is_tls(&self) -> bool {
+        matches!(self, TransportError::Tls { .. })
+    }
+
+    /// Whether an operation did not finish in time ([`Timeout`](Self::Timeout)).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, TransportError::Timeout { .. })
+    }
+
+    /// Whether the connection failed after it was established ([`Io`](Self::Io)).
+    pub fn is_io(&self) -> bool {
+        matches!(self, TransportError::Io { .. })
+    }
+
+    /// Whether the server answered with an HTTP status that is not success and has no variant of
+    /// its own ([`HttpStatus`](Self::HttpStatus)).
+    pub fn is_http_status(&self) -> bool {
+        matches!(self, TransportError::HttpStatus { .. })
+    }
+
+    /// Whether the server wants authorization, HTTP 401 ([`AuthRequired`](Self::AuthRequired)).
+    pub fn is_auth_required(&self) -> bool {
+        matches!(self, TransportError::AuthRequired { .. })
+    }
+
+    /// Whether the token lacks a scope the server needs, HTTP 403
+    /// ([`InsufficientScope`](Self::InsufficientScope)).
+    pub fn is_insufficient_scope(&self) -> bool {
+        matches!(self, TransportError::InsufficientScope { .. })
+    }
+
+    /// Whether the credential provider could not get a token ([`Authorization`](Self::Authorization)).
+    pub fn is_authorization(&self) -> bool {
+        matches!(self, TransportError::Authorization { .. })
+    }
+
+    /// Whether the server no longer knows the HTTP session ([`SessionExpired`](Self::SessionExpired)).
+    pub fn is_session_expired(&self) -> bool {
+        matches!(self, TransportError::SessionExpired)
+    }
+
+    /// Whether the server broke the protocol ([`Protocol`](Self::Protocol)).
+    pub fn is_protocol(&self) -> bool {
+        matches!(self, TransportError::Protocol { .. })
+    }
+
+    /// Whether a message was larger than the configured limit
+    /// ([`MessageTooLarge`](Self::MessageTooLarge)).
+    pub fn is_message_too_large(&self) -> bool {
+        matches!(self, TransportError::MessageTooLarge { .. })
+    }
+
+    /// Whether the operation was cancelled by the caller ([`Cancelled`](Self::Cancelled)).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TransportError::Cancelled)
+    }
+
+    /// Whether the transport was already closed ([`Closed`](Self::Closed)).
+    pub fn is_closed(&self) -> bool {
+        matches!(self, TransportError::Closed)
     }
 
     /// Whether a fresh attempt might succeed.
@@ -416,10 +447,10 @@ fn spawn_message(command: &str, reason: &SpawnFailure) -> String {
     }
 }
 
-fn exited_message(phase: Phase, status: Option<ExitInfo>, tail: &StderrTail) -> String {
+fn exited_message(phase: ExitPhase, status: Option<ExitInfo>, tail: &StderrTail) -> String {
     let mut message = match phase {
-        Phase::Initialize => String::from("server exited during initialize"),
-        Phase::Running => String::from("server exited"),
+        ExitPhase::Initialize => String::from("server exited during initialize"),
+        ExitPhase::Running => String::from("server exited"),
     };
     match status {
         Some(status) => message.push_str(&format!(" ({status})")),
@@ -520,4 +551,143 @@ pub fn terminal_safe(text: &str, max_chars: usize) -> String {
         shown.push_str(&format!("… ({more} more characters)"));
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each variant, with the code it has always had.
+    fn one_of_each() -> Vec<(TransportError, &'static str)> {
+        let io_error = || Arc::new(io::Error::other("reset"));
+        vec![
+            (
+                TransportError::Spawn {
+                    command: "x".to_owned(),
+                    reason: SpawnFailure::PermissionDenied,
+                },
+                "spawn",
+            ),
+            (
+                TransportError::ServerExited {
+                    phase: ExitPhase::Running,
+                    status: None,
+                    stderr_tail: StderrTail::default(),
+                },
+                "server_exited",
+            ),
+            (
+                TransportError::ConnectionRefused {
+                    address: "127.0.0.1:1".to_owned(),
+                },
+                "connection_refused",
+            ),
+            (
+                TransportError::Dns {
+                    host: "x".to_owned(),
+                    detail: "no such name".to_owned(),
+                    temporary: false,
+                },
+                "dns",
+            ),
+            (
+                TransportError::Tls {
+                    host: "x".to_owned(),
+                    detail: "bad certificate".to_owned(),
+                },
+                "tls",
+            ),
+            (
+                TransportError::Timeout {
+                    phase: TimeoutPhase::Connect,
+                    after: Duration::from_secs(1),
+                },
+                "timeout",
+            ),
+            (
+                TransportError::Io {
+                    context: "reading".to_owned(),
+                    source: io_error(),
+                },
+                "io",
+            ),
+            (
+                TransportError::HttpStatus {
+                    status: 500,
+                    retry_after: None,
+                    body_excerpt: String::new(),
+                },
+                "http_status",
+            ),
+            (
+                TransportError::AuthRequired { challenge: None },
+                "auth_required",
+            ),
+            (
+                TransportError::InsufficientScope { challenge: None },
+                "insufficient_scope",
+            ),
+            (
+                TransportError::authorization(io::Error::other("refused")),
+                "authorization",
+            ),
+            (TransportError::SessionExpired, "session_expired"),
+            (
+                TransportError::Protocol {
+                    detail: "not JSON".to_owned(),
+                },
+                "protocol",
+            ),
+            (
+                TransportError::MessageTooLarge {
+                    what: "a line",
+                    limit: 1,
+                },
+                "message_too_large",
+            ),
+            (TransportError::Cancelled, "cancelled"),
+            (TransportError::Closed, "closed"),
+        ]
+    }
+
+    type Predicate = fn(&TransportError) -> bool;
+
+    /// The predicates, by the code of the variant each one recognises.
+    const PREDICATES: &[(&str, Predicate)] = &[
+        ("spawn", TransportError::is_spawn),
+        ("server_exited", TransportError::is_server_exited),
+        ("connection_refused", TransportError::is_connection_refused),
+        ("dns", TransportError::is_dns),
+        ("tls", TransportError::is_tls),
+        ("timeout", TransportError::is_timeout),
+        ("io", TransportError::is_io),
+        ("http_status", TransportError::is_http_status),
+        ("auth_required", TransportError::is_auth_required),
+        ("insufficient_scope", TransportError::is_insufficient_scope),
+        ("authorization", TransportError::is_authorization),
+        ("session_expired", TransportError::is_session_expired),
+        ("protocol", TransportError::is_protocol),
+        ("message_too_large", TransportError::is_message_too_large),
+        ("cancelled", TransportError::is_cancelled),
+        ("closed", TransportError::is_closed),
+    ];
+
+    #[test]
+    fn codes_are_the_published_names() {
+        for (error, code) in one_of_each() {
+            assert_eq!(error.code(), code, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn exactly_one_predicate_recognises_each_variant() {
+        for (error, code) in one_of_each() {
+            let recognised: Vec<&str> = PREDICATES
+                .iter()
+                .filter(|(_, is)| is(&error))
+                .map(|(name, _)| *name)
+                .collect();
+            assert_eq!(recognised, [code], "{error:?}");
+        }
+    }
 }

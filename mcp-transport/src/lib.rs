@@ -1,27 +1,31 @@
 //! The transports every MCP connection stands on: stdio child processes and streamable HTTP, with
 //! one error type that says what went wrong and whether retrying can help.
 //!
+//! Every type a user names is at the crate root (`mcp_transport::{StdioTransport, HttpClient,
+//! TransportError, ...}`); the modules hold the mechanisms, and the free functions and constants
+//! that go with them.
+//!
 //! - [`stdio`]: a server spawned without a shell as the leader of its own process group, with a safe
 //!   inherited environment, stderr drained into `tracing` and a bounded tail, bounded line framing,
 //!   a graceful close (stdin, SIGTERM, SIGKILL) and a `Drop` that kills the whole group at once,
-//!   without blocking and without a tokio runtime.
-//! - [`http`]: one shared hyper client (rustls with ring, HTTP/1.1 and HTTP/2, pooling, proxies,
-//!   timeouts) implementing rmcp's `StreamableHttpClient`, with byte limits and the status mapping;
-//!   and [`HttpTransport`](http::HttpTransport), our own streamable HTTP session (resumable event
+//!   without blocking and without a tokio runtime. Start from [`StdioSpec`] and [`StdioTransport`].
+//! - [`http`]: one shared hyper client ([`HttpClient`]: rustls with ring, HTTP/1.1 and HTTP/2,
+//!   pooling, proxies, timeouts) implementing rmcp's `StreamableHttpClient`, with byte limits and the
+//!   status mapping; and [`HttpTransport`], our own streamable HTTP session (resumable event
 //!   streams, transparent re-initialization, a bounded reconnect policy from `mcp-retry`).
-//! - Direct requests ([`stdio::DirectRequests`], [`http::HttpDirectRequests`]): requests that skip
+//! - Direct requests ([`StdioDirectRequests`] for stdio, [`HttpDirectRequests`]): requests that skip
 //!   rmcp's service loop, answered to the caller's own task and parsed as their method's result
 //!   type, with [`RequestError`].
-//! - [`auth`]: the [`Authorizer`](auth::Authorizer) trait through which the HTTP client gets bearer
-//!   tokens and reports challenges; `mcp-oauth` implements it, so this crate never depends on OAuth.
+//! - [`auth`]: the [`Authorizer`] trait through which the HTTP client gets bearer tokens and reports
+//!   challenges; `mcp-oauth` implements it, so this crate never depends on OAuth.
 //! - [`error`]: [`TransportError`], classified for `mcp-retry` by variant (never by message text).
-//! - [`www_authenticate`]: a parser for `WWW-Authenticate` challenges.
+//! - [`www_authenticate`]: a parser for `WWW-Authenticate` challenges ([`Challenge`]).
 //!
-//! Both transports hand rmcp something `rmcp::serve_client` accepts:
+//! Both transports hand rmcp something `rmcp::serve_client` accepts. A stdio server:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use mcp_transport::stdio::{StdioSpec, StdioTransport};
+//! use mcp_transport::{StdioSpec, StdioTransport};
 //!
 //! let transport = StdioTransport::spawn("fixture", &StdioSpec::new("my-mcp-server"))?;
 //! let process = transport.process();
@@ -32,6 +36,44 @@
 //! }
 //! # Ok(())
 //! # }
+//! ```
+//!
+//! A streamable HTTP server, through one [`HttpClient`] shared by every server:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_transport::{HttpClient, HttpOptions, HttpTransportOptions, TransportError};
+//!
+//! let client = HttpClient::new(HttpOptions::default())?;
+//! let transport = client.transport("http://127.0.0.1:8080/mcp", None, HttpTransportOptions::default())?;
+//! match rmcp::serve_client((), transport).await {
+//!     Ok(service) => println!("connected to {:?}", service.peer_info()),
+//!     Err(error) => match TransportError::find_in(&error) {
+//!         Some(error) if error.is_auth_required() => eprintln!("log in first: {error}"),
+//!         Some(error) => eprintln!("{error} [{}]", error.code()),
+//!         None => eprintln!("{error}"),
+//!     },
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Errors answer questions rather than being matched on their text:
+//!
+//! ```
+//! use std::time::Duration;
+//! use mcp_transport::TransportError;
+//!
+//! let error = TransportError::HttpStatus {
+//!     status: 503,
+//!     retry_after: Some(Duration::from_secs(2)),
+//!     body_excerpt: String::new(),
+//! };
+//! assert!(error.is_http_status());
+//! assert_eq!(error.code(), "http_status"); // stable, for machine-readable output
+//! assert_eq!(error.status(), Some(503));
+//! assert!(error.is_retryable());
+//! assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
 //! ```
 //!
 //! # What it is not for
@@ -46,5 +88,18 @@ mod request;
 pub mod stdio;
 pub mod www_authenticate;
 
-pub use error::{ErrorKind, TransportError};
+// The vocabulary: every type a user names, at the root. The modules stay public for their free
+// functions and constants (`stdio::become_subreaper`, `www_authenticate::parse_challenges`,
+// `error::terminal_safe`...) and for the paths existing code uses.
+pub use auth::{AuthChallenge, Authorizer, ChallengeOutcome, MissingToken, StaticBearer};
+pub use error::{ExitInfo, ExitPhase, SpawnFailure, TimeoutPhase, TransportError};
+pub use http::{
+    HttpClient, HttpClientBuildError, HttpDirectRequests, HttpOptions, HttpTransport,
+    HttpTransportOptions, ProxyConfig, SseReconnectPolicy, StreamableClient,
+};
 pub use request::RequestError;
+pub use stdio::{
+    EnvPolicy, ShutdownTimings, StderrTail, StdioDirectRequests, StdioLimits, StdioProcess,
+    StdioSpec, StdioTransport,
+};
+pub use www_authenticate::{Challenge, ChallengeParseError};

@@ -11,6 +11,9 @@
 //! array) makes the message an invalid request (-32600); structured `params` that do not fit the
 //! method are invalid params (-32602). A request whose `id` is null (or not a number or string)
 //! and a notification (no `id`) cannot be answered: they are dropped with a debug log.
+//!
+//! The answer is sent from a task of its own, so the reader that found the request never waits
+//! on the server: over stdio through the one stdin writer, over HTTP POSTed in the session.
 
 use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ErrorData, JsonRpcError, RequestId};
 use serde::Deserialize;

@@ -44,7 +44,7 @@ pub(crate) async fn login(cli: &Cli, manager: &Manager, args: &LoginArgs) -> Out
             }
             Outcome::Ok
         }
-        Err(error) => fail(cli, &name, error.kind(), &error.to_string()),
+        Err(error) => fail(cli, &name, error.code(), &error.to_string()),
     }
 }
 
@@ -66,7 +66,7 @@ pub(crate) async fn logout(cli: &Cli, manager: &Manager, args: &LogoutArgs) -> O
             }
             Outcome::Ok
         }
-        Err(error) => fail(cli, &name, error.kind(), &error.to_string()),
+        Err(error) => fail(cli, &name, error.code(), &error.to_string()),
     }
 }
 

@@ -95,7 +95,7 @@ pub(crate) async fn connect_rows(
                 attempts: attempts(&mut events, name, &mut seen).max(1),
                 connect: elapsed,
                 result: manager
-                    .discovery(id)
+                    .listing(id)
                     .map_err(|error| ("unknown".to_owned(), error.to_string())),
             },
             Err(error) => HealthRow::failed(name, config.transport_name(), elapsed, &error),
@@ -138,7 +138,7 @@ pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> 
         Err(message) => return Outcome::Usage(message),
     };
     match with_progress(cli, manager, manager.connect(&name, &config)).await {
-        Ok(id) => match manager.discovery(id) {
+        Ok(id) => match manager.listing(id) {
             Ok(discovery) => {
                 render::inspect(&discovery, cli.json);
                 Outcome::Ok
@@ -206,10 +206,7 @@ pub(crate) async fn call(cli: &Cli, manager: &Manager, args: &CallArgs) -> Outco
 }
 
 /// Arguments for the benchmarked tool when none are given: a guess from its input schema.
-fn default_bench_args(
-    discovery: &mcp_manager::discovery::Discovery,
-    tool: &str,
-) -> Option<Map<String, Value>> {
+fn default_bench_args(discovery: &mcp_manager::Listing, tool: &str) -> Option<Map<String, Value>> {
     let schema = discovery
         .tools
         .iter()
@@ -264,7 +261,7 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
         };
         let arguments = explicit
             .clone()
-            .or_else(|| default_bench_args(session.discovery(), &args.tool));
+            .or_else(|| default_bench_args(session.listing(), &args.tool));
         let tool = args.tool.clone();
         let calls = args.calls;
         sessions.spawn(async move {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use mcp_demo::{DemoAuthOptions, DemoAuthServer, DemoHttpServer, serve_stdio};
 use mcp_manager::config::ServerConfig;
-use mcp_manager::{CallError, Manager};
+use mcp_manager::{CallError, Manager, Url};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
@@ -128,13 +128,21 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
             return Outcome::Usage(format!("cannot find the mcpcord executable: {error}"));
         }
     };
+    let parse = |url: String| {
+        Url::parse(&url)
+            .map_err(|error| format!("the demo server's URL {url:?} is not valid: {error}"))
+    };
+    let (http_url, oauth_url) = match (parse(http.url()), parse(oauth.url())) {
+        (Ok(http_url), Ok(oauth_url)) => (http_url, oauth_url),
+        (Err(message), _) | (_, Err(message)) => return Outcome::Usage(message),
+    };
     let servers = vec![
         (
             "demo-stdio".to_owned(),
             ServerConfig::stdio(program, ["serve-demo", "--stdio"]),
         ),
-        ("demo-http".to_owned(), ServerConfig::http(http.url())),
-        ("demo-oauth".to_owned(), ServerConfig::http(oauth.url())),
+        ("demo-http".to_owned(), ServerConfig::http(http_url)),
+        ("demo-oauth".to_owned(), ServerConfig::http(oauth_url)),
     ];
     let say = |text: String| {
         if !cli.json {

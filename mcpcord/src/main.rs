@@ -4,6 +4,16 @@
 //! configuration error; stopped by a signal, 128 + its number after a clean shutdown: 129 SIGHUP,
 //! 130 SIGINT (Ctrl+C), 143 SIGTERM (`timeout`, systemd, `docker stop`). A closed stdout (`| head`)
 //! is not an error.
+//!
+//! `main` parses the arguments and starts the runtime; `run` builds one `Manager` (a child
+//! subreaper, with the browser `--browser` or `$MCPCORD_BROWSER` chooses) and runs the command
+//! against it (`serve-demo` needs none). The stop signals are caught before any work starts; each
+//! leads to `Manager::shutdown` within a 2 s grace, a wait (at most 1 s) until no child process is
+//! left, and the exit code above.
+//!
+//! Rooms: `target` (what the user typed, to servers), `commands` (health, inspect, call, bench),
+//! `auth` (login, logout), `demo`, `render` (tables and `--json`), `output` (stdout), `old_store`
+//! (the tokens kept under the CLI's old name, imported once).
 
 /// `println!` that tolerates a closed stdout (`mcpcord ... | head`): output nobody reads is not an
 /// error. Any other failed write makes `mcpcord` exit 1 at the end (see `output`).
@@ -19,6 +29,7 @@ macro_rules! out {
 mod auth;
 mod commands;
 mod demo;
+mod old_store;
 mod output;
 mod render;
 mod target;
@@ -30,8 +41,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use futures::FutureExt;
-use mcp_manager::oauth::browser::BrowserMode;
-use mcp_manager::transport::http::{HttpClient, HttpOptions};
+use mcp_manager::oauth::BrowserMode;
+use mcp_manager::transport::{HttpClient, HttpOptions};
 use mcp_manager::{Manager, ManagerOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -208,14 +219,15 @@ async fn run(cli: Cli) -> ExitCode {
         .iter()
         .map(|&(kind, what, code)| (signal(kind), what, code))
         .collect();
+    if !matches!(cli.command, Command::Demo) {
+        old_store::import_once().await;
+    }
     let mut options = ManagerOptions::default();
     options.connect_concurrency = 16;
     let mode = if matches!(cli.command, Command::Demo) {
         // The tour logs in to its own OAuth demo server without a person, and leaves nothing in
         // $MCPCORD_HOME.
-        options.token_store = Some(std::sync::Arc::new(
-            mcp_manager::oauth::store::MemoryStore::new(),
-        ));
+        options.token_store = Some(std::sync::Arc::new(mcp_manager::oauth::MemoryStore::new()));
         Ok(Some(BrowserMode::Follow))
     } else {
         browser_mode(&cli)

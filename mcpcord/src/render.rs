@@ -1,9 +1,13 @@
 //! Printing results: one JSON document with `--json`, else readable lines and tables.
+//!
+//! In human output every string a server sent passes through `terminal_safe` (control characters
+//! replaced, length bounded): a server chooses its names, descriptions and tool output, and raw
+//! escape sequences could rewrite what the user sees. JSON escapes them itself.
 
 use std::time::Duration;
 
 use mcp_manager::ConnectError;
-use mcp_manager::discovery::Discovery;
+use mcp_manager::Listing;
 use mcp_manager::transport::error::terminal_safe;
 use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
@@ -33,7 +37,7 @@ pub(crate) struct HealthRow {
     pub(crate) transport: &'static str,
     pub(crate) attempts: u32,
     pub(crate) connect: Duration,
-    pub(crate) result: Result<std::sync::Arc<Discovery>, (String, String)>,
+    pub(crate) result: Result<std::sync::Arc<Listing>, (String, String)>,
 }
 
 impl HealthRow {
@@ -48,7 +52,7 @@ impl HealthRow {
             transport,
             attempts: error.attempts(),
             connect,
-            result: Err((error.kind().to_owned(), error.to_string())),
+            result: Err((error.code().to_owned(), error.to_string())),
         }
     }
 
@@ -158,7 +162,7 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
 }
 
 /// A server's full description, or its JSON document.
-pub(crate) fn inspect(discovery: &Discovery, as_json: bool) {
+pub(crate) fn inspect(discovery: &Listing, as_json: bool) {
     if as_json {
         print_json(&json!({
             "server": discovery.server_info,

@@ -32,13 +32,13 @@ fn one(config: &Option<Config>, server: &str) -> Result<(String, ServerConfig), 
     if server.starts_with("http://") || server.starts_with("https://") {
         // Checked here, as a configuration file's URLs are when it is read: a URL that cannot be
         // parsed is the user's typo (exit 2), not a server that failed (exit 1).
-        if let Err(cause) = url::Url::parse(server) {
-            return Err(format!(
+        let url = url::Url::parse(server).map_err(|cause| {
+            format!(
                 "{server:?} is not a valid URL ({cause}); write it in full, such as \
                  \"https://example.com/mcp\""
-            ));
-        }
-        return Ok((server.to_owned(), ServerConfig::http(server)));
+            )
+        })?;
+        return Ok((server.to_owned(), ServerConfig::http(url)));
     }
     match config {
         Some(config) => config

@@ -6,20 +6,16 @@
 //! instead of vanishing into init.
 
 use std::io::Read;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use mcp_tests::support::{
+    KillOnDrop, TempDir, escaping_server_script, eventually_blocking, eventually_some_blocking,
+    live_children_of, read_pid, state_of,
+};
 use rustix::process::{Pid, Signal, WaitOptions};
 
-mod common;
-
-use common::procs::{MCPCORD, escaping_server_script, live_children_of, state_of, temp_file};
-
-/// Names this binary's temporary directory.
-const SCOPE: &str = "mcpcord-signals";
-/// The most any wait may take; reaching it is a failure.
-const BOUND: Duration = Duration::from_secs(10);
+/// The `mcpcord` binary under test.
+const MCPCORD: &str = env!("CARGO_BIN_EXE_mcpcord");
 
 fn become_subreaper() {
     rustix::process::set_child_subreaper(Some(rustix::process::getpid())).expect("a subreaper");
@@ -48,17 +44,14 @@ impl Mcpcord {
 
     /// Waits until `mcpcord` has started its one server; its pid.
     fn server(&self) -> u32 {
-        let deadline = Instant::now() + BOUND;
-        loop {
-            if let [server] = live_children_of(self.0.id()).as_slice() {
-                return *server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mcpcord did not start its server"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        eventually_some_blocking("mcpcord has started its server", || match live_children_of(
+            self.0.id(),
+        )
+        .as_slice()
+        {
+            [server] => Some(*server),
+            _ => None,
+        })
     }
 
     fn signal(&self, signal: Signal) {
@@ -67,14 +60,9 @@ impl Mcpcord {
 
     /// Waits (bounded) for `mcpcord` to exit; its exit code and stderr.
     fn exit(mut self) -> (Option<i32>, String) {
-        let deadline = Instant::now() + BOUND;
-        let status = loop {
-            if let Some(status) = self.0.try_wait().expect("mcpcord is our child") {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "mcpcord did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let status = eventually_some_blocking("mcpcord has exited", || {
+            self.0.try_wait().expect("mcpcord is our child")
+        });
         let mut stderr = String::new();
         let _ = self
             .0
@@ -89,18 +77,6 @@ impl Drop for Mcpcord {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// SIGKILLs a process this test may have been left with (and reaps it if it came to us).
-struct KillOnDrop(u32);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if state_of(self.0).is_some() {
-            let _ = rustix::process::kill_process(pid(self.0), Signal::KILL);
-            let _ = rustix::process::waitpid(Some(pid(self.0)), WaitOptions::empty());
-        }
     }
 }
 
@@ -184,38 +160,31 @@ fn servers_die_with_a_sigkilled_mcpcord() {
     assert_eq!(code, None, "SIGKILL ends mcpcord");
     // Nobody can clean up after a SIGKILL but the kernel: the server must die by itself. It is
     // then our zombie (we are its subreaper); reaping it here is the test's own business.
-    let deadline = Instant::now() + BOUND;
-    loop {
-        match state_of(server).as_deref() {
-            None => break,
+    eventually_blocking(
+        "the server has died with the SIGKILLed mcpcord",
+        || match state_of(server).as_deref() {
+            None => true,
             Some("Z") => {
                 let _ = rustix::process::waitpid(Some(pid(server)), WaitOptions::empty());
-                break;
+                true
             }
-            Some(_) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "the server outlived a SIGKILLed mcpcord"
-                );
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    }
+            Some(_) => false,
+        },
+    );
 }
 
-fn read_pid(file: &Path) -> u32 {
-    std::fs::read_to_string(file)
-        .expect("the escaped grandchild wrote its pid")
-        .trim()
-        .parse()
-        .expect("a pid")
+/// A server script for `sh -c` that starts a grandchild leaving its process group (its pid in
+/// `pid_file`), then runs the demo server over stdio.
+fn escaping_demo_server(pid_file: &std::path::Path) -> String {
+    escaping_server_script(pid_file, &format!("{MCPCORD} serve-demo --stdio"))
 }
 
 #[test]
 fn a_grandchild_that_left_the_servers_session_dies_with_mcpcord() {
     become_subreaper();
-    let pid_file = temp_file(SCOPE, "escaped.pid");
-    let script = escaping_server_script(&pid_file);
+    let scratch = TempDir::new("mcpcord-signals");
+    let pid_file = scratch.join("escaped.pid");
+    let script = escaping_demo_server(&pid_file);
     let mcpcord = Mcpcord::start(&[
         "call",
         "echo",
@@ -236,8 +205,9 @@ fn a_grandchild_that_left_the_servers_session_dies_with_mcpcord() {
 #[test]
 fn a_grandchild_that_left_the_servers_session_dies_when_mcpcord_is_terminated() {
     become_subreaper();
-    let pid_file = temp_file(SCOPE, "escaped-term.pid");
-    let script = escaping_server_script(&pid_file);
+    let scratch = TempDir::new("mcpcord-signals");
+    let pid_file = scratch.join("escaped-term.pid");
+    let script = escaping_demo_server(&pid_file);
     let mcpcord = Mcpcord::start(&[
         "call",
         "sleep",
@@ -250,11 +220,9 @@ fn a_grandchild_that_left_the_servers_session_dies_when_mcpcord_is_terminated() 
     ]);
     let server = mcpcord.server();
     let _server_cleanup = KillOnDrop(server);
-    let deadline = Instant::now() + BOUND;
-    while !std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n')) {
-        assert!(Instant::now() < deadline, "the grandchild did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    eventually_blocking("the grandchild has started", || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|pid| pid.ends_with('\n'))
+    });
     let grandchild = read_pid(&pid_file);
     let _cleanup = KillOnDrop(grandchild);
     mcpcord.signal(Signal::TERM);

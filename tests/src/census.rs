@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::live_children_of;
+
 /// What this process holds at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Census {
@@ -26,20 +28,21 @@ impl Census {
     }
 
     /// Polls (for at most `bound`) until the census equals `expected`, since killed processes and
-    /// closed sockets disappear asynchronously; returns the last census taken.
-    pub fn settle_to(expected: Census, bound: Duration) -> Census {
-        Self::settle_until(|now| *now == expected, bound)
+    /// closed sockets disappear asynchronously; returns the last census taken. Sleeps on tokio's
+    /// timer between polls, so the runtime goes on running the tasks that are closing things.
+    pub async fn settle_to(expected: Census, bound: Duration) -> Census {
+        Self::settle_until(|now| *now == expected, bound).await
     }
 
     /// Polls (for at most `bound`) until `done` holds; returns the last census taken.
-    pub fn settle_until(done: impl Fn(&Census) -> bool, bound: Duration) -> Census {
+    pub async fn settle_until(done: impl Fn(&Census) -> bool, bound: Duration) -> Census {
         let deadline = Instant::now() + bound;
         loop {
             let now = Self::take();
             if done(&now) || Instant::now() >= deadline {
                 return now;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -64,29 +67,5 @@ fn threads() -> usize {
 
 /// Running processes whose parent is this process.
 pub fn live_children() -> usize {
-    let me = std::process::id().to_string();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .chars()
-                .all(|c| c.is_ascii_digit())
-        })
-        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
-        .filter(|stat| {
-            // Fields after the command name: state, ppid, ...
-            let Some((_, rest)) = stat.rsplit_once(')') else {
-                return false;
-            };
-            let mut fields = rest.split_whitespace();
-            let state = fields.next().unwrap_or("Z");
-            let parent = fields.next().unwrap_or("");
-            parent == me && state != "Z" && state != "X"
-        })
-        .count()
+    live_children_of(std::process::id()).len()
 }

@@ -2,7 +2,9 @@
 //!
 //! The tests here prove that every fault gives a typed error, the right retry decision and no leaked
 //! process, task, socket or port, across the transport, the manager and OAuth. Tests bind only to
-//! `127.0.0.1` or `[::1]`. [`http_fixture::HttpFixture`] runs the fixture over HTTP for them.
+//! `127.0.0.1` or `[::1]`. [`http_fixture::HttpFixture`] runs the fixture over HTTP for them;
+//! [`support`] holds what the tests share (bounded waits, `/proc`, scratch directories), and
+//! [`census`] counts what this process holds, for the leak tests.
 //!
 //! This crate is not a product crate: it is the one place that uses rmcp's *server* side, to play the
 //! misbehaving servers the product crates must survive.
@@ -26,3 +28,4 @@
 pub mod census;
 pub mod fixture;
 pub mod http_fixture;
+pub mod support;

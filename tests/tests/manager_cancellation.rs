@@ -61,7 +61,7 @@ async fn dropping_connect_at_every_poll_leaves_nothing_behind() {
             manager.servers().is_empty(),
             "dropped after {polls} polls, yet registered"
         );
-        let after = Census::settle_until(|now| now.children == 0, Duration::from_secs(10));
+        let after = Census::settle_until(|now| now.children == 0, Duration::from_secs(10)).await;
         assert_eq!(
             after.children, 0,
             "dropped after {polls} polls, a server is still running"
@@ -75,6 +75,6 @@ async fn dropping_connect_at_every_poll_leaves_nothing_behind() {
         .await
         .expect("the name is free");
     manager.disconnect(id).await.expect("disconnected");
-    let after = Census::settle_until(|now| now.children == 0, Duration::from_secs(10));
+    let after = Census::settle_until(|now| now.children == 0, Duration::from_secs(10)).await;
     assert_eq!(after.children, 0);
 }

@@ -26,7 +26,8 @@ async fn a_thousand_connect_disconnect_cycles_leak_nothing() {
             ..Census::take()
         },
         Duration::from_secs(10),
-    );
+    )
+    .await;
     assert_eq!(baseline.children, 0);
 
     let started = Instant::now();
@@ -38,7 +39,7 @@ async fn a_thousand_connect_disconnect_cycles_leak_nothing() {
         manager.disconnect(id).await.expect("disconnected");
     }
     let per_cycle = started.elapsed() / CYCLES as u32;
-    let after = Census::settle_to(baseline, Duration::from_secs(10));
+    let after = Census::settle_to(baseline, Duration::from_secs(10)).await;
     println!("{CYCLES} cycles, {per_cycle:?} each; before {baseline:?}, after {after:?}");
     assert_eq!(after, baseline, "something leaked over {CYCLES} cycles");
 }

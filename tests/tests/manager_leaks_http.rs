@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use mcp_manager::config::ServerConfig;
-use mcp_manager::{Manager, ManagerOptions};
+use mcp_manager::{Manager, ManagerOptions, Url};
 use mcp_tests::census::Census;
 use mcp_tests::http_fixture::HttpFixture;
 use mcp_transport::http::ProxyConfig;
@@ -21,7 +21,7 @@ async fn three_hundred_http_sessions_leak_nothing() {
     // No idle connections kept, so every socket a session opened is closed once it is gone.
     options.http.pool_max_idle_per_host = 0;
     let manager = Manager::new(options).expect("a manager");
-    let config = ServerConfig::http(server.url().to_owned());
+    let config = ServerConfig::http(Url::parse(server.url()).expect("the fixture's URL"));
     let before = Census::take();
     // One cycle first, so lazily created things (TLS roots, runtime threads) exist before counting.
     let id = manager
@@ -30,7 +30,7 @@ async fn three_hundred_http_sessions_leak_nothing() {
         .expect("connected");
     manager.disconnect(id).await.expect("disconnected");
     // Sockets close asynchronously: the warm-up's are gone once the count is back down.
-    let baseline = Census::settle_until(|now| now.fds <= before.fds, Duration::from_secs(10));
+    let baseline = Census::settle_until(|now| now.fds <= before.fds, Duration::from_secs(10)).await;
 
     let started = Instant::now();
     for cycle in 0..CYCLES {
@@ -49,7 +49,7 @@ async fn three_hundred_http_sessions_leak_nothing() {
         manager.disconnect(id).await.expect("disconnected");
     }
     let per_cycle = started.elapsed() / CYCLES as u32;
-    let after = Census::settle_to(baseline, Duration::from_secs(10));
+    let after = Census::settle_to(baseline, Duration::from_secs(10)).await;
     println!("{CYCLES} cycles, {per_cycle:?} each; before {baseline:?}, after {after:?}");
     assert_eq!(after, baseline, "something leaked over {CYCLES} cycles");
     drop(server);

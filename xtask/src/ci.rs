@@ -55,10 +55,7 @@ const STEPS: &[CiStep] = &[
 
 /// Packages that must never appear in a product crate's dependency graph, and why.
 const FORBIDDEN_DEPENDENCIES: &[(&str, &str)] = &[
-    (
-        "reqwest",
-        "the toolkit has one HTTP stack, hyper (DESIGN.md §2)",
-    ),
+    ("reqwest", "the toolkit has one HTTP stack, hyper"),
     ("openssl-sys", "TLS is rustls with the ring provider"),
     ("native-tls", "TLS is rustls with the ring provider"),
 ];

@@ -39,6 +39,21 @@ pub(crate) fn cargo<S: AsRef<OsStr>>(args: &[S]) -> Step {
     }
 }
 
+/// Another program (a name found on `PATH`, or a path), from the workspace root; logs show it as
+/// `shown`.
+pub(crate) fn program<P: AsRef<OsStr>, S: AsRef<OsStr>>(
+    program: P,
+    shown: &'static str,
+    args: &[S],
+) -> Step {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(workspace_root());
+    Step {
+        command,
+        program: shown,
+    }
+}
+
 /// One command to run.
 pub(crate) struct Step {
     command: Command,

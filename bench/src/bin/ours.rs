@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use mcp_bench::driver::{self, Subject};
 use mcp_bench::{Args, BenchError, Report, Target, Workload, echo_arguments, median_ms, procfs};
 use mcp_manager::config::ServerConfig;
-use mcp_manager::{Manager, ManagerOptions, ServerId};
+use mcp_manager::{Manager, ManagerOptions, ServerId, Url};
 use mcp_oauth::callback::{CallbackOptions, CallbackServer};
 use mcp_oauth::store::MemoryStore;
 use mcp_transport::http::ProxyConfig;
@@ -61,11 +61,14 @@ fn manager() -> Result<Manager, BenchError> {
     Manager::new(options).map_err(|error| BenchError::new(format!("no manager: {error}")))
 }
 
-fn server_config(target: &Target) -> ServerConfig {
-    match target {
+fn server_config(target: &Target) -> Result<ServerConfig, BenchError> {
+    Ok(match target {
         Target::Stdio { command, args } => ServerConfig::stdio(command.clone(), args.clone()),
-        Target::Http { url } => ServerConfig::http(url.clone()),
-    }
+        Target::Http { url } => ServerConfig::http(
+            Url::parse(url)
+                .map_err(|error| BenchError::new(format!("invalid URL {url:?}: {error}")))?,
+        ),
+    })
 }
 
 async fn run(args: Args) -> Result<(), BenchError> {
@@ -76,7 +79,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         _ => {
             let subject = Arc::new(Ours {
                 manager: manager()?,
-                config: server_config(&args.target),
+                config: server_config(&args.target)?,
                 next_name: AtomicUsize::new(0),
             });
             driver::run(subject, &args, report).await?
@@ -111,7 +114,7 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
         return Err(BenchError::new("the drop workload needs a stdio server"));
     };
     let manager = manager()?;
-    let config = server_config(&args.target);
+    let config = server_config(&args.target)?;
     let servers: Vec<_> = (0..args.sessions)
         .map(|n| (format!("s{n}"), config.clone()))
         .collect();

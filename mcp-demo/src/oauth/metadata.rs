@@ -2,9 +2,10 @@
 //! also served at the OpenID Connect Discovery locations).
 
 use http::{Response, StatusCode};
+use mcp_oauth::TokenAuthMethod;
 use serde_json::{Value, json};
 
-use super::{Auth, ClientAuthMethod, wire::json};
+use super::{Auth, wire::json};
 use crate::http::DemoBody;
 
 impl Auth {
@@ -45,16 +46,16 @@ impl Auth {
             grants.push("client_credentials");
         }
         let mut auth_methods = vec![
-            ClientAuthMethod::None,
-            ClientAuthMethod::ClientSecretBasic,
-            ClientAuthMethod::ClientSecretPost,
+            TokenAuthMethod::None,
+            TokenAuthMethod::ClientSecretBasic,
+            TokenAuthMethod::ClientSecretPost,
         ];
         if options.jwt_verifier.is_some() {
-            auth_methods.push(ClientAuthMethod::PrivateKeyJwt);
+            auth_methods.push(TokenAuthMethod::PrivateKeyJwt);
         }
         let auth_methods: Vec<&str> = auth_methods
             .into_iter()
-            .map(ClientAuthMethod::as_str)
+            .map(TokenAuthMethod::as_str)
             .collect();
         let pkce = if options.s256 { "S256" } else { "plain" };
         let mut document = json!({

@@ -26,9 +26,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
-pub use options::{
-    ClientAuthMethod, DemoAuthOptions, DemoClient, IssParameter, JwtVerifier, MetadataLocation,
-};
+pub use options::{DemoAuthOptions, DemoClient, IssParameter, JwtVerifier, MetadataLocation};
 pub use stats::{DemoAuthStats, RECORDED_REQUESTS, RecordedRequest};
 
 use super::{DemoError, DemoHttpHandle, DemoHttpServer, DemoHttpWatch, MCP_PATH};

@@ -2,6 +2,8 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use mcp_oauth::TokenAuthMethod;
+
 /// Checks a `private_key_jwt` client assertion: `(assertion, client_id) -> valid`.
 ///
 /// The demo does no JWT cryptography itself; whoever needs `private_key_jwt` (a test with an ES256
@@ -51,41 +53,12 @@ pub enum IssParameter {
     Wrong,
 }
 
-/// How a client authenticates at the token endpoint (RFC 7591 `token_endpoint_auth_method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ClientAuthMethod {
-    /// A public client: `client_id` in the form, no secret.
-    None,
-    /// HTTP Basic with the client id and secret.
-    ClientSecretBasic,
-    /// `client_id` and `client_secret` in the form.
-    ClientSecretPost,
-    /// A signed JWT assertion (RFC 7523), checked by [`DemoAuthOptions::jwt_verifier`].
-    PrivateKeyJwt,
-}
-
-impl ClientAuthMethod {
-    /// The registered name, e.g. `client_secret_basic`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::ClientSecretBasic => "client_secret_basic",
-            Self::ClientSecretPost => "client_secret_post",
-            Self::PrivateKeyJwt => "private_key_jwt",
-        }
-    }
-
-    /// Whether the method needs a client secret.
-    pub fn uses_secret(self) -> bool {
-        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
-    }
-}
-
-impl fmt::Display for ClientAuthMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Whether a client using `method` needs a client secret (the `client_secret_*` methods).
+pub(super) fn uses_secret(method: TokenAuthMethod) -> bool {
+    matches!(
+        method,
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
+    )
 }
 
 /// A client known to the authorization server before any request: it may use any loopback
@@ -97,8 +70,9 @@ pub struct DemoClient {
     pub id: String,
     /// The secret, for `client_secret_basic` and `client_secret_post`.
     pub secret: Option<String>,
-    /// How it authenticates at the token endpoint.
-    pub method: ClientAuthMethod,
+    /// How it authenticates at the token endpoint (`private_key_jwt` assertions are checked by
+    /// [`DemoAuthOptions::jwt_verifier`]).
+    pub method: TokenAuthMethod,
 }
 
 impl DemoClient {
@@ -107,7 +81,7 @@ impl DemoClient {
         Self {
             id: id.into(),
             secret: None,
-            method: ClientAuthMethod::None,
+            method: TokenAuthMethod::None,
         }
     }
 
@@ -116,7 +90,7 @@ impl DemoClient {
     pub fn with_secret(
         id: impl Into<String>,
         secret: impl Into<String>,
-        method: ClientAuthMethod,
+        method: TokenAuthMethod,
     ) -> Self {
         Self {
             id: id.into(),
@@ -131,7 +105,7 @@ impl DemoClient {
         Self {
             id: id.into(),
             secret: None,
-            method: ClientAuthMethod::PrivateKeyJwt,
+            method: TokenAuthMethod::PrivateKeyJwt,
         }
     }
 }
@@ -507,19 +481,19 @@ impl DemoAuthOptions {
                     client.id
                 ));
             }
-            if client.method.uses_secret() != client.secret.is_some() {
+            if uses_secret(client.method) != client.secret.is_some() {
                 return Err(format!(
                     "pre-registered client {:?}: {} {} a secret",
                     client.id,
                     client.method,
-                    if client.method.uses_secret() {
+                    if uses_secret(client.method) {
                         "needs"
                     } else {
                         "takes no"
                     }
                 ));
             }
-            if client.method == ClientAuthMethod::PrivateKeyJwt && self.jwt_verifier.is_none() {
+            if client.method == TokenAuthMethod::PrivateKeyJwt && self.jwt_verifier.is_none() {
                 return Err(format!(
                     "pre-registered client {:?} uses private_key_jwt, but no jwt_verifier is set",
                     client.id

@@ -3,11 +3,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Response, StatusCode};
+use mcp_oauth::TokenAuthMethod;
 use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::{
-    Auth, ClientAuthMethod,
+    Auth,
+    options::uses_secret,
     registry::{Client, Registry},
     wire::{OAuthError, has_content_type, json, loopback_redirect, no_store},
 };
@@ -52,11 +54,11 @@ impl Auth {
         let redirect_uris = redirect_uris(metadata.get("redirect_uris"))?;
         // RFC 7591 §2: the default is client_secret_basic.
         let method = match metadata.get("token_endpoint_auth_method") {
-            None => ClientAuthMethod::ClientSecretBasic,
+            None => TokenAuthMethod::ClientSecretBasic,
             Some(Value::String(method)) => match method.as_str() {
-                "none" => ClientAuthMethod::None,
-                "client_secret_basic" => ClientAuthMethod::ClientSecretBasic,
-                "client_secret_post" => ClientAuthMethod::ClientSecretPost,
+                "none" => TokenAuthMethod::None,
+                "client_secret_basic" => TokenAuthMethod::ClientSecretBasic,
+                "client_secret_post" => TokenAuthMethod::ClientSecretPost,
                 other => {
                     return Err(OAuthError::new(
                         "invalid_client_metadata",
@@ -74,7 +76,7 @@ impl Auth {
             let offered = match grant.as_str() {
                 "authorization_code" | "refresh_token" => true,
                 "client_credentials" => {
-                    self.options.client_credentials && method != ClientAuthMethod::None
+                    self.options.client_credentials && method != TokenAuthMethod::None
                 }
                 _ => false,
             };
@@ -92,10 +94,7 @@ impl Auth {
                 "response_types may only be [\"code\"]",
             ));
         }
-        let secret = method
-            .uses_secret()
-            .then(Registry::new_secret)
-            .transpose()?;
+        let secret = uses_secret(method).then(Registry::new_secret).transpose()?;
         let client = Client {
             method,
             secret: secret.clone(),

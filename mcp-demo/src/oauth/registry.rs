@@ -8,10 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use mcp_oauth::TokenAuthMethod;
 use url::Url;
 
 use super::{
-    ClientAuthMethod, DemoAuthOptions, DemoAuthStats,
+    DemoAuthOptions, DemoAuthStats,
     wire::{OAuthError, random_value},
 };
 
@@ -31,7 +32,7 @@ const CLIENT_ID_BYTES: usize = 16;
 /// A client the authorization server knows.
 #[derive(Debug, Clone)]
 pub(super) struct Client {
-    pub(super) method: ClientAuthMethod,
+    pub(super) method: TokenAuthMethod,
     pub(super) secret: Option<String>,
     /// The registered redirect URIs, compared without their port; `None` admits any loopback
     /// redirect URI (pre-registered clients and client ID metadata documents).
@@ -43,8 +44,8 @@ pub(super) struct Client {
 
 impl Client {
     /// Whether the client may authenticate at the token endpoint with `used`.
-    pub(super) fn allows(&self, used: ClientAuthMethod) -> bool {
-        used == self.method || (self.cimd && used == ClientAuthMethod::PrivateKeyJwt)
+    pub(super) fn allows(&self, used: TokenAuthMethod) -> bool {
+        used == self.method || (self.cimd && used == TokenAuthMethod::PrivateKeyJwt)
     }
 }
 
@@ -145,7 +146,7 @@ impl Registry {
             return Some(client.clone());
         }
         (cimd && super::wire::is_cimd_url(id)).then_some(Client {
-            method: ClientAuthMethod::None,
+            method: TokenAuthMethod::None,
             secret: None,
             redirect_uris: None,
             cimd: true,

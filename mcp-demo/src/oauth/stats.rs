@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use super::ClientAuthMethod;
+use mcp_oauth::TokenAuthMethod;
 
 /// How many requests of each kind [`DemoAuthStats`] keeps (the most recent ones), so a long-running
 /// demo does not grow without bound.
@@ -100,7 +100,7 @@ pub struct RecordedRequest {
     pub params: Vec<(String, String)>,
     /// How the client authenticated at the token endpoint: `None` for authorization requests and
     /// for token requests that mixed methods.
-    pub client_auth: Option<ClientAuthMethod>,
+    pub client_auth: Option<TokenAuthMethod>,
     /// The `error` of the answer (`invalid_grant`, `access_denied`, …); `None` if it succeeded.
     pub error: Option<String>,
 }

@@ -3,11 +3,12 @@
 
 use base64::Engine as _;
 use http::{HeaderMap, Response, StatusCode, header::AUTHORIZATION};
+use mcp_oauth::TokenAuthMethod;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::{
-    Auth, ClientAuthMethod, RecordedRequest,
+    Auth, RecordedRequest,
     registry::{Grant, Redeem, Registry},
     wire::{OAuthError, Params, has_content_type, json, no_store, param, parse_params, repeated},
 };
@@ -19,7 +20,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 /// A client that proved who it is.
 struct Authenticated {
     id: String,
-    method: ClientAuthMethod,
+    method: TokenAuthMethod,
 }
 
 impl Auth {
@@ -63,7 +64,7 @@ impl Auth {
         registry: &mut Registry,
         headers: &HeaderMap,
         params: &Params,
-        client_auth: &mut Option<ClientAuthMethod>,
+        client_auth: &mut Option<TokenAuthMethod>,
     ) -> Result<serde_json::Value, OAuthError> {
         if let Some(name) = repeated(params) {
             return Err(OAuthError::new(
@@ -94,7 +95,7 @@ impl Auth {
         registry: &Registry,
         headers: &HeaderMap,
         params: &Params,
-        client_auth: &mut Option<ClientAuthMethod>,
+        client_auth: &mut Option<TokenAuthMethod>,
     ) -> Result<Authenticated, OAuthError> {
         let basic = basic_credentials(headers)?;
         let secret_post = param(params, "client_secret");
@@ -110,18 +111,18 @@ impl Auth {
         };
         let form_id = param(params, "client_id");
         let (method, id) = match (&basic, secret_post, assertion) {
-            (Some((id, _)), None, None) => (ClientAuthMethod::ClientSecretBasic, Some(id.clone())),
+            (Some((id, _)), None, None) => (TokenAuthMethod::ClientSecretBasic, Some(id.clone())),
             (None, Some(_), None) => (
-                ClientAuthMethod::ClientSecretPost,
+                TokenAuthMethod::ClientSecretPost,
                 form_id.map(str::to_owned),
             ),
             (None, None, Some(assertion)) => (
-                ClientAuthMethod::PrivateKeyJwt,
+                TokenAuthMethod::PrivateKeyJwt,
                 form_id
                     .map(str::to_owned)
                     .or_else(|| jwt_subject(assertion)),
             ),
-            (None, None, None) => (ClientAuthMethod::None, form_id.map(str::to_owned)),
+            (None, None, None) => (TokenAuthMethod::None, form_id.map(str::to_owned)),
             _ => {
                 return Err(OAuthError::new(
                     "invalid_request",
@@ -130,7 +131,7 @@ impl Auth {
             }
         };
         *client_auth = Some(method);
-        let is_basic = method == ClientAuthMethod::ClientSecretBasic;
+        let is_basic = method == TokenAuthMethod::ClientSecretBasic;
         let Some(id) = id else {
             return Err(OAuthError::invalid_client("client_id is missing", is_basic));
         };
@@ -153,8 +154,8 @@ impl Auth {
             ));
         }
         let proven = match method {
-            ClientAuthMethod::None => true,
-            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost => {
+            TokenAuthMethod::None => true,
+            TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
                 let presented = match &basic {
                     Some((_, secret)) => Some(secret.as_str()),
                     None => secret_post,
@@ -162,10 +163,13 @@ impl Auth {
                 matches!((&client.secret, presented), (Some(known), Some(presented))
                     if secrets_equal(known, presented))
             }
-            ClientAuthMethod::PrivateKeyJwt => match (&self.options.jwt_verifier, assertion) {
+            TokenAuthMethod::PrivateKeyJwt => match (&self.options.jwt_verifier, assertion) {
                 (Some(verify), Some(assertion)) => verify(assertion, &id),
                 _ => false,
             },
+            // The enum is mcp-oauth's and may grow; a method this server cannot check proves
+            // nothing (and the match above only ever picks one of the four).
+            _ => false,
         };
         if !proven {
             return Err(OAuthError::invalid_client(
@@ -298,7 +302,7 @@ impl Auth {
         params: &Params,
         client: &Authenticated,
     ) -> Result<serde_json::Value, OAuthError> {
-        if client.method == ClientAuthMethod::None {
+        if client.method == TokenAuthMethod::None {
             return Err(OAuthError::new(
                 "unauthorized_client",
                 "client_credentials is for confidential clients only",

@@ -2,7 +2,7 @@
 
 use std::{io::ErrorKind, net::SocketAddr};
 
-use mcp_transport::http::{HttpClient, HttpOptions, HttpTransportOptions, ProxyConfig};
+use mcp_transport::{HttpClient, HttpOptions, HttpTransportOptions, ProxyConfig};
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use serde_json::json;
 use tokio::{

@@ -1,5 +1,10 @@
 //! Finding the configuration file and reading it: the lookup order, the format by extension, and
 //! turning the problems' byte offsets into lines and columns.
+//!
+//! A file is read only up to [`MAX_CONFIG_BYTES`] (1 MiB), and the read itself is bounded, not
+//! only the size checked first: `--config /dev/zero` or a named pipe reports no size.
+//! `toml_syntax` or `json_syntax` then turns the text into one spanned tree (`document`), which
+//! `schema` checks as a whole.
 
 use std::env::VarError;
 use std::ffi::OsString;

@@ -1,11 +1,16 @@
 //! What a configuration says, once read and checked: the servers and how to reach each.
+//!
+//! Secrets are named, not held: a file names the variables that hold them, and `Debug` shows the
+//! names of environment variables and headers, never their values.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mcp_oauth::TokenAuthMethod;
 use mcp_retry::RetryPolicy;
-use mcp_transport::stdio::EnvPolicy;
+use mcp_transport::EnvPolicy;
+use url::Url;
 
 /// Every configured server, by name (names are unique; order is the file's).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -73,9 +78,17 @@ impl ServerConfig {
     }
 
     /// A streamable HTTP server at `url`, with the defaults.
-    pub fn http(url: impl Into<String>) -> Self {
+    ///
+    /// ```
+    /// use mcp_manager::{ServerConfig, Url};
+    ///
+    /// let config = ServerConfig::http(Url::parse("https://mcp.example.com/mcp")?);
+    /// assert_eq!(config.transport_name(), "http");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn http(url: Url) -> Self {
         Self::new(TransportConfig::Http(HttpConfig {
-            url: url.into(),
+            url,
             headers: BTreeMap::new(),
             bearer_token_env: None,
             auth: AuthMode::Auto,
@@ -156,7 +169,7 @@ pub struct StdioConfig {
 #[non_exhaustive]
 pub struct HttpConfig {
     /// The endpoint, `http://` or `https://`.
-    pub url: String,
+    pub url: Url,
     /// Extra headers, with `${env:NAME}` already expanded.
     pub headers: BTreeMap<String, String>,
     /// The environment variable holding a bearer token (never the token itself).
@@ -193,14 +206,14 @@ pub struct OAuthConfig {
     pub scopes: Vec<String>,
     /// A fixed loopback port for the redirect (0 or unset: any free port).
     pub callback_port: Option<u16>,
-    /// A client metadata document URL (CIMD).
-    pub client_metadata_url: Option<String>,
+    /// A client metadata document URL (CIMD); a file may give only https (http on loopback).
+    pub client_metadata_url: Option<Url>,
     /// Which grant obtains tokens.
     pub grant: OAuthGrant,
     /// How the pre-registered client authenticates at the token endpoint (`none`,
     /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`); unset: chosen from the
     /// secret or key given and what the server supports.
-    pub token_endpoint_auth_method: Option<String>,
+    pub token_endpoint_auth_method: Option<TokenAuthMethod>,
     /// The environment variable holding the client's P-256 private key (PEM), for
     /// `private_key_jwt`.
     pub private_key_env: Option<String>,
@@ -210,8 +223,9 @@ pub struct OAuthConfig {
     /// The P-256 private key (PEM) itself, for programs that build a configuration in code (a file
     /// can only name a variable, `private_key_env`). Never printed.
     pub private_key_pem: Option<String>,
-    /// For `grant = "enterprise_managed"`: the identity provider's token endpoint.
-    pub idp_token_endpoint: Option<String>,
+    /// For `grant = "enterprise_managed"`: the identity provider's token endpoint; a file may
+    /// give only https (http on loopback).
+    pub idp_token_endpoint: Option<Url>,
     /// For `grant = "enterprise_managed"`: this client's id at the identity provider.
     pub idp_client_id: Option<String>,
     /// For `grant = "enterprise_managed"`: the environment variable holding the user's ID token.
@@ -253,7 +267,7 @@ impl std::fmt::Debug for StdioConfig {
 impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConfig")
-            .field("url", &self.url)
+            .field("url", &self.url.as_str())
             .field("headers", &redacted(&self.headers))
             .field("bearer_token_env", &self.bearer_token_env)
             .field("auth", &self.auth)
@@ -271,7 +285,10 @@ impl std::fmt::Debug for OAuthConfig {
             .field("client_secret", &hidden(&self.client_secret))
             .field("scopes", &self.scopes)
             .field("callback_port", &self.callback_port)
-            .field("client_metadata_url", &self.client_metadata_url)
+            .field(
+                "client_metadata_url",
+                &self.client_metadata_url.as_ref().map(Url::as_str),
+            )
             .field("grant", &self.grant)
             .field(
                 "token_endpoint_auth_method",
@@ -279,7 +296,10 @@ impl std::fmt::Debug for OAuthConfig {
             )
             .field("private_key_env", &self.private_key_env)
             .field("private_key_pem", &hidden(&self.private_key_pem))
-            .field("idp_token_endpoint", &self.idp_token_endpoint)
+            .field(
+                "idp_token_endpoint",
+                &self.idp_token_endpoint.as_ref().map(Url::as_str),
+            )
             .field("idp_client_id", &self.idp_client_id)
             .field("id_token_env", &self.id_token_env)
             .field("id_token", &hidden(&self.id_token))
@@ -293,7 +313,8 @@ mod redaction_tests {
 
     #[test]
     fn debug_never_shows_header_or_env_values() {
-        let mut http = match ServerConfig::http("https://example.test/mcp").transport {
+        let url = Url::parse("https://example.test/mcp").expect("a URL");
+        let mut http = match ServerConfig::http(url).transport {
             TransportConfig::Http(http) => http,
             TransportConfig::Stdio(_) => unreachable!("built as HTTP"),
         };

@@ -1,6 +1,17 @@
 //! The on-disk store: one private JSON file per server, written atomically, locked across processes.
+//!
+//! In short ([`FileStore`] has the details):
+//! - A save writes a temporary file, syncs it and renames it over the old one.
+//! - The store is checked as ssh checks `~/.ssh`: the home owned by us (or root) and not writable
+//!   by others; `tokens/` and `clients/` real directories of ours with mode 0700; files of ours
+//!   with mode 0600. Files and the lock are opened with `O_NONBLOCK` and refused unless regular,
+//!   so a FIFO never blocks us.
+//! - A corrupt or too-open file is refused and never overwritten; a stored access token that could
+//!   not be sent in a header counts as corrupt. `clear` (logout) unlinks the entry without reading
+//!   it: a symbolic link itself, never its target.
+//! - The cross-process lock is an `flock` on the key's `.lock` file; all file I/O, and the wait for
+//!   the lock, runs on tokio's blocking pool.
 
-use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
@@ -15,13 +26,14 @@ use rustix::io::Errno;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::dirs::default_dir;
 use super::key::issuer_id;
 use super::{StoreError, StoreKey, StoreLock, StoredClient, StoredTokens, TokenStore};
 
 /// The on-disk format written today; a file with another number is refused, not guessed at.
-const FORMAT: u32 = 1;
+pub(super) const FORMAT: u32 = 1;
 /// Token files are a few hundred bytes; anything far larger is not ours, and is never read whole.
-const MAX_FILE_BYTES: u64 = 1 << 20;
+pub(super) const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Permission bits a stored file, and the `tokens/` and `clients/` directories, must not have: any
 /// access by group or others (the file names alone say which servers a user logs in to).
 const FILE_FORBIDDEN_BITS: u32 = 0o077;
@@ -60,7 +72,7 @@ const HOME_FORBIDDEN_BITS: u32 = 0o022;
 ///
 /// # Example
 /// ```
-/// use mcp_oauth::store::{FileStore, StoreKey, StoredTokens, TokenStore};
+/// use mcp_oauth::{FileStore, StoreKey, StoredTokens, TokenStore};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -93,8 +105,8 @@ const HOME_FORBIDDEN_BITS: u32 = 0o022;
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: PathBuf,
-    tokens_dir: PathBuf,
-    clients_dir: PathBuf,
+    pub(super) tokens_dir: PathBuf,
+    pub(super) clients_dir: PathBuf,
 }
 
 impl FileStore {
@@ -272,76 +284,46 @@ impl TokenStore for FileStore {
     }
 }
 
-/// The directory the `mcpcord` tools keep their state in: `$MCPCORD_HOME` if set, else the platform
-/// configuration directory + `/mcpcord` (`$XDG_CONFIG_HOME/mcpcord` or `$HOME/.config/mcpcord`; on macOS
-/// `$HOME/Library/Application Support/mcpcord`).
-///
-/// Empty variables count as unset, and a relative `XDG_CONFIG_HOME` is ignored as the XDG
-/// specification says. [`FileStore::new`] keeps tokens in its `tokens/` and registrations in its
-/// `clients/` subdirectory.
-pub fn default_dir() -> Result<PathBuf, StoreError> {
-    default_dir_from(|name| std::env::var_os(name)).ok_or(StoreError::NoDefaultDir)
-}
-
-fn default_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
-    let var = |name: &str| {
-        var(name)
-            .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(home) = var("MCPCORD_HOME") {
-        return Some(home);
-    }
-    let config = if cfg!(target_os = "macos") {
-        var("HOME").map(|home| home.join("Library").join("Application Support"))
-    } else {
-        var("XDG_CONFIG_HOME")
-            .filter(|dir| dir.is_absolute())
-            .or_else(|| var("HOME").map(|home| home.join(".config")))
-    };
-    config.map(|dir| dir.join("mcpcord"))
+#[derive(Serialize)]
+pub(super) struct TokenFileRef<'a> {
+    pub(super) format: u32,
+    pub(super) server: ServerRef<'a>,
+    pub(super) tokens: &'a StoredTokens,
 }
 
 #[derive(Serialize)]
-struct TokenFileRef<'a> {
-    format: u32,
-    server: ServerRef<'a>,
-    tokens: &'a StoredTokens,
+pub(super) struct ServerRef<'a> {
+    pub(super) name: &'a str,
+    pub(super) url: &'a str,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenFile {
+    pub(super) server: Server,
+    pub(super) tokens: StoredTokens,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Server {
+    pub(super) name: String,
+    pub(super) url: String,
 }
 
 #[derive(Serialize)]
-struct ServerRef<'a> {
-    name: &'a str,
-    url: &'a str,
+pub(super) struct ClientFileRef<'a> {
+    pub(super) format: u32,
+    pub(super) client: &'a StoredClient,
 }
 
 #[derive(Deserialize)]
-struct TokenFile {
-    server: Server,
-    tokens: StoredTokens,
-}
-
-#[derive(Deserialize)]
-struct Server {
-    name: String,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct ClientFileRef<'a> {
-    format: u32,
-    client: &'a StoredClient,
-}
-
-#[derive(Deserialize)]
-struct ClientFile {
-    client: StoredClient,
+pub(super) struct ClientFile {
+    pub(super) client: StoredClient,
 }
 
 /// Read first, so that a file from a newer format is reported as such rather than as bad data.
 #[derive(Deserialize)]
-struct FormatProbe {
-    format: u32,
+pub(super) struct FormatProbe {
+    pub(super) format: u32,
 }
 
 fn load_tokens(
@@ -393,44 +375,9 @@ fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>
     if !check_dir(dir)? {
         return Ok(None);
     }
-    // NONBLOCK: opening a FIFO for reading waits for a writer, so one placed at a token path would
-    // hang every connect; the type is checked below, on the open file, before anything is read.
-    let fd = match rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok(None),
-        Err(Errno::LOOP) => {
-            return Err(StoreError::corrupt(
-                path,
-                "it is a symbolic link; the store only reads regular files",
-            ));
-        }
-        Err(errno) => return Err(StoreError::io("open", path, errno.into())),
+    let Some(bytes) = read_private(path).map_err(|refusal| refusal.into_error(path))? else {
+        return Ok(None);
     };
-    let mut file = File::from(fd);
-    // Checked on the open file, so what is checked is what is read.
-    let metadata = file
-        .metadata()
-        .map_err(|error| StoreError::io("inspect", path, error))?;
-    if !metadata.is_file() {
-        return Err(not_regular(path, &metadata));
-    }
-    check_owner(path, &metadata, false)?;
-    check_mode(path, &metadata, FILE_FORBIDDEN_BITS)?;
-    let mut bytes = Vec::new();
-    (&mut file)
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| StoreError::io("read", path, error))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(StoreError::corrupt(
-            path,
-            format!("it is larger than {MAX_FILE_BYTES} bytes"),
-        ));
-    }
     let probe: FormatProbe =
         serde_json::from_slice(&bytes).map_err(|error| json_error(path, &error))?;
     if probe.format != FORMAT {
@@ -447,10 +394,78 @@ fn read_record<T: DeserializeOwned>(dir: &Path, path: &Path) -> Result<Option<T>
         .map_err(|error| json_error(path, &error))
 }
 
-/// The refusal of a FIFO, socket, device or directory where the store expects a regular file.
-fn not_regular(path: &Path, metadata: &fs::Metadata) -> StoreError {
+/// Why [`read_private`] did not read a file.
+pub(super) enum Refusal {
+    /// It is a symbolic link, which is never followed.
+    SymbolicLink,
+    /// It is not a regular file: `what` it is instead ("a FIFO", ...).
+    NotRegular(&'static str),
+    /// It is larger than [`MAX_FILE_BYTES`].
+    TooLarge,
+    /// Its owner or its mode is refused, or it could not be read: the store's own error.
+    Store(StoreError),
+}
+
+impl Refusal {
+    /// The error the store reports for this refusal of `path`.
+    pub(super) fn into_error(self, path: &Path) -> StoreError {
+        match self {
+            Self::SymbolicLink => StoreError::corrupt(
+                path,
+                "it is a symbolic link; the store only reads regular files",
+            ),
+            Self::NotRegular(what) => not_regular(path, what),
+            Self::TooLarge => {
+                StoreError::corrupt(path, format!("it is larger than {MAX_FILE_BYTES} bytes"))
+            }
+            Self::Store(error) => error,
+        }
+    }
+}
+
+/// Reads a private file whole: a regular file (never through a symbolic link), this user's, closed
+/// to group and others, at most [`MAX_FILE_BYTES`]. `None` when it does not exist. The directory
+/// is not checked here.
+pub(super) fn read_private(path: &Path) -> Result<Option<Vec<u8>>, Refusal> {
+    // NONBLOCK: opening a FIFO for reading waits for a writer, so one placed at a token path would
+    // hang every connect; the type is checked below, on the open file, before anything is read.
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(Errno::LOOP) => return Err(Refusal::SymbolicLink),
+        Err(errno) => {
+            return Err(Refusal::Store(StoreError::io("open", path, errno.into())));
+        }
+    };
+    let mut file = File::from(fd);
+    // Checked on the open file, so what is checked is what is read.
+    let metadata = file
+        .metadata()
+        .map_err(|error| Refusal::Store(StoreError::io("inspect", path, error)))?;
+    if !metadata.is_file() {
+        return Err(Refusal::NotRegular(file_kind(&metadata)));
+    }
+    check_owner(path, &metadata, false).map_err(Refusal::Store)?;
+    check_mode(path, &metadata, FILE_FORBIDDEN_BITS).map_err(Refusal::Store)?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| Refusal::Store(StoreError::io("read", path, error)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Refusal::TooLarge);
+    }
+    Ok(Some(bytes))
+}
+
+/// What a file that is not a regular file is, for messages: "a FIFO", "a socket", ...
+fn file_kind(metadata: &fs::Metadata) -> &'static str {
     let file_type = metadata.file_type();
-    let what = if file_type.is_fifo() {
+    if file_type.is_fifo() {
         "a FIFO"
     } else if file_type.is_socket() {
         "a socket"
@@ -460,7 +475,12 @@ fn not_regular(path: &Path, metadata: &fs::Metadata) -> StoreError {
         "a directory"
     } else {
         "a special file"
-    };
+    }
+}
+
+/// The refusal of a FIFO, socket, device or directory (`what`) where the store expects a regular
+/// file.
+fn not_regular(path: &Path, what: &str) -> StoreError {
     StoreError::corrupt(
         path,
         format!("it is {what}, not a regular file; the store only reads regular files"),
@@ -482,7 +502,7 @@ fn json_error(path: &Path, error: &serde_json::Error) -> StoreError {
     )
 }
 
-fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+pub(super) fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|error| StoreError::io("encode", path, io::Error::other(error)))?;
     bytes.push(b'\n');
@@ -493,7 +513,7 @@ fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
 /// `~/.ssh`: the home belongs to the user (or root) and nobody else may write to it; the directory
 /// itself is a real directory (not a symbolic link), belongs to the user, and is private (0700).
 /// `false` when either does not exist.
-fn check_dir(dir: &Path) -> Result<bool, StoreError> {
+pub(super) fn check_dir(dir: &Path) -> Result<bool, StoreError> {
     let home = match dir.parent() {
         Some(home) if !home.as_os_str().is_empty() => home,
         _ => Path::new("."),
@@ -581,6 +601,38 @@ fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
 /// Replaces `path` with `bytes` in one step: a private temporary file in the same directory, synced,
 /// then renamed over it.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let temp = write_temporary(dir, path, bytes)?;
+    if let Err(error) = fs::rename(&temp, path) {
+        // Best effort: the error that matters is the one returned.
+        let _ = fs::remove_file(&temp);
+        return Err(StoreError::io("rename into place", path, error));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Creates `path` with `bytes` in one step, as [`write_atomically`] does, but only if nothing is
+/// there: `false`, and nothing changed, when something is. The temporary file is hard-linked into
+/// place, which fails rather than replace an entry that appeared meanwhile (a rename would not).
+pub(super) fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> Result<bool, StoreError> {
+    let temp = write_temporary(dir, path, bytes)?;
+    let linked = fs::hard_link(&temp, path);
+    // Only the name at `path` is wanted; if removing the temporary name fails, it is left as any
+    // failed write leaves one (hidden, private, and never read).
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => {
+            sync_dir(dir);
+            Ok(true)
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error) => Err(StoreError::io("link into place", path, error)),
+    }
+}
+
+/// Writes `bytes` to a new private temporary file next to `path` (creating and checking the
+/// directory first), synced; returns its path. Removed again if the write fails.
+fn write_temporary(dir: &Path, path: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
 
     ensure_dir(dir)?;
@@ -600,23 +652,20 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreEr
         Mode::from_raw_mode(0o600),
     )
     .map_err(|errno| StoreError::io("create temporary file", &temp, errno.into()))?;
-    let written = write_and_sync(File::from(fd), bytes)
-        .map_err(|error| StoreError::io("write temporary file", &temp, error))
-        .and_then(|()| {
-            fs::rename(&temp, path)
-                .map_err(|error| StoreError::io("rename into place", path, error))
-        });
-    if let Err(error) = written {
+    if let Err(error) = write_and_sync(File::from(fd), bytes) {
         // Best effort: the error that matters is the one returned.
         let _ = fs::remove_file(&temp);
-        return Err(error);
+        return Err(StoreError::io("write temporary file", &temp, error));
     }
-    // Makes the rename itself durable. Some file systems cannot sync a directory; the file is in
-    // place either way, so that is only worth a note.
+    Ok(temp)
+}
+
+/// Makes a rename or link in `dir` durable. Some file systems cannot sync a directory; the file is
+/// in place either way, so that is only worth a note.
+fn sync_dir(dir: &Path) {
     if let Err(error) = File::open(dir).and_then(|dir| dir.sync_all()) {
         tracing::debug!(dir = %dir.display(), %error, "token store: could not sync directory");
     }
-    Ok(())
 }
 
 fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
@@ -656,7 +705,7 @@ fn lock_file(
         .metadata()
         .map_err(|error| StoreError::io("inspect lock file", path, error))?;
     if !metadata.is_file() {
-        return Err(not_regular(path, &metadata));
+        return Err(not_regular(path, file_kind(&metadata)));
     }
     let fd = OwnedFd::from(fd);
     loop {
@@ -675,61 +724,11 @@ fn lock_file(
 }
 
 /// Runs blocking file work on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     path: &Path,
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| StoreError::io("finish file work on", path, io::Error::other(error)))?
-}
-
-#[cfg(test)]
-mod tests {
-    use std::ffi::OsString;
-    use std::path::PathBuf;
-
-    use super::default_dir_from;
-
-    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
-        move |name| {
-            vars.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| OsString::from(value))
-        }
-    }
-
-    #[test]
-    fn default_dir_prefers_mcpcord_home() {
-        let vars = [("MCPCORD_HOME", "/srv/mcpcord"), ("HOME", "/home/u")];
-        assert_eq!(
-            default_dir_from(env(&vars)),
-            Some(PathBuf::from("/srv/mcpcord"))
-        );
-    }
-
-    #[cfg(not(target_os = "macos"))]
-    #[test]
-    fn default_dir_uses_absolute_xdg_config_home_then_home() {
-        let vars = [("XDG_CONFIG_HOME", "/cfg"), ("HOME", "/home/u")];
-        assert_eq!(
-            default_dir_from(env(&vars)),
-            Some(PathBuf::from("/cfg/mcpcord"))
-        );
-        let vars = [("XDG_CONFIG_HOME", "relative"), ("HOME", "/home/u")];
-        assert_eq!(
-            default_dir_from(env(&vars)),
-            Some(PathBuf::from("/home/u/.config/mcpcord"))
-        );
-        let vars = [("MCPCORD_HOME", ""), ("HOME", "/home/u")];
-        assert_eq!(
-            default_dir_from(env(&vars)),
-            Some(PathBuf::from("/home/u/.config/mcpcord"))
-        );
-    }
-
-    #[test]
-    fn default_dir_is_none_without_any_home() {
-        assert_eq!(default_dir_from(env(&[])), None);
-    }
 }

@@ -21,7 +21,7 @@ const HASH_HEX: usize = 32;
 /// Pass the URL in its canonical form (as discovery produces it): the key compares it byte for byte.
 ///
 /// ```
-/// use mcp_oauth::store::StoreKey;
+/// use mcp_oauth::StoreKey;
 ///
 /// let key = StoreKey::new("GitHub Copilot", "https://api.example.com/mcp");
 /// assert!(key.id().starts_with("github_copilot-"));
@@ -39,6 +39,8 @@ impl StoreKey {
     pub fn new(server_name: impl Into<String>, url: impl Into<String>) -> Self {
         let server_name = server_name.into();
         let url = url.into();
+        // A fixed domain label that decides every token file's name. It keeps the CLI's old name
+        // on purpose: changing it would orphan every stored login, imported ones included.
         let id = file_id(
             &server_name,
             &[b"mcpm token key v1", server_name.as_bytes(), url.as_bytes()],
@@ -60,7 +62,8 @@ impl StoreKey {
         &self.url
     }
 
-    /// The filesystem-safe id (`<label>-<hash>`), used as the file stem by [`FileStore`](super::FileStore).
+    /// The filesystem-safe id (`<label>-<hash>`), used as the file stem by
+    /// [`FileStore`](crate::FileStore).
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -89,6 +92,8 @@ pub(super) fn issuer_id(issuer: &str) -> String {
         .strip_prefix("https://")
         .or_else(|| issuer.strip_prefix("http://"))
         .unwrap_or(issuer);
+    // A fixed domain label that decides every client file's name; like the token label, it keeps
+    // the CLI's old name, and changing it would orphan every stored registration.
     file_id(label, &[b"mcpm client key v1", issuer.as_bytes()])
 }
 

@@ -8,8 +8,9 @@ use tokio::sync::OwnedMutexGuard;
 
 /// Exclusive use of one store key, released when dropped.
 ///
-/// From [`TokenStore::lock`](super::TokenStore::lock), [`FileStore::try_lock`](super::FileStore::try_lock)
-/// or [`MemoryStore::try_lock`](super::MemoryStore::try_lock). Dropping it is synchronous and never
+/// From [`TokenStore::lock`](crate::TokenStore::lock),
+/// [`FileStore::try_lock`](crate::FileStore::try_lock) or
+/// [`MemoryStore::try_lock`](crate::MemoryStore::try_lock). Dropping it is synchronous and never
 /// blocks: for a file store it closes the lock file, which releases the `flock`.
 #[must_use = "the key is unlocked as soon as the guard is dropped"]
 pub struct StoreLock {

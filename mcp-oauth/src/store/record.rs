@@ -43,7 +43,7 @@ impl StoredTokens {
     /// non-empty printable ASCII (RFC 6749 A.17, `VSCHAR`).
     ///
     /// ```
-    /// use mcp_oauth::store::StoredTokens;
+    /// use mcp_oauth::StoredTokens;
     ///
     /// let mut tokens = StoredTokens {
     ///     access_token: "at-123".into(),

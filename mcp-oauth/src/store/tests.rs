@@ -34,11 +34,11 @@ impl Drop for TempDir {
     }
 }
 
-fn key() -> StoreKey {
+pub(in crate::store) fn key() -> StoreKey {
     StoreKey::new("remote", "https://mcp.example.com/mcp")
 }
 
-fn tokens(access: &str) -> StoredTokens {
+pub(in crate::store) fn tokens(access: &str) -> StoredTokens {
     StoredTokens {
         access_token: access.to_owned(),
         token_type: "Bearer".to_owned(),
@@ -289,7 +289,7 @@ fn a_fifo_at_the_token_path_is_refused_at_once_naming_the_path() {
     let error = load.unwrap_err();
     assert_eq!(error.path(), Some(path.as_path()), "{error:?}");
     assert!(error.to_string().contains("not a regular file"), "{error}");
-    assert!(save.is_err(), "a FIFO is never replaced by a save");
+    save.expect_err("a FIFO is never replaced by a save");
     assert!(fs::symlink_metadata(&path).unwrap().file_type().is_fifo());
 }
 
@@ -610,7 +610,7 @@ async fn memory_lock_excludes_a_second_locker_until_dropped() {
     let guard = store.lock(&key()).await.unwrap();
     assert!(store.try_lock(&key()).is_none());
     let waited = tokio::time::timeout(Duration::from_secs(30), store.lock(&key())).await;
-    assert!(waited.is_err(), "a second locker got a held lock");
+    waited.expect_err("a second locker got a held lock");
     drop(guard);
     assert!(store.try_lock(&key()).is_some());
 }
@@ -666,4 +666,15 @@ async fn clients_are_stored_per_issuer() {
             Some(b)
         );
     }
+}
+
+#[test]
+fn store_ids_are_pinned_because_they_name_every_stored_file() {
+    // Computed once and fixed: a change to the id scheme or its domain labels would orphan every
+    // stored login and registration, and make `import_from` refuse every old file.
+    assert_eq!(key().id(), "remote-1f6f0c25c62936962a563cceb2732cf0");
+    assert_eq!(
+        super::key::issuer_id("https://auth.example.com"),
+        "auth_example_com-987340a5a41adeb38750d77d76448fb4"
+    );
 }

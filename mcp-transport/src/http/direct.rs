@@ -14,6 +14,10 @@
 //! and the server's own requests (such as elicitation) to rmcp, exactly as if rmcp had read them,
 //! and an answer to another direct request to that request. A stream that ends before the answer
 //! is resumed with `Last-Event-ID`; an answer a server sends on another stream is taken too.
+//!
+//! A request that cannot be delivered here (no session yet, or a 404 for the session) fails with
+//! `RequestError::NotDelivered`, for rmcp's path to carry. A timeout, or a caller that drops the
+//! request, sends `notifications/cancelled` from a task of its own, if a runtime is there.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,7 +58,7 @@ pub(super) struct HttpDirect {
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use mcp_transport::http::{HttpClient, HttpOptions};
+/// use mcp_transport::{HttpClient, HttpOptions};
 /// use rmcp::model::{ClientRequest, ServerResult};
 ///
 /// let http = HttpClient::new(HttpOptions::default())?;
@@ -208,7 +212,7 @@ impl HttpDirect {
     }
 
     /// The request's own exchange: `Some` answer from a JSON body or an error status, `None` once
-    /// its event stream carried the answer (routed to the request's [`DirectWait`]).
+    /// its event stream carried the answer (routed to the request's [`DirectWait`](super::inbound::DirectWait)).
     async fn post_and_read(
         &self,
         body: Bytes,
@@ -247,7 +251,7 @@ impl HttpDirect {
     }
 
     /// Reads the request's event stream until it carries the answer, routing every message (the
-    /// answer to the request's [`DirectWait`], others to rmcp or to the direct request they
+    /// answer to the request's [`DirectWait`](super::inbound::DirectWait), others to rmcp or to the direct request they
     /// answer), and resumes the stream (`Last-Event-ID`) if it ends before the answer.
     async fn read_events(
         &self,

@@ -1,5 +1,9 @@
 //! Reading one SSE stream of a session, resuming it when it ends early: what the transport's answer
 //! streams, its standalone stream and direct requests share.
+//!
+//! Once the awaited answer is in, the rest of the stream is still read to its end, so that its
+//! connection goes back to the pool instead of being closed: inline if it has already arrived,
+//! else by a task bounded to 1 s, to 8 such tasks per session, and to the session's life.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +20,8 @@ use sse_stream::Sse;
 
 use super::inbound::Inbound;
 use super::reconnect::SseReconnectPolicy;
-use super::streamable::{StreamableClient, event_too_large};
+use super::sse_limit::event_too_large;
+use super::streamable::StreamableClient;
 use crate::error::TransportError;
 
 /// An SSE response body, as the client hands it over.

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use mcp_transport::http::{HttpClient, HttpOptions, HttpTransportOptions};
+//! use mcp_transport::{HttpClient, HttpOptions, HttpTransportOptions};
 //!
 //! let client = HttpClient::new(HttpOptions::default())?;
 //! let transport = client.transport("http://127.0.0.1:8080/mcp", None, HttpTransportOptions::default())?;
@@ -17,12 +17,20 @@
 //! `server/discover` probe only after a round trip. Announce
 //! `ProtocolVersion::LATEST_WITH_INITIALIZE` (2025-11-25) in the handshake; servers may negotiate
 //! down to 2025-03-26.
+//!
+//! **Errors.** Our client's own failures travel through rmcp as
+//! `StreamableHttpError::Client(TransportError)`, so a status error keeps its body excerpt; a 401,
+//! a 403 with a challenge and a 404 for a session use rmcp's own variants instead, because rmcp's
+//! recovery and auth layers match on them. [`TransportError::find_in`] and [`TransportError::from_streamable`] map
+//! either back to a [`TransportError`].
 
 mod client;
 mod direct;
 mod events;
 mod inbound;
 mod reconnect;
+mod response;
+mod sse_limit;
 mod streamable;
 mod transport;
 

@@ -1,46 +1,50 @@
-//! rmcp's `StreamableHttpClient` on our shared hyper client: status mapping, byte limits, credentials.
+//! rmcp's `StreamableHttpClient` on our shared hyper client: building requests, credentials, the
+//! session direct requests join. Reading what comes back is [`response`](super::response) (status
+//! mapping, bounded bodies) and [`sse_limit`](super::sse_limit) (bounded events).
+//!
+//! Credentials come from the [`Authorizer`], which gets one chance per request to supply a new
+//! token after a challenge: once after a 401 and once after a 403 (a login can be followed by a
+//! step-up); the next refusal is the answer. The client also remembers the session rmcp's
+//! `notifications/initialized` was posted in, which direct requests join.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt, TryStreamExt};
-use http::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
-};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use rmcp::model::{
-    ClientJsonRpcMessage, ClientNotification, ClientRequest, ErrorData, ServerJsonRpcMessage,
-};
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ErrorData, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_client::{
-    AuthRequiredError, InsufficientScopeError, SseError, StreamableHttpClient, StreamableHttpError,
-    StreamableHttpPostResponse, StreamableHttpResponseLimits,
+    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+    StreamableHttpResponseLimits,
 };
-use sse_stream::{Sse, SseStream};
+use sse_stream::Sse;
 
-use super::client::{HttpClient, collect_bounded};
+use super::client::HttpClient;
+use super::response::{
+    auth_failure, bearer_challenge, media_type_is, parse_retry_after, read_bounded, session_id_of,
+    status_failure,
+};
+use super::sse_limit::bounded_sse;
 use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
 use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
 use crate::request::RequestError;
-use crate::www_authenticate::{self, Challenge};
 
-const SESSION_ID: &str = "mcp-session-id";
+pub(super) const SESSION_ID: &str = "mcp-session-id";
 const LAST_EVENT_ID: &str = "last-event-id";
 const EVENT_STREAM: &str = "text/event-stream";
-const JSON: &str = "application/json";
+pub(super) const JSON: &str = "application/json";
 /// Headers rmcp manages itself; a custom header may not replace them.
 const RESERVED: &[&str] = &["accept", SESSION_ID, LAST_EVENT_ID];
 /// The longest excerpt of an error body quoted in an error.
-const EXCERPT_CHARS: usize = 300;
+pub(super) const EXCERPT_CHARS: usize = 300;
 
-type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
+pub(super) type HttpResult<T> = Result<T, StreamableHttpError<TransportError>>;
 
 /// The per-server face of the shared [`HttpClient`]: what [`HttpTransport`](super::HttpTransport)
 /// (and rmcp's own transport) runs on. It adds this server's credentials ([`Authorizer`]) and default
@@ -353,195 +357,6 @@ fn invalid_uri(uri: &str) -> StreamableHttpError<TransportError> {
     })
 }
 
-/// All `WWW-Authenticate` values joined, as rmcp's auth errors carry them.
-fn www_authenticate(headers: &HeaderMap) -> String {
-    headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn bearer_challenge(headers: &HeaderMap) -> Option<Challenge> {
-    let values: Vec<String> = headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .collect();
-    let challenges =
-        www_authenticate::parse_challenge_values(values.iter().map(String::as_str)).ok()?;
-    www_authenticate::find_bearer(&challenges).cloned()
-}
-
-/// `Retry-After` as a duration: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(
-        date.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-fn media_type_is(value: Option<&HeaderValue>, expected: &str) -> bool {
-    value
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(expected))
-}
-
-fn session_id_of(response: &Response<Incoming>) -> Option<String> {
-    response
-        .headers()
-        .get(SESSION_ID)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// Reads a whole body, refusing more than `max` bytes (checked as bytes arrive, never after).
-async fn read_bounded(
-    response: Response<Incoming>,
-    max: usize,
-    timeout: Duration,
-) -> HttpResult<Vec<u8>> {
-    let declared = response
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max as u64) {
-        return Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max });
-    }
-    match tokio::time::timeout(timeout, collect_bounded(response.into_body(), max)).await {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(TransportError::MessageTooLarge { .. })) => {
-            Err(StreamableHttpError::ResponseBodyTooLarge { max_size: max })
-        }
-        Ok(Err(error)) => Err(StreamableHttpError::Client(error)),
-        Err(_) => Err(StreamableHttpError::Client(TransportError::Timeout {
-            phase: TimeoutPhase::Request,
-            after: timeout,
-        })),
-    }
-}
-
-/// Reads at most `max` bytes of a body for a diagnostic, and drops the rest.
-async fn read_prefix(response: Response<Incoming>, max: usize, timeout: Duration) -> Vec<u8> {
-    let read = async {
-        let mut stream = response.into_body().into_data_stream();
-        let mut body = Vec::new();
-        while body.len() < max {
-            match stream.next().await {
-                Some(Ok(chunk)) => {
-                    body.extend_from_slice(&chunk[..chunk.len().min(max - body.len())])
-                }
-                _ => break,
-            }
-        }
-        body
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .unwrap_or_default()
-}
-
-/// A non-success status that is not about credentials or the session: the JSON-RPC error in the body
-/// if there is one, else a typed status error with `Retry-After` and a body excerpt.
-async fn status_failure(
-    response: Response<Incoming>,
-    message: Option<&ClientJsonRpcMessage>,
-    session_was_attached: bool,
-    limits: StreamableHttpResponseLimits,
-    timeout: Duration,
-) -> HttpResult<StreamableHttpPostResponse> {
-    let status = response.status();
-    let retry_after = parse_retry_after(response.headers());
-    let session_id = session_id_of(&response);
-    let is_json = media_type_is(response.headers().get(CONTENT_TYPE), JSON);
-    // A JSON-RPC error body is a message and may be long; anything else is only a diagnostic.
-    let keep = if is_json {
-        limits.max_json_response_size.min(1 << 20)
-    } else {
-        limits.max_error_response_size
-    };
-    let body = read_prefix(response, keep, timeout).await;
-    if let Some(response) =
-        message.and_then(|message| legacy_discover(message, session_was_attached, status, &body))
-    {
-        return Ok(response);
-    }
-    if let (true, Ok(error @ ServerJsonRpcMessage::Error(_))) = (
-        is_json,
-        serde_json::from_slice::<ServerJsonRpcMessage>(&body),
-    ) {
-        return Ok(StreamableHttpPostResponse::Json(error, session_id));
-    }
-    let excerpt_bytes = &body[..body.len().min(limits.max_error_response_size)];
-    Err(StreamableHttpError::Client(TransportError::HttpStatus {
-        status: status.as_u16(),
-        retry_after,
-        body_excerpt: sanitised_excerpt(excerpt_bytes, EXCERPT_CHARS),
-    }))
-}
-
-/// A server of the `initialize` era rejects the 2026-07-28 `server/discover` probe with a 4xx; rmcp
-/// expects that as a JSON-RPC error so it can fall back to the handshake.
-fn legacy_discover(
-    message: &ClientJsonRpcMessage,
-    session_was_attached: bool,
-    status: StatusCode,
-    body: &[u8],
-) -> Option<StreamableHttpPostResponse> {
-    if session_was_attached
-        || !status.is_client_error()
-        || matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-    {
-        return None;
-    }
-    let ClientJsonRpcMessage::Request(request) = message else {
-        return None;
-    };
-    if !matches!(request.request, ClientRequest::DiscoverRequest(_)) {
-        return None;
-    }
-    let error = match serde_json::from_slice::<ServerJsonRpcMessage>(body) {
-        Ok(ServerJsonRpcMessage::Error(error)) => error.error,
-        _ => ErrorData::invalid_request(
-            format!(
-                "server/discover rejected with HTTP {status}: {}",
-                sanitised_excerpt(body, EXCERPT_CHARS)
-            ),
-            None,
-        ),
-    };
-    Some(StreamableHttpPostResponse::Json(
-        ServerJsonRpcMessage::error(error, Some(request.id.clone())),
-        None,
-    ))
-}
-
-/// 401 and 403 with a challenge, mapped the way rmcp's recovery and auth layers expect.
-fn auth_failure(response: &Response<Incoming>) -> Option<StreamableHttpError<TransportError>> {
-    let header = www_authenticate(response.headers());
-    match response.status() {
-        StatusCode::UNAUTHORIZED => Some(StreamableHttpError::AuthRequired(
-            AuthRequiredError::new(header),
-        )),
-        StatusCode::FORBIDDEN if !header.is_empty() => {
-            let scope = bearer_challenge(response.headers())
-                .and_then(|challenge| challenge.scope().map(str::to_owned));
-            Some(StreamableHttpError::InsufficientScope(
-                InsufficientScopeError::new(header, scope),
-            ))
-        }
-        _ => None,
-    }
-}
-
 impl StreamableHttpClient for StreamableClient {
     type Error = TransportError;
 
@@ -797,184 +612,5 @@ impl StreamableHttpClient for StreamableClient {
             }
             Ok(bounded_sse(response.into_body(), max_sse_event_size))
         })
-    }
-}
-
-/// An SSE event stream that fails, before parsing, as soon as one event's bytes pass `max`. Comment
-/// lines are not added to the event, but no single line may pass `max` either (the parser buffers
-/// whole lines).
-fn bounded_sse(body: Incoming, max: usize) -> BoxStream<'static, Result<Sse, SseError>> {
-    let bytes = body
-        .into_data_stream()
-        .map_err(|error| BodyFailure::Body(error.to_string()));
-    let limited = SizeLimited {
-        inner: bytes.boxed(),
-        limiter: EventSizeLimiter::new(max),
-        done: false,
-    };
-    SseStream::from_bytes_stream(limited).boxed()
-}
-
-/// The limit an SSE event passed, if that is why `error` ended a stream.
-pub(super) fn event_too_large(error: &SseError) -> Option<usize> {
-    let SseError::Body(body) = error else {
-        return None;
-    };
-    match body.downcast_ref::<BodyFailure>() {
-        Some(BodyFailure::EventTooLarge(max)) => Some(*max),
-        _ => None,
-    }
-}
-
-/// Why an SSE body stopped.
-#[derive(Debug, thiserror::Error)]
-enum BodyFailure {
-    #[error("reading the event stream: {0}")]
-    Body(String),
-    #[error("an SSE event exceeds the {0}-byte limit")]
-    EventTooLarge(usize),
-}
-
-struct SizeLimited {
-    inner: BoxStream<'static, Result<Bytes, BodyFailure>>,
-    limiter: EventSizeLimiter,
-    done: bool,
-}
-
-impl Stream for SizeLimited {
-    type Item = Result<Bytes, BodyFailure>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        match self.inner.poll_next_unpin(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if self.limiter.observe(&chunk) {
-                    Poll::Ready(Some(Ok(chunk)))
-                } else {
-                    self.done = true;
-                    let max = self.limiter.max;
-                    Poll::Ready(Some(Err(BodyFailure::EventTooLarge(max))))
-                }
-            }
-            Poll::Ready(Some(Err(error))) => {
-                self.done = true;
-                Poll::Ready(Some(Err(error)))
-            }
-            other => other,
-        }
-    }
-}
-
-/// Counts the bytes of the event being received, line by line, across chunk boundaries.
-#[derive(Debug)]
-struct EventSizeLimiter {
-    max: usize,
-    event: usize,
-    line: usize,
-    comment: bool,
-    after_cr: bool,
-}
-
-impl EventSizeLimiter {
-    fn new(max: usize) -> Self {
-        Self {
-            max,
-            event: 0,
-            line: 0,
-            comment: false,
-            after_cr: false,
-        }
-    }
-
-    /// Returns false once the current event is over the limit.
-    fn observe(&mut self, chunk: &[u8]) -> bool {
-        for &byte in chunk {
-            if std::mem::take(&mut self.after_cr) && byte == b'\n' {
-                continue;
-            }
-            match byte {
-                b'\r' | b'\n' => {
-                    self.after_cr = byte == b'\r';
-                    if self.line == 0 {
-                        self.event = 0;
-                    } else if !self.comment {
-                        self.event = self.event.saturating_add(self.line + 1);
-                    }
-                    self.line = 0;
-                    self.comment = false;
-                }
-                _ => {
-                    if self.line == 0 {
-                        self.comment = byte == b':';
-                    }
-                    self.line += 1;
-                }
-            }
-            if self.event.saturating_add(self.line) > self.max {
-                return false;
-            }
-        }
-        true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiter_counts_each_event_separately() {
-        let mut limiter = EventSizeLimiter::new(20);
-        assert!(limiter.observe(b"data: 0123456789\n\n"));
-        assert!(limiter.observe(b"data: 0123456789\n\n"));
-        assert!(!limiter.observe(b"data: 0123456789abcdef\n\n"));
-    }
-
-    #[test]
-    fn limiter_ignores_comments_and_sees_across_chunks() {
-        let mut limiter = EventSizeLimiter::new(12);
-        assert!(limiter.observe(b": keepalive\n: keepalive\n"));
-        assert!(limiter.observe(b"data: 01"));
-        assert!(limiter.observe(b"23"));
-        assert!(!limiter.observe(b"456789"));
-    }
-
-    #[test]
-    fn limiter_handles_crlf() {
-        let mut limiter = EventSizeLimiter::new(10);
-        assert!(limiter.observe(b"data: abc\r\n\r\ndata: abc\r\n\r\n"));
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
-        );
-        assert_eq!(parse_retry_after(&headers), Some(Duration::ZERO));
-        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
-        let parsed = parse_retry_after(&headers).unwrap();
-        assert!(parsed > Duration::from_secs(100) && parsed <= Duration::from_secs(120));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(parse_retry_after(&headers), None);
-    }
-
-    #[test]
-    fn media_types_compare_by_essence() {
-        assert!(media_type_is(
-            Some(&HeaderValue::from_static("Application/JSON; charset=utf-8")),
-            JSON
-        ));
-        assert!(!media_type_is(
-            Some(&HeaderValue::from_static("application/jsonl")),
-            JSON
-        ));
-        assert!(!media_type_is(None, JSON));
     }
 }

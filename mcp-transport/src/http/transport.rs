@@ -23,6 +23,16 @@
 //! is unbounded (rmcp reads it as fast as its handlers take messages). A server that negotiates
 //! 2026-07-28 through `initialize` gets no per-request standard headers (SEP-2243) from this
 //! transport; servers of that version are reached through `server/discover`.
+//!
+//! The handshake ends once the server has answered the standalone stream's `GET`, waiting at most
+//! 500 ms for it: a server may send its own requests and notifications there right away (the
+//! TypeScript SDK's `server.request` does) and drops them while no stream is open. A failed
+//! re-initialization fails the message that needed it and leaves the next one to try again; it
+//! does not end the session (the manager marks the connection unhealthy from the failed request).
+//!
+//! Every stream reader hands every message to the session's [`Inbound`] router, which knows every
+//! request waiting for an answer (see there for why). Dropping an `HttpTransport` aborts its
+//! standalone-stream task; its POSTs run in rmcp's send tasks, which end with rmcp's service.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -5,6 +5,19 @@
 //! leader is not yet reaped: a zombie leader keeps its pid (the group id) reserved, so a signal can
 //! never reach an unrelated group that reused the number. Reaping always SIGKILLs the group first, so
 //! a leader that exits by itself does not leave orphans running.
+//!
+//! How, in short (each item below says why):
+//! - The group is signalled with rustix's `kill_process_group`. A leader's exit is seen through a
+//!   pidfd on Linux (elsewhere on SIGCHLD) and checked with `waitid(WNOWAIT)`, which looks without
+//!   reaping, so the group can still be signalled before the leader is reaped.
+//! - A kill is SIGKILL to the group, then the leader is reaped at once if it is already gone, else
+//!   handed to one shared reaper thread: `Drop` never blocks and never needs a runtime.
+//!   `kill_all` (a Manager's drop) signals every group first, then hands all the leaders to the
+//!   reaper thread in one message, so the caller's `Drop` does not pay for reaping.
+//! - A group SIGKILLed by whoever reaps it next is left alone by its exit watcher: no second
+//!   signal, no lock.
+//! - `LEADERS` registers every leader not yet reaped: the children the orphan sweep
+//!   (`orphans`) must spare.
 
 use std::collections::BTreeSet;
 use std::process::{Child, ExitStatus};

@@ -12,6 +12,14 @@
 //! Direct requests carry string ids (`d-1`, `d-2`, ...) and rmcp's carry numbers, so an answer is
 //! routed without ambiguity. Each request also names its id as its progress token, so a server's
 //! progress notifications reach the client handler as they do for rmcp's requests.
+//!
+//! This file also holds the one writer of the server's stdin, for rmcp's messages too: a message
+//! is written as one whole line even if its writer is cancelled halfway. A direct request's
+//! timeout covers its write as well as its answer; a line the timeout cuts off halfway closes the
+//! server's stdin instead (no torn line, and no writer waiting for ever behind the stdin lock). A
+//! timeout, or a caller that drops the request, sends `notifications/cancelled` (from a task of
+//! its own, if a runtime is there). The end of the connection fails every waiting request at once
+//! with the transport's reason.
 
 use std::collections::HashMap;
 use std::io;
@@ -26,7 +34,7 @@ use tokio::sync::{OwnedMutexGuard, oneshot};
 use tokio::time::Instant;
 
 use super::transport::StdioProcess;
-use crate::error::{Phase, TransportError};
+use crate::error::{ExitPhase, TransportError};
 use crate::request::{
     Answer, DROPPED_REASON, Pending, RequestError, TIMEOUT_REASON, cancelled, direct_answer,
 };
@@ -62,7 +70,7 @@ type SharedStdin = Arc<tokio::sync::Mutex<Option<ChildStdin>>>;
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use mcp_transport::stdio::{StdioSpec, StdioTransport};
+/// use mcp_transport::{StdioSpec, StdioTransport};
 /// use rmcp::model::{ClientRequest, ServerResult};
 ///
 /// let transport = StdioTransport::spawn("fixture", &StdioSpec::new("my-mcp-server"))?;
@@ -76,13 +84,13 @@ type SharedStdin = Arc<tokio::sync::Mutex<Option<ChildStdin>>>;
 /// # }
 /// ```
 #[derive(Clone)]
-pub struct DirectRequests {
+pub struct StdioDirectRequests {
     shared: Arc<Direct>,
 }
 
-impl std::fmt::Debug for DirectRequests {
+impl std::fmt::Debug for StdioDirectRequests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DirectRequests")
+        f.debug_struct("StdioDirectRequests")
             .field("server", &self.shared.process.server())
             .finish_non_exhaustive()
     }
@@ -121,8 +129,8 @@ impl Direct {
         })
     }
 
-    pub(super) fn handle(self: &Arc<Self>) -> DirectRequests {
-        DirectRequests {
+    pub(super) fn handle(self: &Arc<Self>) -> StdioDirectRequests {
+        StdioDirectRequests {
             shared: Arc::clone(self),
         }
     }
@@ -246,7 +254,7 @@ impl Direct {
             // A broken pipe is the server gone.
             Some(error) if error.kind() == io::ErrorKind::BrokenPipe => {
                 TransportError::ServerExited {
-                    phase: Phase::Running,
+                    phase: ExitPhase::Running,
                     status: self.process.exit_status(),
                     stderr_tail: self.process.stderr_tail(),
                 }
@@ -278,7 +286,7 @@ impl Direct {
     }
 }
 
-impl DirectRequests {
+impl StdioDirectRequests {
     /// Sends `request` and waits for its answer, which is parsed as the result type of the
     /// request's method (`tools/call` as `CallToolResult`, and so on; a method without a known
     /// result type as rmcp's `ServerResult` union). `timeout` covers the whole request: writing

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use mcp_transport::stdio::{StdioSpec, StdioTransport};
+//! use mcp_transport::{StdioSpec, StdioTransport};
 //!
 //! let spec = StdioSpec::new("npx").args(["-y", "@modelcontextprotocol/server-everything"]);
 //! let transport = StdioTransport::spawn("everything", &spec)?;
@@ -28,7 +28,7 @@ mod stderr;
 mod transport;
 
 pub use crate::request::RequestError;
-pub use direct::DirectRequests;
+pub use direct::StdioDirectRequests;
 pub use orphans::{
     SubreaperPause, all_reaped, become_subreaper, kill_adopted_orphans, pause_subreaper,
 };

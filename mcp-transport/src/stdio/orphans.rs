@@ -12,6 +12,10 @@
 //! children, as `mcpcord` does (through `mcp_manager::ManagerOptions::subreaper`), and start what is
 //! not yours under [`pause_subreaper`] (mcp-oauth's system browser does).
 //!
+//! The sweep runs on the reaper thread, after the leaders handed to it so far are reaped (so
+//! their orphans have been re-parented to us), and kills and reaps through pidfds, generation by
+//! generation. [`all_reaped`] awaits the reaper thread: every kill and sweep asked for so far.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use std::time::Duration;

@@ -9,7 +9,10 @@
 //! that lives in a `static`. If that thread cannot be started, servers are started on the caller's
 //! thread without the death signal rather than with one that could fire early.
 //!
-//! The spawner also registers each new leader with [`leaders`](super::child::leaders) before
+//! The death signal reaches the leader only. Its own children are reached by the group kill while
+//! we live; after we are SIGKILLed, only if they stop with their leader.
+//!
+//! The spawner also registers each new leader with [`leaders`] before
 //! anyone can look: `SPAWNING` is held across the fork and the registration, and the orphan sweep
 //! takes it too, so the sweep never sees a leader it does not know.
 

@@ -56,7 +56,7 @@ impl Default for StdioLimits {
 /// A stdio MCP server: the program, its arguments and environment, and how to stop it.
 ///
 /// ```
-/// # use mcp_transport::stdio::StdioSpec;
+/// # use mcp_transport::StdioSpec;
 /// let spec = StdioSpec::new("npx")
 ///     .args(["-y", "@modelcontextprotocol/server-everything"])
 ///     .env("DEBUG", "1");

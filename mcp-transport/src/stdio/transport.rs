@@ -1,4 +1,16 @@
 //! The stdio transport rmcp drives: newline-delimited JSON-RPC over the child's pipes.
+//!
+//! - Framing is bounded and cancel-safe: a line longer than [`StdioLimits`](super::StdioLimits)
+//!   allows is never buffered past the limit, and half a line survives a `receive` that rmcp's
+//!   `select!` drops.
+//! - A line that is not a JSON-RPC message, or is too long, ends the stream (rmcp then closes the
+//!   connection) with a typed reason; lines are never skipped. A well-formed request whose params
+//!   do not fit its method is not a broken stream: it is answered with an error
+//!   (`crate::malformed`).
+//! - A graceful close is stdin closed, then SIGTERM, then SIGKILL to the group, 2 s apart by
+//!   default ([`ShutdownTimings`](super::ShutdownTimings)); `Drop` is the SIGKILL at once.
+//! - [`StdioProcess`] is the handle that outlives the transport's move into rmcp: pid, exit
+//!   status, stderr tail, and why the stream ended.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,11 +27,11 @@ use tokio::process::{ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 
 use super::child::ProcessGroup;
-use super::direct::{Direct, DirectRequests};
+use super::direct::{Direct, StdioDirectRequests};
 use super::spawn::spawn_server;
 use super::spec::StdioSpec;
 use super::stderr::{StderrRing, StderrTail, drain};
-use crate::error::{ExitInfo, Phase, SpawnFailure, TransportError, sanitised_excerpt};
+use crate::error::{ExitInfo, ExitPhase, SpawnFailure, TransportError, sanitised_excerpt};
 use crate::malformed::{self, Unreadable};
 
 /// How long, after the server closes its stdout, we wait for its exit status and last stderr lines
@@ -131,8 +143,8 @@ impl StdioProcess {
     /// status reads as the SIGKILL). Synchronous; needs no runtime.
     ///
     /// ```no_run
-    /// # fn demo(servers: Vec<mcp_transport::stdio::StdioProcess>) {
-    /// use mcp_transport::stdio::StdioProcess;
+    /// # fn demo(servers: Vec<mcp_transport::StdioProcess>) {
+    /// use mcp_transport::StdioProcess;
     /// StdioProcess::kill_all(&servers);
     /// # }
     /// ```
@@ -255,9 +267,9 @@ impl StdioTransport {
         self.process.clone()
     }
 
-    /// A handle for requests that skip rmcp's service loop (see [`DirectRequests`]); take it before
+    /// A handle for requests that skip rmcp's service loop (see [`StdioDirectRequests`]); take it before
     /// handing the transport to rmcp.
-    pub fn direct_requests(&self) -> DirectRequests {
+    pub fn direct_requests(&self) -> StdioDirectRequests {
         self.direct.handle()
     }
 
@@ -309,9 +321,9 @@ impl StdioTransport {
         }
         TransportError::ServerExited {
             phase: if self.received_any {
-                Phase::Running
+                ExitPhase::Running
             } else {
-                Phase::Initialize
+                ExitPhase::Initialize
             },
             status,
             stderr_tail: process.stderr_tail(),

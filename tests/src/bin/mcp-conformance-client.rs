@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_manager::config::{OAuthConfig, OAuthGrant, ServerConfig, TransportConfig};
-use mcp_manager::{ElicitationPolicy, Manager, ManagerOptions};
+use mcp_manager::{ElicitationPolicy, Manager, ManagerOptions, Url};
 use mcp_oauth::browser::FollowBrowser;
+use mcp_oauth::flow::TokenAuthMethod;
 use mcp_oauth::store::MemoryStore;
 use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
 use serde_json::{Map, Value, json};
@@ -80,39 +81,46 @@ fn text(context: &Value, key: &str) -> Option<String> {
     context.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// A URL the harness gave (on the command line or in the scenario's context), parsed.
+fn parse_url(url: &str, what: &str) -> Result<Url, String> {
+    Url::parse(url).map_err(|error| format!("invalid {what} {url:?}: {error}"))
+}
+
 /// The server's configuration for this scenario.
-fn server_config(url: &str, scenario: &str, context: &Value) -> ServerConfig {
-    let mut config = ServerConfig::http(url)
+fn server_config(url: &str, scenario: &str, context: &Value) -> Result<ServerConfig, String> {
+    let mut config = ServerConfig::http(parse_url(url, "server URL")?)
         .with_connect_timeout(Duration::from_secs(20))
         .with_request_timeout(Duration::from_secs(20));
     let TransportConfig::Http(http) = &mut config.transport else {
-        return config;
+        return Ok(config);
     };
     let oauth = http.oauth.get_or_insert_with(OAuthConfig::default);
     // Used only when the authorization server says it accepts metadata documents.
-    oauth.client_metadata_url = Some(CLIENT_METADATA_URL.to_owned());
+    oauth.client_metadata_url = Some(parse_url(CLIENT_METADATA_URL, "client metadata URL")?);
     oauth.client_id = text(context, "client_id");
     oauth.client_secret = text(context, "client_secret");
     oauth.private_key_pem = text(context, "private_key_pem");
     match scenario {
         "auth/client-credentials-basic" => {
             oauth.grant = OAuthGrant::ClientCredentials;
-            oauth.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
+            oauth.token_endpoint_auth_method = Some(TokenAuthMethod::ClientSecretBasic);
         }
         "auth/client-credentials-jwt" => {
             oauth.grant = OAuthGrant::ClientCredentials;
-            oauth.token_endpoint_auth_method = Some("private_key_jwt".to_owned());
+            oauth.token_endpoint_auth_method = Some(TokenAuthMethod::PrivateKeyJwt);
         }
         "auth/cross-app-access-complete-flow" => {
             oauth.grant = OAuthGrant::EnterpriseManaged;
-            oauth.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
-            oauth.idp_token_endpoint = text(context, "idp_token_endpoint");
+            oauth.token_endpoint_auth_method = Some(TokenAuthMethod::ClientSecretBasic);
+            oauth.idp_token_endpoint = text(context, "idp_token_endpoint")
+                .map(|endpoint| parse_url(&endpoint, "idp_token_endpoint"))
+                .transpose()?;
             oauth.idp_client_id = text(context, "idp_client_id");
             oauth.id_token = text(context, "idp_id_token");
         }
         _ => {}
     }
-    config
+    Ok(config)
 }
 
 async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), String> {
@@ -128,7 +136,7 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), String> {
         options.elicitation = ElicitationPolicy::AcceptDefaults;
     }
     let manager = Manager::new(options).map_err(|error| error.to_string())?;
-    let config = server_config(url, scenario, context);
+    let config = server_config(url, scenario, context)?;
     let outcome = exercise(&manager, &config).await;
     manager.shutdown(Duration::from_secs(2)).await;
     outcome
@@ -142,7 +150,7 @@ async fn exercise(manager: &Manager, config: &ServerConfig) -> Result<(), String
         .await
         .map_err(|error| error.to_string())?;
     let tools: Vec<String> = manager
-        .discovery(id)
+        .listing(id)
         .map(|discovery| {
             discovery
                 .tools

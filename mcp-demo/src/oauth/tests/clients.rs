@@ -1,10 +1,11 @@
 //! Registering clients, and how each kind authenticates at the token endpoint.
 
 use http::StatusCode;
+use mcp_oauth::TokenAuthMethod;
 use serde_json::json;
 
 use super::*;
-use crate::{ClientAuthMethod, DemoAuthOptions, DemoClient};
+use crate::{DemoAuthOptions, DemoClient};
 
 #[tokio::test]
 async fn registration_requires_loopback_redirect_uris() {
@@ -74,7 +75,7 @@ async fn a_registered_public_client_gets_no_secret_and_a_confidential_one_does()
         .expect("recorded");
     assert_eq!(
         recorded.client_auth,
-        Some(ClientAuthMethod::ClientSecretBasic)
+        Some(TokenAuthMethod::ClientSecretBasic)
     );
 }
 
@@ -85,12 +86,12 @@ async fn confidential_clients_must_use_their_own_method_and_secret() {
         .with_pre_registered(DemoClient::with_secret(
             "basic-client",
             "basic-secret",
-            ClientAuthMethod::ClientSecretBasic,
+            TokenAuthMethod::ClientSecretBasic,
         ))
         .with_pre_registered(DemoClient::with_secret(
             "post-client",
             "post-secret",
-            ClientAuthMethod::ClientSecretPost,
+            TokenAuthMethod::ClientSecretPost,
         ));
     let handle = start(options).await;
     let grant = ("grant_type", "client_credentials");
@@ -180,7 +181,7 @@ async fn client_credentials_is_for_confidential_clients_and_only_when_offered() 
     let options = DemoAuthOptions::default().with_pre_registered(DemoClient::with_secret(
         "c",
         "s",
-        ClientAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretBasic,
     ));
     let handle = start(options).await;
     let form = [
@@ -221,7 +222,7 @@ async fn private_key_jwt_assertions_go_through_the_verifier() {
         .last_token_request()
         .cloned()
         .expect("recorded");
-    assert_eq!(recorded.client_auth, Some(ClientAuthMethod::PrivateKeyJwt));
+    assert_eq!(recorded.client_auth, Some(TokenAuthMethod::PrivateKeyJwt));
     assert_eq!(recorded.param("client_assertion"), Some("<redacted>"));
 
     let mut form = token("header.payload.bad-signature").to_vec();

@@ -90,7 +90,7 @@ async fn a_full_code_flow_by_hand_reaches_the_mcp_server() {
     assert_eq!(request.param("scope"), Some("demo:read"));
     let request = stats.last_token_request().expect("recorded");
     assert_eq!(request.param("grant_type"), Some("authorization_code"));
-    assert_eq!(request.client_auth, Some(crate::ClientAuthMethod::None));
+    assert_eq!(request.client_auth, Some(mcp_oauth::TokenAuthMethod::None));
     assert_eq!(request.error, None);
 }
 

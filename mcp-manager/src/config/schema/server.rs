@@ -1,0 +1,301 @@
+//! The document's server list and each server entry: stdio (`command`) or HTTP (`url`), checked
+//! against a JSON `"type"`, keys of the other transport refused, and the [`ServerConfig`] built.
+
+use mcp_transport::EnvPolicy;
+
+use super::super::document::{Entry, Format, Node, Value};
+use super::super::suggest::did_you_mean;
+use super::super::types::{HttpConfig, ServerConfig, StdioConfig, TransportConfig};
+use super::keys::{Fields, TYPE_KEY};
+use super::{Schema, is_bare, join};
+
+/// Which transport a server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Stdio,
+    Http,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Stdio => "stdio server",
+            Kind::Http => "HTTP server",
+        }
+    }
+
+    fn a_noun(self) -> &'static str {
+        match self {
+            Kind::Stdio => "a stdio server",
+            Kind::Http => "an HTTP server",
+        }
+    }
+
+    /// The key that makes a server this kind.
+    fn key(self) -> &'static str {
+        match self {
+            Kind::Stdio => "command",
+            Kind::Http => "url",
+        }
+    }
+}
+
+impl Schema<'_> {
+    pub(super) fn document(&mut self, root: &Node) -> Vec<(String, ServerConfig)> {
+        let Value::Table(entries) = &root.value else {
+            self.report(
+                &root.span,
+                "",
+                format!(
+                    "a config file is an object with a \"mcpServers\" (or \"servers\") object, \
+                     found {}",
+                    root.value.describe(self.format)
+                ),
+            );
+            return Vec::new();
+        };
+        let mut list: Option<&Entry> = None;
+        for entry in self.unique(entries, "") {
+            let is_list = entry.key == "servers"
+                || (self.format == Format::Json && entry.key == "mcpServers");
+            if is_list {
+                if let Some(first) = list {
+                    self.report(
+                        &entry.key_span,
+                        "",
+                        format!(
+                            "both {:?} and {:?} list servers; keep one",
+                            first.key, entry.key
+                        ),
+                    );
+                } else {
+                    list = Some(entry);
+                }
+                continue;
+            }
+            match self.format {
+                Format::Toml => self.unknown_key(entry, "", &["servers"]),
+                // Claude Desktop's file also holds the application's own settings; only a key that
+                // looks like a misspelt server list is an error.
+                Format::Json => {
+                    if did_you_mean(&entry.key, &["mcpServers", "servers"]).is_some() {
+                        self.unknown_key(entry, "", &["mcpServers", "servers"]);
+                    }
+                }
+            }
+        }
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        let path = join("", &list.key);
+        let Some(entries) = self.table(&list.value, &path) else {
+            return Vec::new();
+        };
+        let mut servers = Vec::new();
+        for entry in self.unique(entries, &path) {
+            let server_path = join(&path, &entry.key);
+            let named = is_bare(&entry.key);
+            if !named {
+                self.report(
+                    &entry.key_span,
+                    &server_path,
+                    "a server name may use only letters, digits, \"_\" and \"-\" \
+                     (it prefixes the names of the server's tools)",
+                );
+            }
+            if let Some(server) = self.server(entry, &server_path)
+                && named
+            {
+                servers.push((entry.key.clone(), server));
+            }
+        }
+        servers
+    }
+
+    fn server(&mut self, server: &Entry, path: &str) -> Option<ServerConfig> {
+        let entries = self.table(&server.value, path)?;
+        let before = self.problems.len();
+        let f = self.fields(entries, path);
+        let kind = self.kind(server, &f, path);
+        if let Some(kind) = kind {
+            self.foreign_keys(&f, kind, path);
+        }
+
+        let sub = |entry: &Entry| join(path, &entry.key);
+        let command = f
+            .command
+            .and_then(|e| self.non_empty_string(&e.value, &sub(e)))
+            .map(str::to_owned);
+        let args = f.args.and_then(|e| self.string_list(&e.value, &sub(e)));
+        let env = f.env.and_then(|e| self.env_vars(&e.value, &sub(e)));
+        let cwd = f.cwd.and_then(|e| self.cwd(&e.value, &sub(e)));
+        let inherit_env = f.inherit_env.and_then(|e| self.bool(&e.value, &sub(e)));
+        let url = f.url.and_then(|e| self.http_url(&e.value, &sub(e)));
+        let headers = f.headers.and_then(|e| self.headers(&e.value, &sub(e)));
+        let bearer_token_env = f
+            .bearer_token_env
+            .and_then(|e| self.env_name(&e.value, &sub(e), "the token"));
+        let auth = f.auth.and_then(|e| self.auth(&e.value, &sub(e)));
+        let oauth = f.oauth.and_then(|e| self.oauth(&e.value, &sub(e)));
+        let connect_timeout = f
+            .connect_timeout
+            .and_then(|e| self.duration(&e.value, &sub(e), false));
+        let request_timeout = f
+            .request_timeout
+            .and_then(|e| self.duration(&e.value, &sub(e), false));
+        let keep_alive = f
+            .keep_alive
+            .and_then(|e| self.duration(&e.value, &sub(e), false));
+        let auto_recover = f.auto_recover.and_then(|e| self.bool(&e.value, &sub(e)));
+        let retry = f.retry.and_then(|e| self.retry(e, &sub(e)));
+
+        if kind == Some(Kind::Http) {
+            self.http_consistency(&f, auth, path);
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+
+        let transport = match kind? {
+            Kind::Stdio => TransportConfig::Stdio(StdioConfig {
+                command: command?,
+                args: args.unwrap_or_default(),
+                env: env.unwrap_or_default(),
+                cwd,
+                env_policy: if inherit_env.unwrap_or(false) {
+                    EnvPolicy::InheritAll
+                } else {
+                    EnvPolicy::Safe
+                },
+            }),
+            Kind::Http => TransportConfig::Http(HttpConfig {
+                url: url?,
+                headers: headers.unwrap_or_default(),
+                bearer_token_env,
+                auth: auth.unwrap_or_default(),
+                oauth,
+            }),
+        };
+        let mut config = ServerConfig::new(transport);
+        if let Some(timeout) = connect_timeout {
+            config.connect_timeout = timeout;
+        }
+        if let Some(timeout) = request_timeout {
+            config.request_timeout = timeout;
+        }
+        if let Some(retry) = retry {
+            config.retry = retry;
+        }
+        config.keep_alive = keep_alive;
+        if let Some(auto_recover) = auto_recover {
+            config.auto_recover = auto_recover;
+        }
+        Some(config)
+    }
+
+    /// stdio or HTTP, from `command` or `url`, checked against a JSON `"type"`.
+    fn kind(&mut self, server: &Entry, f: &Fields<'_>, path: &str) -> Option<Kind> {
+        let declared = f
+            .kind
+            .and_then(|e| self.declared_kind(&e.value, &join(path, TYPE_KEY)));
+        let rejected_type = f.kind.is_some() && declared.is_none();
+        let kind = match (f.command, f.url) {
+            (Some(command), Some(url)) => {
+                let later = if command.key_span.start > url.key_span.start {
+                    command
+                } else {
+                    url
+                };
+                self.report(
+                    &later.key_span,
+                    path,
+                    "a server has either \"command\" (stdio) or \"url\" (streamable HTTP), \
+                     not both",
+                );
+                return None;
+            }
+            (Some(_), None) => Kind::Stdio,
+            (None, Some(_)) => Kind::Http,
+            (None, None) => {
+                let message = match declared {
+                    Some(Kind::Stdio) => "a stdio server needs \"command\"",
+                    Some(Kind::Http) => "an HTTP server needs \"url\"",
+                    // The type's own problem says enough.
+                    None if rejected_type => return None,
+                    None => {
+                        "needs \"command\" (to run a stdio server) or \"url\" (to reach a \
+                         streamable HTTP server)"
+                    }
+                };
+                self.report(&server.key_span, path, message);
+                return None;
+            }
+        };
+        if let (Some(declared), Some(entry)) = (declared, f.kind)
+            && declared != kind
+        {
+            self.report(
+                &entry.value.span,
+                &join(path, TYPE_KEY),
+                format!(
+                    "declares {} but the server has {:?}, which makes it {}",
+                    declared.a_noun(),
+                    kind.key(),
+                    kind.a_noun()
+                ),
+            );
+            return None;
+        }
+        Some(kind)
+    }
+
+    fn declared_kind(&mut self, node: &Node, path: &str) -> Option<Kind> {
+        match self.string(node, path)? {
+            "stdio" => Some(Kind::Stdio),
+            "http" | "streamable-http" | "streamableHttp" => Some(Kind::Http),
+            "sse" => {
+                self.report(
+                    &node.span,
+                    path,
+                    "the legacy SSE transport (\"sse\") is not supported; use the server's \
+                     streamable HTTP endpoint (\"type\": \"http\"), often the same URL with \
+                     /mcp in place of /sse",
+                );
+                None
+            }
+            other => {
+                self.report(
+                    &node.span,
+                    path,
+                    format!(
+                        "unknown transport type {other:?}; use \"stdio\" or \"http\" \
+                         (streamable HTTP)"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Keys that belong to the other transport are mistakes, not things to ignore.
+    fn foreign_keys(&mut self, f: &Fields<'_>, kind: Kind, path: &str) {
+        let (foreign, owner) = match kind {
+            Kind::Stdio => ([f.headers, f.bearer_token_env, f.auth, f.oauth], Kind::Http),
+            Kind::Http => ([f.args, f.env, f.cwd, f.inherit_env], Kind::Stdio),
+        };
+        for entry in foreign.into_iter().flatten() {
+            self.report(
+                &entry.key_span,
+                path,
+                format!(
+                    "{:?} applies only to {}s (ones with {:?}); this is {} (it has {:?})",
+                    entry.key,
+                    owner.noun(),
+                    owner.key(),
+                    kind.a_noun(),
+                    kind.key()
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! What a server offers, listed in full (every page) right after connecting and again on `list_changed`.
+//!
+//! Only what the server advertises is asked for, and the four lists (tools, resources, templates,
+//! prompts) are asked for at once. A cursor handed out twice, or more than 10,000 pages, is an
+//! error that names the method and says which of the two it was, not a loop. Identical tool
+//! schemas are shared across sessions through a table of weak references, so a schema lives only
+//! as long as a session that lists it.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hasher};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use rmcp::model::{
+    ClientRequest, Implementation, JsonObject, PaginatedRequestParams, Prompt, ProtocolVersion,
+    Resource, ResourceTemplate, ServerResult, Tool,
+};
+
+use crate::requests::{RequestFailure, Requests};
+
+/// A list longer than this many pages is taken for a server that never stops paging.
+const MAX_PAGES: usize = 10_000;
+
+/// [`MAX_PAGES`] as people write it, for messages.
+const MAX_PAGES_TEXT: &str = "10,000";
+
+/// A snapshot of a server: who it is and everything it offers.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Listing {
+    /// The server's name and version, if it said.
+    pub server_info: Option<Implementation>,
+    /// The negotiated protocol version.
+    pub protocol_version: Option<ProtocolVersion>,
+    /// The server's instructions for clients, if any.
+    pub instructions: Option<String>,
+    /// Every tool (empty if tools are not advertised).
+    pub tools: Vec<Tool>,
+    /// Every resource (empty if resources are not advertised).
+    pub resources: Vec<Resource>,
+    /// Every resource template (empty if resources are not advertised).
+    pub resource_templates: Vec<ResourceTemplate>,
+    /// Every prompt (empty if prompts are not advertised).
+    pub prompts: Vec<Prompt>,
+}
+
+impl Listing {
+    /// Lists everything the server advertises, following every page cursor. The four lists are
+    /// asked for at once (a server answers them in parallel), each request within `timeout`.
+    pub(crate) async fn fetch(
+        requests: &Requests,
+        timeout: Duration,
+    ) -> Result<Self, RequestFailure> {
+        let info = requests.peer().peer_info();
+        let capabilities = info
+            .as_ref()
+            .map(|info| info.capabilities.clone())
+            .unwrap_or_default();
+        let resources = capabilities.resources.is_some();
+        let (mut tools, resources, resource_templates, prompts) = futures::future::try_join4(
+            list_all(requests, timeout, capabilities.tools.is_some(), tools_page),
+            list_all(requests, timeout, resources, resources_page),
+            list_all(requests, timeout, resources, templates_page),
+            list_all(
+                requests,
+                timeout,
+                capabilities.prompts.is_some(),
+                prompts_page,
+            ),
+        )
+        .await?;
+        share_schemas(&mut tools);
+        Ok(Listing {
+            server_info: info.as_ref().and_then(|info| info.server_info.clone()),
+            protocol_version: info.as_ref().map(|info| info.protocol_version.clone()),
+            instructions: info.as_ref().and_then(|info| info.instructions.clone()),
+            tools,
+            resources,
+            resource_templates,
+            prompts,
+        })
+    }
+
+    /// The server's name, or `"unknown"`.
+    pub fn server_name(&self) -> &str {
+        self.server_info
+            .as_ref()
+            .map_or("unknown", |info| info.name.as_str())
+    }
+}
+
+/// One page's items and the cursor of the next page, if there is one.
+type PageItems<T> = (Vec<T>, Option<String>);
+
+/// One kind of list: how to ask for a page, and how to read one.
+struct Page<T> {
+    method: &'static str,
+    request: fn(PaginatedRequestParams) -> ClientRequest,
+    read: fn(ServerResult) -> Option<PageItems<T>>,
+}
+
+fn tools_page() -> Page<Tool> {
+    Page {
+        method: "tools/list",
+        request: |params| {
+            ClientRequest::ListToolsRequest(rmcp::model::ListToolsRequest::with_param(params))
+        },
+        read: |result| match result {
+            ServerResult::ListToolsResult(page) => Some((page.tools, page.next_cursor)),
+            _ => None,
+        },
+    }
+}
+
+fn resources_page() -> Page<Resource> {
+    Page {
+        method: "resources/list",
+        request: |params| {
+            ClientRequest::ListResourcesRequest(rmcp::model::ListResourcesRequest::with_param(
+                params,
+            ))
+        },
+        read: |result| match result {
+            ServerResult::ListResourcesResult(page) => Some((page.resources, page.next_cursor)),
+            _ => None,
+        },
+    }
+}
+
+fn templates_page() -> Page<ResourceTemplate> {
+    Page {
+        method: "resources/templates/list",
+        request: |params| {
+            ClientRequest::ListResourceTemplatesRequest(
+                rmcp::model::ListResourceTemplatesRequest::with_param(params),
+            )
+        },
+        read: |result| match result {
+            ServerResult::ListResourceTemplatesResult(page) => {
+                Some((page.resource_templates, page.next_cursor))
+            }
+            _ => None,
+        },
+    }
+}
+
+fn prompts_page() -> Page<Prompt> {
+    Page {
+        method: "prompts/list",
+        request: |params| {
+            ClientRequest::ListPromptsRequest(rmcp::model::ListPromptsRequest::with_param(params))
+        },
+        read: |result| match result {
+            ServerResult::ListPromptsResult(page) => Some((page.prompts, page.next_cursor)),
+            _ => None,
+        },
+    }
+}
+
+/// Every item of one list (nothing when `advertised` is false), page after page. A cursor the
+/// server hands out twice would loop forever, and so would a server that invents a new cursor for
+/// every page: each is an error naming the method and saying which of the two it was.
+async fn list_all<T>(
+    requests: &Requests,
+    timeout: Duration,
+    advertised: bool,
+    kind: fn() -> Page<T>,
+) -> Result<Vec<T>, RequestFailure> {
+    let mut items = Vec::new();
+    if !advertised {
+        return Ok(items);
+    }
+    let page = kind();
+    let mut seen = HashSet::new();
+    let mut cursor = None;
+    let mut pages = 0usize;
+    loop {
+        let params = PaginatedRequestParams::default().with_cursor(cursor);
+        let result = requests.send((page.request)(params), timeout).await?;
+        pages += 1;
+        let Some((mut page_items, next)) = (page.read)(result) else {
+            return Err(RequestFailure::Misbehaved(format!(
+                "the server answered {} with another kind of result",
+                page.method
+            )));
+        };
+        items.append(&mut page_items);
+        let Some(next) = next else {
+            return Ok(items);
+        };
+        if pages >= MAX_PAGES {
+            return Err(RequestFailure::Misbehaved(format!(
+                "the server's {} pages never end: over {MAX_PAGES_TEXT} pages",
+                page.method
+            )));
+        }
+        if !seen.insert(next.clone()) {
+            // The cursor is the server's text: quoted with Debug (escaped) and bounded.
+            let shown: String = next.chars().take(64).collect();
+            return Err(RequestFailure::Misbehaved(format!(
+                "the server's {} pages never end: cursor {shown:?} repeated (page {pages})",
+                page.method
+            )));
+        }
+        cursor = Some(next);
+    }
+}
+
+/// Tool schemas seen in any session, by a hash of their JSON; held weakly, so a schema lives only
+/// as long as a session that lists it.
+static SCHEMAS: Mutex<SchemaTable> = Mutex::new(SchemaTable {
+    by_hash: None,
+    interned: 0,
+});
+
+struct SchemaTable {
+    by_hash: Option<HashMap<u64, Vec<Weak<JsonObject>>>>,
+    interned: usize,
+}
+
+/// Makes identical tool schemas share one allocation. A schema is a tree of maps, often the
+/// largest part of what a session keeps, and a test opening hundreds of sessions to one server
+/// would otherwise hold hundreds of copies of each.
+fn share_schemas(tools: &mut [Tool]) {
+    let mut table = SCHEMAS.lock().unwrap_or_else(PoisonError::into_inner);
+    for tool in tools {
+        tool.input_schema = table.share(&tool.input_schema);
+        if let Some(schema) = &mut tool.output_schema {
+            *schema = table.share(schema);
+        }
+    }
+}
+
+impl SchemaTable {
+    /// Entries of ended sessions are swept after this many schemas have been looked up.
+    const SWEEP_EVERY: usize = 1024;
+
+    fn share(&mut self, schema: &Arc<JsonObject>) -> Arc<JsonObject> {
+        let Some(hash) = json_hash(schema) else {
+            return Arc::clone(schema);
+        };
+        self.interned += 1;
+        if self.interned.is_multiple_of(Self::SWEEP_EVERY) {
+            self.sweep();
+        }
+        let same = self
+            .by_hash
+            .get_or_insert_with(HashMap::new)
+            .entry(hash)
+            .or_default();
+        if let Some(shared) = same
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|shared| shared == schema)
+        {
+            return shared;
+        }
+        same.retain(|weak| weak.strong_count() > 0);
+        same.push(Arc::downgrade(schema));
+        Arc::clone(schema)
+    }
+
+    fn sweep(&mut self) {
+        if let Some(by_hash) = &mut self.by_hash {
+            by_hash.retain(|_, same| {
+                same.retain(|weak| weak.strong_count() > 0);
+                !same.is_empty()
+            });
+        }
+    }
+}
+
+/// A hash of the schema's JSON text, written straight into the hasher (no string is built).
+fn json_hash(schema: &JsonObject) -> Option<u64> {
+    struct HashWriter(DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashWriter(DefaultHasher::new());
+    serde_json::to_writer(&mut writer, schema).ok()?;
+    Some(writer.0.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(schema: serde_json::Value) -> Tool {
+        let serde_json::Value::Object(schema) = schema else {
+            panic!("a schema is an object");
+        };
+        Tool::new("t", "a tool", Arc::new(schema))
+    }
+
+    #[test]
+    fn the_page_limit_is_written_as_its_constant() {
+        assert_eq!(MAX_PAGES_TEXT.replace(',', ""), MAX_PAGES.to_string());
+    }
+
+    #[test]
+    fn identical_schemas_share_one_allocation_and_different_ones_do_not() {
+        let schema = serde_json::json!({"type": "object", "properties": {"shared-test": {"type": "string"}}});
+        let mut first = vec![tool(schema.clone())];
+        let mut second = vec![
+            tool(schema),
+            tool(serde_json::json!({"type": "object", "x-other": 1})),
+        ];
+        share_schemas(&mut first);
+        share_schemas(&mut second);
+        assert!(Arc::ptr_eq(&first[0].input_schema, &second[0].input_schema));
+        assert!(!Arc::ptr_eq(
+            &second[0].input_schema,
+            &second[1].input_schema
+        ));
+    }
+}

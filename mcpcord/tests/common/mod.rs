@@ -1,3 +1,0 @@
-//! What the mcp-manager test binaries share.
-
-pub(crate) mod procs;

@@ -1,0 +1,292 @@
+//! The `mcpcord` binary as users and scripts see it: `--json` shapes, exit codes, config errors, Ctrl+C.
+//! The built-in demo server (`mcpcord serve-demo --stdio`) is the server under test.
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+
+use mcp_tests::support::{
+    TempDir, eventually_blocking, eventually_some_blocking, live_children_of, refused_port, running,
+};
+use serde_json::Value;
+
+use crate::MCPCORD;
+
+fn mcpcord(args: &[&str]) -> Output {
+    Command::new(MCPCORD)
+        .args(args)
+        .env_remove("MCPCORD_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("mcpcord runs")
+}
+
+/// `args` followed by `-- mcpcord serve-demo --stdio`.
+fn against_demo(args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--", MCPCORD, "serve-demo", "--stdio"]);
+    mcpcord(&all)
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "stdout is not one JSON document ({error}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .map(|object| object.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn health_json_has_the_documented_shape() {
+    let output = against_demo(&["--json", "health"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    assert_eq!(keys(&document), ["ok", "servers"]);
+    assert_eq!(document["ok"], true);
+    let server = &document["servers"][0];
+    assert_eq!(
+        keys(server),
+        [
+            "attempts",
+            "connect_ms",
+            "error",
+            "name",
+            "ok",
+            "prompts",
+            "protocol_version",
+            "resource_templates",
+            "resources",
+            "server",
+            "tools",
+            "transport"
+        ]
+    );
+    assert_eq!(server["transport"], "stdio");
+    assert_eq!(server["server"]["name"], "mcpcord-demo");
+    assert_eq!(server["tools"], 5);
+    assert_eq!(server["error"], Value::Null);
+}
+
+#[test]
+fn inspect_json_has_the_documented_shape() {
+    let output = against_demo(&["--json", "inspect"]);
+    assert_eq!(output.status.code(), Some(0));
+    let document = json_of(&output);
+    for key in [
+        "server",
+        "protocol_version",
+        "tools",
+        "resources",
+        "resource_templates",
+        "prompts",
+    ] {
+        assert!(document.get(key).is_some(), "missing {key}");
+    }
+    assert!(
+        document["tools"][0]["inputSchema"].is_object(),
+        "MCP's own JSON for tools"
+    );
+}
+
+#[test]
+fn call_prints_the_result_as_mcp_json() {
+    let output = against_demo(&["--json", "call", "echo", "--args", r#"{"text":"hi"}"#]);
+    assert_eq!(output.status.code(), Some(0));
+    let document = json_of(&output);
+    assert_eq!(document["content"][0]["text"], "hi");
+    assert_eq!(document["isError"], false);
+}
+
+#[test]
+fn a_tool_error_exits_1_and_still_prints_the_result() {
+    let output = against_demo(&["--json", "call", "fail"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json_of(&output)["isError"], true);
+}
+
+#[test]
+fn bench_json_has_the_documented_shape() {
+    let output = against_demo(&["--json", "bench", "--sessions", "3", "--calls", "5"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    assert_eq!(
+        keys(&document),
+        [
+            "call_us",
+            "calls",
+            "calls_per_s",
+            "connect_ms",
+            "errors",
+            "sessions",
+            "wall_ms"
+        ]
+    );
+    assert_eq!(document["sessions"], 3);
+    assert_eq!(document["calls"], 15);
+    assert_eq!(document["errors"], 0);
+    assert_eq!(keys(&document["call_us"]), ["max", "p50", "p99"]);
+}
+
+#[test]
+fn bad_args_json_is_a_usage_error() {
+    let output = against_demo(&["call", "echo", "--args", "{not json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--args is not valid JSON"));
+}
+
+#[test]
+fn no_server_and_no_config_is_a_usage_error() {
+    let output = mcpcord(&["health"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn config_errors_name_the_file_and_line_and_exit_2() {
+    let dir = TempDir::new("mcpcord-bad-config");
+    let file = dir.join("mcpcord.toml");
+    std::fs::write(&file, "[servers.demo]\ncomand = \"mcpcord\"\n").expect("written");
+    let output = mcpcord(&["--config", &file.display().to_string(), "health"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mcpcord.toml:2"), "{stderr}");
+    assert!(stderr.contains("comand"), "{stderr}");
+}
+
+#[test]
+fn configured_servers_are_checked_and_a_failure_exits_1() {
+    let dir = TempDir::new("mcpcord-config");
+    let port = refused_port();
+    let file = dir.join("mcpcord.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[servers.demo]\ncommand = {MCPCORD:?}\nargs = [\"serve-demo\", \"--stdio\"]\n\n\
+             [servers.down]\nurl = \"http://127.0.0.1:{port}/mcp\"\nretry = {{ attempts = 1 }}\n"
+        ),
+    )
+    .expect("written");
+    let output = mcpcord(&["--json", "--config", &file.display().to_string(), "health"]);
+    assert_eq!(output.status.code(), Some(1));
+    let document = json_of(&output);
+    assert_eq!(document["ok"], false);
+    assert_eq!(document["servers"][0]["name"], "demo");
+    assert_eq!(document["servers"][0]["ok"], true);
+    assert_eq!(
+        document["servers"][1]["error"]["kind"],
+        "connection_refused"
+    );
+}
+
+#[test]
+fn demo_runs_end_to_end_and_leaves_nothing_running() {
+    let output = mcpcord(&["--json", "demo"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    assert_eq!(document["ok"], true);
+    assert_eq!(document["left_running"]["children"], 0);
+    assert_eq!(document["left_running"]["listeners"], 0);
+    assert_eq!(document["servers"].as_array().map(Vec::len), Some(3));
+    let oauth = &document["servers"][2];
+    assert_eq!(oauth["name"], "demo-oauth");
+    assert_eq!(oauth["ok"], true, "the OAuth demo logged in: {oauth}");
+    let calls = document["calls"].as_array().expect("calls");
+    assert!(
+        calls
+            .iter()
+            .any(|call| call["tool"] == "demo-oauth__echo" && call["ok"] == true),
+        "{calls:?}"
+    );
+}
+
+/// The end of an mcpcord command line that calls `sleep` for 10 s on a demo server over stdio.
+const SLEEP_ON_A_DEMO_SERVER: [&str; 6] = [
+    "--args",
+    r#"{"ms":10000}"#,
+    "--",
+    MCPCORD,
+    "serve-demo",
+    "--stdio",
+];
+
+/// Runs `mcpcord ARGS`, waits until it has started `servers` servers, interrupts it (SIGINT, as
+/// Ctrl+C does) and checks it exits 130. Returns the servers' pids and what mcpcord wrote on stderr.
+fn interrupt_once_started(args: &[&str], servers: usize) -> (Vec<u32>, String) {
+    let mut child = Command::new(MCPCORD)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mcpcord runs");
+    let started =
+        eventually_some_blocking(&format!("mcpcord has started {servers} servers"), || {
+            let started = live_children_of(child.id());
+            (started.len() == servers).then_some(started)
+        });
+    let pid =
+        rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid")).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("signalled");
+    let status = child.wait().expect("mcpcord exits");
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut pipe| pipe.read_to_string(&mut stderr));
+    (started, stderr)
+}
+
+/// Waits (bounded) until `server` has exited: gone, or a zombie of a parent that is gone too.
+fn wait_until_gone(server: u32) {
+    eventually_blocking("the server has exited with mcpcord", || !running(server));
+}
+
+#[test]
+fn ctrl_c_shuts_down_kills_children_and_exits_130() {
+    let (servers, stderr) = interrupt_once_started(
+        &[&["call", "sleep"][..], &SLEEP_ON_A_DEMO_SERVER].concat(),
+        1,
+    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    servers.into_iter().for_each(wait_until_gone);
+}
+
+#[test]
+fn ctrl_c_during_a_bench_kills_every_session_server() {
+    // The sessions' calls run on tasks of their own; all three servers must die with mcpcord.
+    let bench = [
+        "bench",
+        "--sessions",
+        "3",
+        "--calls",
+        "1",
+        "--tool",
+        "sleep",
+    ];
+    let (servers, _) = interrupt_once_started(&[&bench[..], &SLEEP_ON_A_DEMO_SERVER].concat(), 3);
+    servers.into_iter().for_each(wait_until_gone);
+}

@@ -1,0 +1,164 @@
+//! Who takes part in a case: the clients under test ([`Subject`]), the transport, and the server
+//! they talk to (our fixture, or a stock SDK server in one mode), with the words the table's rows
+//! and the log file names use for each.
+
+/// A client under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Subject {
+    /// The `Manager` API directly (`bench-ours`).
+    Ours,
+    /// The `mcpcord bench` command.
+    Mcpcord,
+    /// rmcp 3.11 on its own transports (`bench-rmcp-raw`).
+    Rmcp,
+    /// The synchronous hand-written client (`bench-floor`), stdio only.
+    Floor,
+    /// The official Python SDK.
+    Python,
+}
+
+/// The table's column order.
+pub(super) const SUBJECTS: [Subject; 5] = [
+    Subject::Ours,
+    Subject::Mcpcord,
+    Subject::Rmcp,
+    Subject::Floor,
+    Subject::Python,
+];
+
+impl Subject {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::Mcpcord => "mcpcord",
+            Self::Rmcp => "rmcp",
+            Self::Floor => "floor",
+            Self::Python => "python",
+        }
+    }
+
+    pub(super) fn color(self) -> &'static str {
+        match self {
+            Self::Ours => "#1f77b4",
+            Self::Mcpcord => "#17becf",
+            Self::Rmcp => "#ff7f0e",
+            Self::Floor => "#7f7f7f",
+            Self::Python => "#2ca02c",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transport {
+    Stdio,
+    Http,
+}
+
+impl Transport {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Stdio => "stdio",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// The server a case's subjects talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Server {
+    /// Our fixture (`mcp-fixture-server`), over stdio or HTTP; over HTTP it sets `TCP_NODELAY`.
+    Fixture,
+    /// An SDK's own streamable HTTP server, untuned.
+    Stock(StockServer),
+}
+
+impl Server {
+    /// What the rows say about the server, after the transport.
+    pub(super) fn label(self) -> String {
+        match self {
+            Self::Fixture => "fixture (tuned: NODELAY)".to_owned(),
+            Self::Stock(stock) => stock.label(),
+        }
+    }
+
+    /// What the run's log file names say about the server.
+    pub(super) fn log_suffix(self) -> String {
+        match self {
+            Self::Fixture => String::new(),
+            Self::Stock(stock) => format!("-{}-{}", stock.sdk.name(), stock.mode.name()),
+        }
+    }
+}
+
+/// Where a row's subjects connected: `stdio` (always the fixture), or `http, ` and the server.
+pub(super) fn place(transport: Transport, server: Server) -> String {
+    match transport {
+        Transport::Stdio => "stdio".to_owned(),
+        Transport::Http => format!("http, {}", server.label()),
+    }
+}
+
+/// A stock server: one SDK's, in one mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct StockServer {
+    pub(super) sdk: Stock,
+    pub(super) mode: Mode,
+}
+
+impl StockServer {
+    pub(super) const fn new(sdk: Stock, mode: Mode) -> Self {
+        Self { sdk, mode }
+    }
+
+    /// `rmcp stock stateful`, ...
+    pub(super) fn label(self) -> String {
+        format!("{} stock {}", self.sdk.name(), self.mode.name())
+    }
+}
+
+/// Every stock server in both modes.
+pub(super) const ALL_STOCK: &[StockServer] = &[
+    StockServer::new(Stock::Rmcp, Mode::Stateful),
+    StockServer::new(Stock::Rmcp, Mode::Stateless),
+    StockServer::new(Stock::Python, Mode::Stateful),
+    StockServer::new(Stock::Python, Mode::Stateless),
+    StockServer::new(Stock::Typescript, Mode::Stateful),
+    StockServer::new(Stock::Typescript, Mode::Stateless),
+];
+
+/// The SDKs whose streamable HTTP servers are measured against, each run as it ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stock {
+    /// rmcp 3.11's `StreamableHttpService` under `axum::serve` (`bench-rmcp-stock-server`).
+    Rmcp,
+    /// The Python SDK's `MCPServer` under uvicorn (`bench/python/stock_server.py`).
+    Python,
+    /// The TypeScript SDK's `McpServer` on its express app (`bench/node/stock_server.cjs`).
+    Typescript,
+}
+
+impl Stock {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Rmcp => "rmcp",
+            Self::Python => "python",
+            Self::Typescript => "typescript",
+        }
+    }
+}
+
+/// Whether a stock server keeps sessions (`Mcp-Session-Id`) or serves every request afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Stateful,
+    Stateless,
+}
+
+impl Mode {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Stateful => "stateful",
+            Self::Stateless => "stateless",
+        }
+    }
+}
