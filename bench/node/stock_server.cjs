@@ -1,5 +1,5 @@
 // The official TypeScript SDK's streamable HTTP server (npm `@modelcontextprotocol/sdk`, pinned with
-// express and zod in xtask/src/bench.rs), stock, for `cargo xtask bench`.
+// express and zod in xtask/src/npm.rs), stock, for `cargo xtask bench`.
 //
 //     node stock_server.cjs [--stateless]
 //

@@ -1,13 +1,14 @@
-"""The official Python SDK (PyPI `mcp`, the version pinned in xtask/src/bench.rs) as a benchmark subject.
+"""The official Python SDK (PyPI `mcp`, the version pinned in xtask/src/python.rs) as a benchmark subject.
 
 Same command line and output as the Rust subjects (see bench/src/lib.rs):
 
-    bench_client.py --workload W --transport stdio|http [--sessions N] [--calls N] [--repeat N] -- TARGET...
+    bench_client.py --workload W --transport stdio|http|sse [--sessions N] [--calls N] [--repeat N] -- TARGET...
 
 prints one JSON line and exits 0, or prints the error on stderr and exits 1. Sessions use
-`mcp.client.stdio.stdio_client` or `mcp.client.streamable_http.streamable_http_client` with
-`ClientSession`, and each connect does the same discovery as every other subject: initialize, then
-every page of tools, resources, resource templates and prompts.
+`mcp.client.stdio.stdio_client`, `mcp.client.streamable_http.streamable_http_client` or (the legacy
+HTTP+SSE transport, TARGET the SSE URL) `mcp.client.sse.sse_client`, with `ClientSession`, and each
+connect does the same discovery as every other subject: initialize, then every page of tools,
+resources, resource templates and prompts.
 """
 
 import argparse
@@ -20,6 +21,7 @@ import time
 
 import anyio
 from mcp import ClientSession
+from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -34,6 +36,8 @@ async def open_session(args):
     if args.transport == "stdio":
         params = StdioServerParameters(command=args.target[0], args=args.target[1:])
         transport = stdio_client(params, errlog=open(os.devnull, "w"))
+    elif args.transport == "sse":
+        transport = sse_client(args.target[0])
     else:
         transport = streamable_http_client(args.target[0])
     async with transport as streams:
@@ -172,7 +176,7 @@ def main():
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", required=True)
-    parser.add_argument("--transport", required=True, choices=["stdio", "http"])
+    parser.add_argument("--transport", required=True, choices=["stdio", "http", "sse"])
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)

@@ -1,4 +1,4 @@
-"""The official Python SDK's streamable HTTP server (PyPI `mcp`, pinned in xtask/src/bench.rs), stock.
+"""The official Python SDK's streamable HTTP server (PyPI `mcp`, pinned in xtask/src/python.rs), stock.
 
     stock_server.py [--stateless]
 

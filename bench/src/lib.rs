@@ -2,13 +2,16 @@
 //! results, and the few facts read from `/proc`.
 //!
 //! Each subject is a binary (`bench-ours`, `bench-rmcp-raw`, `bench-floor`; the Python SDK's is
-//! `bench/python/bench_client.py`) run by `cargo xtask bench` as
+//! `bench/python/bench_client.py`, the TypeScript SDK's `bench/node/bench_client.cjs`, legacy SSE
+//! only) run by `cargo xtask bench` as
 //!
 //! ```text
-//! bench-SUBJECT --workload W --transport stdio|http [--sessions N] [--calls N] [--repeat N] -- TARGET...
+//! bench-SUBJECT --workload W --transport stdio|http|sse [--sessions N] [--calls N] [--repeat N] -- TARGET...
 //! ```
 //!
-//! where TARGET is the server command and its arguments (stdio) or the server's URL (http). It prints
+//! where TARGET is the server command and its arguments (stdio), or the server's URL: the MCP
+//! endpoint (http, streamable HTTP) or the SSE stream's URL (sse, the legacy HTTP+SSE transport of
+//! protocol 2024-11-05). It prints
 //! exactly one JSON line on stdout, `{"subject", "workload", "transport", METRIC: number, ...}`, and
 //! exits 0; any failure is a message on stderr and exit status 1, so a broken subject can never pass
 //! for a fast one. This is not for measuring servers: the server is the same for every subject.
@@ -104,14 +107,21 @@ pub enum Target {
         /// The MCP endpoint, e.g. `http://127.0.0.1:41234/mcp`.
         url: String,
     },
+    /// Open sessions with the legacy HTTP+SSE transport: a GET stream here, whose `endpoint` event
+    /// names where to POST.
+    Sse {
+        /// The SSE stream's URL, e.g. `http://127.0.0.1:41234/sse`.
+        url: String,
+    },
 }
 
 impl Target {
-    /// `stdio` or `http`.
+    /// `stdio`, `http` or `sse`.
     pub fn transport(&self) -> &'static str {
         match self {
             Self::Stdio { .. } => "stdio",
             Self::Http { .. } => "http",
+            Self::Sse { .. } => "sse",
         }
     }
 }
@@ -177,9 +187,14 @@ impl Args {
                     .next()
                     .ok_or_else(|| BenchError::new("http needs the server URL after `--`"))?,
             },
+            Some("sse") => Target::Sse {
+                url: rest
+                    .next()
+                    .ok_or_else(|| BenchError::new("sse needs the SSE URL after `--`"))?,
+            },
             Some(other) => {
                 return Err(BenchError::new(format!(
-                    "--transport must be stdio or http, not `{other}`"
+                    "--transport must be stdio, http or sse, not `{other}`"
                 )));
             }
             None => return Err(BenchError::new("--transport is required")),
@@ -363,6 +378,19 @@ mod tests {
                 args: vec!["--stdio".into()]
             }
         );
+    }
+
+    #[test]
+    fn sse_target_is_the_stream_url() {
+        let args =
+            parse("--workload sessions --transport sse -- http://127.0.0.1:1/sse").expect("valid");
+        assert_eq!(
+            args.target,
+            Target::Sse {
+                url: "http://127.0.0.1:1/sse".into()
+            }
+        );
+        assert_eq!(args.target.transport(), "sse");
     }
 
     #[test]

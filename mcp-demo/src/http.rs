@@ -1,5 +1,6 @@
-//! Serving the demo over streamable HTTP on a loopback address: the listener, the serve loop
-//! (shared with the OAuth variant, which brings its own service) and the plain MCP service.
+//! Serving the demo over HTTP on a loopback address: the listener, the serve loop (shared with the
+//! OAuth variant, which brings its own service), the MCP endpoints (streamable HTTP, and the legacy
+//! HTTP+SSE transport of `sse`) and the plain service that routes to them.
 
 use std::{
     convert::Infallible,
@@ -10,27 +11,33 @@ use std::{
     time::Duration,
 };
 
-use http::{HeaderValue, Request, Response, StatusCode, header::CONTENT_TYPE};
-use http_body_util::{BodyExt as _, Full, combinators::BoxBody};
-use hyper::body::{Bytes, Incoming};
+use http::{
+    HeaderValue, Request, Response, StatusCode,
+    header::{ALLOW, CONTENT_TYPE},
+};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited, combinators::BoxBody};
+use hyper::body::{Body, Bytes, Incoming};
 use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
-use tokio::{net::TcpListener, sync::oneshot, task::JoinSet};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinSet, time::Instant};
 
 use super::{
     DemoError, DemoServer,
     handle::{Alive, DemoHttpHandle, DemoHttpWatch},
+    sse::{MESSAGES_PATH, SSE_PATH, SseEndpoint},
 };
 
 /// The path the demo serves MCP at.
 pub const MCP_PATH: &str = "/mcp";
 
-/// How long [`DemoHttpHandle::close`] lets in-flight requests finish before cutting them off.
+/// How long [`DemoHttpHandle::close`] lets in-flight requests and legacy SSE sessions finish
+/// before cutting them off.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-/// The demo bound to a loopback address, ready to serve streamable HTTP at [`MCP_PATH`].
+/// The demo bound to a loopback address, ready to serve streamable HTTP at [`MCP_PATH`] and the
+/// legacy HTTP+SSE transport (MCP 2024-11-05) at [`SSE_PATH`] and [`MESSAGES_PATH`].
 ///
 /// Binding and serving are separate so a caller learns the address (port 0 picks a free one)
 /// before the first request. Serve it in place with [`serve`](Self::serve), or on a task with
@@ -72,6 +79,12 @@ impl DemoHttpServer {
     /// The MCP endpoint, e.g. `http://127.0.0.1:41234/mcp`.
     pub fn url(&self) -> String {
         url(self.local_addr)
+    }
+
+    /// The legacy HTTP+SSE endpoint, e.g. `http://127.0.0.1:41234/sse`: a `GET` there opens a
+    /// session whose first event names where to `POST` the client's messages.
+    pub fn sse_url(&self) -> String {
+        sse_url(self.local_addr)
     }
 
     /// A watch on this server's sockets: open until the listener and every accepted connection are
@@ -116,24 +129,26 @@ impl DemoHttpServer {
     pub(crate) fn spawn_with(self, service: impl DemoService) -> DemoHttpHandle {
         let local_addr = self.local_addr;
         let watch = self.watch();
+        let sse_sessions = service.endpoints().sse.sessions();
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(self.serve_until(service, async move {
             // A dropped sender stops serving too, though the handle aborts the task anyway.
             let _ = stopped.await;
         }));
-        DemoHttpHandle::new(local_addr, watch, stop, task)
+        DemoHttpHandle::new(local_addr, watch, sse_sessions, stop, task)
     }
 
     /// Serves `service` until `stop` completes, then stops gracefully: no new connections, rmcp's
-    /// sessions end (which ends their SSE streams), in-flight requests get [`CLOSE_GRACE`] to
-    /// finish, and whatever is left is cut off. Returns once every connection is closed.
+    /// sessions end (which ends their SSE streams, the legacy ones included), in-flight requests and
+    /// the legacy sessions' services get [`CLOSE_GRACE`] to finish, and whatever is left is cut off.
+    /// Returns once every connection and every legacy session's task is gone.
     async fn serve_until<S: DemoService>(
         self,
         service: S,
         stop: impl Future<Output = ()>,
     ) -> Result<(), DemoError> {
         // Also on cancellation: dropping this future ends the sessions.
-        let _sessions = EndSessionsOnDrop(service.clone());
+        let _sessions = EndSessionsOnDrop(service.endpoints().clone());
         let graceful = GracefulShutdown::new();
         // Connections live in this set, so dropping this future aborts them all.
         let mut connections = JoinSet::new();
@@ -165,11 +180,15 @@ impl DemoHttpServer {
             });
         }
         drop(self);
-        service.end_sessions();
+        let endpoints = service.endpoints();
+        endpoints.end_sessions();
         // Idle connections close at once, busy ones after their response; past the grace period,
-        // the set aborts whatever is left, and returns once every connection is gone.
-        let _ = tokio::time::timeout(CLOSE_GRACE, graceful.shutdown()).await;
+        // the set aborts whatever is left, and returns once every connection is gone. The legacy
+        // sessions wind down meanwhile, within the same grace period.
+        let deadline = Instant::now() + CLOSE_GRACE;
+        let _ = tokio::time::timeout_at(deadline, graceful.shutdown()).await;
         connections.shutdown().await;
+        endpoints.sse.shutdown(deadline).await;
         Ok(())
     }
 }
@@ -177,6 +196,11 @@ impl DemoHttpServer {
 /// `http://ADDR/mcp`.
 pub(crate) fn url(addr: SocketAddr) -> String {
     format!("http://{addr}{MCP_PATH}")
+}
+
+/// `http://ADDR/sse`.
+pub(crate) fn sse_url(addr: SocketAddr) -> String {
+    format!("http://{addr}{SSE_PATH}")
 }
 
 /// Accept errors that concern one incoming connection, not the listener.
@@ -212,10 +236,10 @@ pub(crate) type DemoFuture =
     Pin<Box<dyn Future<Output = Result<Response<DemoBody>, Infallible>> + Send>>;
 
 /// rmcp's streamable HTTP service for the demo server.
-pub(crate) type McpService = StreamableHttpService<DemoServer, LocalSessionManager>;
+type McpService = StreamableHttpService<DemoServer, LocalSessionManager>;
 
 /// A service the shared serve loop can run: one per connection (cloned), never failing (errors
-/// are responses), and owning rmcp sessions that must end when serving stops.
+/// are responses), and routing to [`McpEndpoints`] whose sessions must end when serving stops.
 pub(crate) trait DemoService:
     hyper::service::Service<
         Request<Incoming>,
@@ -226,46 +250,90 @@ pub(crate) trait DemoService:
     + Send
     + 'static
 {
-    /// Ends every rmcp session (and its task), and makes rmcp refuse new requests.
-    fn end_sessions(&self);
+    /// The MCP endpoints behind this service; the serve loop ends their sessions when it stops.
+    fn endpoints(&self) -> &McpEndpoints;
 }
 
-/// rmcp's streamable HTTP service for a server bound to `ip`, a loopback address.
-///
-/// rmcp checks the `Host` header against DNS rebinding, and we add an `Origin` check so a web
-/// page from elsewhere cannot drive the demo through the user's browser: both admit the
-/// loopback names, and the address actually bound (which may be another 127.x.y.z). Requests
-/// without `Origin` (every non-browser client) are unaffected by the second.
-pub(crate) fn mcp_service(ip: IpAddr) -> McpService {
-    let hosts = loopback_hosts(ip);
-    let origins: Vec<String> = hosts
-        .iter()
-        .map(|host| format!("http://{host}:*"))
-        .collect();
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_allowed_origins(origins);
-    StreamableHttpService::new(|| Ok(DemoServer::new()), Arc::default(), config)
+/// The demo's MCP transports on one origin: rmcp's streamable HTTP service at [`MCP_PATH`], and
+/// the legacy HTTP+SSE endpoint at [`SSE_PATH`] and [`MESSAGES_PATH`]. Each session of either runs
+/// its own [`DemoServer`].
+#[derive(Clone)]
+pub(crate) struct McpEndpoints {
+    streamable: McpService,
+    pub(crate) sse: SseEndpoint,
 }
 
-/// rmcp's streamable HTTP service at [`MCP_PATH`]; 404 everywhere else.
+impl McpEndpoints {
+    /// The endpoints of a server bound to `ip`, a loopback address.
+    ///
+    /// rmcp checks the `Host` header against DNS rebinding, and we add an `Origin` check so a web
+    /// page from elsewhere cannot drive the demo through the user's browser: both admit the
+    /// loopback names, and the address actually bound (which may be another 127.x.y.z). Requests
+    /// without `Origin` (every non-browser client) are unaffected by the second. The legacy
+    /// endpoint applies the same two checks, and takes its limits from the same configuration.
+    pub(crate) fn new(ip: IpAddr) -> Self {
+        let hosts = loopback_hosts(ip);
+        let origins: Vec<String> = hosts
+            .iter()
+            .map(|host| format!("http://{host}:*"))
+            .collect();
+        let config = StreamableHttpServerConfig::default()
+            .with_allowed_hosts(hosts.clone())
+            .with_allowed_origins(origins);
+        Self {
+            sse: SseEndpoint::new(&hosts, &config),
+            streamable: StreamableHttpService::new(
+                || Ok(DemoServer::new()),
+                Arc::default(),
+                config,
+            ),
+        }
+    }
+
+    /// Whether `path` is one of the MCP endpoints.
+    pub(crate) fn serves(path: &str) -> bool {
+        path == MCP_PATH || path == SSE_PATH || path == MESSAGES_PATH
+    }
+
+    /// Answers a request to one of the endpoints ([`serves`](Self::serves) its path).
+    pub(crate) async fn handle<B>(&self, request: Request<B>) -> Response<DemoBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display + Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if request.uri().path() == MCP_PATH {
+            self.streamable.handle(request).await
+        } else {
+            self.sse.handle(request).await
+        }
+    }
+
+    /// Ends every session of either transport (and its rmcp service), and makes both refuse new
+    /// ones.
+    pub(crate) fn end_sessions(&self) {
+        self.streamable.config.cancellation_token.cancel();
+        self.sse.end_sessions();
+    }
+}
+
+/// The MCP endpoints ([`McpEndpoints`]); 404 everywhere else.
 #[derive(Clone)]
 struct McpOnly {
-    mcp: McpService,
+    mcp: McpEndpoints,
 }
 
 impl McpOnly {
     /// The service for a server bound to `ip`, a loopback address.
     fn new(ip: IpAddr) -> Self {
         Self {
-            mcp: mcp_service(ip),
+            mcp: McpEndpoints::new(ip),
         }
     }
 }
 
 impl DemoService for McpOnly {
-    fn end_sessions(&self) {
-        self.mcp.config.cancellation_token.cancel();
+    fn endpoints(&self) -> &McpEndpoints {
+        &self.mcp
     }
 }
 
@@ -275,7 +343,7 @@ impl hyper::service::Service<Request<Incoming>> for McpOnly {
     type Future = DemoFuture;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        if request.uri().path() != MCP_PATH {
+        if !McpEndpoints::serves(request.uri().path()) {
             return Box::pin(std::future::ready(Ok(not_found())));
         }
         let mcp = self.mcp.clone();
@@ -283,10 +351,52 @@ impl hyper::service::Service<Request<Incoming>> for McpOnly {
     }
 }
 
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads a whole body, giving up as soon as it passes `limit` bytes.
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(BodyError::TooLarge)
+        }
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+/// A plain-text response.
+pub(crate) fn text(status: StatusCode, text: &'static str) -> Response<DemoBody> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// A 405 naming the one method allowed.
+pub(crate) fn method_not_allowed(allow: &'static str) -> Response<DemoBody> {
+    let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
 /// The 404 for any path the demo does not serve.
 pub(crate) fn not_found() -> Response<DemoBody> {
     let body = Full::new(Bytes::from_static(
-        b"not found: the mcpcord demo serves MCP at /mcp\n",
+        b"not found: the mcpcord demo serves MCP at /mcp, and over legacy HTTP+SSE at /sse\n",
     ));
     let mut response = Response::new(body.boxed());
     *response.status_mut() = StatusCode::NOT_FOUND;
@@ -297,10 +407,10 @@ pub(crate) fn not_found() -> Response<DemoBody> {
     response
 }
 
-/// Ends rmcp's sessions when serving stops, however it stops.
-struct EndSessionsOnDrop<S: DemoService>(S);
+/// Ends the MCP sessions when serving stops, however it stops.
+struct EndSessionsOnDrop(McpEndpoints);
 
-impl<S: DemoService> Drop for EndSessionsOnDrop<S> {
+impl Drop for EndSessionsOnDrop {
     fn drop(&mut self) {
         self.0.end_sessions();
     }

@@ -51,7 +51,7 @@ pub fn qualified_name(server: &str, name: &str) -> String {
 
 /// One entry of the catalog: which server, and the item as the server described it.
 #[derive(Debug, Clone)]
-pub struct Entry<T> {
+pub struct CatalogEntry<T> {
     /// The server's id.
     pub server_id: ServerId,
     /// The server's name.
@@ -64,11 +64,11 @@ pub struct Entry<T> {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     /// Tools by qualified name.
-    pub tools: BTreeMap<String, Entry<Tool>>,
+    pub tools: BTreeMap<String, CatalogEntry<Tool>>,
     /// Resources by qualified name.
-    pub resources: BTreeMap<String, Entry<Resource>>,
+    pub resources: BTreeMap<String, CatalogEntry<Resource>>,
     /// Prompts by qualified name.
-    pub prompts: BTreeMap<String, Entry<Prompt>>,
+    pub prompts: BTreeMap<String, CatalogEntry<Prompt>>,
 }
 
 #[cfg(test)]

@@ -32,9 +32,13 @@ pub enum AttemptError {
     /// The server answered the handshake, but not acceptably (a JSON-RPC error, no common version).
     #[error("handshake failed: {0}")]
     Handshake(String),
-    /// Listing the server's tools, resources or prompts failed.
-    #[error("discovery failed: {0}")]
-    Discovery(String),
+    /// Listing the server's tools, resources or prompts failed (MCP calls this discovery).
+    #[error("listing what the server offers failed: {0}")]
+    Listing(String),
+    /// An HTTP server configured without a transport was neither: streamable HTTP refused the
+    /// `initialize` POST (400, 404 or 405), and a `GET` for a legacy SSE stream failed too.
+    #[error("{0}")]
+    NoHttpTransport(Box<NoHttpTransport>),
     /// The configuration cannot work (e.g. the bearer token variable is unset).
     #[error("{0}")]
     Config(String),
@@ -44,20 +48,23 @@ impl Retryable for AttemptError {
     fn retry_decision(&self) -> Decision {
         match self {
             AttemptError::Transport(error) => error.retry_decision(),
-            AttemptError::Timeout(_) | AttemptError::Discovery(_) => Decision::Retry,
+            // The refusal that made the fallback happen decides (both were answers).
+            AttemptError::NoHttpTransport(refused) => refused.streamable.retry_decision(),
+            AttemptError::Timeout(_) | AttemptError::Listing(_) => Decision::Retry,
             AttemptError::Handshake(_) | AttemptError::Config(_) => Decision::Stop,
         }
     }
 }
 
 impl AttemptError {
-    /// A stable snake_case name of the failure, as the CLI's JSON output uses.
+    /// A stable snake_case name of the failure (the CLI's JSON carries it as `kind`).
     pub fn code(&self) -> &'static str {
         match self {
             AttemptError::Transport(error) => error.code(),
+            AttemptError::NoHttpTransport(refused) => refused.streamable.code(),
             AttemptError::Timeout(_) => "timeout",
             AttemptError::Handshake(_) => "handshake",
-            AttemptError::Discovery(_) => "discovery",
+            AttemptError::Listing(_) => "listing",
             AttemptError::Config(_) => "config",
         }
     }
@@ -73,6 +80,7 @@ pub enum ConnectError {
         /// The server's name.
         server: String,
         /// The last attempt's error, the attempt count, the elapsed time and why it stopped.
+        #[source]
         error: RetryError<AttemptError>,
     },
     /// A server with this name is already connected; names are unique.
@@ -95,6 +103,7 @@ pub enum ConnectError {
         /// The server's name.
         server: String,
         /// Why (boxed: it is large, and this path is rare).
+        #[source]
         error: Box<AuthError>,
     },
 }
@@ -104,6 +113,8 @@ impl AttemptError {
     pub fn transport_error(&self) -> Option<&TransportError> {
         match self {
             AttemptError::Transport(error) => Some(error),
+            // The legacy attempt's refusal: an authorization error there is the one to act on.
+            AttemptError::NoHttpTransport(refused) => Some(&refused.legacy),
             _ => None,
         }
     }
@@ -126,7 +137,8 @@ impl ConnectError {
     }
 
     /// Whether the server needs a person to sign in and none could here (no browser, or the
-    /// login was not allowed): `mcpcord login SERVER` is the way out.
+    /// login was not allowed): a login with a browser ([`Manager::login`](crate::Manager::login))
+    /// is the way out.
     pub fn is_login_required(&self) -> bool {
         self.auth_error().is_some_and(AuthError::is_login_required)
     }
@@ -157,7 +169,7 @@ impl ConnectError {
         }
     }
 
-    /// A stable snake_case name of the failure, as the CLI's JSON output uses.
+    /// A stable snake_case name of the failure (the CLI's JSON carries it as `kind`).
     pub fn code(&self) -> &'static str {
         match self {
             ConnectError::Failed { error, .. } => error.last_error().code(),
@@ -223,6 +235,7 @@ pub enum CallError {
         server: String,
         /// What broke: the transport's own reason (a server's exit with its stderr, a reset, a
         /// protocol violation...).
+        #[source]
         cause: TransportError,
     },
     /// The arguments given for a tool or a prompt are not a JSON object (or could not be
@@ -238,11 +251,11 @@ pub enum CallError {
     },
     /// Recovering the unhealthy connection failed.
     #[error("{0}")]
-    RecoveryFailed(Box<ConnectError>),
+    RecoveryFailed(#[source] Box<ConnectError>),
 }
 
 impl CallError {
-    /// A stable snake_case name of the failure, as the CLI's JSON output uses.
+    /// A stable snake_case name of the failure (the CLI's JSON carries it as `kind`).
     pub fn code(&self) -> &'static str {
         match self {
             CallError::UnknownServer(_) => "unknown_server",
@@ -253,7 +266,7 @@ impl CallError {
             CallError::ToolFailed { .. } => "tool_failed",
             CallError::ConnectionLost { .. } => "connection_lost",
             CallError::InvalidArguments { .. } => "invalid_arguments",
-            CallError::RecoveryFailed(error) => error.code(),
+            CallError::RecoveryFailed(_) => "recovery_failed",
         }
     }
 
@@ -290,6 +303,43 @@ impl CallError {
             _ => None,
         }
     }
+}
+
+/// Why an HTTP server was neither a streamable HTTP nor a legacy HTTP+SSE endpoint.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("not a streamable HTTP endpoint ({streamable}), nor a legacy HTTP+SSE one ({legacy}){}", hint(sse_url_hint.as_ref()))]
+#[non_exhaustive]
+pub struct NoHttpTransport {
+    /// Why the `initialize` POST failed.
+    pub streamable: TransportError,
+    /// Why the legacy SSE `GET` failed.
+    pub legacy: TransportError,
+    /// The legacy SSE URL on the same origin that does name an endpoint, when there is one (the
+    /// configured URL was probably that server's message endpoint).
+    pub sse_url_hint: Option<url::Url>,
+}
+
+impl NoHttpTransport {
+    /// The refusals of both transports, and the SSE URL found nearby if any.
+    pub fn new(
+        streamable: TransportError,
+        legacy: TransportError,
+        sse_url_hint: Option<url::Url>,
+    ) -> Self {
+        Self {
+            streamable,
+            legacy,
+            sse_url_hint,
+        }
+    }
+}
+
+fn hint(sse_url_hint: Option<&url::Url>) -> String {
+    sse_url_hint.map_or_else(String::new, |url| {
+        format!(
+            "; {url} is a legacy SSE endpoint: use that URL (this one may be its message endpoint)"
+        )
+    })
 }
 
 fn summary(result: &CallToolResult) -> String {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::ServerId;
+use crate::{ServerId, TransportKind};
 use serde_json::Value;
 
 /// One thing that happened, for progress displays, logs and tests.
@@ -37,7 +37,18 @@ pub enum ManagerEvent {
         /// Its id.
         id: ServerId,
     },
-    /// The server needs a login that may not start here (no browser configured): run `mcpcord login`.
+    /// An HTTP server configured without a transport refused streamable HTTP and was reached
+    /// through another one (the legacy HTTP+SSE transport); the attempt goes on over it.
+    TransportFallback {
+        /// The server's name.
+        server: String,
+        /// What it is reached through now.
+        transport: TransportKind,
+        /// Why streamable HTTP was not it (the refused `initialize` POST).
+        reason: String,
+    },
+    /// The server needs a login that may not start here (no browser configured); a login with a
+    /// browser ([`Manager::login`](crate::Manager::login)) is the way out.
     AuthRequired {
         /// The server's name.
         server: String,

@@ -23,8 +23,7 @@
 //! }
 //! ```
 //!
-//! (`no_run`: it needs Node.js; the same program runs against the demo server in `mcpcord`'s
-//! tests.) One dependency reaches the whole toolkit: this crate re-exports [`oauth`]
+//! (`no_run`: it needs Node.js; `mcpcord`'s tests take the same steps against the demo server.) One dependency reaches the whole toolkit: this crate re-exports [`oauth`]
 //! (`mcp-oauth`), [`transport`] (`mcp-transport`), [`retry`] (`mcp-retry`) and [`rmcp`], whose
 //! [`model`] types (tools, results, content) the API hands out.
 //!
@@ -51,7 +50,7 @@ pub use mcp_oauth as oauth;
 pub use mcp_retry as retry;
 pub use mcp_transport as transport;
 pub use rmcp;
-/// rmcp's MCP model: the types the API hands out (`Tool`, `CallToolResult`, `Content`, ...).
+/// rmcp's MCP model: the types the API hands out (`Tool`, `CallToolResult`, `ContentBlock`, ...).
 pub use rmcp::model;
 
 pub mod catalog;
@@ -65,12 +64,19 @@ mod manager;
 mod requests;
 mod server_id;
 
-pub use catalog::{Catalog, Entry};
-pub use config::{Config, ServerConfig};
-pub use error::{AttemptError, CallError, ConnectError};
+pub use catalog::{Catalog, CatalogEntry};
+pub use config::{Config, ConfigError, ServerConfig};
+pub use error::{AttemptError, CallError, ConnectError, NoHttpTransport};
 pub use events::ManagerEvent;
 pub use handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
 pub use listing::Listing;
-pub use manager::{Health, IsolatedSession, LoginReport, Manager, ManagerOptions, ShutdownReport};
+pub use manager::{
+    Health, IsolatedSession, LoginReport, Manager, ManagerOptions, ShutdownReport, TransportKind,
+};
 pub use server_id::ServerId;
 pub use url::Url;
+
+/// README.md's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

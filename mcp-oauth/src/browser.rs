@@ -94,10 +94,13 @@ pub trait Browser: Send + Sync + fmt::Debug {
 /// use mcp_oauth::browser::check_authorization_url;
 /// use url::Url;
 ///
-/// assert!(check_authorization_url(&Url::parse("https://auth.example.com/authorize").unwrap()).is_ok());
-/// assert!(check_authorization_url(&Url::parse("http://127.0.0.1:8080/authorize").unwrap()).is_ok());
-/// assert!(check_authorization_url(&Url::parse("http://auth.example.com/authorize").unwrap()).is_err());
-/// assert!(check_authorization_url(&Url::parse("file:///etc/passwd").unwrap()).is_err());
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// check_authorization_url(&Url::parse("https://auth.example.com/authorize")?)?;
+/// check_authorization_url(&Url::parse("http://127.0.0.1:8080/authorize")?)?;
+/// assert!(check_authorization_url(&Url::parse("http://auth.example.com/authorize")?).is_err());
+/// assert!(check_authorization_url(&Url::parse("file:///etc/passwd")?).is_err());
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// # Errors

@@ -106,7 +106,7 @@ pub enum RegistrationError {
     },
     /// The configured authentication method lacks what it needs.
     #[error(
-        "the pre-registered client {client_id:?} is set to authenticate with {method} but has no {missing}; set it, or another `oauth.auth_method`"
+        "the pre-registered client {client_id:?} is set to authenticate with {method} but has no {missing}; set it, or another `oauth.token_endpoint_auth_method`"
     )]
     IncompleteCredentials {
         /// The client id.
@@ -604,8 +604,14 @@ mod tests {
 
     #[test]
     fn metadata_urls_must_be_https_with_a_clean_path() {
-        assert!(check_metadata_url("https://app.example/client.json").is_ok());
-        assert!(check_metadata_url("https://app.example/c?v=1").is_ok());
+        for good in [
+            "https://app.example/client.json",
+            "https://app.example/c?v=1",
+        ] {
+            if let Err(error) = check_metadata_url(good) {
+                panic!("{good} is refused: {error}");
+            }
+        }
         for (url, reason) in [
             ("http://app.example/client.json", "https"),
             ("https://app.example", "path"),

@@ -95,7 +95,8 @@ pub use auth::{AuthChallenge, Authorizer, ChallengeOutcome, MissingToken, Static
 pub use error::{ExitInfo, ExitPhase, SpawnFailure, TimeoutPhase, TransportError};
 pub use http::{
     HttpClient, HttpClientBuildError, HttpDirectRequests, HttpOptions, HttpTransport,
-    HttpTransportOptions, ProxyConfig, SseReconnectPolicy, StreamableClient,
+    HttpTransportOptions, LegacySseTransport, ProxyConfig, SseCloseReason, SseReconnectPolicy,
+    StreamableClient,
 };
 pub use request::RequestError;
 pub use stdio::{

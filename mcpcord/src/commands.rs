@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use mcp_manager::config::ServerConfig;
-use mcp_manager::{CallError, Manager, ManagerEvent};
+use mcp_manager::{CallError, ConnectError, Manager, ManagerEvent};
 use serde_json::{Map, Value, json};
 
 use crate::render::{self, HealthRow};
@@ -47,6 +47,17 @@ async fn with_progress<T>(cli: &Cli, manager: &Manager, work: impl Future<Output
                 ManagerEvent::Failed { server, .. } => eprintln!("  {server}: failed"),
                 ManagerEvent::AuthRequired { server, .. } => {
                     eprintln!("  {server}: needs a login (mcpcord login {server})");
+                }
+                ManagerEvent::TransportFallback {
+                    server,
+                    transport,
+                    reason,
+                    ..
+                } => {
+                    eprintln!(
+                        "  {server}: not streamable HTTP ({}); using {transport}",
+                        render::shown(&reason)
+                    );
                 }
                 _ => {}
             }
@@ -91,7 +102,10 @@ pub(crate) async fn connect_rows(
         .map(|(name, config, elapsed, result)| match result {
             Ok(id) => HealthRow {
                 name: name.clone(),
-                transport: config.transport_name(),
+                // What it was reached through: an HTTP server's found-out transport.
+                transport: manager
+                    .transport(id)
+                    .map_or(config.transport_name(), |kind| kind.as_str()),
                 attempts: attempts(&mut events, name, &mut seen).max(1),
                 connect: elapsed,
                 result: manager
@@ -140,18 +154,28 @@ pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> 
     match with_progress(cli, manager, manager.connect(&name, &config)).await {
         Ok(id) => match manager.listing(id) {
             Ok(discovery) => {
-                render::inspect(&discovery, cli.json);
+                let transport = manager
+                    .transport(id)
+                    .map_or(config.transport_name(), |kind| kind.as_str());
+                render::inspect(&discovery, transport, cli.json);
                 Outcome::Ok
             }
-            Err(error) => fail(cli, &error.to_string()),
+            Err(error) => fail(cli, error.code(), &error.to_string()),
         },
-        Err(error) => fail(cli, &error.to_string()),
+        Err(error) => fail_to_connect(cli, &name, &error),
     }
 }
 
-fn fail(cli: &Cli, message: &str) -> Outcome {
+/// A failed connect: its error, and what to do when the server needs a login.
+fn fail_to_connect(cli: &Cli, name: &str, error: &ConnectError) -> Outcome {
+    fail(cli, error.code(), &render::connect_failure(name, error))
+}
+
+/// A failure: with `--json`, `{"error": {"kind", "message"}}` on stdout (`kind` is the error's
+/// stable `code()`); the message on stderr either way.
+fn fail(cli: &Cli, kind: &str, message: &str) -> Outcome {
     if cli.json {
-        render::print_json(&json!({ "error": { "message": message } }));
+        render::print_json(&json!({ "error": { "kind": kind, "message": message } }));
     }
     // The message may quote the server (a JSON-RPC error's text); stderr is a terminal's too.
     eprintln!("mcpcord: {}", render::shown(message));
@@ -190,7 +214,7 @@ pub(crate) async fn call(cli: &Cli, manager: &Manager, args: &CallArgs) -> Outco
     };
     let id = match with_progress(cli, manager, manager.connect(&name, &config)).await {
         Ok(id) => id,
-        Err(error) => return fail(cli, &error.to_string()),
+        Err(error) => return fail_to_connect(cli, &name, &error),
     };
     match manager.call_tool(id, tool, arguments).await {
         Ok(result) => {
@@ -201,7 +225,7 @@ pub(crate) async fn call(cli: &Cli, manager: &Manager, args: &CallArgs) -> Outco
             render::call_result(&result, cli.json);
             Outcome::Failed
         }
-        Err(error) => fail(cli, &error.to_string()),
+        Err(error) => fail(cli, error.code(), &error.to_string()),
     }
 }
 
@@ -241,7 +265,7 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
         let session = manager
             .isolated_named(&name, &config)
             .await
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| render::connect_failure(&name, &error))?;
         Ok::<_, String>((connect_started.elapsed(), session))
     }))
     .await;

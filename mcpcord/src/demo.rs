@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
 use crate::commands::connect_rows;
+use crate::procs::live_children;
 use crate::render;
 use crate::{Cli, GRACE, Outcome};
 
@@ -38,6 +39,7 @@ pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>, oauth: boo
             }
         };
         out!("listening on {}", server.url());
+        out!("legacy SSE on {}", server.sse_url());
         eprintln!(
             "authorization server {} (approves every request: a demo only)",
             server.issuer()
@@ -52,6 +54,7 @@ pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>, oauth: boo
         }
     };
     out!("listening on {}", server.url());
+    out!("legacy SSE on {}", server.sse_url());
     serve_until_stopped(server.serve()).await
 }
 
@@ -78,27 +81,10 @@ async fn serve_until_stopped(
     }
 }
 
-/// Child processes of this process that are still running (from `/proc`; 0 where it is absent).
-fn live_children() -> usize {
-    let me = std::process::id().to_string();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
-        .filter(|stat| {
-            stat.rsplit_once(')').is_some_and(|(_, rest)| {
-                let mut fields = rest.split_whitespace();
-                let state = fields.next().unwrap_or("Z");
-                fields.next() == Some(me.as_str()) && state != "Z" && state != "X"
-            })
-        })
-        .count()
-}
-
-/// `mcpcord demo`: the demo server as a real child over stdio and in-process over HTTP, both through
-/// the Manager; health, discovery, calls; then shutdown and a count of what was left running.
+/// `mcpcord demo`: the demo server as a real child over stdio, in-process over HTTP, and in-process
+/// behind its demo OAuth server (logged in to with the `follow` browser, the tokens kept in memory),
+/// all through the Manager; health, discovery, calls; then shutdown and a count of what was left
+/// running.
 pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
     let started = Instant::now();
     let http = match DemoHttpServer::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await {

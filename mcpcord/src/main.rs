@@ -13,7 +13,8 @@
 //!
 //! Rooms: `target` (what the user typed, to servers), `commands` (health, inspect, call, bench),
 //! `auth` (login, logout), `demo`, `render` (tables and `--json`), `output` (stdout), `old_store`
-//! (the tokens kept under the CLI's old name, imported once).
+//! (the tokens kept under the CLI's old name, imported once), `procs` (its own children, from
+//! `/proc`).
 
 /// `println!` that tolerates a closed stdout (`mcpcord ... | head`): output nobody reads is not an
 /// error. Any other failed write makes `mcpcord` exit 1 at the end (see `output`).
@@ -31,6 +32,7 @@ mod commands;
 mod demo;
 mod old_store;
 mod output;
+mod procs;
 mod render;
 mod target;
 
@@ -100,7 +102,8 @@ enum Command {
     Login(LoginArgs),
     /// Delete a server's stored OAuth tokens.
     Logout(LogoutArgs),
-    /// Run the built-in demo: demo servers over stdio and HTTP, health, discovery, a call, shutdown.
+    /// Run the built-in demo: the demo server over stdio, over HTTP and behind its demo OAuth
+    /// server (logged in to without a browser); health, discovery, calls, shutdown.
     Demo,
     /// Serve the built-in demo MCP server.
     ServeDemo(ServeDemoArgs),
@@ -142,7 +145,8 @@ struct BenchArgs {
     /// The tool to call (default: `echo`).
     #[arg(long, default_value = "echo")]
     tool: String,
-    /// The tool's arguments as a JSON object (default for echo: {"text":"bench"} style guesses).
+    /// The tool's arguments as a JSON object; default: guessed from the tool's schema (a `text` or
+    /// `message` string = "bench").
     #[arg(long, value_name = "JSON")]
     args: Option<String>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
@@ -171,11 +175,12 @@ struct ServeDemoArgs {
     /// Serve over stdin and stdout.
     #[arg(long)]
     stdio: bool,
-    /// Serve streamable HTTP at /mcp on this loopback address (port 0 picks a free port).
+    /// Serve streamable HTTP at /mcp, and the legacy HTTP+SSE transport at /sse, on this loopback
+    /// address (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     http: Option<std::net::SocketAddr>,
-    /// With --http: protect /mcp with OAuth, served by a built-in demo authorization server on the
-    /// same address (it approves every request without asking: a demo, never for real data).
+    /// With --http: protect /mcp and /sse with OAuth, served by a built-in demo authorization server
+    /// on the same address (it approves every request without asking: a demo, never for real data).
     #[arg(long, requires = "http")]
     oauth: bool,
 }
@@ -307,26 +312,11 @@ async fn reap_children() {
         mcp_manager::transport::stdio::kill_adopted_orphans();
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let reaped = mcp_manager::transport::stdio::all_reaped(left).await;
-        if (reaped && !has_children()) || tokio::time::Instant::now() >= deadline {
+        if (reaped && !procs::has_children()) || tokio::time::Instant::now() >= deadline {
             return;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-/// Whether this process has a child, running or not yet reaped (from `/proc`).
-fn has_children() -> bool {
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    entries.filter_map(Result::ok).any(|entry| {
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        // The command name may hold any character: the fields start after its last `)`.
-        stat.rsplit_once(')')
-            .and_then(|(_, fields)| fields.split_whitespace().nth(1)?.parse::<u32>().ok())
-            == Some(me)
-    })
 }
 
 /// How logins are presented: `--browser`, else `$MCPCORD_BROWSER`, else the system browser when a

@@ -52,7 +52,7 @@ impl HealthRow {
             transport,
             attempts: error.attempts(),
             connect,
-            result: Err((error.code().to_owned(), error.to_string())),
+            result: Err((error.code().to_owned(), connect_failure(name, error))),
         }
     }
 
@@ -120,7 +120,7 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
         return;
     }
     out!(
-        "{:<20} {:<9} {:<7} {:>8} {:>10} {:>6} {:>10} {:>8}  {}",
+        "{:<20} {:<15} {:<7} {:>8} {:>10} {:>6} {:>10} {:>8}  {}",
         "SERVER",
         "TRANSPORT",
         "STATUS",
@@ -135,7 +135,7 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
         let connect = format!("{} ms", row.connect.as_millis());
         match &row.result {
             Ok(discovery) => out!(
-                "{:<20} {:<9} {:<7} {:>8} {:>10} {:>6} {:>10} {:>8}",
+                "{:<20} {:<15} {:<7} {:>8} {:>10} {:>6} {:>10} {:>8}",
                 row.name,
                 row.transport,
                 "ok",
@@ -146,7 +146,7 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
                 discovery.prompts.len()
             ),
             Err((_, message)) => out!(
-                "{:<20} {:<9} {:<7} {:>8} {:>10} {:>6} {:>10} {:>8}  {}",
+                "{:<20} {:<15} {:<7} {:>8} {:>10} {:>6} {:>10} {:>8}  {}",
                 row.name,
                 row.transport,
                 "FAILED",
@@ -162,10 +162,11 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
 }
 
 /// A server's full description, or its JSON document.
-pub(crate) fn inspect(discovery: &Listing, as_json: bool) {
+pub(crate) fn inspect(discovery: &Listing, transport: &str, as_json: bool) {
     if as_json {
         print_json(&json!({
             "server": discovery.server_info,
+            "transport": transport,
             "protocol_version": discovery.protocol_version.as_ref().map(|version| version.as_str().to_owned()),
             "instructions": discovery.instructions,
             "tools": discovery.tools,
@@ -184,7 +185,7 @@ pub(crate) fn inspect(discovery: &Listing, as_json: bool) {
     // Everything shown below but the counts is the server's own text.
     out!("server: {} {}", shown(name), shown(version));
     if let Some(protocol) = &discovery.protocol_version {
-        out!("protocol: {}", shown(protocol.as_str()));
+        out!("protocol: {} over {transport}", shown(protocol.as_str()));
     }
     if let Some(instructions) = &discovery.instructions {
         out!("instructions: {}", shown_output(instructions));
@@ -269,4 +270,16 @@ pub(crate) fn percentiles(samples: &mut [u64]) -> (u64, u64, u64) {
         samples[index.clamp(1, samples.len()) - 1]
     };
     (rank(50.0), rank(99.0), samples[samples.len() - 1])
+}
+
+/// A failed connect as the CLI says it: the error, and for a server that needs a login, how to
+/// give it one (the library's message knows nothing of this command line).
+pub(crate) fn connect_failure(name: &str, error: &ConnectError) -> String {
+    let mut message = error.to_string();
+    if error.is_login_required() {
+        message.push_str(&format!(
+            "; run `mcpcord login {name}` (or choose a browser with --browser / MCPCORD_BROWSER)"
+        ));
+    }
+    message
 }

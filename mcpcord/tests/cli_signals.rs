@@ -6,11 +6,11 @@
 //! instead of vanishing into init.
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use mcp_tests::support::{
     KillOnDrop, TempDir, escaping_server_script, eventually_blocking, eventually_some_blocking,
-    live_children_of, read_pid, state_of,
+    live_children_of, mcpcord_command, read_pid, state_of,
 };
 use rustix::process::{Pid, Signal, WaitOptions};
 
@@ -25,27 +25,29 @@ fn pid(raw: u32) -> Pid {
     Pid::from_raw(i32::try_from(raw).expect("a pid")).expect("a pid")
 }
 
-/// `mcpcord` running `args`, with stderr captured; killed and reaped on drop.
-struct Mcpcord(Child);
+/// `mcpcord` running `args` with a home of its own, with stderr captured; killed and reaped on
+/// drop.
+struct Mcpcord {
+    child: Child,
+    _home: TempDir,
+}
 
 impl Mcpcord {
     fn start(args: &[&str]) -> Self {
-        let child = Command::new(MCPCORD)
+        let home = TempDir::new("mcpcord-signals-home");
+        let child = mcpcord_command(MCPCORD, home.path())
             .args(args)
-            .env_remove("MCPCORD_CONFIG")
-            .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("mcpcord runs");
-        Self(child)
+        Self { child, _home: home }
     }
 
     /// Waits until `mcpcord` has started its one server; its pid.
     fn server(&self) -> u32 {
         eventually_some_blocking("mcpcord has started its server", || match live_children_of(
-            self.0.id(),
+            self.child.id(),
         )
         .as_slice()
         {
@@ -55,17 +57,17 @@ impl Mcpcord {
     }
 
     fn signal(&self, signal: Signal) {
-        rustix::process::kill_process(pid(self.0.id()), signal).expect("signalled");
+        rustix::process::kill_process(pid(self.child.id()), signal).expect("signalled");
     }
 
     /// Waits (bounded) for `mcpcord` to exit; its exit code and stderr.
     fn exit(mut self) -> (Option<i32>, String) {
         let status = eventually_some_blocking("mcpcord has exited", || {
-            self.0.try_wait().expect("mcpcord is our child")
+            self.child.try_wait().expect("mcpcord is our child")
         });
         let mut stderr = String::new();
         let _ = self
-            .0
+            .child
             .stderr
             .take()
             .map(|mut pipe| pipe.read_to_string(&mut stderr));
@@ -75,8 +77,8 @@ impl Mcpcord {
 
 impl Drop for Mcpcord {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::command::{TaskError, cargo};
-use crate::{bench, conformance, npm};
+use crate::{bench, conformance, npm, python};
 
 /// One named check.
 struct CiStep {
@@ -34,6 +34,10 @@ const STEPS: &[CiStep] = &[
     CiStep {
         name: "npm deps",
         run: npm::interop_deps,
+    },
+    CiStep {
+        name: "python deps",
+        run: python::install,
     },
     CiStep {
         name: "test",

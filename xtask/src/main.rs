@@ -7,6 +7,7 @@ mod ci;
 mod command;
 mod conformance;
 mod npm;
+mod python;
 
 use std::process::ExitCode;
 
@@ -22,13 +23,18 @@ struct Task {
 const TASKS: &[Task] = &[
     Task {
         name: "ci",
-        about: "every check CI runs: formatting, dependency policy, clippy, npm deps, tests, conformance, docs",
+        about: "every check CI runs: formatting, dependency policy, library weight, clippy, npm and Python deps, tests, conformance, docs, bench smoke",
         run: ci::run,
     },
     Task {
         name: "npm-deps",
         about: "install the pinned npm packages the interop tests run (into target/npm/)",
         run: npm::interop_deps,
+    },
+    Task {
+        name: "py-deps",
+        about: "install the pinned Python MCP SDK the interop tests and the benchmark run (a venv in target/python/venv/)",
+        run: python::install,
     },
     Task {
         name: "conformance",

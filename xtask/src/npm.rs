@@ -1,9 +1,9 @@
 //! Pinned npm packages, installed under `target/` only when an installed version differs.
 //!
 //! `cargo xtask npm-deps` installs the packages the interop tests run against into `target/npm/`;
-//! the tests find them at the same place (`target/npm/node_modules/...`), so the pin here is the one
-//! version they ever see. Other tasks (`cargo xtask conformance`) call [`install`] with their own
-//! prefix and pins.
+//! the tests find them at the same place (`target/npm/node_modules/...`), so the pins here are the
+//! one version of each they ever see. Other tasks (`cargo xtask conformance`, `cargo xtask bench`)
+//! call [`install`] with their own prefix and pins; the benchmark shares the TypeScript SDK's.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,26 @@ use crate::command::{TaskError, workspace_root};
 const SERVER_EVERYTHING: NpmPackage = NpmPackage {
     name: "@modelcontextprotocol/server-everything",
     version: "2026.8.31",
+};
+
+/// The official TypeScript SDK. The interop tests' legacy HTTP+SSE server
+/// (`tests/node/legacy_sse_server.cjs`, its `SSEServerTransport`) and the benchmark's stock server
+/// (`bench/node/stock_server.cjs`) are written against this version.
+pub(crate) const TYPESCRIPT_SDK: NpmPackage = NpmPackage {
+    name: "@modelcontextprotocol/sdk",
+    version: "1.32.2",
+};
+
+/// The web framework the TypeScript SDK's examples serve with (`createMcpExpressApp`).
+pub(crate) const EXPRESS: NpmPackage = NpmPackage {
+    name: "express",
+    version: "5.3.0",
+};
+
+/// The schema library the TypeScript SDK takes tool arguments in (a peer dependency).
+pub(crate) const ZOD: NpmPackage = NpmPackage {
+    name: "zod",
+    version: "4.6.7",
 };
 
 /// One package at one exact version.
@@ -45,11 +65,14 @@ impl NpmPackage {
     }
 }
 
-/// `cargo xtask npm-deps`: the interop tests' packages, into `target/npm/`.
+/// `cargo xtask npm-deps`: the interop tests' packages, into `target/npm/`: the reference server,
+/// and the SDK with what `tests/node/legacy_sse_server.cjs` needs beside it. server-everything
+/// depends on the SDK and express too; pinned here, the versions the tests run stay these whatever
+/// its version ranges would let npm pick.
 pub(crate) fn interop_deps() -> Result<(), TaskError> {
     install(
         &workspace_root().join("target").join("npm"),
-        &[SERVER_EVERYTHING],
+        &[SERVER_EVERYTHING, TYPESCRIPT_SDK, EXPRESS, ZOD],
     )
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mcp_bench::driver::{self, Subject};
 use mcp_bench::{Args, BenchError, Report, Target, Workload, echo_arguments, median_ms, procfs};
-use mcp_manager::config::ServerConfig;
+use mcp_manager::config::{HttpTransportKind, ServerConfig};
 use mcp_manager::{Manager, ManagerOptions, ServerId, Url};
 use mcp_oauth::callback::{CallbackOptions, CallbackServer};
 use mcp_oauth::store::MemoryStore;
@@ -62,12 +62,17 @@ fn manager() -> Result<Manager, BenchError> {
 }
 
 fn server_config(target: &Target) -> Result<ServerConfig, BenchError> {
+    let parse = |url: &str| {
+        Url::parse(url).map_err(|error| BenchError::new(format!("invalid URL {url:?}: {error}")))
+    };
     Ok(match target {
         Target::Stdio { command, args } => ServerConfig::stdio(command.clone(), args.clone()),
-        Target::Http { url } => ServerConfig::http(
-            Url::parse(url)
-                .map_err(|error| BenchError::new(format!("invalid URL {url:?}: {error}")))?,
-        ),
+        // Streamable HTTP, found out as a user's default config finds it (its first POST answers).
+        Target::Http { url } => ServerConfig::http(parse(url)?),
+        // Told, as a config saying `"type": "sse"` tells it: no streamable HTTP attempt first.
+        Target::Sse { url } => {
+            ServerConfig::http(parse(url)?).with_http_transport(HttpTransportKind::LegacySse)
+        }
     })
 }
 

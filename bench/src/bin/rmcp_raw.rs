@@ -43,6 +43,9 @@ impl RawRmcp {
                     .await
                     .map_err(failed)
             }
+            Target::Sse { .. } => Err(BenchError::new(
+                "rmcp 3.11 has no client for the legacy HTTP+SSE transport",
+            )),
         }
     }
 }

@@ -7,6 +7,7 @@ use url::Url;
 use super::{
     Auth, IssParameter, RecordedRequest,
     registry::{Binding, Client, Registry},
+    site::Resource,
     wire::{
         OAuthError, Params, found, loopback_redirect, param, parse_params, repeated, same_but_port,
     },
@@ -204,20 +205,25 @@ impl Auth {
     }
 
     /// The `resource` of an authorization or token request: required (when `required`, and the
-    /// server is not a 2025-03-26 one, whose clients do not send it), and always the MCP
-    /// endpoint's canonical URL.
+    /// server is not a 2025-03-26 one, whose clients do not send it), and always the canonical URL
+    /// of one of the two resources, `/mcp` or `/sse`.
     pub(super) fn check_resource(
         &self,
         resource: Option<&str>,
         required: bool,
-    ) -> Result<Option<String>, OAuthError> {
-        let expected = &self.site.resource;
-        match resource {
-            Some(resource) if resource == expected => Ok(Some(resource.to_owned())),
-            None if !required || self.options.metadata.is_legacy() => Ok(None),
+    ) -> Result<Option<Resource>, OAuthError> {
+        let known = resource.and_then(|resource| self.site.resource_named(resource));
+        match (resource, known) {
+            (Some(_), Some(known)) => Ok(Some(known)),
+            (None, _) if !required || self.options.metadata.is_legacy() => Ok(None),
             _ => Err(OAuthError::new(
                 "invalid_target",
-                format!("resource must be this MCP server's canonical URL, {expected}"),
+                format!(
+                    "resource must be the canonical URL of this server's streamable HTTP endpoint, \
+                     {}, or of its legacy HTTP+SSE endpoint, {}",
+                    self.site.identifier(Resource::Mcp),
+                    self.site.identifier(Resource::Sse),
+                ),
             )),
         }
     }

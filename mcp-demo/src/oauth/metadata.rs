@@ -5,24 +5,28 @@ use http::{Response, StatusCode};
 use mcp_oauth::TokenAuthMethod;
 use serde_json::{Value, json};
 
-use super::{Auth, wire::json};
+use super::{Auth, site::Resource, wire::json};
 use crate::http::DemoBody;
 
 impl Auth {
-    /// The protected-resource metadata, at whichever well-known path was asked.
-    pub(super) fn protected_resource_metadata(&self) -> Response<DemoBody> {
+    /// The protected-resource metadata of `resource`, at whichever well-known path was asked.
+    pub(super) fn protected_resource_metadata(&self, resource: Resource) -> Response<DemoBody> {
         self.registry().stats.prm_fetches += 1;
         let site = &self.site;
-        let resource = if self.options.wrong_resource {
-            site.url("/elsewhere/mcp")
+        let identifier = if self.options.wrong_resource {
+            site.url(&format!("/elsewhere{}", resource.path()))
         } else {
-            site.resource.clone()
+            site.identifier(resource)
+        };
+        let name = match resource {
+            Resource::Mcp => "mcpcord demo",
+            Resource::Sse => "mcpcord demo (legacy HTTP+SSE)",
         };
         let mut document = json!({
-            "resource": resource,
+            "resource": identifier,
             "authorization_servers": [site.issuer],
             "bearer_methods_supported": ["header"],
-            "resource_name": "mcpcord demo",
+            "resource_name": name,
         });
         if self.options.scopes_in_prm {
             document["scopes_supported"] = json!(self.options.scopes_supported);

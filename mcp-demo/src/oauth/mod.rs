@@ -1,8 +1,8 @@
-//! The demo behind OAuth: the demo MCP server as a protected resource, with a built-in
-//! authorization server on the same loopback origin. [`DemoAuthServer`] documents what it serves.
+//! The demo behind OAuth: the demo MCP server's two transports as two protected resources, with
+//! a built-in authorization server on the same loopback origin. [`DemoAuthServer`] documents what it serves.
 //!
-//! Rooms: `options` (the knobs), `site` (the URLs they lead to), `service` (routing, and the MCP
-//! endpoint's bearer check, challenges and step-up), `metadata`, `authorize`, `token` and
+//! Rooms: `options` (the knobs), `site` (the URLs they lead to, and the two resources), `service`
+//! (routing, and the MCP endpoints' bearer check, challenges and step-up), `metadata`, `authorize`, `token` and
 //! `register` (the endpoints), `registry` (clients, codes and tokens), `stats` (what was seen),
 //! `wire` (HTTP and RFC 6749 plumbing).
 
@@ -29,7 +29,7 @@ use std::{
 pub use options::{DemoAuthOptions, DemoClient, IssParameter, JwtVerifier, MetadataLocation};
 pub use stats::{DemoAuthStats, RECORDED_REQUESTS, RecordedRequest};
 
-use super::{DemoError, DemoHttpHandle, DemoHttpServer, DemoHttpWatch, MCP_PATH};
+use super::{DemoError, DemoHttpHandle, DemoHttpServer, DemoHttpWatch};
 use registry::Registry;
 use service::AuthService;
 use site::Site;
@@ -60,11 +60,11 @@ impl Auth {
 /// The demo MCP server behind OAuth, with a built-in authorization server on the same loopback
 /// origin, bound and ready to serve.
 ///
-/// It is what `mcpcord serve-demo --oauth` shows a login against, and the fixture our OAuth client
-/// is tested on, so [`DemoAuthOptions`] has a knob for each kind of server a client must handle:
-/// where the metadata lives (or that there is none), wrong `resource` or `issuer`, plain-only
-/// PKCE, RFC 9207 `iss` missing or wrong, each way of registering and authenticating a client,
-/// token lifetimes and rotation, challenge scopes and step-up, and a user who denies access.
+/// It is what `mcpcord serve-demo --http ADDR --oauth` shows a login against, and the fixture our
+/// OAuth client is tested on, so [`DemoAuthOptions`] has a knob for each kind of server a client must
+/// handle: where the metadata lives (or that there is none), wrong `resource` or `issuer`,
+/// plain-only PKCE, RFC 9207 `iss` missing or wrong, each way of registering and authenticating a
+/// client, token lifetimes and rotation, challenge scopes and step-up, and a user who denies access.
 ///
 /// The authorization server is strict the way a real one is: codes are single use and bound to
 /// their client, redirect URI, PKCE challenge, resource and scopes; redirect URIs must be loopback
@@ -76,9 +76,11 @@ impl Auth {
 ///
 /// | Path | What |
 /// |---|---|
-/// | `/mcp` | the MCP endpoint; `Authorization: Bearer` required |
-/// | `/.well-known/oauth-protected-resource/mcp` | protected-resource metadata (`prm_at_path`, on by default) |
-/// | `/.well-known/oauth-protected-resource` | the same (`prm_at_root`, off by default) |
+/// | `/mcp` | the MCP endpoint, resource `…/mcp`; `Authorization: Bearer` required |
+/// | `/sse`, `/messages` | the legacy HTTP+SSE endpoint (MCP 2024-11-05), resource `…/sse`; the same bearer check, on opening the stream and on every message |
+/// | `/.well-known/oauth-protected-resource/mcp` | `/mcp`'s protected-resource metadata (`prm_at_path`, on by default) |
+/// | `/.well-known/oauth-protected-resource/sse` | `/sse`'s (`prm_at_path`) |
+/// | `/.well-known/oauth-protected-resource` | `/mcp`'s again (`prm_at_root`, off by default) |
 /// | `/.well-known/oauth-authorization-server{P}` | authorization server metadata ([`MetadataLocation::Rfc8414`]) |
 /// | `/.well-known/openid-configuration{P}` | the same ([`MetadataLocation::OpenIdInserted`]) |
 /// | `{P}/.well-known/openid-configuration` | the same ([`MetadataLocation::OpenIdAppended`]) |
@@ -87,6 +89,13 @@ impl Auth {
 ///
 /// With [`MetadataLocation::LegacyNoMetadata`] there is no metadata at all, and the endpoints
 /// are `/authorize`, `/token` and `/register` whatever `P`.
+///
+/// The two transports are two resources, as RFC 9728 lays out two servers on one origin: each has
+/// its identifier (its URL), its metadata (named by its own 401 challenges) and its tokens. The
+/// authorization server issues tokens for either (`resource` names which), and each endpoint
+/// refuses a token issued for the other with 401 `invalid_token`, so a client that logged in for
+/// [`url`](Self::url) must log in again for [`sse_url`](Self::sse_url). Tokens issued without a
+/// `resource` (only the 2025-03-26 variants accept that) are good at both.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -135,6 +144,13 @@ impl DemoAuthServer {
     /// identifier clients must send as `resource`.
     pub fn url(&self) -> String {
         self.http.url()
+    }
+
+    /// The legacy HTTP+SSE endpoint, e.g. `http://127.0.0.1:41234/sse`: a protected resource of
+    /// its own, whose identifier is this URL (tokens for [`url`](Self::url) are refused here, and
+    /// the other way round).
+    pub fn sse_url(&self) -> String {
+        self.http.sse_url()
     }
 
     /// The authorization server's issuer, e.g. `http://127.0.0.1:41234/tenant1` (the real one,
@@ -203,6 +219,12 @@ impl DemoAuthHandle {
         self.http.url()
     }
 
+    /// The legacy HTTP+SSE endpoint and its resource identifier, e.g.
+    /// `http://127.0.0.1:41234/sse`; see [`DemoAuthServer::sse_url`].
+    pub fn sse_url(&self) -> String {
+        self.http.sse_url()
+    }
+
     /// The authorization server's issuer.
     pub fn issuer(&self) -> &str {
         &self.auth.site.issuer
@@ -213,13 +235,24 @@ impl DemoAuthHandle {
         self.http.watch()
     }
 
+    /// How many legacy SSE sessions are running; see [`DemoHttpHandle::sse_sessions`].
+    pub fn sse_sessions(&self) -> usize {
+        self.http.sse_sessions()
+    }
+
+    /// Completes once no legacy SSE session is running; see
+    /// [`DemoHttpHandle::sse_sessions_ended`].
+    pub async fn sse_sessions_ended(&self) {
+        self.http.sse_sessions_ended().await;
+    }
+
     /// A snapshot of the counters and recent requests.
     pub fn stats(&self) -> DemoAuthStats {
         self.auth.registry().stats.clone()
     }
 
-    /// Makes every access token issued so far expired: the next MCP request with one is answered
-    /// 401 `invalid_token`. Tokens issued afterwards are unaffected.
+    /// Makes every access token issued so far expired: the next MCP request with one (at either
+    /// endpoint) is answered 401 `invalid_token`. Tokens issued afterwards are unaffected.
     pub fn expire_access_tokens(&self) {
         self.auth.registry().expire_access_tokens();
     }

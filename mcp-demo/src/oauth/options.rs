@@ -149,16 +149,19 @@ pub struct DemoAuthOptions {
     /// must be empty or start with `/`, without a trailing `/`, in unreserved characters.
     pub issuer_path: String,
     /// Whether the 401 challenge carries `resource_metadata="…"` (RFC 9728 §5.1). Default `true`.
-    /// It names the path-based URL unless only the root one is served.
+    /// It names the endpoint's own path-based URL (`…/mcp` or `…/sse`) unless only the root one is
+    /// served.
     pub resource_metadata_in_challenge: bool,
-    /// Whether protected-resource metadata is served at `/.well-known/oauth-protected-resource/mcp`.
-    /// Default `true`.
+    /// Whether protected-resource metadata is served at the path-based URLs,
+    /// `/.well-known/oauth-protected-resource/mcp` and `/.well-known/oauth-protected-resource/sse`
+    /// (one per resource). Default `true`.
     pub prm_at_path: bool,
     /// Whether protected-resource metadata is served at `/.well-known/oauth-protected-resource`.
+    /// That one URL holds `/mcp`'s document, so a client of `/sse` finds nothing for it there.
     /// Default `false`.
     pub prm_at_root: bool,
-    /// Whether the metadata's `resource` names another URL than the MCP endpoint, which a client
-    /// must refuse (RFC 9728 §3.3). Default `false`.
+    /// Whether the metadata's `resource` names another URL than its endpoint (`/elsewhere/mcp`,
+    /// `/elsewhere/sse`), which a client must refuse (RFC 9728 §3.3). Default `false`.
     pub wrong_resource: bool,
     /// Whether the protected-resource metadata lists [`scopes_supported`](Self::scopes_supported).
     /// Default `true`.
@@ -462,12 +465,15 @@ impl DemoAuthOptions {
                  no trailing '/', unreserved characters only"
             ));
         }
-        if path == super::MCP_PATH
-            || path.starts_with(&format!("{}/", super::MCP_PATH))
+        let endpoint =
+            |endpoint: &str| path == endpoint || path.starts_with(&format!("{endpoint}/"));
+        if [crate::MCP_PATH, crate::SSE_PATH, crate::MESSAGES_PATH]
+            .into_iter()
+            .any(endpoint)
             || path.starts_with("/.well-known")
         {
             return Err(format!(
-                "issuer_path {path:?} collides with the MCP endpoint or the well-known paths"
+                "issuer_path {path:?} collides with the MCP endpoints or the well-known paths"
             ));
         }
         let mut ids = std::collections::HashSet::new();

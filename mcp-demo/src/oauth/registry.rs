@@ -13,6 +13,7 @@ use url::Url;
 
 use super::{
     DemoAuthOptions, DemoAuthStats,
+    site::Resource,
     wire::{OAuthError, random_value},
 };
 
@@ -57,7 +58,8 @@ pub(super) struct Binding {
     pub(super) redirect_uri: String,
     pub(super) challenge: String,
     pub(super) s256: bool,
-    pub(super) resource: Option<String>,
+    /// `None` when the request named no resource (a 2025-03-26 client).
+    pub(super) resource: Option<Resource>,
     pub(super) scopes: Vec<String>,
 }
 
@@ -78,17 +80,23 @@ pub(super) enum Redeem {
     Unknown,
 }
 
-/// What a grant of tokens carries: its number (one per authorization), client and scopes.
+/// What a grant of tokens carries: its number (one per authorization), client, scopes and
+/// audience.
 #[derive(Debug, Clone)]
 pub(super) struct Grant {
     pub(super) id: u64,
     pub(super) client_id: String,
     pub(super) scopes: Vec<String>,
+    /// The one resource its access tokens are good for; `None` when the client named none (a
+    /// 2025-03-26 client, on a server of that revision), which makes them good for both.
+    pub(super) audience: Option<Resource>,
 }
 
-/// What an access token presented to the MCP endpoint turned out to be.
+/// What an access token presented to an MCP endpoint turned out to be.
 pub(super) enum AccessCheck {
     Valid(Vec<String>),
+    /// Issued for the other resource (RFC 8707): never accepted here, however fresh.
+    OtherAudience,
     Expired,
     Unknown,
 }
@@ -97,6 +105,7 @@ pub(super) enum AccessCheck {
 struct Access {
     grant: u64,
     scopes: Vec<String>,
+    audience: Option<Resource>,
     expires: Instant,
 }
 
@@ -212,18 +221,18 @@ impl Registry {
         self.next_grant - 1
     }
 
-    /// Issues an access token of `grant` for `scopes`, valid for `lifetime`.
+    /// Issues an access token of `grant`, for its scopes and audience, valid for `lifetime`.
     pub(super) fn issue_access(
         &mut self,
-        grant: u64,
-        scopes: &[String],
+        grant: &Grant,
         lifetime: Duration,
     ) -> Result<String, OAuthError> {
         self.purge();
         let value = random_value(SECRET_BYTES)?;
         let access = Access {
-            grant,
-            scopes: scopes.to_vec(),
+            grant: grant.id,
+            scopes: grant.scopes.clone(),
+            audience: grant.audience,
             expires: Instant::now() + lifetime,
         };
         self.access.insert(value.clone(), access);
@@ -247,14 +256,17 @@ impl Registry {
         self.refresh.remove(value);
     }
 
-    /// Checks an access token presented to the MCP endpoint.
-    pub(super) fn check_access(&self, value: &str) -> AccessCheck {
+    /// Checks an access token presented to an endpoint of `resource`.
+    pub(super) fn check_access(&self, value: &str, resource: Resource) -> AccessCheck {
         match self.access.get(value) {
+            None => AccessCheck::Unknown,
+            Some(token) if token.audience.is_some_and(|audience| audience != resource) => {
+                AccessCheck::OtherAudience
+            }
             Some(token) if token.expires > Instant::now() => {
                 AccessCheck::Valid(token.scopes.clone())
             }
             Some(_) => AccessCheck::Expired,
-            None => AccessCheck::Unknown,
         }
     }
 

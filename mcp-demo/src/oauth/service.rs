@@ -1,5 +1,7 @@
-//! Routing, and the MCP endpoint as a protected resource: bearer tokens checked, challenges sent,
-//! and the step-up check on `tools/call`.
+//! Routing, and the MCP endpoints as two protected resources: bearer tokens checked (each
+//! resource accepts only tokens issued for it), challenges sent, and the step-up check on
+//! `tools/call`, the same for streamable HTTP (`/mcp`) and the legacy HTTP+SSE transport (`/sse`
+//! and `/messages`, one resource named by the SSE URL).
 
 use std::{convert::Infallible, net::SocketAddr, sync::Arc};
 
@@ -14,28 +16,26 @@ use serde_json::Value;
 use super::{
     Auth,
     registry::AccessCheck,
+    site::Resource,
     wire::{
         BodyError, MAX_FORM_BODY, MAX_MCP_BODY, OAuthError, json, method_not_allowed, read_body,
         text,
     },
 };
-use crate::{
-    MCP_PATH,
-    http::{DemoBody, DemoFuture, DemoService, McpService, mcp_service, not_found},
-};
+use crate::http::{DemoBody, DemoFuture, DemoService, McpEndpoints, not_found};
 
-/// The OAuth demo's service: the authorization server's paths, and rmcp's MCP service behind a
+/// The OAuth demo's service: the authorization server's paths, and the MCP endpoints behind a
 /// bearer check.
 #[derive(Clone)]
 pub(super) struct AuthService {
-    mcp: McpService,
+    mcp: McpEndpoints,
     auth: Arc<Auth>,
 }
 
 impl AuthService {
     pub(super) fn new(addr: SocketAddr, auth: Arc<Auth>) -> Self {
         Self {
-            mcp: mcp_service(addr.ip()),
+            mcp: McpEndpoints::new(addr.ip()),
             auth,
         }
     }
@@ -43,15 +43,15 @@ impl AuthService {
     async fn route(self, request: Request<Incoming>) -> Response<DemoBody> {
         let path = request.uri().path();
         let site = &self.auth.site;
-        if path == MCP_PATH {
+        if McpEndpoints::serves(path) {
             return self.protected(request).await;
         }
         let method = request.method();
-        if site.prm.iter().any(|served| served == path) {
+        if let Some(&(_, resource)) = site.prm.iter().find(|(served, _)| served == path) {
             if method != Method::GET {
                 return method_not_allowed("GET");
             }
-            return self.auth.protected_resource_metadata();
+            return self.auth.protected_resource_metadata(resource);
         }
         if site.as_metadata.as_deref() == Some(path) {
             if method != Method::GET {
@@ -84,9 +84,12 @@ impl AuthService {
         not_found()
     }
 
-    /// The MCP endpoint: rmcp's, for requests with a valid token of enough scope.
+    /// The MCP endpoints, for requests with a valid token for their resource, of enough scope. A
+    /// legacy SSE session is checked when it opens (`GET /sse`) and at every message
+    /// (`POST /messages`).
     async fn protected(self, request: Request<Incoming>) -> Response<DemoBody> {
-        let scopes = match self.auth.check_bearer(request.headers()) {
+        let resource = Resource::serving(request.uri().path());
+        let scopes = match self.auth.check_bearer(request.headers(), resource) {
             Checked::Granted(scopes) => scopes,
             Checked::Refused(refusal) => return refusal,
         };
@@ -110,7 +113,7 @@ impl AuthService {
             }
         };
         if calls_tool(&body, tool) && !scopes.iter().any(|granted| granted == scope) {
-            return self.auth.insufficient_scope(scope);
+            return self.auth.insufficient_scope(scope, resource);
         }
         self.auth.registry().stats.mcp_requests += 1;
         self.mcp
@@ -120,8 +123,8 @@ impl AuthService {
 }
 
 impl DemoService for AuthService {
-    fn end_sessions(&self) {
-        self.mcp.config.cancellation_token.cancel();
+    fn endpoints(&self) -> &McpEndpoints {
+        &self.mcp
     }
 }
 
@@ -137,60 +140,68 @@ impl hyper::service::Service<Request<Incoming>> for AuthService {
 }
 
 impl Auth {
-    /// The granted scopes of the request's bearer token, or the response refusing it.
-    fn check_bearer(&self, headers: &HeaderMap) -> Checked {
+    /// The granted scopes of the request's bearer token, if it is one for `resource`, or the
+    /// response refusing it.
+    fn check_bearer(&self, headers: &HeaderMap, resource: Resource) -> Checked {
         let token = match bearer(headers) {
             Bearer::Token(token) => token,
-            Bearer::Missing => return Checked::Refused(self.unauthorized(None)),
+            Bearer::Missing => return Checked::Refused(self.unauthorized(None, resource)),
             Bearer::Malformed => {
                 return Checked::Refused(self.challenge(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
                     "one Authorization: Bearer header with a token is expected",
                     self.options.challenge_scope.as_deref(),
+                    resource,
                 ));
             }
         };
-        let check = self.registry().check_access(token);
-        match check {
-            AccessCheck::Valid(scopes) => Checked::Granted(scopes),
-            AccessCheck::Expired => {
-                Checked::Refused(self.unauthorized(Some("the access token expired")))
-            }
-            AccessCheck::Unknown => {
-                Checked::Refused(self.unauthorized(Some("unknown access token")))
-            }
-        }
+        let check = self.registry().check_access(token, resource);
+        let why = match check {
+            AccessCheck::Valid(scopes) => return Checked::Granted(scopes),
+            AccessCheck::OtherAudience => "the access token was issued for another resource",
+            AccessCheck::Expired => "the access token expired",
+            AccessCheck::Unknown => "unknown access token",
+        };
+        Checked::Refused(self.unauthorized(Some(why), resource))
     }
 
-    /// A 401: without an error code when no token was sent (RFC 6750 §3.1), else
-    /// `invalid_token` with `why`.
-    fn unauthorized(&self, why: Option<&str>) -> Response<DemoBody> {
+    /// A 401 from an endpoint of `resource`: without an error code when no token was sent
+    /// (RFC 6750 §3.1), else `invalid_token` with `why`.
+    fn unauthorized(&self, why: Option<&str>, resource: Resource) -> Response<DemoBody> {
         self.registry().stats.unauthorized += 1;
         let scope = self.options.challenge_scope.as_deref();
         match why {
-            Some(why) => self.challenge(StatusCode::UNAUTHORIZED, "invalid_token", why, scope),
+            Some(why) => self.challenge(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                why,
+                scope,
+                resource,
+            ),
             None => {
                 let mut response = text(
                     StatusCode::UNAUTHORIZED,
                     "this MCP server requires an OAuth access token; see WWW-Authenticate\n",
                 );
-                response
-                    .headers_mut()
-                    .insert(WWW_AUTHENTICATE, self.challenge_header(None, scope));
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    self.challenge_header(None, scope, resource),
+                );
                 response
             }
         }
     }
 
-    /// A 403 `insufficient_scope` naming the scope the call needs.
-    fn insufficient_scope(&self, scope: &str) -> Response<DemoBody> {
+    /// A 403 `insufficient_scope` from an endpoint of `resource`, naming the scope the call needs.
+    fn insufficient_scope(&self, scope: &str, resource: Resource) -> Response<DemoBody> {
         self.registry().stats.insufficient_scope += 1;
         self.challenge(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             "this tool needs a scope the access token lacks",
             Some(scope),
+            resource,
         )
     }
 
@@ -201,19 +212,26 @@ impl Auth {
         error: &'static str,
         description: &str,
         scope: Option<&str>,
+        resource: Resource,
     ) -> Response<DemoBody> {
         let body = serde_json::json!({ "error": error, "error_description": description });
         let mut response = json(status, &body);
         response.headers_mut().insert(
             WWW_AUTHENTICATE,
-            self.challenge_header(Some((error, description)), scope),
+            self.challenge_header(Some((error, description)), scope, resource),
         );
         response
     }
 
     /// `Bearer error="…", error_description="…", scope="…", resource_metadata="…"`, with what
-    /// applies. Every value is ours (no quotes or backslashes in them), so none needs escaping.
-    fn challenge_header(&self, error: Option<(&str, &str)>, scope: Option<&str>) -> HeaderValue {
+    /// applies; `resource_metadata` names `resource`'s document. Every value is ours (no quotes or
+    /// backslashes in them), so none needs escaping.
+    fn challenge_header(
+        &self,
+        error: Option<(&str, &str)>,
+        scope: Option<&str>,
+        resource: Resource,
+    ) -> HeaderValue {
         let mut params = Vec::new();
         if let Some((error, description)) = error {
             params.push(format!("error=\"{error}\""));
@@ -222,7 +240,7 @@ impl Auth {
         if let Some(scope) = scope {
             params.push(format!("scope=\"{scope}\""));
         }
-        if let Some(url) = &self.site.resource_metadata {
+        if let Some(url) = self.site.resource_metadata(resource) {
             params.push(format!("resource_metadata=\"{url}\""));
         }
         let challenge = if params.is_empty() {

@@ -30,15 +30,16 @@ pub struct DemoAuthStats {
     pub client_credentials_grants: u64,
     /// Token requests refused, whatever their grant.
     pub rejected_token_requests: u64,
-    /// Fetches of protected-resource metadata (either location).
+    /// Fetches of protected-resource metadata (any location, either resource).
     pub prm_fetches: u64,
     /// Fetches of authorization-server metadata.
     pub as_metadata_fetches: u64,
-    /// MCP requests let through to the MCP server with a valid token.
+    /// MCP requests let through to the MCP server with a valid token (at `/mcp`, `/sse` or
+    /// `/messages`).
     pub mcp_requests: u64,
-    /// 401 responses from the MCP endpoint.
+    /// 401 responses from the MCP endpoints.
     pub unauthorized: u64,
-    /// 403 `insufficient_scope` responses from the MCP endpoint.
+    /// 403 `insufficient_scope` responses from the MCP endpoints.
     pub insufficient_scope: u64,
     /// Client ID metadata document URLs used as client ids, in order of first use.
     pub cimd_client_ids: Vec<String>,

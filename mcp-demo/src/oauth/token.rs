@@ -224,18 +224,19 @@ impl Auth {
                 "code_verifier is missing or does not match the code_challenge",
             ));
         }
-        let resource = param(params, "resource");
-        if binding.resource.is_some() && resource != binding.resource.as_deref() {
+        let resource = self.check_resource(param(params, "resource"), false)?;
+        if binding.resource.is_some() && resource != binding.resource {
             return Err(OAuthError::new(
                 "invalid_target",
                 "resource must be the authorization request's",
             ));
         }
-        self.check_resource(resource, false)?;
         let refresh = Grant {
             id: code.grant,
             client_id: client.id.clone(),
             scopes: binding.scopes.clone(),
+            // A 2025-03-26 client may name the resource here only.
+            audience: binding.resource.or(resource),
         };
         let with_refresh = self.options.issue_refresh_tokens;
         self.issue(registry, refresh, with_refresh)
@@ -265,8 +266,20 @@ impl Auth {
                 "the refresh token was issued to another client",
             ));
         }
-        // Checked only when sent (clients of 2025-03-26 do not send it), and always the same.
-        self.check_resource(param(params, "resource"), false)?;
+        // Checked only when sent (clients of 2025-03-26 do not send it), and always the grant's:
+        // its tokens are for one resource, and a refresh cannot move them to the other.
+        let resource = self.check_resource(param(params, "resource"), false)?;
+        if let (Some(asked), Some(granted)) = (resource, grant.audience)
+            && asked != granted
+        {
+            return Err(OAuthError::new(
+                "invalid_target",
+                format!(
+                    "resource must be the authorization's, {}",
+                    self.site.identifier(granted)
+                ),
+            ));
+        }
         let scopes = match param(params, "scope") {
             Some(scope) => {
                 let asked = self.check_scopes(Some(scope))?;
@@ -284,9 +297,11 @@ impl Auth {
         if rotate {
             registry.remove_refresh(value);
         }
-        // A narrower scope applies to this access token only; the grant keeps what it had.
+        // A narrower scope, or a resource named for a grant that had none, applies to this access
+        // token only; the grant keeps what it had.
         let access = Grant {
             scopes,
+            audience: grant.audience.or(resource),
             ..grant.clone()
         };
         let mut response = self.issue(registry, access, false)?;
@@ -308,12 +323,13 @@ impl Auth {
                 "client_credentials is for confidential clients only",
             ));
         }
-        self.check_resource(param(params, "resource"), true)?;
+        let audience = self.check_resource(param(params, "resource"), true)?;
         let scopes = self.check_scopes(param(params, "scope"))?;
         let grant = Grant {
             id: registry.new_grant(),
             client_id: client.id.clone(),
             scopes,
+            audience,
         };
         // RFC 6749 §4.4.3: no refresh token for this grant.
         self.issue(registry, grant, false)
@@ -327,7 +343,7 @@ impl Auth {
         with_refresh: bool,
     ) -> Result<serde_json::Value, OAuthError> {
         let lifetime = self.options.access_token_lifetime;
-        let access_token = registry.issue_access(grant.id, &grant.scopes, lifetime)?;
+        let access_token = registry.issue_access(&grant, lifetime)?;
         let mut response = json!({
             "access_token": access_token,
             "token_type": "Bearer",

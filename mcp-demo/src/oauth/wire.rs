@@ -5,13 +5,15 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use http::{
     HeaderMap, HeaderValue, Response, StatusCode,
-    header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA, WWW_AUTHENTICATE},
+    header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA, WWW_AUTHENTICATE},
 };
-use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
 use url::{Host, Url};
 
+// The generic pieces live with the serve loop, as the legacy SSE endpoint uses them too.
 use crate::http::DemoBody;
+pub(super) use crate::http::{BodyError, method_not_allowed, read_body, text};
 
 /// The most a token or registration request body may hold.
 pub(super) const MAX_FORM_BODY: usize = 64 * 1024;
@@ -21,24 +23,6 @@ pub(super) const MAX_MCP_BODY: usize = 1024 * 1024;
 
 /// Request parameters (a query or a form body), in order, repeats included.
 pub(super) type Params = Vec<(String, String)>;
-
-/// Why a request body could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum BodyError {
-    TooLarge,
-    Broken,
-}
-
-/// Reads a whole body, giving up as soon as it passes `limit` bytes.
-pub(super) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(BodyError::TooLarge)
-        }
-        Err(_) => Err(BodyError::Broken),
-    }
-}
 
 /// Parses `application/x-www-form-urlencoded` (a query string or a form body).
 pub(super) fn parse_params(input: &[u8]) -> Params {
@@ -211,17 +195,6 @@ pub(super) fn no_store(mut response: Response<DemoBody>) -> Response<DemoBody> {
     response
 }
 
-/// A plain-text response.
-pub(super) fn text(status: StatusCode, text: &'static str) -> Response<DemoBody> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
 /// A 302 to `location`, not cacheable, as the authorization response is.
 pub(super) fn found(location: &Url) -> Response<DemoBody> {
     match HeaderValue::from_str(location.as_str()) {
@@ -233,15 +206,6 @@ pub(super) fn found(location: &Url) -> Response<DemoBody> {
         // A serialized `Url` is always a valid header value; this is never reached.
         Err(_) => OAuthError::server_error("the redirect URI cannot be sent").into_response(),
     }
-}
-
-/// A 405 naming the one method allowed.
-pub(super) fn method_not_allowed(allow: &'static str) -> Response<DemoBody> {
-    let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
-    response
 }
 
 /// A random opaque value: `bytes` bytes from the operating system's random source, base64url.
@@ -276,7 +240,9 @@ mod tests {
             "http://[::1]:80/cb?x=1",
             "http://127.0.0.1/cb",
         ] {
-            assert!(loopback_redirect(good).is_ok(), "{good}");
+            if let Err(error) = loopback_redirect(good) {
+                panic!("{good} is refused: {error}");
+            }
         }
         for bad in [
             "https://127.0.0.1:1234/cb",

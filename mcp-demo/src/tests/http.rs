@@ -10,7 +10,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use super::bounded;
+use super::{assert_refused, bounded};
 use crate::{DemoError, DemoHttpServer, DemoHttpWatch, SERVER_NAME};
 
 async fn bind() -> DemoHttpServer {
@@ -32,14 +32,6 @@ async fn raw_exchange(addr: SocketAddr, request: &str) -> String {
         .await
         .expect("a response");
     response
-}
-
-/// Asserts that nothing listens on `addr` any more.
-async fn assert_refused(addr: SocketAddr) {
-    let error = bounded("connecting", TcpStream::connect(addr))
-        .await
-        .expect_err("the listener is closed");
-    assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{error}");
 }
 
 async fn assert_all_closed(watch: &DemoHttpWatch) {
@@ -107,6 +99,7 @@ async fn paths_other_than_mcp_are_404() {
     .await;
     assert!(response.starts_with("HTTP/1.1 404"), "{response}");
     assert!(response.contains("/mcp"), "{response}");
+    assert!(response.contains("/sse"), "{response}");
 }
 
 #[tokio::test]
@@ -138,7 +131,7 @@ async fn dropping_the_handle_closes_the_listener_and_open_connections() {
         .await
         .expect("sent");
     let mut response = Vec::new();
-    while !response.ends_with(b"/mcp\n") {
+    while !response.ends_with(b"/sse\n") {
         let mut buffer = [0; 1024];
         let n = bounded("reading", connection.read(&mut buffer))
             .await

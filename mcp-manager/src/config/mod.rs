@@ -9,38 +9,90 @@
 //! args = ["-y", "@modelcontextprotocol/server-everything"]
 //! env = { DEBUG = "1", API_KEY = "${env:EVERYTHING_KEY}" }
 //! cwd = "."                            # relative to this file's directory
+//! keep_alive = "30s"                   # a ping every 30 s
 //!
-//! [servers.remote]                     # streamable HTTP
+//! [servers.remote]                     # HTTP
 //! url = "https://example.com/mcp"
+//! transport = "auto"                   # auto | streamable-http | sse
 //! headers = { "X-Tenant" = "acme" }
 //! bearer_token_env = "REMOTE_TOKEN"    # the token is read from this variable at connect time
-//! auth = "auto"                        # auto (OAuth on 401) | oauth | bearer | none
+//! auth = "auto"                        # auto | oauth | bearer | none
 //! oauth = { client_id = "mcpcord", scopes = ["read"] }   # optional; see below
 //! connect_timeout = "30s"
 //! request_timeout = "60s"
 //! retry = { attempts = 3, base_delay = "1s", max_delay = "30s" }
 //! ```
 //!
-//! Every server has either `command` (stdio: also `args`, `env`, `cwd`, `inherit_env`) or `url`
-//! (streamable HTTP: also `headers`, `bearer_token_env`, `auth`, `oauth`), and may set
-//! `connect_timeout` (default 30 s), `request_timeout` (60 s), `keep_alive` (off), `auto_recover`
-//! (on) and `retry` (3 attempts from 1 s, doubling; the table [`mcp_retry::RetryPolicy`] reads).
 //! Durations are written with a unit: `"250ms"`, `"30s"`, `"2m"`.
 //!
-//! The `oauth` table takes `client_id` and `client_secret_env` (a pre-registered client), `scopes`,
-//! `callback_port`, `client_metadata_url`, `grant` (`"authorization_code"`,
-//! `"client_credentials"`, which needs `client_id`, or `"enterprise_managed"`, which also needs
-//! `idp_token_endpoint`, `idp_client_id` and `id_token_env`), `token_endpoint_auth_method` (`none`,
-//! `client_secret_basic`, `client_secret_post`, `private_key_jwt`) and `private_key_env` (a P-256
-//! key in PEM, for `private_key_jwt`).
+//! # Every server
+//! Either `command` (a stdio server) or `url` (an HTTP server), and optionally:
+//! - `connect_timeout` (default 30 s): the limit on one whole connect attempt: starting the server
+//!   or opening the connection, the MCP handshake and discovery (extended by the manager's login
+//!   timeout when a person may have to sign in).
+//! - `request_timeout` (default 60 s): the limit on each request, after which the server is told
+//!   to cancel it.
+//! - `keep_alive` (default off): a ping at this interval; a ping that goes unanswered marks the
+//!   connection unhealthy.
+//! - `auto_recover` (default on): a request on an unhealthy connection reconnects it first.
+//! - `retry`: how connect attempts are retried, the table [`mcp_retry::RetryPolicy`] reads:
+//!   `attempts`, `base_delay`, `factor`, `max_delay`, `jitter` (`"full"`, `"equal"`, `"none"`),
+//!   `max_elapsed`. The default is `{ attempts = 3, base_delay = "1s", factor = 2.0, max_delay =
+//!   "30s", jitter = "full" }`, with no `max_elapsed`.
 //!
-//! The JSON forms are `{"mcpServers": {NAME: {...}}}` and `{"servers": {NAME: {...}}}`, whose
-//! entries take the same keys plus `"type"` (`"stdio"`, or `"http"` for streamable HTTP; the
-//! legacy `"sse"` transport is refused).
+//! # Stdio servers
+//! - `command` (looked up on `PATH` unless it contains a `/`) and `args`.
+//! - `env`: variables to set; a value may use `${env:NAME}`.
+//! - `cwd`: the working directory, relative to the file's directory (default: ours).
+//! - `inherit_env` (default `false`): whether the server gets our whole environment. When false it
+//!   gets only `HOME`, `LOGNAME`, `PATH`, `SHELL`, `TERM`, `USER`, `LANG`, `TMPDIR` and `LC_*`
+//!   from it (plus its `env`), so our secrets (tokens, cloud credentials) do not leak into
+//!   third-party servers.
 //!
-//! Secrets never need to be written in the file: `bearer_token_env`, `oauth.client_secret_env` and
-//! `oauth.private_key_env` name environment variables, and `${env:NAME}` in an `env` or `headers` value is replaced by
-//! that variable when the file is read (`$${` writes a literal `${`).
+//! # HTTP servers
+//! - `url`: `http://` or `https://`.
+//! - `transport = "auto" | "streamable-http" | "sse"` (default `"auto"`): `auto` speaks streamable
+//!   HTTP and falls back to the legacy HTTP+SSE transport (protocol 2024-11-05) when the server
+//!   answers the `initialize` POST with 400, 404 or 405; `"sse"` speaks only the legacy
+//!   transport, and `url` is then its SSE endpoint.
+//! - `headers`: sent with every request; a value may use `${env:NAME}`.
+//! - `bearer_token_env`: the environment variable holding a bearer token.
+//! - `auth`: `"auto"` (the default) sends the bearer token from `bearer_token_env` if that is set,
+//!   and only otherwise uses OAuth, when the server answers 401; `"oauth"` always OAuth;
+//!   `"bearer"` only the token from `bearer_token_env` (which it then requires); `"none"` no
+//!   credentials.
+//! - `oauth`: a table, all of it optional:
+//!   - `client_id`, and `client_secret_env` (the variable holding its secret): a pre-registered
+//!     client. Without one, a client metadata document (`client_metadata_url`) is used where the
+//!     server supports it, else dynamic registration.
+//!   - `scopes`: the scopes to request; unset, the server's challenge or metadata decides.
+//!   - `callback_port`: a fixed loopback port for the redirect after a browser login; unset or 0,
+//!     any free port.
+//!   - `grant` (default `"authorization_code"`, a person signs in in a browser):
+//!     `"client_credentials"` (a machine, as itself; needs `client_id`) or `"enterprise_managed"`
+//!     (SEP-990; also needs `idp_token_endpoint`, `idp_client_id` and `id_token_env`).
+//!   - `token_endpoint_auth_method`: `none`, `client_secret_basic`, `client_secret_post` or
+//!     `private_key_jwt`. Unset: `client_secret_basic` with a secret (`client_secret_post` if the
+//!     server lists only that), `private_key_jwt` with a key, else `none`.
+//!   - `private_key_env`: the variable holding a P-256 key in PEM, for `private_key_jwt`.
+//!
+//! # The JSON forms
+//! `{"mcpServers": {NAME: {...}}}` and `{"servers": {NAME: {...}}}`, whose entries take the same
+//! keys plus `"type"`: `"stdio"`; `"http"` (found out, as `transport = "auto"`: VS Code's files use
+//! it for every remote server); `"streamable-http"` (streamable HTTP only); or `"sse"` (the legacy
+//! HTTP+SSE transport only). Without a `"type"`, `command` or `url` decides, and an HTTP server's
+//! `transport` is `auto`; with both, `"type"` and `transport` must agree.
+//!
+//! # Secrets
+//! Secrets never need to be written in the file: `bearer_token_env`, `oauth.client_secret_env`,
+//! `oauth.private_key_env` and `oauth.id_token_env` name environment variables, and `${env:NAME}`
+//! in an `env` or `headers` value is replaced by that variable when the file is read (`$${` writes
+//! a literal `${`).
+//!
+//! # Size
+//! A file may hold at most 1 MiB ([`MAX_CONFIG_BYTES`]): a larger one, or a "file" that never ends
+//! such as `/dev/zero`, is refused at once with an error naming the file and the limit (`mcpcord`
+//! exits 2).
 //!
 //! # Errors name the line
 //! A file is checked as a whole, and [`ConfigError`] lists every problem at once, each with the
@@ -104,6 +156,6 @@ mod tests;
 pub use error::{ConfigError, NamedBy, Problem};
 pub use load::{CONFIG_ENV_VAR, DEFAULT_CONFIG_FILES, MAX_CONFIG_BYTES};
 pub use types::{
-    AuthMode, Config, HttpConfig, OAuthConfig, OAuthGrant, ServerConfig, StdioConfig,
-    TransportConfig,
+    AuthMode, Config, HttpConfig, HttpTransportKind, OAuthConfig, OAuthGrant, ServerConfig,
+    StdioConfig, TransportConfig,
 };

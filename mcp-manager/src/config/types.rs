@@ -77,7 +77,8 @@ impl ServerConfig {
         }))
     }
 
-    /// A streamable HTTP server at `url`, with the defaults.
+    /// An HTTP server at `url`, with the defaults: its transport is found out (streamable HTTP, else
+    /// legacy HTTP+SSE); [`with_http_transport`](Self::with_http_transport) fixes it.
     ///
     /// ```
     /// use mcp_manager::{ServerConfig, Url};
@@ -93,7 +94,73 @@ impl ServerConfig {
             bearer_token_env: None,
             auth: AuthMode::Auto,
             oauth: None,
+            transport: HttpTransportKind::Auto,
         }))
+    }
+
+    /// Fixes which HTTP transport the server speaks (no effect on a stdio server).
+    pub fn with_http_transport(mut self, kind: HttpTransportKind) -> Self {
+        if let TransportConfig::Http(http) = &mut self.transport {
+            http.transport = kind;
+        }
+        self
+    }
+
+    /// Adds a header to every request to an HTTP server (no effect on a stdio server).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if let TransportConfig::Http(http) = &mut self.transport {
+            http.headers.insert(name.into(), value.into());
+        }
+        self
+    }
+
+    /// Sends the bearer token held by this environment variable to an HTTP server (no effect on a
+    /// stdio server); the token itself is read at connect time, never kept in the configuration.
+    pub fn with_bearer_token_env(mut self, variable: impl Into<String>) -> Self {
+        if let TransportConfig::Http(http) = &mut self.transport {
+            http.bearer_token_env = Some(variable.into());
+        }
+        self
+    }
+
+    /// Sets how an HTTP server is authenticated (no effect on a stdio server).
+    pub fn with_auth(mut self, auth: AuthMode) -> Self {
+        if let TransportConfig::Http(http) = &mut self.transport {
+            http.auth = auth;
+        }
+        self
+    }
+
+    /// Sets an HTTP server's OAuth settings (no effect on a stdio server).
+    pub fn with_oauth(mut self, oauth: OAuthConfig) -> Self {
+        if let TransportConfig::Http(http) = &mut self.transport {
+            http.oauth = Some(oauth);
+        }
+        self
+    }
+
+    /// Sets an environment variable for a stdio server (no effect on an HTTP server).
+    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if let TransportConfig::Stdio(stdio) = &mut self.transport {
+            stdio.env.insert(name.into(), value.into());
+        }
+        self
+    }
+
+    /// Sets a stdio server's working directory (no effect on an HTTP server).
+    pub fn with_cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        if let TransportConfig::Stdio(stdio) = &mut self.transport {
+            stdio.cwd = Some(cwd.into());
+        }
+        self
+    }
+
+    /// Which of our environment variables a stdio server inherits (no effect on an HTTP server).
+    pub fn with_env_policy(mut self, policy: EnvPolicy) -> Self {
+        if let TransportConfig::Stdio(stdio) = &mut self.transport {
+            stdio.env_policy = policy;
+        }
+        self
     }
 
     /// Sets the connect timeout.
@@ -128,9 +195,14 @@ impl ServerConfig {
 
     /// `"stdio"` or `"http"`, as the CLI's JSON output names transports.
     pub fn transport_name(&self) -> &'static str {
-        match self.transport {
+        match &self.transport {
             TransportConfig::Stdio(_) => "stdio",
-            TransportConfig::Http(_) => "http",
+            TransportConfig::Http(http) => match http.transport {
+                HttpTransportKind::StreamableHttp => "streamable-http",
+                HttpTransportKind::LegacySse => "sse",
+                // Not known until a connect has found it out.
+                _ => "http",
+            },
         }
     }
 }
@@ -178,6 +250,37 @@ pub struct HttpConfig {
     pub auth: AuthMode,
     /// OAuth settings, for `auth = "auto"` or `"oauth"`.
     pub oauth: Option<OAuthConfig>,
+    /// Which HTTP transport the server speaks. Default: found out (streamable HTTP, else the
+    /// legacy HTTP+SSE transport).
+    pub transport: HttpTransportKind,
+}
+
+/// Which HTTP transport a server speaks: the `transport` key (TOML and JSON) or the JSON forms'
+/// `"type"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HttpTransportKind {
+    /// Found out as the specification's backwards-compatibility section says: `POST` the
+    /// `initialize` request as streamable HTTP; on HTTP 400, 404 or 405, `GET` the URL as a
+    /// legacy SSE stream and use it if it names an endpoint. Only servers that need the fallback
+    /// pay its extra request, and a connection remembers what worked (recover goes straight to it).
+    #[default]
+    Auto,
+    /// Streamable HTTP only (`"http"`, `"streamable-http"`).
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport of protocol 2024-11-05 only (`"sse"`): `url` is the SSE URL.
+    LegacySse,
+}
+
+impl HttpTransportKind {
+    /// The name a configuration file uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpTransportKind::Auto => "auto",
+            HttpTransportKind::StreamableHttp => "streamable-http",
+            HttpTransportKind::LegacySse => "sse",
+        }
+    }
 }
 
 /// How an HTTP server is authenticated.
@@ -272,6 +375,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("bearer_token_env", &self.bearer_token_env)
             .field("auth", &self.auth)
             .field("oauth", &self.oauth)
+            .field("transport", &self.transport)
             .finish()
     }
 }

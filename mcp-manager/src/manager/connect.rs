@@ -22,15 +22,19 @@ use std::time::Instant;
 
 use mcp_oauth::OAuthAuthorizer;
 use mcp_retry::{ByRetryable, Retry, RetryPolicy};
-use mcp_transport::HttpTransportOptions;
-use mcp_transport::TransportError;
-use mcp_transport::{StdioProcess, StdioSpec, StdioTransport};
+use mcp_transport::{
+    Authorizer, HttpTransportOptions, SseCloseReason, StdioProcess, StdioSpec, StdioTransport,
+    TransportError,
+};
 use rmcp::model::ClientRequest;
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::Transport;
 use tokio::sync::{Notify, watch};
+use url::Url;
 
 use crate::ServerId;
-use crate::config::{ServerConfig, TransportConfig};
-use crate::error::{AttemptError, CallError, ConnectError};
+use crate::config::{HttpConfig, HttpTransportKind, ServerConfig, TransportConfig};
+use crate::error::{AttemptError, CallError, ConnectError, NoHttpTransport};
 use crate::events::ManagerEvent;
 use crate::handler::Handler;
 use crate::handshake::{Violation, WatchHandshake};
@@ -150,6 +154,8 @@ impl Manager {
             list_changed: Arc::clone(&list_changed),
             sampling: self.inner.options.sampling.clone(),
         };
+        let mut transport = TransportKind::Stdio;
+        let mut sse_closed = None;
         let (service, process, direct) = match &config.transport {
             TransportConfig::Stdio(stdio) => {
                 let mut spec = StdioSpec::new(stdio.command.clone())
@@ -190,36 +196,13 @@ impl Manager {
             TransportConfig::Http(http) => {
                 let (authorizer, oauth) = self.authorizer_for(name, http)?;
                 attempt_guard.1 = oauth;
-                let mut options = HttpTransportOptions::default();
-                for (key, value) in &http.headers {
-                    let name = http::HeaderName::from_bytes(key.as_bytes()).map_err(|_| {
-                        AttemptError::Config(format!("invalid header name {key:?}"))
-                    })?;
-                    let value = http::HeaderValue::from_str(value).map_err(|_| {
-                        AttemptError::Config(format!("invalid value for header {key}"))
-                    })?;
-                    options.headers.insert(name, value);
-                }
-                let transport = self
-                    .inner
-                    .http
-                    .transport(http.url.as_str(), authorizer, options)
-                    .map_err(AttemptError::Transport)?;
-                let direct = transport.direct_requests();
-                let violation = Violation::default();
-                let transport = WatchHandshake::new(transport, violation.clone());
-                let service = rmcp::serve_client(handler, transport)
-                    .await
-                    .map_err(|error| {
-                        if let Some(violation) = violation.get() {
-                            return AttemptError::Handshake(violation);
-                        }
-                        match TransportError::find_in(&error) {
-                            Some(transport) => AttemptError::Transport(transport),
-                            None => AttemptError::Handshake(error.to_string()),
-                        }
-                    })?;
-                (service, None, Some(Direct::Http(direct)))
+                let options = transport_options(http)?;
+                let served = self
+                    .serve_http(name, handler, http, authorizer, options)
+                    .await?;
+                transport = served.transport;
+                sse_closed = served.sse_closed;
+                (served.service, None, served.direct)
             }
         };
         let requests = Requests::new(service.peer().clone(), direct);
@@ -238,12 +221,12 @@ impl Manager {
                     // Our own finding about the server's answers: nothing the transport saw
                     // comes before it.
                     (failure @ RequestFailure::Misbehaved(_), _) => {
-                        AttemptError::Discovery(failure.to_string())
+                        AttemptError::Listing(failure.to_string())
                     }
                     (RequestFailure::Transport(transport), _) | (_, Some(transport)) => {
                         AttemptError::Transport(transport)
                     }
-                    (failure, None) => AttemptError::Discovery(failure.to_string()),
+                    (failure, None) => AttemptError::Listing(failure.to_string()),
                 }
             })?;
         attempt_guard.0 = None;
@@ -259,6 +242,8 @@ impl Manager {
             Live {
                 requests,
                 process,
+                sse_closed,
+                transport,
                 cancel: Some(cancel),
                 ended,
                 tasks: vec![waiter.abort_handle()],
@@ -275,6 +260,7 @@ impl Manager {
         let events = self.inner.events.clone();
         let mut ended = live.ended.clone();
         let process = live.process.clone();
+        let sse_closed = live.sse_closed.clone();
         let health = tokio::spawn({
             let weak = weak.clone();
             let events = events.clone();
@@ -283,12 +269,16 @@ impl Manager {
                 let Some(connection) = weak.upgrade() else {
                     return;
                 };
-                let cause = match &process {
-                    Some(process) => process
+                let cause = match (&process, &sse_closed) {
+                    (Some(process), _) => process
                         .close_reason()
                         .map(|reason| reason.to_string())
                         .unwrap_or_else(|| "the server's connection ended".to_owned()),
-                    None => "the HTTP session ended".to_owned(),
+                    (None, Some(sse)) => sse
+                        .get()
+                        .map(|reason| reason.to_string())
+                        .unwrap_or_else(|| "the SSE stream ended".to_owned()),
+                    (None, None) => "the HTTP session ended".to_owned(),
                 };
                 mark_unhealthy(&connection, &events, cause);
             }
@@ -346,6 +336,135 @@ impl Manager {
         let old = connection.live.locked().replace(live);
         drop(old);
     }
+
+    /// Serves a client session over HTTP: streamable HTTP, the legacy HTTP+SSE transport, or, for
+    /// [`HttpTransportKind::Auto`], streamable HTTP and then SSE if the server refused the
+    /// `initialize` POST with 400, 404 or 405 (the specification's backwards compatibility).
+    async fn serve_http(
+        &self,
+        name: &str,
+        handler: Handler,
+        http: &HttpConfig,
+        authorizer: Option<Arc<dyn Authorizer>>,
+        options: HttpTransportOptions,
+    ) -> Result<ServedHttp, AttemptError> {
+        match http.transport {
+            HttpTransportKind::LegacySse => {
+                self.serve_legacy_sse(handler, http, authorizer, options)
+                    .await
+            }
+            HttpTransportKind::StreamableHttp => {
+                self.serve_streamable(handler, http, authorizer, options)
+                    .await
+            }
+            // `Auto`, and whatever a later version adds: found out.
+            _ => {
+                let refused = match self
+                    .serve_streamable(handler.clone(), http, authorizer.clone(), options.clone())
+                    .await
+                {
+                    Err(AttemptError::Transport(refused)) if is_not_streamable(&refused) => refused,
+                    other => return other,
+                };
+                tracing::info!(server = name, %refused, "not a streamable HTTP endpoint; trying the legacy HTTP+SSE transport");
+                match self
+                    .serve_legacy_sse(handler, http, authorizer.clone(), options.clone())
+                    .await
+                {
+                    Ok(served) => {
+                        self.inner.publish(ManagerEvent::TransportFallback {
+                            server: name.to_owned(),
+                            transport: TransportKind::LegacySse,
+                            reason: refused.to_string(),
+                        });
+                        Ok(served)
+                    }
+                    Err(AttemptError::Transport(legacy)) => {
+                        let sse_url_hint = self.sse_url_hint(http, authorizer, options).await;
+                        Err(AttemptError::NoHttpTransport(Box::new(
+                            NoHttpTransport::new(refused, legacy, sse_url_hint),
+                        )))
+                    }
+                    Err(other) => Err(other),
+                }
+            }
+        }
+    }
+
+    async fn serve_streamable(
+        &self,
+        handler: Handler,
+        http: &HttpConfig,
+        authorizer: Option<Arc<dyn Authorizer>>,
+        options: HttpTransportOptions,
+    ) -> Result<ServedHttp, AttemptError> {
+        let transport = self
+            .inner
+            .http
+            .transport(http.url.as_str(), authorizer, options)
+            .map_err(AttemptError::Transport)?;
+        let direct = transport.direct_requests();
+        let service = serve_watched(handler, transport).await?;
+        Ok(ServedHttp {
+            service,
+            direct: Some(Direct::Http(direct)),
+            transport: TransportKind::StreamableHttp,
+            sse_closed: None,
+        })
+    }
+
+    async fn serve_legacy_sse(
+        &self,
+        handler: Handler,
+        http: &HttpConfig,
+        authorizer: Option<Arc<dyn Authorizer>>,
+        options: HttpTransportOptions,
+    ) -> Result<ServedHttp, AttemptError> {
+        let transport = self
+            .inner
+            .http
+            .legacy_sse(http.url.as_str(), authorizer, options)
+            .await
+            .map_err(AttemptError::Transport)?;
+        let closed = transport.close_reason();
+        let service = serve_watched(handler, transport).await.map_err(|error| {
+            // The stream's own end says more than rmcp's "connection closed".
+            match closed.get() {
+                Some(reason) if !matches!(error, AttemptError::Handshake(_)) => {
+                    AttemptError::Transport(reason)
+                }
+                _ => error,
+            }
+        })?;
+        Ok(ServedHttp {
+            service,
+            direct: None,
+            transport: TransportKind::LegacySse,
+            sse_closed: Some(closed),
+        })
+    }
+
+    /// Where a legacy SSE stream may be, when `http.url` was neither transport: a legacy
+    /// server's message endpoint (`/message`, `/messages`) is a common mistake, and its SSE URL is
+    /// usually `/sse` on the same origin. Checked (one `GET` that must name an endpoint) before
+    /// it is suggested; only on this failure path.
+    async fn sse_url_hint(
+        &self,
+        http: &HttpConfig,
+        authorizer: Option<Arc<dyn Authorizer>>,
+        options: HttpTransportOptions,
+    ) -> Option<Url> {
+        let candidate = http.url.join("/sse").ok()?;
+        if candidate == http.url {
+            return None;
+        }
+        let probe = self
+            .inner
+            .http
+            .legacy_sse(candidate.as_str(), authorizer, options);
+        // Dropping the transport closes the probe's stream at once.
+        probe.await.ok().map(|_| candidate)
+    }
 }
 
 /// Kills the attempt's server if the attempt is dropped or fails before it is handed over.
@@ -362,4 +481,61 @@ impl Drop for KillUnlessDone {
             authorizer.cancel_flows();
         }
     }
+}
+
+/// An HTTP session rmcp runs, and what it runs on.
+struct ServedHttp {
+    service: RunningService<RoleClient, Handler>,
+    direct: Option<Direct>,
+    transport: TransportKind,
+    sse_closed: Option<SseCloseReason>,
+}
+
+/// Runs rmcp's client handshake over `transport`, watched for a peer that is not an MCP server.
+async fn serve_watched<T>(
+    handler: Handler,
+    transport: T,
+) -> Result<RunningService<RoleClient, Handler>, AttemptError>
+where
+    T: Transport<RoleClient> + Send + 'static,
+{
+    let violation = Violation::default();
+    let transport = WatchHandshake::new(transport, violation.clone());
+    rmcp::serve_client(handler, transport)
+        .await
+        .map_err(|error| {
+            if let Some(violation) = violation.get() {
+                return AttemptError::Handshake(violation);
+            }
+            match TransportError::find_in(&error) {
+                Some(transport) => AttemptError::Transport(transport),
+                None => AttemptError::Handshake(error.to_string()),
+            }
+        })
+}
+
+/// Whether a refused `initialize` POST means "not a streamable HTTP endpoint here" (the statuses
+/// the specification's backwards-compatibility section names: 400, 404, 405), so the legacy
+/// SSE transport is worth a try.
+fn is_not_streamable(error: &TransportError) -> bool {
+    matches!(
+        error,
+        TransportError::HttpStatus {
+            status: 400 | 404 | 405,
+            ..
+        }
+    )
+}
+
+/// The transport options of an HTTP server's configuration: its extra headers.
+fn transport_options(http: &HttpConfig) -> Result<HttpTransportOptions, AttemptError> {
+    let mut options = HttpTransportOptions::default();
+    for (key, value) in &http.headers {
+        let name = http::HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| AttemptError::Config(format!("invalid header name {key:?}")))?;
+        let value = http::HeaderValue::from_str(value)
+            .map_err(|_| AttemptError::Config(format!("invalid value for header {key}")))?;
+        options.headers.insert(name, value);
+    }
+    Ok(options)
 }

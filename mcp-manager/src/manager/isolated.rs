@@ -43,7 +43,12 @@ impl IsolatedSession {
             .live
             .as_ref()
             .map(|live| live.requests.clone())
-            .ok_or_else(|| CallError::UnknownServer(self.name.clone()))?;
+            // Only `close` takes the session, and it consumes the guard: unreachable in practice,
+            // and said as what it would mean.
+            .ok_or_else(|| CallError::Unhealthy {
+                server: self.name.clone(),
+                cause: "the session is closed".to_owned(),
+            })?;
         let mut params = CallToolRequestParams::new(tool.to_owned());
         params.arguments = session::arguments_object(&self.name, tool, arguments)?;
         let request = ClientRequest::CallToolRequest(rmcp::model::Request::new(params));

@@ -2,8 +2,10 @@
 //!
 //! - this file: the public API ([`Manager`], its options and reports);
 //! - `connect`: the connect pipeline (one complete attempt: spawn or open, handshake, discovery;
-//!   retried as a whole) and installing a session;
-//! - `session`: the state behind the API, a live session and what its `Drop` ends, requests on it;
+//!   retried as a whole; over HTTP, streamable or legacy SSE, found out when not configured) and
+//!   installing a session;
+//! - `session`: the state behind the API (connections, a live session, the name reservation) and
+//!   what their `Drop`s end, requests on it;
 //! - `auth`: credentials for HTTP servers (static bearer, OAuth), login and logout;
 //! - `isolated`: [`IsolatedSession`], a session of one's own.
 //!
@@ -52,7 +54,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ServerId;
 use crate::catalog::{Catalog, qualified_name};
-use crate::config::{ServerConfig, TransportConfig};
+use crate::config::{HttpTransportKind, ServerConfig, TransportConfig};
 use crate::error::{CallError, ConnectError};
 use crate::events::ManagerEvent;
 use crate::handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
@@ -87,7 +89,8 @@ pub struct ManagerOptions {
     /// directory.
     pub token_store: Option<Arc<dyn TokenStore>>,
     /// How an interactive login is presented. None (the default): no browser flow starts, and a
-    /// server that needs a login fails with an error that says to run `mcpcord login NAME`.
+    /// server that needs a login fails at once with an error that says so
+    /// ([`ConnectError::is_login_required`]).
     pub browser: Option<Arc<dyn Browser>>,
     /// How long an interactive login waits for the browser. It is added to a server's
     /// `connect_timeout` when a login may happen, so a person is not cut off. Default 300 s.
@@ -125,6 +128,36 @@ impl Default for ManagerOptions {
 /// How long `shutdown` waits, after the servers are killed, for them to be reaped. A SIGKILLed
 /// process is gone within milliseconds unless it is stuck in the kernel.
 const REAP_WAIT: Duration = Duration::from_secs(1);
+
+/// What a connection runs on, as [`Manager::transport`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// A child process's stdin and stdout.
+    Stdio,
+    /// Streamable HTTP (protocol 2025-03-26 and later).
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (protocol 2024-11-05): configured, or fallen back to.
+    LegacySse,
+}
+
+impl TransportKind {
+    /// A stable name, as the CLI prints it and its JSON carries it: `stdio`, `streamable-http`,
+    /// `sse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Stdio => "stdio",
+            TransportKind::StreamableHttp => "streamable-http",
+            TransportKind::LegacySse => "sse",
+        }
+    }
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A connection's health, as [`Manager::health`] reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +207,7 @@ pub struct ShutdownReport {
 /// the same calls made from the future `block_on` runs (for example the body of `#[tokio::main]`):
 /// a server's answer is read on a runtime worker, which then only has to queue the waiting task
 /// instead of waking the thread in `block_on`. Over stdio that is a fifth to a third more calls
-/// per second on a small machine (see the README's Performance section).
+/// per second on a small machine (see docs/bench/README.md, Where the time goes).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -255,6 +288,7 @@ impl Manager {
             config: config.clone(),
             live: Mutex::new(None),
             health: Mutex::new(None),
+            transport: Mutex::new(live.transport),
             discovery: Mutex::new(Arc::new(discovery)),
             recovering: tokio::sync::Mutex::new(()),
         });
@@ -357,10 +391,25 @@ impl Manager {
             .max_attempts(self.inner.options.recover_attempts.max(1))
             .build()
             .unwrap_or_else(|_| RetryPolicy::single_attempt());
+        // What the server was found to speak is what it speaks (the fallback's extra request is
+        // not paid again).
+        let learned = *connection.transport.locked();
+        let config = match (&connection.config.transport, learned) {
+            (TransportConfig::Http(http), TransportKind::LegacySse)
+                if http.transport == HttpTransportKind::Auto =>
+            {
+                connection
+                    .config
+                    .clone()
+                    .with_http_transport(HttpTransportKind::LegacySse)
+            }
+            _ => connection.config.clone(),
+        };
         let (live, discovery) = self
-            .establish(&connection.name, &connection.config, &policy)
+            .establish(&connection.name, &config, &policy)
             .await
             .map_err(|error| CallError::RecoveryFailed(Box::new(error)))?;
+        *connection.transport.locked() = live.transport;
         *connection.discovery.locked() = Arc::new(discovery);
         self.install(connection, live);
         *connection.health.locked() = None;
@@ -465,6 +514,15 @@ impl Manager {
         Ok(live
             .as_ref()
             .and_then(|live| live.process.as_ref().map(StdioProcess::pid)))
+    }
+
+    /// What the connection runs on now: for an HTTP server configured without a transport, the
+    /// one found to work.
+    pub fn transport(&self, id: ServerId) -> Result<TransportKind, CallError> {
+        let connection = self.connection(id)?;
+        let live = connection.live.locked();
+        let learned = *connection.transport.locked();
+        Ok(live.as_ref().map_or(learned, |live| live.transport))
     }
 
     /// Whether the connection is healthy, and if not, why.

@@ -28,7 +28,7 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::ServerId;
-use crate::catalog::Entry;
+use crate::catalog::CatalogEntry;
 use crate::config::ServerConfig;
 use crate::error::CallError;
 use crate::events::ManagerEvent;
@@ -36,6 +36,8 @@ use crate::listing::Listing;
 use crate::requests::{RequestFailure, Requests};
 
 use serde::Serialize;
+
+use mcp_transport::SseCloseReason;
 
 use super::*;
 
@@ -66,6 +68,9 @@ pub(super) struct Connection {
     pub(super) live: Mutex<Option<Live>>,
     pub(super) health: Mutex<Option<String>>,
     pub(super) discovery: Mutex<Arc<Listing>>,
+    /// What the last session ran on; a recover of an HTTP server configured without a transport
+    /// goes straight to it.
+    pub(super) transport: Mutex<TransportKind>,
     pub(super) recovering: tokio::sync::Mutex<()>,
 }
 
@@ -87,6 +92,10 @@ impl Connection {
 pub(super) struct Live {
     pub(super) requests: Requests,
     pub(super) process: Option<StdioProcess>,
+    /// Why a legacy SSE stream ended, for a session on one.
+    pub(super) sse_closed: Option<SseCloseReason>,
+    /// What the session runs on.
+    pub(super) transport: TransportKind,
     pub(super) cancel: Option<RunningServiceCancellationToken>,
     pub(super) ended: watch::Receiver<bool>,
     pub(super) tasks: Vec<AbortHandle>,
@@ -227,11 +236,12 @@ impl Manager {
         ) {
             return call_error(&connection.name, failure);
         }
-        let process_reason = connection
-            .live
-            .locked()
-            .as_ref()
-            .and_then(|live| live.process.as_ref().and_then(StdioProcess::close_reason));
+        let process_reason = connection.live.locked().as_ref().and_then(|live| {
+            live.process
+                .as_ref()
+                .and_then(StdioProcess::close_reason)
+                .or_else(|| live.sse_closed.as_ref().and_then(SseCloseReason::get))
+        });
         let cause = process_reason.unwrap_or_else(|| failure.into_transport_error());
         mark_unhealthy(connection, &self.inner.events, cause.to_string());
         CallError::ConnectionLost {
@@ -263,8 +273,8 @@ pub(super) fn call_error(server: &str, failure: RequestFailure) -> CallError {
     }
 }
 
-pub(super) fn entry<T>(connection: &Connection, item: T) -> Entry<T> {
-    Entry {
+pub(super) fn entry<T>(connection: &Connection, item: T) -> CatalogEntry<T> {
+    CatalogEntry {
         server_id: connection.id,
         server: connection.name.clone(),
         item,

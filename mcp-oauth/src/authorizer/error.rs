@@ -15,9 +15,7 @@ use crate::store::StoreError;
 pub enum AuthError {
     /// The server needs a login and no interactive flow may start here (no browser mode chosen and
     /// stdin is not a terminal).
-    #[error(
-        "server {server} needs a login: run `mcpcord login {server}` (or choose a browser with --browser / MCPCORD_BROWSER)"
-    )]
+    #[error("server {server} needs a login, and none may start here (no browser is configured)")]
     LoginRequired {
         /// The server's name.
         server: String,

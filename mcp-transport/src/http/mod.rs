@@ -1,4 +1,6 @@
-//! Streamable HTTP: one shared hyper client, and the per-server transport rmcp runs on it.
+//! HTTP: one shared hyper client, and the per-server transports rmcp runs on it: streamable HTTP
+//! ([`HttpClient::transport`]) and the legacy HTTP+SSE transport of protocol 2024-11-05
+//! ([`HttpClient::legacy_sse`], in `legacy_sse`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,6 +30,7 @@ mod client;
 mod direct;
 mod events;
 mod inbound;
+mod legacy_sse;
 mod reconnect;
 mod response;
 mod sse_limit;
@@ -43,6 +46,7 @@ use rmcp::transport::streamable_http_client::{
 
 pub use client::{HttpClient, HttpClientBuildError, HttpOptions, MAX_REDIRECTS, ProxyConfig};
 pub use direct::HttpDirectRequests;
+pub use legacy_sse::{LegacySseTransport, SseCloseReason};
 pub use reconnect::SseReconnectPolicy;
 pub use streamable::StreamableClient;
 pub use transport::HttpTransport;

@@ -97,7 +97,11 @@ pub(super) async fn read_bounded(
 }
 
 /// Reads at most `max` bytes of a body for a diagnostic, and drops the rest.
-async fn read_prefix(response: Response<Incoming>, max: usize, timeout: Duration) -> Vec<u8> {
+pub(super) async fn read_prefix(
+    response: Response<Incoming>,
+    max: usize,
+    timeout: Duration,
+) -> Vec<u8> {
     let read = async {
         let mut stream = response.into_body().into_data_stream();
         let mut body = Vec::new();
@@ -129,6 +133,11 @@ pub(super) async fn status_failure(
     let retry_after = parse_retry_after(response.headers());
     let session_id = session_id_of(&response);
     let is_json = media_type_is(response.headers().get(CONTENT_TYPE), JSON);
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     // A JSON-RPC error body is a message and may be long; anything else is only a diagnostic.
     let keep = if is_json {
         limits.max_json_response_size.min(1 << 20)
@@ -151,8 +160,88 @@ pub(super) async fn status_failure(
     Err(StreamableHttpError::Client(TransportError::HttpStatus {
         status: status.as_u16(),
         retry_after,
-        body_excerpt: sanitised_excerpt(excerpt_bytes, EXCERPT_CHARS),
+        body_excerpt: error_excerpt(content_type.as_deref(), excerpt_bytes),
     }))
+}
+
+/// How an error response's body is quoted: as it is (sanitised, bounded) unless it is an HTML
+/// page, which says little in its markup and much too much whole (a framework's styled 404): then
+/// only its title or its first words, and that it was a page.
+pub(super) fn error_excerpt(content_type: Option<&str>, body: &[u8]) -> String {
+    let is_html = content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/html"))
+        || body.trim_ascii_start().starts_with(b"<!DOCTYPE")
+        || body.trim_ascii_start().starts_with(b"<html");
+    if !is_html {
+        return sanitised_excerpt(body, EXCERPT_CHARS);
+    }
+    let text = html_text(&String::from_utf8_lossy(body));
+    if text.is_empty() {
+        format!("(an HTML page of {} bytes)", body.len())
+    } else {
+        format!(
+            "{} (an HTML page)",
+            sanitised_excerpt(text.as_bytes(), HTML_EXCERPT_CHARS)
+        )
+    }
+}
+
+/// The most of an HTML page's text quoted in an error.
+const HTML_EXCERPT_CHARS: usize = 80;
+
+/// An HTML page's title, or else its text without markup, scripts and styles, with whitespace
+/// collapsed and the common entities decoded.
+fn html_text(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    if let Some(start) = lower.find("<title")
+        && let Some(open_end) = lower[start..].find('>')
+        && let Some(end) = lower[start..].find("</title")
+    {
+        let title = &html[start + open_end + 1..start + end];
+        let title = collapse(&decode_entities(title));
+        if !title.is_empty() {
+            return title;
+        }
+    }
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        let tag = &rest[open..];
+        let lowered = tag.get(..7).unwrap_or(tag).to_ascii_lowercase();
+        let closing = if lowered.starts_with("<script") {
+            "</script"
+        } else if lowered.starts_with("<style") {
+            "</style"
+        } else {
+            ">"
+        };
+        let lower_tag = tag.to_ascii_lowercase();
+        rest = match lower_tag.find(closing) {
+            Some(at) => {
+                let after = &tag[at..];
+                after.find('>').map_or("", |end| &after[end + 1..])
+            }
+            None => "",
+        };
+    }
+    text.push_str(rest);
+    collapse(&decode_entities(&text))
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A server of the `initialize` era rejects the 2026-07-28 `server/discover` probe with a 4xx; rmcp
@@ -214,6 +303,32 @@ pub(super) fn auth_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_html_error_page_is_quoted_by_its_title_or_first_words() {
+        let titled =
+            b"<!DOCTYPE html><html><head><title>404 &amp; gone</title></head><body>x</body></html>";
+        assert_eq!(
+            error_excerpt(Some("text/html"), titled),
+            "404 & gone (an HTML page)"
+        );
+        let untitled =
+            b"<html><head><style>p { color: red }</style><script>alert(1)</script></head>\
+                         <body><pre>Cannot   POST /sse</pre></body></html>";
+        assert_eq!(
+            error_excerpt(Some("text/html; charset=utf-8"), untitled),
+            "Cannot POST /sse (an HTML page)"
+        );
+        // Sniffed without a content type; an empty page says only its size.
+        assert_eq!(
+            error_excerpt(None, b"<!DOCTYPE html><html></html>"),
+            "(an HTML page of 28 bytes)"
+        );
+        // Anything else is quoted as it is.
+        assert_eq!(error_excerpt(Some("text/plain"), b"Not Found"), "Not Found");
+        let long = format!("<title>{}</title>", "x".repeat(500));
+        assert!(error_excerpt(Some("text/html"), long.as_bytes()).len() < 120);
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

@@ -220,6 +220,32 @@ impl StreamableClient {
         )))
     }
 
+    /// Sends a request outside any streamable session (the legacy SSE transport's `GET` and
+    /// `POST`s), with this server's headers and credentials: a 401 or 403 gives the authorizer its
+    /// one chance each, as for every other request.
+    pub(super) async fn send_plain(
+        &self,
+        method: Method,
+        uri: &str,
+        accept: Option<&'static str>,
+        body: Bytes,
+        timeout: Duration,
+    ) -> HttpResult<Response<Incoming>> {
+        let no_session_headers = HashMap::new();
+        let outgoing = Outgoing {
+            method,
+            uri,
+            accept,
+            session_id: None,
+            last_event_id: None,
+            custom_headers: &no_session_headers,
+            body,
+            timeout,
+            challenge: true,
+        };
+        self.exchange(&outgoing, &None).await
+    }
+
     /// The token to send: the authorizer's if there is one, else rmcp's configured one.
     async fn token(&self, configured: &Option<String>) -> HttpResult<Option<String>> {
         match &self.authorizer {

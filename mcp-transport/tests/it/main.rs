@@ -7,6 +7,7 @@
 mod http;
 mod http_answer_on_any_stream;
 mod http_direct;
+mod http_legacy_sse;
 mod http_malformed_request;
 #[cfg(target_os = "linux")]
 mod http_stock_server;

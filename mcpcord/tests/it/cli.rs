@@ -2,20 +2,21 @@
 //! The built-in demo server (`mcpcord serve-demo --stdio`) is the server under test.
 
 use std::io::Read;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use mcp_tests::support::{
-    TempDir, eventually_blocking, eventually_some_blocking, live_children_of, refused_port, running,
+    TempDir, eventually_blocking, eventually_some_blocking, live_children_of, mcpcord_command,
+    refused_port, running,
 };
 use serde_json::Value;
 
-use crate::MCPCORD;
+use crate::{MCPCORD, json_of};
 
+/// `mcpcord ARGS` to its end, with a home of its own.
 fn mcpcord(args: &[&str]) -> Output {
-    Command::new(MCPCORD)
+    let home = TempDir::new("mcpcord-cli");
+    mcpcord_command(MCPCORD, home.path())
         .args(args)
-        .env_remove("MCPCORD_CONFIG")
-        .current_dir(std::env::temp_dir())
         .output()
         .expect("mcpcord runs")
 }
@@ -25,16 +26,6 @@ fn against_demo(args: &[&str]) -> Output {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--", MCPCORD, "serve-demo", "--stdio"]);
     mcpcord(&all)
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not one JSON document ({error}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
 }
 
 fn keys(value: &Value) -> Vec<String> {
@@ -55,7 +46,7 @@ fn health_json_has_the_documented_shape() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let document = json_of(&output);
+    let document = json_of(&output.stdout, &output.stderr);
     assert_eq!(keys(&document), ["ok", "servers"]);
     assert_eq!(document["ok"], true);
     let server = &document["servers"][0];
@@ -86,7 +77,7 @@ fn health_json_has_the_documented_shape() {
 fn inspect_json_has_the_documented_shape() {
     let output = against_demo(&["--json", "inspect"]);
     assert_eq!(output.status.code(), Some(0));
-    let document = json_of(&output);
+    let document = json_of(&output.stdout, &output.stderr);
     for key in [
         "server",
         "protocol_version",
@@ -107,7 +98,7 @@ fn inspect_json_has_the_documented_shape() {
 fn call_prints_the_result_as_mcp_json() {
     let output = against_demo(&["--json", "call", "echo", "--args", r#"{"text":"hi"}"#]);
     assert_eq!(output.status.code(), Some(0));
-    let document = json_of(&output);
+    let document = json_of(&output.stdout, &output.stderr);
     assert_eq!(document["content"][0]["text"], "hi");
     assert_eq!(document["isError"], false);
 }
@@ -116,7 +107,7 @@ fn call_prints_the_result_as_mcp_json() {
 fn a_tool_error_exits_1_and_still_prints_the_result() {
     let output = against_demo(&["--json", "call", "fail"]);
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(json_of(&output)["isError"], true);
+    assert_eq!(json_of(&output.stdout, &output.stderr)["isError"], true);
 }
 
 #[test]
@@ -128,7 +119,7 @@ fn bench_json_has_the_documented_shape() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let document = json_of(&output);
+    let document = json_of(&output.stdout, &output.stderr);
     assert_eq!(
         keys(&document),
         [
@@ -187,7 +178,7 @@ fn configured_servers_are_checked_and_a_failure_exits_1() {
     .expect("written");
     let output = mcpcord(&["--json", "--config", &file.display().to_string(), "health"]);
     assert_eq!(output.status.code(), Some(1));
-    let document = json_of(&output);
+    let document = json_of(&output.stdout, &output.stderr);
     assert_eq!(document["ok"], false);
     assert_eq!(document["servers"][0]["name"], "demo");
     assert_eq!(document["servers"][0]["ok"], true);
@@ -206,7 +197,7 @@ fn demo_runs_end_to_end_and_leaves_nothing_running() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let document = json_of(&output);
+    let document = json_of(&output.stdout, &output.stderr);
     assert_eq!(document["ok"], true);
     assert_eq!(document["left_running"]["children"], 0);
     assert_eq!(document["left_running"]["listeners"], 0);
@@ -236,7 +227,8 @@ const SLEEP_ON_A_DEMO_SERVER: [&str; 6] = [
 /// Runs `mcpcord ARGS`, waits until it has started `servers` servers, interrupts it (SIGINT, as
 /// Ctrl+C does) and checks it exits 130. Returns the servers' pids and what mcpcord wrote on stderr.
 fn interrupt_once_started(args: &[&str], servers: usize) -> (Vec<u32>, String) {
-    let mut child = Command::new(MCPCORD)
+    let home = TempDir::new("mcpcord-interrupted");
+    let mut child = mcpcord_command(MCPCORD, home.path())
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,9 +4,9 @@
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 
-use mcp_tests::support::{TempDir, files_under};
+use mcp_tests::support::{TempDir, files_under, mcpcord_command};
 
 use crate::MCPCORD;
 
@@ -14,11 +14,13 @@ use crate::MCPCORD;
 struct OAuthDemo {
     child: Child,
     url: String,
+    _home: TempDir,
 }
 
 impl OAuthDemo {
     fn start() -> Self {
-        let mut child = Command::new(MCPCORD)
+        let home = TempDir::new("mcpcord-oauth-demo");
+        let mut child = mcpcord_command(MCPCORD, home.path())
             .args(["serve-demo", "--http", "127.0.0.1:0", "--oauth"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -35,7 +37,11 @@ impl OAuthDemo {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        Self { child, url }
+        Self {
+            child,
+            url,
+            _home: home,
+        }
     }
 }
 
@@ -46,19 +52,10 @@ impl Drop for OAuthDemo {
     }
 }
 
-/// `mcpcord ARGS` with its own token home, no configured browser, stdin not a terminal.
+/// `mcpcord ARGS` with `home` as its token home, no configured browser, stdin not a terminal.
 fn mcpcord(home: &Path, args: &[&str]) -> Output {
-    Command::new(MCPCORD)
+    mcpcord_command(MCPCORD, home)
         .args(args)
-        .env("MCPCORD_HOME", home)
-        .env_remove("MCPCORD_BROWSER")
-        .env_remove("MCPCORD_CONFIG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .stdin(Stdio::null())
-        .current_dir(std::env::temp_dir())
         .output()
         .expect("mcpcord runs")
 }
@@ -210,20 +207,9 @@ fn login_to_a_stdio_server_is_a_clear_error() {
 /// `mcpcord` with `HOME` as its only guide to where state lives (no `MCPCORD_HOME`, `MCPM_HOME` or
 /// `XDG_CONFIG_HOME`).
 fn mcpcord_in_home(home: &Path, args: &[&str]) -> Output {
-    Command::new(MCPCORD)
-        .args(args)
-        .env("HOME", home)
+    mcpcord_command(MCPCORD, home)
         .env_remove("MCPCORD_HOME")
-        .env_remove("MCPM_HOME")
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("MCPCORD_BROWSER")
-        .env_remove("MCPCORD_CONFIG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .stdin(Stdio::null())
-        .current_dir(std::env::temp_dir())
+        .args(args)
         .output()
         .expect("mcpcord runs")
 }

@@ -3,13 +3,12 @@
 //! Every run is bounded, so a regression fails instead of hanging.
 
 use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use mcp_tests::support::TempDir;
-use serde_json::Value;
+use mcp_tests::support::{TempDir, mcpcord_command};
 
-use crate::MCPCORD;
+use crate::{MCPCORD, json_of};
 
 /// What a bounded run of mcpcord left behind.
 struct Run {
@@ -21,12 +20,10 @@ struct Run {
 
 /// Runs `mcpcord ARGS` with stdout going to `stdout`, killing it if it runs past `bound`.
 fn run_bounded(args: &[&str], stdout: Stdio, bound: Duration) -> Run {
+    let home = TempDir::new("mcpcord-bounded");
     let started = Instant::now();
-    let mut child = Command::new(MCPCORD)
+    let mut child = mcpcord_command(MCPCORD, home.path())
         .args(args)
-        .env_remove("MCPCORD_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
@@ -79,15 +76,6 @@ fn run(args: &[&str]) -> Run {
     run_bounded(args, Stdio::piped(), Duration::from_secs(20))
 }
 
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not one JSON document ({error}): {}\nstderr: {}",
-            run.stdout, run.stderr
-        )
-    })
-}
-
 #[test]
 fn a_program_that_echoes_initialize_back_fails_at_once_without_retries() {
     // `cat` sends our `initialize` back to us: a request where its answer should be.
@@ -98,7 +86,7 @@ fn a_program_that_echoes_initialize_back_fails_at_once_without_retries() {
         "well under connect_timeout (30 s), took {:?}",
         run.took
     );
-    let server = &json_of(&run)["servers"][0];
+    let server = &json_of(&run.stdout, &run.stderr)["servers"][0];
     assert_eq!(server["attempts"], 1, "not retried: {server}");
     assert_eq!(server["error"]["kind"], "handshake", "{server}");
     let message = server["error"]["message"].as_str().unwrap_or_default();
@@ -114,7 +102,7 @@ fn a_json_rpc_error_for_initialize_fails_at_once_without_retries() {
     let script = r#"read -r line; printf '{"jsonrpc":"2.0","id":0,"error":{"code":-32601,"message":"no"}}\n'; read -r rest"#;
     let run = run(&["--json", "health", "--", "sh", "-c", script]);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
-    let server = &json_of(&run)["servers"][0];
+    let server = &json_of(&run.stdout, &run.stderr)["servers"][0];
     assert_eq!(server["attempts"], 1, "not retried: {server}");
     assert_eq!(server["error"]["kind"], "handshake", "{server}");
 }
@@ -287,7 +275,7 @@ fn json_output_keeps_a_servers_strings_whole_and_escaped() {
     assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
     assert_no_terminal_controls("stdout", &run.stdout);
     assert_eq!(
-        json_of(&run)["content"][0]["text"],
+        json_of(&run.stdout, &run.stderr)["content"][0]["text"],
         "line one\nline\u{1b}]0;pwned-title\u{7} two\rover"
     );
 }

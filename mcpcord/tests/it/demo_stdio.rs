@@ -3,7 +3,7 @@
 
 use std::{process::Stdio, time::Duration};
 
-use mcp_tests::support::text_of;
+use mcp_tests::support::{TempDir, mcpcord_command, text_of};
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 
 use crate::MCPCORD;
@@ -12,7 +12,8 @@ const BOUND: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn demo_over_stdio_answers_and_exits_cleanly_when_stdin_closes() {
-    let mut child = tokio::process::Command::new(MCPCORD)
+    let home = TempDir::new("mcpcord-demo-stdio");
+    let mut child = tokio::process::Command::from(mcpcord_command(MCPCORD, home.path()))
         .args(["serve-demo", "--stdio"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -57,7 +58,7 @@ async fn demo_over_stdio_answers_and_exits_cleanly_when_stdin_closes() {
     assert!(status.success(), "{status}");
 }
 
-/// The crate documentation's first program (`mcp-manager`'s lib.rs), run as written against the
+/// The same steps as the crate documentation's first program (`mcp-manager`'s lib.rs), against the
 /// demo server instead of server-everything (which needs Node.js): connect one stdio server, list
 /// its tools, call one, shut down.
 #[tokio::test]

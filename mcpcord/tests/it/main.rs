@@ -12,3 +12,14 @@ mod shutdown_reaps;
 
 /// The `mcpcord` binary under test.
 const MCPCORD: &str = env!("CARGO_BIN_EXE_mcpcord");
+
+/// mcpcord's stdout as one JSON document; otherwise a failure showing what it printed instead.
+fn json_of(stdout: impl AsRef<[u8]>, stderr: impl AsRef<[u8]>) -> serde_json::Value {
+    serde_json::from_slice(stdout.as_ref()).unwrap_or_else(|error| {
+        panic!(
+            "stdout is not one JSON document ({error}): {}\nstderr: {}",
+            String::from_utf8_lossy(stdout.as_ref()),
+            String::from_utf8_lossy(stderr.as_ref())
+        )
+    })
+}

@@ -1,5 +1,6 @@
 //! What the integration tests share: bounded waiting, processes as `/proc` shows them, scratch
-//! directories, and small readers of MCP results.
+//! directories, small readers of MCP results, the stock legacy HTTP+SSE servers, and the `mcpcord`
+//! binary run away from the developer's own home.
 //!
 //! One copy of each, for every test binary of this package and for `mcpcord`'s tests. The crates this
 //! package depends on (`mcp-transport`, `mcp-oauth`, `mcp-manager`, `mcp-demo`) cannot use it from their
@@ -15,13 +16,17 @@
 //! # }
 //! ```
 
+mod legacy_sse;
 mod mcp;
+mod mcpcord;
 mod net;
 mod procs;
 mod temp;
 mod wait;
 
+pub use legacy_sse::{LegacySseKind, LegacySseServer};
 pub use mcp::{stdio_fixture_args, text_of};
+pub use mcpcord::mcpcord_command;
 pub use net::refused_port;
 pub use procs::{
     KillOnDrop, escaping_server_script, live_children_of, read_pid, reaped, running, state_of,

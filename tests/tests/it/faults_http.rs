@@ -9,11 +9,11 @@ use mcp_tests::http_fixture::HttpFixture;
 use mcp_tests::support::{refused_port, text_of};
 use mcp_transport::TransportError;
 use mcp_transport::auth::{Authorizer, StaticBearer};
-use mcp_transport::http::{HttpClient, HttpOptions, HttpTransportOptions, ProxyConfig};
+use mcp_transport::http::HttpTransportOptions;
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::{RoleClient, RunningService};
 
-use crate::FIXTURE;
+use crate::{FIXTURE, client_config, http_client};
 
 const BOUND: Duration = Duration::from_secs(10);
 
@@ -21,17 +21,6 @@ type Client = RunningService<RoleClient, ClientConfig>;
 
 async fn fixture(faults: &[&str]) -> HttpFixture {
     HttpFixture::start(FIXTURE, faults).await
-}
-
-fn client_config() -> ClientConfig {
-    ClientConfig::default().with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
-}
-
-fn http_client() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    options.request_timeout = Duration::from_secs(5);
-    HttpClient::new(options).expect("an HTTP client")
 }
 
 async fn connect_with(

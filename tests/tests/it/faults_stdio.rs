@@ -15,16 +15,12 @@ use mcp_transport::stdio::{ShutdownTimings, StdioProcess, StdioSpec, StdioTransp
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::{RoleClient, RunningService};
 
-use crate::FIXTURE;
+use crate::{FIXTURE, client_config};
 
 /// The bound on anything a healthy machine does in milliseconds.
 const BOUND: Duration = Duration::from_secs(10);
 
 type Client = RunningService<RoleClient, ClientConfig>;
-
-fn client_config() -> ClientConfig {
-    ClientConfig::default().with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
-}
 
 fn spec(faults: &[&str]) -> StdioSpec {
     // Misbehaving fixtures often ignore stdin close; don't spend the default 2 s being polite.

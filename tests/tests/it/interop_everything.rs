@@ -40,7 +40,7 @@ const SERVER_NAME: &str = "mcp-servers/everything";
 /// The tools the pinned version registers for a client that declares no capabilities: twelve always,
 /// plus `simulate-research-query` once initialized. The roots, sampling and elicitation tools appear
 /// only for clients that declare those capabilities.
-const TOOLS: &[&str] = &[
+pub(crate) const TOOLS: &[&str] = &[
     "echo",
     "get-annotated-message",
     "get-env",
@@ -57,7 +57,7 @@ const TOOLS: &[&str] = &[
 ];
 
 /// One static resource per file of the package's `dist/docs/`.
-const RESOURCES: &[&str] = &[
+pub(crate) const RESOURCES: &[&str] = &[
     "demo://resource/static/document/architecture.md",
     "demo://resource/static/document/extension.md",
     "demo://resource/static/document/features.md",
@@ -67,12 +67,12 @@ const RESOURCES: &[&str] = &[
     "demo://resource/static/document/structure.md",
 ];
 
-const RESOURCE_TEMPLATES: &[&str] = &[
+pub(crate) const RESOURCE_TEMPLATES: &[&str] = &[
     "demo://resource/dynamic/blob/{resourceId}",
     "demo://resource/dynamic/text/{resourceId}",
 ];
 
-const PROMPTS: &[&str] = &[
+pub(crate) const PROMPTS: &[&str] = &[
     "args-prompt",
     "completable-prompt",
     "resource-prompt",

@@ -52,7 +52,7 @@ done
 /// The discovery error of a failed connect, or a panic naming what came instead.
 fn discovery_error(error: &ConnectError) -> &str {
     match error.last_error() {
-        Some(AttemptError::Discovery(message)) => message,
+        Some(AttemptError::Listing(message)) => message,
         _ => panic!("not a discovery error: {error}"),
     }
 }

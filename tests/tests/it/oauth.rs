@@ -18,21 +18,17 @@ use mcp_oauth::flow::TokenAuthMethod;
 use mcp_oauth::grant::PrivateKeyJwt;
 use mcp_oauth::store::{MemoryStore, StoreKey, TokenStore};
 use mcp_transport::auth::Authorizer;
-use mcp_transport::http::{HttpClient, HttpOptions, ProxyConfig};
+use mcp_transport::http::ProxyConfig;
 use serde_json::json;
 use url::Url;
 
-fn http_client() -> HttpClient {
-    let mut options = HttpOptions::default();
-    options.proxy = ProxyConfig::Direct;
-    HttpClient::new(options).expect("client")
-}
+use crate::http_client;
 
-fn follow() -> Arc<dyn Browser> {
+pub(crate) fn follow() -> Arc<dyn Browser> {
     Arc::new(FollowBrowser::new(http_client()))
 }
 
-async fn demo(options: DemoAuthOptions) -> DemoAuthHandle {
+pub(crate) async fn demo(options: DemoAuthOptions) -> DemoAuthHandle {
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
     DemoAuthServer::bind(addr, options)
         .await
@@ -40,7 +36,7 @@ async fn demo(options: DemoAuthOptions) -> DemoAuthHandle {
         .spawn()
 }
 
-fn manager(browser: Option<Arc<dyn Browser>>, store: &Arc<MemoryStore>) -> Manager {
+pub(crate) fn manager(browser: Option<Arc<dyn Browser>>, store: &Arc<MemoryStore>) -> Manager {
     let mut options = ManagerOptions::default();
     options.http.proxy = ProxyConfig::Direct;
     options.token_store = Some(Arc::clone(store) as Arc<dyn TokenStore>);
@@ -49,7 +45,7 @@ fn manager(browser: Option<Arc<dyn Browser>>, store: &Arc<MemoryStore>) -> Manag
     Manager::new(options).expect("manager")
 }
 
-fn server(url: &str) -> ServerConfig {
+pub(crate) fn server(url: &str) -> ServerConfig {
     ServerConfig::http(Url::parse(url).expect("the demo's URL"))
         .with_connect_timeout(Duration::from_secs(20))
 }
@@ -69,7 +65,7 @@ fn auth_error(error: &ConnectError) -> &AuthError {
         .unwrap_or_else(|| panic!("not an authorization error: {error:?}"))
 }
 
-async fn echo(manager: &Manager, id: mcp_manager::ServerId) {
+pub(crate) async fn echo(manager: &Manager, id: mcp_manager::ServerId) {
     let args = json!({ "text": "hi" });
     let result = manager
         .call_tool(id, "echo", args.as_object().cloned())
@@ -78,7 +74,7 @@ async fn echo(manager: &Manager, id: mcp_manager::ServerId) {
     assert!(format!("{:?}", result.content).contains("hi"));
 }
 
-fn key(name: &str, url: &str) -> StoreKey {
+pub(crate) fn key(name: &str, url: &str) -> StoreKey {
     StoreKey::new(
         name,
         mcp_oauth::discovery::canonical_resource(&Url::parse(url).expect("url")),
@@ -369,7 +365,7 @@ async fn dropping_a_connect_mid_flow_closes_the_callback_listener() {
 }
 
 #[tokio::test]
-async fn without_a_browser_a_needed_login_fails_at_once_saying_run_mcpcord_login() {
+async fn without_a_browser_a_needed_login_fails_at_once_saying_so() {
     let demo = demo(DemoAuthOptions::default()).await;
     let store = Arc::new(MemoryStore::new());
     let manager = manager(None, &store);
@@ -385,7 +381,9 @@ async fn without_a_browser_a_needed_login_fails_at_once_saying_run_mcpcord_login
     assert!(told, "an AuthRequired event was published");
     assert!(error.is_login_required(), "{error:?}");
     assert!(
-        error.to_string().contains("mcpcord login remote"),
+        error
+            .to_string()
+            .contains("remote needs a login, and none may start here"),
         "{error}"
     );
     assert_eq!(error.attempts(), 1, "a missing login is not retried");

@@ -12,7 +12,7 @@ use crate::command::TaskError;
 
 use super::server::HttpServer;
 use super::setup::Paths;
-use super::subjects::{Subject, Transport, place};
+use super::subjects::{Subject, place};
 use super::workloads::{Case, MAX_CALL_US, Metric};
 
 /// One subject run may take this long before it is killed and the bench fails.
@@ -74,9 +74,10 @@ fn flush_stdout() {
 /// Runs one subject once (with a fresh HTTP server when the case is over HTTP) and returns its
 /// stdout; a failure names the subject and quotes the end of its stderr.
 fn run_subject(paths: &Paths, case: &Case, subject: Subject) -> Result<String, TaskError> {
-    let server = match case.transport {
-        Transport::Http => Some(HttpServer::start(paths, case.server)?),
-        Transport::Stdio => None,
+    let server = if case.transport.over_http() {
+        Some(HttpServer::start(paths, case.server)?)
+    } else {
+        None
     };
     let target: Vec<String> = match &server {
         Some(server) => vec![server.url.clone()],
@@ -157,9 +158,11 @@ pub(super) fn subject_command(
         Subject::Mcpcord => {
             command = Command::new(&paths.mcpcord);
             command.args(["--json", "bench"]);
-            match case.transport {
-                Transport::Http => command.args(target).args(counts),
-                Transport::Stdio => command.args(counts).arg("--").args(target),
+            // Given a URL, `mcpcord` finds the transport (streamable HTTP, else legacy SSE) itself.
+            if case.transport.over_http() {
+                command.args(target).args(counts)
+            } else {
+                command.args(counts).arg("--").args(target)
             };
             return command;
         }
@@ -172,6 +175,18 @@ pub(super) fn subject_command(
                     .join("python")
                     .join("bench_client.py"),
             );
+        }
+        Subject::Typescript => {
+            command = Command::new("node");
+            command
+                .arg(
+                    paths
+                        .root
+                        .join("bench")
+                        .join("node")
+                        .join("bench_client.cjs"),
+                )
+                .env("NODE_PATH", paths.node_prefix.join("node_modules"));
         }
         Subject::Ours | Subject::Rmcp | Subject::Floor => {
             let binary = match subject {

@@ -1,14 +1,16 @@
 //! `cargo xtask bench` and `cargo xtask bench-smoke`: our client side by side with raw rmcp, a
 //! hand-written floor and the official Python SDK, against the same fixture echo server, and over
-//! HTTP also against the stock servers people run (issue 15).
+//! HTTP also against the stock servers people run (issue 15); over legacy SSE, with the official
+//! TypeScript SDK too, against its SSE server (issue 18).
 //!
 //! Absolute numbers on a shared 2-core machine are noise; ratios measured in the same run are not.
 //! So every case runs each subject in turn, repetition after repetition (A B C A B C ...), each run a
 //! fresh process (and, over HTTP, a fresh server), and the table shows medians and the ratios
-//! ours/rmcp, ours/floor and ours/python. The subjects are the binaries of the separate `bench/`
-//! workspace (built into `target/bench-build`, so raw rmcp's reqwest never enters the product
-//! crates' graph), `mcpcord bench`, and `bench/python/bench_client.py` in a venv under
-//! `target/bench/venv`. Each prints one JSON line; see `bench/src/lib.rs` for the protocol.
+//! ours/rmcp, ours/floor, ours/python and ours/typescript. The subjects are the binaries of the
+//! separate `bench/` workspace (built into `target/bench-build`, so raw rmcp's reqwest never enters
+//! the product crates' graph), `mcpcord bench`, `bench/python/bench_client.py` in the venv
+//! `cargo xtask py-deps` makes (`target/python/venv`), and `bench/node/bench_client.cjs`. Each
+//! prints one JSON line; see `bench/src/lib.rs` for the protocol.
 //!
 //! Output: the table on stdout and in `target/bench/report.md` (with the machine line and the
 //! issue's targets, each "met" or "not met"), and `target/bench/scaling.svg` (sessions against
@@ -30,9 +32,20 @@
 //! - the TypeScript SDK's `McpServer` on its express app (`bench/node/stock_server.cjs`, with the
 //!   pinned npm packages in `target/bench/node/`).
 //!
+//! # The legacy SSE rows
+//!
+//! The legacy HTTP+SSE transport of protocol 2024-11-05 (issue 18) runs the same two workloads,
+//! at the stock servers' sizes, against the TypeScript SDK's `SSEServerTransport` as the interop
+//! tests run it (`tests/node/legacy_sse_server.cjs`, untouched). Its subjects are the clients that
+//! speak it: ours (`bench-ours --transport sse`), `mcpcord bench` (given the URL, it finds the
+//! transport itself: one refused POST per connect, before the timed calls), the Python SDK
+//! (`sse_client`) and the TypeScript SDK (`SSEClientTransport`, `bench/node/bench_client.cjs`);
+//! raw rmcp 3.11 has no SSE client. These rows add the column ours/typescript.
+//!
 //! # Code map, in the order a run goes
 //!
-//! - [`setup`]: where everything is, and building the subjects (cargo, the Python venv).
+//! - [`setup`]: where everything is, and building the subjects (cargo; the Python venv is
+//!   [`crate::python`]'s).
 //! - [`workloads`]: what is measured. The sizes ([`workloads::FULL`], [`workloads::SMOKE`]), the
 //!   cases, and each row's typed identity ([`workloads::RowId`]), which its label and metric are
 //!   made from; [`subjects`]: the clients under test, the transports and the servers.
@@ -57,32 +70,11 @@ mod tests;
 use std::time::Instant;
 
 use crate::command::TaskError;
-use crate::npm::{self, NpmPackage};
+use crate::npm::{self, EXPRESS, TYPESCRIPT_SDK, ZOD};
+use crate::python;
 
 use self::setup::Paths;
-use self::subjects::{Server, Stock};
 use self::workloads::{FULL, SMOKE, Sizes};
-
-/// The official Python SDK, at the one version the numbers are for.
-const PYTHON_MCP_VERSION: &str = "2.3.0";
-
-/// The official TypeScript SDK, whose stock server is measured against, at one version.
-const TYPESCRIPT_SDK: NpmPackage = NpmPackage {
-    name: "@modelcontextprotocol/sdk",
-    version: "1.32.2",
-};
-
-/// The web framework the TypeScript SDK's examples serve with (`createMcpExpressApp`).
-const EXPRESS: NpmPackage = NpmPackage {
-    name: "express",
-    version: "5.3.0",
-};
-
-/// The schema library the TypeScript SDK takes tool arguments in (a peer dependency).
-const ZOD: NpmPackage = NpmPackage {
-    name: "zod",
-    version: "4.6.7",
-};
 
 /// The full benchmark.
 pub(crate) fn run() -> Result<(), TaskError> {
@@ -98,12 +90,11 @@ fn bench(sizes: &Sizes) -> Result<(), TaskError> {
     let started = Instant::now();
     let paths = Paths::new(sizes.release);
     setup::build(&paths, sizes.release)?;
-    setup::python_venv(&paths)?;
+    python::install()?;
     let cases = workloads::cases(sizes);
-    if cases
-        .iter()
-        .any(|case| matches!(case.server, Server::Stock(stock) if stock.sdk == Stock::Typescript))
-    {
+    if cases.iter().any(|case| {
+        case.server.needs_node() || case.subjects.iter().any(|subject| subject.needs_node())
+    }) {
         npm::install(&paths.node_prefix, &[TYPESCRIPT_SDK, EXPRESS, ZOD])?;
     }
     let mut results = Vec::with_capacity(cases.len());

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::command::TaskError;
+use crate::npm::TYPESCRIPT_SDK;
+use crate::python::MCP_VERSION as PYTHON_MCP_VERSION;
 
 use super::measure::CaseResults;
 use super::stats::{Row, median};
 use super::subjects::{SUBJECTS, Subject, Transport};
 use super::workloads::{Case, Sizes};
-use super::{PYTHON_MCP_VERSION, TYPESCRIPT_SDK};
 
 /// A number as every cell and target shows it: no decimals from 100 up, one from 10, else two.
 pub(super) fn number(value: f64) -> String {
@@ -24,11 +25,19 @@ pub(super) fn number(value: f64) -> String {
     }
 }
 
+/// The subjects whose ratio ours / subject has a column (mcpcord is ours too).
+const RATIOS: [Subject; 4] = [
+    Subject::Rmcp,
+    Subject::Floor,
+    Subject::Python,
+    Subject::Typescript,
+];
+
 /// The table in Markdown, which also reads well as plain text.
 pub(super) fn table(rows: &[Row]) -> String {
     let mut header = vec!["workload".to_owned(), "unit".to_owned()];
     header.extend(SUBJECTS.iter().map(|subject| subject.name().to_owned()));
-    header.extend(["ours/rmcp", "ours/floor", "ours/python"].map(str::to_owned));
+    header.extend(RATIOS.iter().map(|other| format!("ours/{}", other.name())));
     let mut lines = vec![header];
     for row in rows {
         let arrow = if row.metric().higher_is_better {
@@ -42,12 +51,10 @@ pub(super) fn table(rows: &[Row]) -> String {
                 .get(subject)
                 .map_or_else(|| "-".to_owned(), |value| number(*value))
         }));
-        cells.extend(
-            [Subject::Rmcp, Subject::Floor, Subject::Python].map(|other| {
-                row.ratio(other)
-                    .map_or_else(|| "-".to_owned(), |ratio| format!("{ratio:.2}"))
-            }),
-        );
+        cells.extend(RATIOS.iter().map(|&other| {
+            row.ratio(other)
+                .map_or_else(|| "-".to_owned(), |ratio| format!("{ratio:.2}"))
+        }));
         lines.push(cells);
     }
     let widths: Vec<usize> = (0..lines[0].len())
@@ -133,9 +140,13 @@ pub(super) fn report(
          (↑: higher is better, ↓: lower is better). Subjects: ours = the `Manager` API, mcpcord = \
          `mcpcord bench`, rmcp = rmcp 3.11 on its own transports (reqwest for HTTP), floor = a \
          synchronous hand-written JSON-RPC client over the pipes (stdio only), python = the official \
-         SDK `mcp=={PYTHON_MCP_VERSION}`. Every connect includes initialize and the full discovery \
+         SDK `mcp=={PYTHON_MCP_VERSION}`, typescript = the official SDK `{}` (legacy SSE only). \
+         Every connect includes initialize and the full discovery \
          (tools, resources, templates, prompts, every page).\n",
-        sizes.reps, sizes.sequential_reps, sizes.memory_reps
+        sizes.reps,
+        sizes.sequential_reps,
+        sizes.memory_reps,
+        TYPESCRIPT_SDK.spec()
     );
     let _ = writeln!(
         text,
@@ -144,8 +155,9 @@ pub(super) fn report(
          ship, nothing tuned, each stateful (sessions) and stateless: rmcp 3.11's \
          `StreamableHttpService` under `axum::serve`, the Python SDK's `MCPServer` \
          (`mcp=={PYTHON_MCP_VERSION}`) under uvicorn, and the TypeScript SDK's `McpServer` \
-         (`{}`) on its express app. \"slowest call\" rows are the median over runs of each \
-         run's slowest sequential call.\n",
+         (`{}`) on its express app. The \"sse\" rows are the legacy HTTP+SSE transport against the \
+         TypeScript SDK's `SSEServerTransport` on its express app, as the interop tests run it. \
+         \"slowest call\" rows are the median over runs of each run's slowest sequential call.\n",
         TYPESCRIPT_SDK.spec()
     );
     text.push_str(table);
@@ -172,7 +184,16 @@ pub(super) fn scaling_svg(cases: &[Case], results: &[CaseResults]) -> String {
         svg,
         r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="20" font-size="14">Echo calls/s against concurrent sessions (median; `cargo xtask bench`)</text>"#
     );
-    for (legend, subject) in SUBJECTS.iter().enumerate() {
+    // The subjects with a line in the chart (the TypeScript SDK's client runs no scaling case).
+    let charted: Vec<Subject> = SUBJECTS
+        .into_iter()
+        .filter(|subject| {
+            cases
+                .iter()
+                .any(|case| case.scaling && case.subjects.contains(subject))
+        })
+        .collect();
+    for (legend, subject) in charted.iter().enumerate() {
         let x = 10.0 + legend as f64 * 90.0;
         let _ = writeln!(
             svg,
@@ -239,7 +260,7 @@ pub(super) fn scaling_svg(cases: &[Case], results: &[CaseResults]) -> String {
             x0 + PANEL_W / 2.0,
             y0 + 34.0
         );
-        for subject in SUBJECTS {
+        for &subject in &charted {
             let line: Vec<(f64, f64)> = sessions
                 .iter()
                 .filter_map(|&count| {

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,10 +15,10 @@ use super::subjects::{Mode, Server, Stock};
 /// A server has this long to print its address before the bench gives up on it.
 const SERVER_START_LIMIT: Duration = Duration::from_secs(60);
 
-/// A server over streamable HTTP on loopback for one run: the fixture or a stock server, which
-/// prints `listening on URL` as its first line of stdout. Stopped on drop: the fixture by closing
-/// its stdin (it exits when stdin closes), then killed if it lingers; a stock server, which as
-/// shipped has no such way out, is killed.
+/// A server over HTTP (streamable, or legacy SSE) on loopback for one run: the fixture or a stock
+/// server, which prints `listening on URL` as its first line of stdout. Stopped on drop: the
+/// fixture by closing its stdin (it exits when stdin closes), then killed if it lingers; a stock
+/// server, which as shipped has no such way out, is killed.
 pub(super) struct HttpServer {
     child: Child,
     pub(super) url: String,
@@ -82,11 +83,28 @@ impl HttpServer {
 
 /// The command that starts `server` on 127.0.0.1 and a free port.
 pub(super) fn server_command(paths: &Paths, server: Server) -> Command {
+    let node = |script: PathBuf| {
+        let mut command = Command::new("node");
+        command
+            .arg(script)
+            .env("NODE_PATH", paths.node_prefix.join("node_modules"));
+        command
+    };
     let stock = match server {
         Server::Fixture => {
             let mut command = Command::new(&paths.fixture);
             command.args(["--http", "127.0.0.1:0"]);
             return command;
+        }
+        // The interop tests' server, run as they run it; it announces its SSE URL (`.../sse`).
+        Server::TypescriptSse => {
+            return node(
+                paths
+                    .root
+                    .join("tests")
+                    .join("node")
+                    .join("legacy_sse_server.cjs"),
+            );
         }
         Server::Stock(stock) => stock,
     };
@@ -98,13 +116,7 @@ pub(super) fn server_command(paths: &Paths, server: Server) -> Command {
             command.arg(bench.join("python").join("stock_server.py"));
             command
         }
-        Stock::Typescript => {
-            let mut command = Command::new("node");
-            command
-                .arg(bench.join("node").join("stock_server.cjs"))
-                .env("NODE_PATH", paths.node_prefix.join("node_modules"));
-            command
-        }
+        Stock::Typescript => node(bench.join("node").join("stock_server.cjs")),
     };
     if stock.mode == Mode::Stateless {
         command.arg("--stateless");

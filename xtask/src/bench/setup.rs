@@ -1,13 +1,12 @@
 //! Before anything is measured: where the subjects, servers and outputs are ([`Paths`]), and
 //! building them: the fixture and `mcpcord` in the main workspace, the `bench/` workspace's
-//! binaries in a target directory of their own, and the Python SDK in a venv.
+//! binaries in a target directory of their own. The Python SDK's venv is the interop tests' one
+//! ([`crate::python`]).
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
-use crate::command::{TaskError, cargo, program, workspace_root};
-
-use super::PYTHON_MCP_VERSION;
+use crate::command::{TaskError, cargo, workspace_root};
+use crate::python;
 
 /// Where everything is.
 pub(super) struct Paths {
@@ -16,7 +15,6 @@ pub(super) struct Paths {
     pub(super) fixture: PathBuf,
     pub(super) mcpcord: PathBuf,
     pub(super) bench_bin: PathBuf,
-    venv: PathBuf,
     /// The npm prefix the TypeScript SDK's stock server runs from.
     pub(super) node_prefix: PathBuf,
 }
@@ -35,14 +33,14 @@ impl Paths {
             fixture: target.join(profile).join("mcp-fixture-server"),
             mcpcord: target.join(profile).join("mcpcord"),
             bench_bin: bench_target.join(profile),
-            venv: target.join("bench").join("venv"),
             node_prefix: target.join("bench").join("node"),
             root,
         }
     }
 
+    /// The interpreter of the venv `cargo xtask py-deps` makes, with the pinned `mcp`.
     pub(super) fn python(&self) -> PathBuf {
-        self.venv.join("bin").join("python")
+        python::interpreter()
     }
 }
 
@@ -94,58 +92,4 @@ pub(super) fn build(paths: &Paths, release: bool) -> Result<(), TaskError> {
         }
     }
     Ok(())
-}
-
-/// Creates `target/bench/venv` and installs the pinned `mcp` into it, unless it is already there.
-pub(super) fn python_venv(paths: &Paths) -> Result<(), TaskError> {
-    if installed_mcp_version(paths).as_deref() == Some(PYTHON_MCP_VERSION) {
-        println!(
-            "mcp=={PYTHON_MCP_VERSION} already installed in {}",
-            paths.venv.display()
-        );
-        return Ok(());
-    }
-    let venv = paths.venv.to_string_lossy().into_owned();
-    program("python3", "python3", &["-m", "venv", venv.as_str()])
-        .run().map_err(|error| {
-        TaskError::new(format!(
-            "{error}; the benchmark needs Python 3.10+ with venv (e.g. `apt-get install python3-venv`)"
-        ))
-    })?;
-    let python = paths.python().to_string_lossy().into_owned();
-    let spec = format!("mcp=={PYTHON_MCP_VERSION}");
-    program(
-        &python,
-        "python",
-        &[
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &spec,
-        ],
-    )
-    .run()?;
-    match installed_mcp_version(paths) {
-        Some(version) if version == PYTHON_MCP_VERSION => Ok(()),
-        found => Err(TaskError::new(format!(
-            "pip reported success but the venv has mcp {found:?}, not {PYTHON_MCP_VERSION}"
-        ))),
-    }
-}
-
-fn installed_mcp_version(paths: &Paths) -> Option<String> {
-    let output = Command::new(paths.python())
-        .args([
-            "-c",
-            "import importlib.metadata as m; print(m.version('mcp'))",
-        ])
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }

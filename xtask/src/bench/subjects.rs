@@ -1,6 +1,6 @@
 //! Who takes part in a case: the clients under test ([`Subject`]), the transport, and the server
-//! they talk to (our fixture, or a stock SDK server in one mode), with the words the table's rows
-//! and the log file names use for each.
+//! they talk to (our fixture, a stock SDK server in one mode, or the TypeScript SDK's legacy SSE
+//! server), with the words the table's rows and the log file names use for each.
 
 /// A client under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,15 +15,18 @@ pub(super) enum Subject {
     Floor,
     /// The official Python SDK.
     Python,
+    /// The official TypeScript SDK's client (`bench/node/bench_client.cjs`), legacy SSE only.
+    Typescript,
 }
 
 /// The table's column order.
-pub(super) const SUBJECTS: [Subject; 5] = [
+pub(super) const SUBJECTS: [Subject; 6] = [
     Subject::Ours,
     Subject::Mcpcord,
     Subject::Rmcp,
     Subject::Floor,
     Subject::Python,
+    Subject::Typescript,
 ];
 
 impl Subject {
@@ -34,7 +37,13 @@ impl Subject {
             Self::Rmcp => "rmcp",
             Self::Floor => "floor",
             Self::Python => "python",
+            Self::Typescript => "typescript",
         }
+    }
+
+    /// Whether it runs on Node with the TypeScript SDK (which the bench then installs).
+    pub(super) fn needs_node(self) -> bool {
+        self == Self::Typescript
     }
 
     pub(super) fn color(self) -> &'static str {
@@ -44,6 +53,7 @@ impl Subject {
             Self::Rmcp => "#ff7f0e",
             Self::Floor => "#7f7f7f",
             Self::Python => "#2ca02c",
+            Self::Typescript => "#9467bd",
         }
     }
 }
@@ -51,7 +61,11 @@ impl Subject {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Transport {
     Stdio,
+    /// Streamable HTTP.
     Http,
+    /// The legacy HTTP+SSE transport of protocol 2024-11-05: a GET stream for the answers, a POST
+    /// per message.
+    Sse,
 }
 
 impl Transport {
@@ -59,7 +73,13 @@ impl Transport {
         match self {
             Self::Stdio => "stdio",
             Self::Http => "http",
+            Self::Sse => "sse",
         }
+    }
+
+    /// Whether each run gets a server of its own on a loopback URL (else the subject spawns it).
+    pub(super) fn over_http(self) -> bool {
+        matches!(self, Self::Http | Self::Sse)
     }
 }
 
@@ -70,6 +90,9 @@ pub(super) enum Server {
     Fixture,
     /// An SDK's own streamable HTTP server, untuned.
     Stock(StockServer),
+    /// The TypeScript SDK's legacy HTTP+SSE server (`SSEServerTransport`), stock: the interop
+    /// tests' `tests/node/legacy_sse_server.cjs`, untouched. Over [`Transport::Sse`] only.
+    TypescriptSse,
 }
 
 impl Server {
@@ -78,6 +101,7 @@ impl Server {
         match self {
             Self::Fixture => "fixture (tuned: NODELAY)".to_owned(),
             Self::Stock(stock) => stock.label(),
+            Self::TypescriptSse => format!("{} stock", Stock::Typescript.name()),
         }
     }
 
@@ -86,15 +110,29 @@ impl Server {
         match self {
             Self::Fixture => String::new(),
             Self::Stock(stock) => format!("-{}-{}", stock.sdk.name(), stock.mode.name()),
+            Self::TypescriptSse => format!("-{}", Stock::Typescript.name()),
         }
+    }
+
+    /// Whether it runs on Node with the TypeScript SDK (which the bench then installs).
+    pub(super) fn needs_node(self) -> bool {
+        matches!(
+            self,
+            Self::TypescriptSse
+                | Self::Stock(StockServer {
+                    sdk: Stock::Typescript,
+                    ..
+                })
+        )
     }
 }
 
-/// Where a row's subjects connected: `stdio` (always the fixture), or `http, ` and the server.
+/// Where a row's subjects connected: `stdio` (always the fixture), or `http, ` or `sse, ` and the
+/// server.
 pub(super) fn place(transport: Transport, server: Server) -> String {
     match transport {
         Transport::Stdio => "stdio".to_owned(),
-        Transport::Http => format!("http, {}", server.label()),
+        Transport::Http | Transport::Sse => format!("{}, {}", transport.name(), server.label()),
     }
 }
 

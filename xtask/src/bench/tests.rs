@@ -85,6 +85,60 @@ fn every_stock_server_runs_both_workloads_in_full_and_smoke_guards_rmcp() {
 }
 
 #[test]
+fn legacy_sse_rows_run_every_sse_client_against_the_typescript_sse_server_in_full_and_smoke() {
+    use Subject::{Mcpcord, Ours, Python, Typescript};
+    let full: Vec<String> = cases(&FULL)
+        .iter()
+        .flat_map(|case| case.rows.iter().map(|id| id.label()))
+        .collect();
+    assert!(full.contains(&"1 x 2000 sequential sse, typescript stock".to_owned()));
+    assert!(full.contains(&"20 x 50 sessions sse, typescript stock".to_owned()));
+    for sizes in [&FULL, &SMOKE] {
+        let sse: Vec<_> = cases(sizes)
+            .into_iter()
+            .filter(|case| case.transport == Transport::Sse)
+            .collect();
+        let workloads: Vec<Workload> = sse.iter().map(|case| case.workload).collect();
+        assert_eq!(
+            workloads,
+            [Workload::Sequential, Workload::Sessions],
+            "{}",
+            sizes.name
+        );
+        for case in &sse {
+            assert_eq!(case.server, Server::TypescriptSse);
+            assert_eq!(case.subjects, [Ours, Mcpcord, Python, Typescript]);
+            assert!(case.rows.iter().all(|id| matches!(
+                id,
+                RowId::Sequential {
+                    transport: Transport::Sse,
+                    server: Server::TypescriptSse,
+                    ..
+                } | RowId::Sessions {
+                    transport: Transport::Sse,
+                    server: Server::TypescriptSse,
+                    ..
+                }
+            )));
+        }
+    }
+}
+
+#[test]
+fn only_the_sse_rows_run_the_sse_server_or_the_typescript_client() {
+    for case in cases(&FULL) {
+        let sse = case.transport == Transport::Sse;
+        assert_eq!(case.server == Server::TypescriptSse, sse, "{:?}", case.rows);
+        assert_eq!(
+            case.subjects.contains(&Subject::Typescript),
+            sse,
+            "{:?}",
+            case.rows
+        );
+    }
+}
+
+#[test]
 fn advantage_is_above_one_when_ours_is_better_either_way() {
     let row = |id: RowId, ours, other| Row {
         id,

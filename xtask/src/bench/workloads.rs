@@ -31,11 +31,11 @@ pub(super) struct Sizes {
     pub(super) callback_repeat: usize,
     /// The stock servers the sequential workload runs against.
     pub(super) stock_sequential: &'static [StockServer],
-    /// Calls in each stock sequential run.
+    /// Calls in each stock sequential run (and the legacy SSE one).
     pub(super) stock_sequential_calls: usize,
     /// The stock servers the sessions workload runs against.
     pub(super) stock_sessions: &'static [StockServer],
-    /// Sessions, and calls per session, in each stock sessions run.
+    /// Sessions, and calls per session, in each stock sessions run (and the legacy SSE one).
     pub(super) stock_sessions_size: (usize, usize),
     /// Whether a sequential call of ours or mcpcord taking
     /// [`SLOW_CALL`](super::targets::SLOW_CALL) or more against the stock rmcp server (stateful)
@@ -215,7 +215,8 @@ impl Variant {
 pub(super) enum RowId {
     /// Connect, initialize and the full discovery, against the fixture.
     Connect(Transport),
-    /// One session's `calls` calls, one after another (over stdio, always to the fixture).
+    /// One session's `calls` calls, one after another (over stdio always to the fixture, over SSE
+    /// always to [`Server::TypescriptSse`]).
     Sequential {
         transport: Transport,
         server: Server,
@@ -224,7 +225,7 @@ pub(super) enum RowId {
     },
     /// The slowest single call of the runs behind the stock server's (default) `Sequential` row.
     SlowestCall { stock: StockServer, calls: usize },
-    /// `sessions` sessions at once, each making `calls` calls.
+    /// `sessions` sessions at once, each making `calls` calls (the servers as for `Sequential`).
     Sessions {
         transport: Transport,
         server: Server,
@@ -341,7 +342,7 @@ pub(super) struct Case {
 }
 
 pub(super) fn cases(sizes: &Sizes) -> Vec<Case> {
-    use Subject::{Floor, Mcpcord, Ours, Python, Rmcp};
+    use Subject::{Floor, Mcpcord, Ours, Python, Rmcp, Typescript};
     let mut cases = Vec::new();
     let with_floor = |transport, subjects: &[Subject]| -> Vec<Subject> {
         subjects
@@ -472,6 +473,45 @@ pub(super) fn cases(sizes: &Sizes) -> Vec<Case> {
         many.server = Server::Stock(stock);
         cases.push(many);
     }
+    // Legacy SSE against the TypeScript SDK's SSE server, at the stock sizes. Raw rmcp has no SSE
+    // client; the TypeScript SDK's runs here only. The smoke run keeps these rows too, so that
+    // every subject runs once (Node starts in a fraction of a second).
+    let sse = |workload, sessions, calls, row| {
+        let mut sse = case(
+            workload,
+            Transport::Sse,
+            sessions,
+            calls,
+            vec![Ours, Mcpcord, Python, Typescript],
+            vec![row],
+        );
+        sse.server = Server::TypescriptSse;
+        sse
+    };
+    let calls = sizes.stock_sequential_calls;
+    cases.push(sse(
+        Workload::Sequential,
+        1,
+        calls,
+        RowId::Sequential {
+            transport: Transport::Sse,
+            server: Server::TypescriptSse,
+            variant: Variant::Default,
+            calls,
+        },
+    ));
+    let (sessions, calls) = sizes.stock_sessions_size;
+    cases.push(sse(
+        Workload::Sessions,
+        sessions,
+        calls,
+        RowId::Sessions {
+            transport: Transport::Sse,
+            server: Server::TypescriptSse,
+            sessions,
+            calls,
+        },
+    ));
     let mut memory = case(
         Workload::Memory,
         Transport::Http,
@@ -513,11 +553,15 @@ pub(super) fn cases(sizes: &Sizes) -> Vec<Case> {
             },
         ],
     ));
-    if let Some(only) = std::env::var_os(ONLY_VARIABLE) {
-        let only = only.to_string_lossy();
-        cases.retain(|case| case.rows.iter().any(|row| row.label().contains(&*only)));
+    if let Some(only) = only() {
+        cases.retain(|case| case.rows.iter().any(|row| row.label().contains(&only)));
     }
     cases
+}
+
+/// The `MCP_BENCH_ONLY` filter's text, if it is set.
+pub(super) fn only() -> Option<String> {
+    std::env::var_os(ONLY_VARIABLE).map(|only| only.to_string_lossy().into_owned())
 }
 
 /// When set, only the cases with a row whose label contains its value run (e.g.

@@ -76,16 +76,7 @@ async fn without_metadata_the_endpoints_are_at_the_origin_root() {
     let handle = start(options).await;
     let client_id = register_public(&handle).await;
     // A 2025-03-26 client sends no resource.
-    let reply = authorize(&handle, &client_id, "legacy", &[("resource", "")]).await;
-    let code = reply.location_params()["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("client_id", client_id.as_str()),
-        ("code_verifier", &pkce("legacy").0),
-    ];
-    let reply = post_form(&handle, "/token", &form, None).await;
+    let reply = redeem_without_resource(&handle, &client_id).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     let challenge = mcp_post(&handle, None, None, &initialize_message()).await;
     assert_eq!(challenge.header("www-authenticate"), Some("Bearer"));

@@ -1,6 +1,6 @@
 //! The OAuth demo driven by hand over plain HTTP/1.1, the way a client's requests reach it.
 
-use std::{collections::HashMap, future::Future, net::SocketAddr, time::Duration};
+use std::{collections::HashMap, net::SocketAddr};
 
 use base64::Engine as _;
 use http::{HeaderMap, Method, Request, StatusCode, header};
@@ -12,25 +12,17 @@ use sha2::{Digest as _, Sha256};
 use tokio::net::TcpStream;
 
 use super::{DemoAuthHandle, DemoAuthOptions, DemoAuthServer};
+use crate::tests::bounded;
 
 mod clients;
 mod discovery;
 mod flow;
 mod resource;
-
-/// The most any step of these tests may take; reaching it is a failure, never a wait.
-const BOUND: Duration = Duration::from_secs(10);
+mod sse;
 
 /// The redirect URI the tests' client registers; nothing listens there, as the tests read the
 /// `Location` of the authorization response instead of following it.
 const REDIRECT_URI: &str = "http://127.0.0.1:1/callback";
-
-/// `future`'s output, or a panic naming `what` if it takes longer than [`BOUND`].
-async fn bounded<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(BOUND, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} took longer than {BOUND:?}"))
-}
 
 /// Starts the demo with `options` on a free loopback port.
 async fn start(options: DemoAuthOptions) -> DemoAuthHandle {
@@ -318,26 +310,62 @@ async fn code_for(handle: &DemoAuthHandle, client_id: &str, seed: &str, scope: &
     params.get("code").expect("a code").clone()
 }
 
-/// The token request redeeming `code` for a public client.
+/// The token request redeeming `code` for a public client, for the MCP endpoint.
 async fn redeem(handle: &DemoAuthHandle, client_id: &str, code: &str, verifier: &str) -> Reply {
-    let resource = handle.url();
+    redeem_for(handle, &handle.url(), client_id, code, verifier).await
+}
+
+/// The token request redeeming `code` for a public client, for `resource`.
+async fn redeem_for(
+    handle: &DemoAuthHandle,
+    resource: &str,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+) -> Reply {
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", REDIRECT_URI),
         ("client_id", client_id),
         ("code_verifier", verifier),
-        ("resource", &resource),
+        ("resource", resource),
     ];
     post_form(handle, "/token", &form, None).await
 }
 
-/// A registered public client's tokens (scope `scope`, or the default when empty): the token
-/// response's JSON.
+/// The token response for a code authorized without `resource`, as a 2025-03-26 client asks (PKCE
+/// verifier of `"legacy"`).
+async fn redeem_without_resource(handle: &DemoAuthHandle, client_id: &str) -> Reply {
+    let authorized = authorize(handle, client_id, "legacy", &[("resource", "")]).await;
+    let code = authorized.location_params()["code"].clone();
+    let verifier = pkce("legacy").0;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("client_id", client_id),
+        ("code_verifier", verifier.as_str()),
+    ];
+    post_form(handle, "/token", &form, None).await
+}
+
+/// A registered public client's tokens for the MCP endpoint (scope `scope`, or the default when
+/// empty): the token response's JSON.
 async fn log_in(handle: &DemoAuthHandle, scope: &str) -> (String, Value) {
+    log_in_to(handle, &handle.url(), scope).await
+}
+
+/// As [`log_in`], for the resource `resource` (the MCP endpoint's URL, or the SSE endpoint's).
+async fn log_in_to(handle: &DemoAuthHandle, resource: &str, scope: &str) -> (String, Value) {
     let client_id = register_public(handle).await;
-    let code = code_for(handle, &client_id, "log-in", scope).await;
-    let reply = redeem(handle, &client_id, &code, &pkce("log-in").0).await;
+    let mut extra = vec![("resource", resource)];
+    if !scope.is_empty() {
+        extra.push(("scope", scope));
+    }
+    let reply = authorize(handle, &client_id, "log-in", &extra).await;
+    let code = reply.location_params()["code"].clone();
+    let reply = redeem_for(handle, resource, &client_id, &code, &pkce("log-in").0).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     (client_id, reply.json())
 }

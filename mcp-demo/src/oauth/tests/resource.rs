@@ -1,12 +1,12 @@
 //! The MCP endpoint behind the tokens: step-up, and the server's lifecycle.
 
-use std::{io::ErrorKind, net::SocketAddr};
+use std::net::SocketAddr;
 
 use http::StatusCode;
 use serde_json::json;
-use tokio::net::TcpStream;
 
 use super::*;
+use crate::tests::assert_refused;
 use crate::{DemoAuthOptions, DemoError};
 
 #[tokio::test]
@@ -91,11 +91,4 @@ async fn bad_options_and_non_loopback_addresses_are_refused_before_binding() {
         .await
         .expect_err("not loopback");
     assert!(matches!(error, DemoError::NotLoopback(_)), "{error:?}");
-}
-
-async fn assert_refused(addr: SocketAddr) {
-    let error = bounded("connecting", TcpStream::connect(addr))
-        .await
-        .expect_err("the listener is closed");
-    assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{error}");
 }

@@ -8,7 +8,14 @@ use super::Schema;
 pub(super) const STDIO_KEYS: &[&str] = &["command", "args", "env", "cwd", "inherit_env"];
 
 /// Keys only an HTTP server takes.
-pub(super) const HTTP_KEYS: &[&str] = &["url", "headers", "bearer_token_env", "auth", "oauth"];
+pub(super) const HTTP_KEYS: &[&str] = &[
+    "url",
+    "transport",
+    "headers",
+    "bearer_token_env",
+    "auth",
+    "oauth",
+];
 
 /// Keys every server takes.
 pub(super) const COMMON_KEYS: &[&str] = &[
@@ -57,6 +64,7 @@ pub(super) struct Fields<'n> {
     pub(super) cwd: Option<&'n Entry>,
     pub(super) inherit_env: Option<&'n Entry>,
     pub(super) url: Option<&'n Entry>,
+    pub(super) transport: Option<&'n Entry>,
     pub(super) headers: Option<&'n Entry>,
     pub(super) bearer_token_env: Option<&'n Entry>,
     pub(super) auth: Option<&'n Entry>,
@@ -89,6 +97,7 @@ impl Schema<'_> {
                 "cwd" => &mut fields.cwd,
                 "inherit_env" => &mut fields.inherit_env,
                 "url" => &mut fields.url,
+                "transport" => &mut fields.transport,
                 "headers" => &mut fields.headers,
                 "bearer_token_env" => &mut fields.bearer_token_env,
                 "auth" => &mut fields.auth,

@@ -5,7 +5,9 @@ use mcp_transport::EnvPolicy;
 
 use super::super::document::{Entry, Format, Node, Value};
 use super::super::suggest::did_you_mean;
-use super::super::types::{HttpConfig, ServerConfig, StdioConfig, TransportConfig};
+use super::super::types::{
+    HttpConfig, HttpTransportKind, ServerConfig, StdioConfig, TransportConfig,
+};
 use super::keys::{Fields, TYPE_KEY};
 use super::{Schema, is_bare, join};
 
@@ -117,6 +119,7 @@ impl Schema<'_> {
         let before = self.problems.len();
         let f = self.fields(entries, path);
         let kind = self.kind(server, &f, path);
+        let http_transport = self.http_transport(&f, path);
         if let Some(kind) = kind {
             self.foreign_keys(&f, kind, path);
         }
@@ -174,6 +177,7 @@ impl Schema<'_> {
                 bearer_token_env,
                 auth: auth.unwrap_or_default(),
                 oauth,
+                transport: http_transport?,
             }),
         };
         let mut config = ServerConfig::new(transport);
@@ -252,24 +256,14 @@ impl Schema<'_> {
     fn declared_kind(&mut self, node: &Node, path: &str) -> Option<Kind> {
         match self.string(node, path)? {
             "stdio" => Some(Kind::Stdio),
-            "http" | "streamable-http" | "streamableHttp" => Some(Kind::Http),
-            "sse" => {
-                self.report(
-                    &node.span,
-                    path,
-                    "the legacy SSE transport (\"sse\") is not supported; use the server's \
-                     streamable HTTP endpoint (\"type\": \"http\"), often the same URL with \
-                     /mcp in place of /sse",
-                );
-                None
-            }
+            "http" | "streamable-http" | "streamableHttp" | "sse" => Some(Kind::Http),
             other => {
                 self.report(
                     &node.span,
                     path,
                     format!(
-                        "unknown transport type {other:?}; use \"stdio\" or \"http\" \
-                         (streamable HTTP)"
+                        "unknown transport type {other:?}; use \"stdio\", \"http\" (streamable \
+                         HTTP) or \"sse\" (the legacy HTTP+SSE transport)"
                     ),
                 );
                 None
@@ -277,11 +271,56 @@ impl Schema<'_> {
         }
     }
 
+    /// Which HTTP transport: `transport = "..."`, or a JSON `"type"` that names one (`"sse"`,
+    /// `"http"`); both given must agree. `None` after a reported problem.
+    fn http_transport(&mut self, f: &Fields<'_>, path: &str) -> Option<HttpTransportKind> {
+        let from_type = f.kind.and_then(|entry| match &entry.value.value {
+            Value::String(name) => http_transport_named(name),
+            _ => None,
+        });
+        let Some(entry) = f.transport else {
+            return Some(from_type.unwrap_or_default());
+        };
+        let key_path = join(path, "transport");
+        let name = self.string(&entry.value, &key_path)?;
+        let Some(named) =
+            http_transport_named(name).or((name == "auto").then_some(HttpTransportKind::Auto))
+        else {
+            self.report(
+                &entry.value.span,
+                &key_path,
+                format!(
+                    "unknown HTTP transport {name:?}; use \"auto\" (found out, the default), \
+                     \"streamable-http\" or \"sse\" (the legacy HTTP+SSE transport)"
+                ),
+            );
+            return None;
+        };
+        if let Some(declared) = from_type
+            && declared != named
+        {
+            self.report(
+                &entry.value.span,
+                &key_path,
+                format!(
+                    "says {:?} but \"type\" says {:?}",
+                    named.as_str(),
+                    declared.as_str()
+                ),
+            );
+            return None;
+        }
+        Some(named)
+    }
+
     /// Keys that belong to the other transport are mistakes, not things to ignore.
     fn foreign_keys(&mut self, f: &Fields<'_>, kind: Kind, path: &str) {
         let (foreign, owner) = match kind {
-            Kind::Stdio => ([f.headers, f.bearer_token_env, f.auth, f.oauth], Kind::Http),
-            Kind::Http => ([f.args, f.env, f.cwd, f.inherit_env], Kind::Stdio),
+            Kind::Stdio => (
+                vec![f.headers, f.bearer_token_env, f.auth, f.oauth, f.transport],
+                Kind::Http,
+            ),
+            Kind::Http => (vec![f.args, f.env, f.cwd, f.inherit_env], Kind::Stdio),
         };
         for entry in foreign.into_iter().flatten() {
             self.report(
@@ -297,5 +336,18 @@ impl Schema<'_> {
                 ),
             );
         }
+    }
+}
+
+/// The HTTP transport a `"type"` or `transport` value names, if it names one.
+///
+/// `"http"` is found out, as VS Code does with it: the JSON forms use it for any remote server,
+/// legacy ones included; the explicit names fix one.
+fn http_transport_named(name: &str) -> Option<HttpTransportKind> {
+    match name {
+        "http" => Some(HttpTransportKind::Auto),
+        "streamable-http" | "streamableHttp" => Some(HttpTransportKind::StreamableHttp),
+        "sse" => Some(HttpTransportKind::LegacySse),
+        _ => None,
     }
 }

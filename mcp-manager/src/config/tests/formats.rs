@@ -50,6 +50,7 @@ retry = { attempts = 3, base_delay = "1s", max_delay = "30s" }
             client_metadata_url: Some(Url::parse("https://...").unwrap()),
             ..OAuthConfig::default()
         }),
+        transport: HttpTransportKind::Auto,
     }));
     assert_eq!(
         config.servers,
@@ -124,7 +125,10 @@ fn vs_code_json_with_comments_types_and_trailing_commas_is_read() {
         http(config.server("github").unwrap()).url.as_str(),
         "https://api.githubcopilot.com/mcp/"
     );
-    assert_eq!(config.server("local").unwrap().transport_name(), "http");
+    assert_eq!(
+        config.server("local").unwrap().transport_name(),
+        "streamable-http"
+    );
 }
 
 #[test]

@@ -116,15 +116,59 @@ fn json_syntax_error_reports_its_line_and_a_column_in_characters() {
 }
 
 #[test]
-fn sse_server_is_rejected_pointing_at_streamable_http() {
-    let problem = only_problem(json(
-        r#"{"mcpServers": {"old": {"type": "sse", "url": "https://x.example/sse"}}}"#,
+fn the_http_transport_comes_from_type_or_transport_and_defaults_to_found_out() {
+    let config = json(
+        r#"{"mcpServers": {
+            "old": {"type": "sse", "url": "https://x.example/sse"},
+            "new": {"type": "streamable-http", "url": "https://x.example/mcp"},
+            "either": {"type": "http", "url": "https://x.example/mcp"},
+            "plain": {"url": "https://x.example/mcp"},
+            "keyed": {"url": "https://x.example/sse", "transport": "sse"}
+        }}"#,
+    )
+    .unwrap();
+    let kind = |name: &str| http(config.server(name).unwrap()).transport;
+    assert_eq!(kind("old"), HttpTransportKind::LegacySse);
+    assert_eq!(kind("new"), HttpTransportKind::StreamableHttp);
+    assert_eq!(kind("either"), HttpTransportKind::Auto);
+    assert_eq!(kind("plain"), HttpTransportKind::Auto);
+    assert_eq!(kind("keyed"), HttpTransportKind::LegacySse);
+
+    let config = toml(
+        "[servers.a]\nurl = \"https://x.example/sse\"\ntransport = \"sse\"\n\
+         [servers.b]\nurl = \"https://x.example/mcp\"\ntransport = \"auto\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        http(config.server("a").unwrap()).transport,
+        HttpTransportKind::LegacySse
+    );
+    assert_eq!(
+        http(config.server("b").unwrap()).transport,
+        HttpTransportKind::Auto
+    );
+}
+
+#[test]
+fn an_unknown_or_contradicting_http_transport_is_a_problem_and_stdio_takes_none() {
+    let problem = only_problem(toml(
+        "[servers.s]\nurl = \"https://x.example\"\ntransport = \"websocket\"\n",
     ));
     assert!(
-        problem.starts_with(
-            "1:33: mcpServers.old.type: the legacy SSE transport (\"sse\") is not supported; \
-             use the server's streamable HTTP endpoint"
-        ),
+        problem.starts_with("3:13: servers.s.transport: unknown HTTP transport \"websocket\""),
+        "{problem}"
+    );
+    let problem = only_problem(json(
+        r#"{"mcpServers": {"s": {"type": "streamable-http", "transport": "sse", "url": "https://x.example"}}}"#,
+    ));
+    assert!(
+        problem
+            .contains("mcpServers.s.transport: says \"sse\" but \"type\" says \"streamable-http\""),
+        "{problem}"
+    );
+    let problem = only_problem(toml("[servers.s]\ncommand = \"x\"\ntransport = \"sse\"\n"));
+    assert!(
+        problem.contains("\"transport\" applies only to HTTP servers"),
         "{problem}"
     );
 }
