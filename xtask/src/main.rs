@@ -42,6 +42,11 @@ const TASKS: &[Task] = &[
         run: conformance::run,
     },
     Task {
+        name: "conformance-next",
+        about: "run the newest conformance suite's client scenarios at every spec revision each is defined for (target/conformance-next/report.md; not in ci)",
+        run: conformance::run_next,
+    },
+    Task {
         name: "conformance-soak",
         about: "run the conformance scenario `sse-retry` 50 times in a row (a race once failed it 1 run in 5)",
         run: conformance::soak,

@@ -13,16 +13,19 @@
 //! time, with the suite's mock servers moved to 127.0.0.1 by `tests/node/loopback-preload.cjs`,
 //! and judges each scenario from the suite's check lines.
 //!
+//! `cargo xtask conformance-next` runs a newer suite the same way, each scenario at every spec
+//! revision it lists, as a report of how far the client is from it (module `next`).
+//!
 //! Files: this one (setup, the task and the soak), `output` (reading the suite's output: the
-//! scenario list, check lines, one run's verdict), `verdicts` (the table, the expected failures
-//! and the task's judgement).
+//! scenario list, check lines, one run's verdict), `verdicts` (the tables, the expected failures
+//! and the task's judgement), `next` (the newer suite's task).
 
+mod next;
 mod output;
 #[cfg(test)]
 mod tests;
 mod verdicts;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -32,8 +35,9 @@ use std::time::{Duration, Instant};
 use crate::command::{TaskError, cargo, workspace_root};
 use crate::npm::{self, NpmPackage};
 
+pub(crate) use next::run as run_next;
 use output::RunReport;
-use output::{Exit, parse_run, parse_scenario_list, shown_output, strip_ansi, verdict};
+use output::{Exit, Listed, parse_run, parse_scenario_list, shown_output, strip_ansi, verdict};
 use verdicts::{Row, Verdict, judge, read_expected_failures, table};
 
 /// The Node the suite runs on, as an npm package (it provides `node_modules/.bin/node`).
@@ -46,6 +50,12 @@ const NODE: NpmPackage = NpmPackage {
 const SUITE: NpmPackage = NpmPackage {
     name: "@modelcontextprotocol/conformance",
     version: "0.1.16",
+};
+
+/// Where `cargo xtask conformance` installs [`SUITE`] (under `target/`).
+const PINNED: SuiteInstall = SuiteInstall {
+    package: SUITE,
+    dir: "conformance",
 };
 
 /// The client under test: its package and binary.
@@ -69,8 +79,15 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Check ids the mock servers record only while handling a request from the client: the HTTP mock
 /// servers log each `incoming-request`, and the `initialize` scenario's server, which logs no
-/// requests, records `mcp-client-initialization` when it answers one.
-const REACHED_SERVER_CHECKS: &[&str] = &["incoming-request", "mcp-client-initialization"];
+/// requests, records `mcp-client-initialization` when it answers one. Suites from 0.2 on validate
+/// every JSON-RPC message on the wire and record `wire-schema-valid` only when there was one;
+/// in a client scenario the first is always the client's (the mock servers only answer), and
+/// their newer mock servers log no `incoming-request`.
+const REACHED_SERVER_CHECKS: &[&str] = &[
+    "incoming-request",
+    "mcp-client-initialization",
+    "wire-schema-valid",
+];
 /// How the mock servers describe a request they received (`Received POST request for /mcp ...`).
 const RECEIVED_PREFIX: &str = "Received ";
 
@@ -82,27 +99,40 @@ const SOAK_RUNS: usize = 50;
 /// each takes seconds.
 const CI_SOAK_RUNS: usize = 3;
 
+/// One version of the suite and its own npm prefix under `target/`, where it is installed with
+/// [`NODE`], its reports and its runs' output: two versions side by side never share a
+/// `node_modules`, so installing one never changes the other.
+struct SuiteInstall {
+    package: NpmPackage,
+    /// The prefix's directory name under `target/`.
+    dir: &'static str,
+}
+
 /// What every run of the suite needs, installed and built.
 struct Setup {
     root: PathBuf,
+    /// The npm prefix the suite is installed in; reports go here too.
+    prefix: PathBuf,
     node: PathBuf,
     suite: PathBuf,
     client: PathBuf,
     results: PathBuf,
-    expected: HashMap<String, String>,
 }
 
 impl Setup {
-    /// Installs the pinned Node and suite, reads the expected failures and builds the client.
-    fn prepare() -> Result<Self, TaskError> {
+    /// Installs Node and the suite `install` names, and builds the client.
+    fn prepare(install: &SuiteInstall) -> Result<Self, TaskError> {
         let root = workspace_root();
-        let prefix = root.join("target").join("conformance");
-        let expected = read_expected_failures(&root.join(EXPECTED_FAILURES))?;
-        npm::install(&prefix, &[NODE, SUITE])?;
+        let prefix = root.join("target").join(install.dir);
+        let package = NpmPackage {
+            name: install.package.name,
+            version: install.package.version,
+        };
+        npm::install(&prefix, &[NODE, package])?;
         let node = node_22(&prefix)?;
         let suite = prefix
             .join("node_modules")
-            .join(SUITE.name)
+            .join(install.package.name)
             .join("dist")
             .join("index.js");
         cargo(&["build", "-p", CLIENT_PACKAGE, "--bin", CLIENT_BIN]).run()?;
@@ -110,11 +140,20 @@ impl Setup {
         Ok(Self {
             results: prefix.join("results"),
             root,
+            prefix,
             node,
             suite,
             client,
-            expected,
         })
+    }
+
+    /// Writes `text` to `name` in the suite's prefix; returns the path written.
+    fn write_report(&self, name: &str, text: &str) -> Result<PathBuf, TaskError> {
+        let path = self.prefix.join(name);
+        std::fs::write(&path, text).map_err(|error| {
+            TaskError::new(format!("could not write {}: {error}", path.display()))
+        })?;
+        Ok(path)
     }
 
     fn suite_run(&self) -> SuiteRun<'_> {
@@ -130,7 +169,7 @@ impl Setup {
 
 /// `cargo xtask conformance-soak`: [`SOAK_SCENARIO`] [`SOAK_RUNS`] times in a row.
 pub(crate) fn soak() -> Result<(), TaskError> {
-    let setup = Setup::prepare()?;
+    let setup = Setup::prepare(&PINNED)?;
     repeat(&setup.suite_run(), SOAK_SCENARIO, SOAK_RUNS)
 }
 
@@ -139,7 +178,7 @@ fn repeat(suite_run: &SuiteRun<'_>, scenario: &str, runs: usize) -> Result<(), T
     let started = Instant::now();
     let mut failed = Vec::new();
     for run in 1..=runs {
-        let (exit, output) = suite_run.scenario(scenario)?;
+        let (exit, output) = suite_run.scenario(scenario, None)?;
         if let Err(why) = verdict(&exit, &parse_run(&output)) {
             println!(
                 "{scenario} run {run}/{runs}: FAIL ({why})\n{}",
@@ -164,15 +203,19 @@ fn repeat(suite_run: &SuiteRun<'_>, scenario: &str, runs: usize) -> Result<(), T
 }
 
 pub(crate) fn run() -> Result<(), TaskError> {
-    let setup = Setup::prepare()?;
-    let expected = &setup.expected;
+    let expected = &read_expected_failures(&workspace_root().join(EXPECTED_FAILURES))?;
+    let setup = Setup::prepare(&PINNED)?;
     let suite_run = setup.suite_run();
-    let scenarios = suite_run.scenarios()?;
+    let scenarios: Vec<String> = suite_run
+        .scenarios()?
+        .into_iter()
+        .map(|listed| listed.name)
+        .collect();
 
     let mut rows = Vec::with_capacity(scenarios.len());
     for (index, scenario) in scenarios.iter().enumerate() {
         let started = Instant::now();
-        let (exit, output) = suite_run.scenario(scenario)?;
+        let (exit, output) = suite_run.scenario(scenario, None)?;
         let report = parse_run(&output);
         let outcome = verdict(&exit, &report);
         let listed = expected.get(scenario.as_str());
@@ -192,21 +235,11 @@ pub(crate) fn run() -> Result<(), TaskError> {
 
     let table = table(&rows);
     println!("\n{table}");
-    let report_path = setup
-        .root
-        .join("target")
-        .join("conformance")
-        .join("report.md");
     let report = format!(
         "# MCP conformance: client scenarios\n\n`{}` against `{CLIENT_BIN}`; generated by `cargo xtask conformance`.\n\n{table}",
         SUITE.spec()
     );
-    std::fs::write(&report_path, report).map_err(|error| {
-        TaskError::new(format!(
-            "could not write {}: {error}",
-            report_path.display()
-        ))
-    })?;
+    let report_path = setup.write_report("report.md", &report)?;
     println!("report written to {}", report_path.display());
     judge(&rows, expected)?;
     repeat(&suite_run, SOAK_SCENARIO, CI_SOAK_RUNS)
@@ -284,8 +317,8 @@ impl SuiteRun<'_> {
         command
     }
 
-    /// The suite's client scenarios, in its order.
-    fn scenarios(&self) -> Result<Vec<String>, TaskError> {
+    /// The suite's client scenarios, in its order, each with the spec revisions it lists.
+    fn scenarios(&self) -> Result<Vec<Listed>, TaskError> {
         let shown = format!(
             "{} {} list --client",
             self.node.display(),
@@ -316,10 +349,19 @@ impl SuiteRun<'_> {
         Ok(scenarios)
     }
 
-    /// Runs one scenario within [`SCENARIO_TIME_LIMIT`]; returns how it ended and its output
-    /// (stdout and stderr interleaved, ANSI codes stripped).
-    fn scenario(&self, scenario: &str) -> Result<(Exit, String), TaskError> {
-        let dir = self.results.join(scenario.replace('/', "_"));
+    /// Runs one scenario within [`SCENARIO_TIME_LIMIT`], at the spec revision `spec_version` when
+    /// given (else the suite picks one); returns how it ended and its output (stdout and stderr
+    /// interleaved, ANSI codes stripped).
+    fn scenario(
+        &self,
+        scenario: &str,
+        spec_version: Option<&str>,
+    ) -> Result<(Exit, String), TaskError> {
+        let mut dir_name = scenario.replace('/', "_");
+        if let Some(revision) = spec_version {
+            dir_name = format!("{dir_name}@{revision}");
+        }
+        let dir = self.results.join(dir_name);
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(error) if error.kind() == ErrorKind::NotFound => {}
@@ -350,7 +392,11 @@ impl SuiteRun<'_> {
             .arg(self.suite)
             .args(["client", "--command"])
             .arg(self.client)
-            .args(["--scenario", scenario, "--timeout", SUITE_CLIENT_TIMEOUT_MS])
+            .args(["--scenario", scenario, "--timeout", SUITE_CLIENT_TIMEOUT_MS]);
+        if let Some(revision) = spec_version {
+            command.args(["--spec-version", revision]);
+        }
+        command
             .arg("-o")
             .arg(&dir)
             .stdout(log)

@@ -5,13 +5,37 @@ use std::time::Duration;
 
 use super::*;
 
-/// The names in `list --client` output, whose lines read `  - auth/metadata-default [2025-11-25]`.
-pub(super) fn parse_scenario_list(output: &str) -> Vec<String> {
+/// A scenario as `list --client` shows it.
+#[derive(Debug, PartialEq)]
+pub(super) struct Listed {
+    pub(super) name: String,
+    /// The spec revisions it is defined for (`2025-11-25`), or `extension` for one off the spec's
+    /// timeline, in the suite's order; empty when the line names none.
+    pub(super) revisions: Vec<String>,
+}
+
+/// The scenarios in `list --client` output, whose lines read
+/// `  - auth/metadata-default [2025-11-25,2026-07-28]`.
+pub(super) fn parse_scenario_list(output: &str) -> Vec<Listed> {
     output
         .lines()
         .filter_map(|line| line.trim_start().strip_prefix("- "))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(str::to_owned)
+        .filter_map(|rest| {
+            let mut words = rest.split_whitespace();
+            let name = words.next()?.to_owned();
+            let revisions = words
+                .next()
+                .and_then(|tags| tags.strip_prefix('[')?.strip_suffix(']'))
+                .map(|tags| {
+                    tags.split(',')
+                        .map(str::trim)
+                        .filter(|tag| !tag.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(Listed { name, revisions })
+        })
         .collect()
 }
 
@@ -30,13 +54,57 @@ pub(super) enum Exit {
 pub(super) struct RunReport {
     /// `Passed: X/Y` as `(X, Y)`, when the suite got as far as its summary.
     pub(super) passed: Option<(u32, u32)>,
-    /// Ids of the checks reported as `FAILURE`, in order, each once.
-    pub(super) failed_checks: Vec<String>,
+    /// The checks reported as `FAILURE` or `WARNING` (the suite fails a run on either), in
+    /// order, each id once.
+    pub(super) failed_checks: Vec<FailedCheck>,
     /// Whether the suite printed `OVERALL: PASSED`.
     pub(super) overall_passed: bool,
     /// Whether the mock server recorded a request from the client.
     pub(super) reached_server: bool,
 }
+
+/// A check the suite did not pass, as its check line describes it.
+#[derive(Debug, PartialEq)]
+pub(super) struct FailedCheck {
+    pub(super) id: String,
+    /// `FAILURE` or `WARNING`.
+    pub(super) status: String,
+    pub(super) description: String,
+}
+
+impl FailedCheck {
+    /// Whether this is a warning rather than a failure.
+    fn is_warning(&self) -> bool {
+        self.status == "WARNING"
+    }
+
+    /// Its id, marked when it is a warning: `sep-2207-refresh-token (WARNING)`.
+    pub(super) fn name(&self) -> String {
+        if self.is_warning() {
+            format!("{} (WARNING)", self.id)
+        } else {
+            self.id.clone()
+        }
+    }
+
+    /// Its line shortened for a table cell: the id and at most [`SHORT_DESCRIPTION`] characters
+    /// of the description, which for a check that never happened is only `missing`.
+    pub(super) fn short_line(&self) -> String {
+        let missing = format!("Expected Check Missing: {}", self.id);
+        let description = if self.description == missing {
+            "missing".to_owned()
+        } else if self.description.chars().count() > SHORT_DESCRIPTION {
+            let kept: String = self.description.chars().take(SHORT_DESCRIPTION).collect();
+            format!("{}…", kept.trim_end())
+        } else {
+            self.description.clone()
+        };
+        format!("{}: {description}", self.name())
+    }
+}
+
+/// How much of a failed check's description a table cell keeps.
+const SHORT_DESCRIPTION: usize = 90;
 
 /// One line of the suite's check log: `<timestamp> [<id, padded>] <STATUS> <description>`.
 pub(super) struct CheckLine<'a> {
@@ -79,8 +147,13 @@ pub(super) fn parse_run(output: &str) -> RunReport {
         let trimmed = line.trim();
         if let Some(check) = CheckLine::parse(trimmed) {
             report.reached_server |= check.shows_a_request();
-            if check.status == "FAILURE" && !report.failed_checks.iter().any(|id| id == check.id) {
-                report.failed_checks.push(check.id.to_owned());
+            let failed = matches!(check.status, "FAILURE" | "WARNING");
+            if failed && !report.failed_checks.iter().any(|seen| seen.id == check.id) {
+                report.failed_checks.push(FailedCheck {
+                    id: check.id.to_owned(),
+                    status: check.status.to_owned(),
+                    description: check.description.to_owned(),
+                });
             }
         } else if let Some(counts) = trimmed.strip_prefix("Passed:") {
             report.passed = parse_passed(counts).or(report.passed);
@@ -98,14 +171,30 @@ pub(super) fn parse_passed(counts: &str) -> Option<(u32, u32)> {
     Some((passed.parse().ok()?, total.parse().ok()?))
 }
 
-/// A scenario's verdict on its own (before the expected failures): `Err` says why it failed.
+/// A scenario's verdict on its own (before the expected failures): `Err` says why it failed,
+/// naming the failed checks by id.
 pub(super) fn verdict(exit: &Exit, report: &RunReport) -> Result<(), String> {
+    verdict_naming(exit, report, |checks| {
+        checks
+            .iter()
+            .map(FailedCheck::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// [`verdict`], with the failed checks described by `describe`.
+pub(super) fn verdict_naming(
+    exit: &Exit,
+    report: &RunReport,
+    describe: fn(&[FailedCheck]) -> String,
+) -> Result<(), String> {
     let mut reasons = Vec::new();
     if let Exit::TimedOut(limit) = exit {
         reasons.push(format!("killed after {}s", limit.as_secs()));
     }
     if !report.failed_checks.is_empty() {
-        reasons.push(report.failed_checks.join(", "));
+        reasons.push(describe(&report.failed_checks));
     }
     if !report.reached_server {
         reasons.push("client never reached the server".to_owned());

@@ -1,5 +1,8 @@
-//! The conformance task's parsing and judging, on recorded suite output.
+//! The conformance tasks' parsing and judging, on recorded suite output.
 
+use std::collections::HashMap;
+
+use super::next::{Planned, RevisionRow, plan, summary};
 use super::output::*;
 use super::verdicts::*;
 use super::*;
@@ -43,15 +46,30 @@ Failed Checks:
 \u{274c} OVERALL: FAILED
 ";
 
+fn listed(name: &str, revisions: &[&str]) -> Listed {
+    Listed {
+        name: name.to_owned(),
+        revisions: revisions.iter().map(|&revision| revision.to_owned()).collect(),
+    }
+}
+
 #[test]
-fn scenario_names_are_read_from_the_list_output() {
+fn scenarios_are_read_from_the_list_output_with_their_revisions() {
     assert_eq!(
         parse_scenario_list(LIST_OUTPUT),
         [
-            "initialize",
-            "auth/metadata-default",
-            "auth/cross-app-access-complete-flow"
+            listed("initialize", &["2025-06-18", "2025-11-25"]),
+            listed("auth/metadata-default", &["2025-11-25"]),
+            listed("auth/cross-app-access-complete-flow", &["extension"]),
         ]
+    );
+}
+
+#[test]
+fn a_scenario_line_without_revisions_lists_none() {
+    assert_eq!(
+        parse_scenario_list("  - initialize\n  - tools_call []\n"),
+        [listed("initialize", &[]), listed("tools_call", &[])]
     );
 }
 
@@ -79,11 +97,20 @@ fn a_passing_run_reports_counts_and_a_request() {
 fn failed_check_ids_are_collected_once_each_in_order() {
     let report = parse_run(FAILING_RUN);
     assert_eq!(report.passed, Some((0, 5)));
-    assert_eq!(
-        report.failed_checks,
-        ["prm-pathbased-requested", "incoming-request"]
-    );
+    let ids: Vec<&str> = report
+        .failed_checks
+        .iter()
+        .map(|check| check.id.as_str())
+        .collect();
+    assert_eq!(ids, ["prm-pathbased-requested", "incoming-request"]);
     assert!(!report.overall_passed);
+    assert_eq!(
+        verdict(&Exit::Failure("exit status: 1".to_owned()), &report),
+        Err(
+            "prm-pathbased-requested, incoming-request; client never reached the server"
+                .to_owned()
+        )
+    );
 }
 
 #[test]
@@ -100,6 +127,27 @@ fn a_passing_suite_with_no_request_is_a_failure() {
         verdict(&Exit::Success, &report),
         Err("client never reached the server".to_owned())
     );
+}
+
+#[test]
+fn warnings_fail_a_run_and_are_named_as_warnings() {
+    let run = "2026-11-24T07:54:46.106Z [incoming-request] INFO    Received POST request for /mcp\n\
+               2026-11-24T07:54:46.107Z [sep-2207-refresh] WARNING Client should ask for offline_access\n";
+    let report = parse_run(run);
+    assert_eq!(
+        verdict(&Exit::Failure("exit status: 1".to_owned()), &report),
+        Err("sep-2207-refresh (WARNING)".to_owned())
+    );
+}
+
+#[test]
+fn a_valid_wire_counts_as_reaching_the_server_and_an_invalid_one_fails() {
+    let valid = "2026-12-05T10:00:00.000Z [wire-schema-valid] SUCCESS Every JSON-RPC message the implementation sent is valid\n";
+    assert!(parse_run(valid).reached_server);
+    let invalid = "2026-12-05T10:00:00.000Z [wire-schema-valid] FAILURE Every JSON-RPC message the implementation sent is valid\n";
+    let report = parse_run(invalid);
+    assert!(!report.reached_server);
+    assert_eq!(report.failed_checks.len(), 1);
 }
 
 #[test]
@@ -196,6 +244,102 @@ fn an_entry_with_two_names_or_listed_twice_is_an_error() {
     assert!(error.starts_with("1: not one scenario name"), "{error}");
     let error = parse_expected_failures("a # why\na # again\n").expect_err("twice");
     assert!(error.starts_with("2: a scenario listed twice"), "{error}");
+}
+
+fn failed_check(id: &str, status: &str, description: &str) -> FailedCheck {
+    FailedCheck {
+        id: id.to_owned(),
+        status: status.to_owned(),
+        description: description.to_owned(),
+    }
+}
+
+#[test]
+fn a_missing_check_is_shortened_to_missing() {
+    let check = failed_check(
+        "prm-pathbased-requested",
+        "FAILURE",
+        "Expected Check Missing: prm-pathbased-requested",
+    );
+    assert_eq!(check.short_line(), "prm-pathbased-requested: missing");
+}
+
+#[test]
+fn a_long_description_is_cut_with_an_ellipsis() {
+    let long = "word ".repeat(40);
+    let line = failed_check("x", "WARNING", &long).short_line();
+    assert!(line.starts_with("x (WARNING): word word"), "{line}");
+    assert!(line.ends_with("word…"), "{line}");
+    assert!(line.chars().count() < long.len(), "{line}");
+    let short = failed_check("x", "FAILURE", "Client sent Mcp-Method").short_line();
+    assert_eq!(short, "x: Client sent Mcp-Method");
+}
+
+#[test]
+fn every_revision_of_a_scenario_is_a_run_and_extensions_run_unversioned() {
+    let scenarios = [
+        listed("tools_call", &["2025-06-18", "2026-07-28"]),
+        listed("auth/dpop", &["extension"]),
+        listed("old", &[]),
+    ];
+    assert_eq!(
+        plan(&scenarios),
+        [
+            Planned {
+                scenario: "tools_call",
+                revision: "2025-06-18",
+                spec_version: Some("2025-06-18"),
+            },
+            Planned {
+                scenario: "tools_call",
+                revision: "2026-07-28",
+                spec_version: Some("2026-07-28"),
+            },
+            Planned {
+                scenario: "auth/dpop",
+                revision: "extension",
+                spec_version: None,
+            },
+            Planned {
+                scenario: "old",
+                revision: "-",
+                spec_version: None,
+            },
+        ]
+    );
+}
+
+fn revision_row(scenario: &str, revision: &str, verdict: Verdict) -> RevisionRow {
+    RevisionRow {
+        revision: revision.to_owned(),
+        row: row(scenario, verdict),
+    }
+}
+
+#[test]
+fn a_scenario_counts_as_passing_only_at_every_revision() {
+    let rows = [
+        revision_row("a", "2025-11-25", Verdict::Pass),
+        revision_row("a", "2026-07-28", Verdict::Fail),
+        revision_row("b", "2026-07-28", Verdict::Pass),
+        revision_row("c", "extension", Verdict::Pass),
+    ];
+    assert_eq!(
+        summary(&rows),
+        "2 of 3 scenarios pass at every revision they are defined for; 3 of 4 runs pass.\n\n\
+         - 2025-11-25: 1 of 1 runs pass\n\
+         - 2026-07-28: 1 of 2 runs pass\n\
+         - extension: 1 of 1 runs pass\n"
+    );
+}
+
+#[test]
+fn table_cells_are_padded_and_pipes_escaped() {
+    let table = markdown_table(
+        ["A", "Detail"],
+        &[["x".to_owned(), "a|b".to_owned()]],
+    );
+    assert_eq!(table, "| A | Detail |\n| - | ------ |\n| x | a\\|b  |\n");
 }
 
 fn row(scenario: &str, verdict: Verdict) -> Row {

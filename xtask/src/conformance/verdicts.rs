@@ -61,9 +61,8 @@ impl Row {
     }
 }
 
-/// A Markdown table, padded so it also reads as plain text.
+/// The table of `cargo xtask conformance`, with its count of passes.
 pub(super) fn table(rows: &[Row]) -> String {
-    let header = ["Scenario", "Verdict", "Checks", "Failed checks / reason"];
     let cells: Vec<[String; 4]> = rows
         .iter()
         .map(|row| {
@@ -71,18 +70,36 @@ pub(super) fn table(rows: &[Row]) -> String {
                 row.scenario.clone(),
                 row.verdict.label().to_owned(),
                 row.checks.clone(),
-                row.detail.replace('|', "\\|"),
+                row.detail.clone(),
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
+    let mut text = markdown_table(
+        ["Scenario", "Verdict", "Checks", "Failed checks / reason"],
+        &cells,
+    );
+    let passed = rows
+        .iter()
+        .filter(|row| row.verdict == Verdict::Pass)
+        .count();
+    let _ = writeln!(text, "\n{passed} of {} scenarios passed.", rows.len());
+    text
+}
+
+/// A Markdown table, padded so it also reads as plain text; `|` in a cell is escaped.
+pub(super) fn markdown_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.each_ref().map(|cell| cell.replace('|', "\\|")))
+        .collect();
+    let mut widths = header.map(|title| title.chars().count());
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut text = String::new();
-    let mut line = |cells: [&str; 4]| {
+    let mut line = |cells: [&str; N]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
@@ -92,15 +109,10 @@ pub(super) fn table(rows: &[Row]) -> String {
     };
     line(header);
     let rules = widths.map(|width| "-".repeat(width));
-    line([&rules[0], &rules[1], &rules[2], &rules[3]]);
-    for row in &cells {
-        line([&row[0], &row[1], &row[2], &row[3]]);
+    line(rules.each_ref().map(String::as_str));
+    for row in &rows {
+        line(row.each_ref().map(String::as_str));
     }
-    let passed = rows
-        .iter()
-        .filter(|row| row.verdict == Verdict::Pass)
-        .count();
-    let _ = writeln!(text, "\n{passed} of {} scenarios passed.", rows.len());
     text
 }
 
