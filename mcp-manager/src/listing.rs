@@ -16,7 +16,29 @@ use rmcp::model::{
     Resource, ResourceTemplate, ServerResult, Tool,
 };
 
+use mcp_transport::ParamHeaders;
+
 use crate::requests::{RequestFailure, Requests};
+
+/// Over streamable HTTP, tools whose parameters are mirrored into headers (`x-mcp-header`,
+/// protocol 2026-07-28) have their declarations registered with the transport, and a tool whose
+/// declarations are invalid is dropped from the list with a warning, as the specification
+/// requires: a malformed tool must not make the others unusable, and must not be called.
+fn mirror_param_headers(tools: &mut Vec<Tool>, declared: &mcp_transport::ToolHeaderMap) {
+    let mut mirrored = Vec::new();
+    tools.retain(|tool| match ParamHeaders::from_schema(&tool.input_schema) {
+        Ok(Some(headers)) => {
+            mirrored.push((tool.name.to_string(), headers));
+            true
+        }
+        Ok(None) => true,
+        Err(invalid) => {
+            tracing::warn!(tool = %tool.name, %invalid, "tool dropped from the list: its x-mcp-header declarations are invalid");
+            false
+        }
+    });
+    declared.replace(mirrored);
+}
 
 /// A list longer than this many pages is taken for a server that never stops paging.
 const MAX_PAGES: usize = 10_000;
@@ -69,6 +91,9 @@ impl Listing {
             ),
         )
         .await?;
+        if let Some(declared) = requests.tool_headers() {
+            mirror_param_headers(&mut tools, declared);
+        }
         share_schemas(&mut tools);
         Ok(Listing {
             server_info: info.as_ref().and_then(|info| info.server_info.clone()),
@@ -296,6 +321,37 @@ mod tests {
             panic!("a schema is an object");
         };
         Tool::new("t", "a tool", Arc::new(schema))
+    }
+
+    #[test]
+    fn a_tool_with_invalid_header_declarations_is_dropped_and_valid_ones_are_registered() {
+        let named = |name: &str, schema: serde_json::Value| {
+            let mut tool = tool(schema);
+            tool.name = name.to_owned().into();
+            tool
+        };
+        let mut tools = vec![
+            named("plain", serde_json::json!({"type": "object"})),
+            named(
+                "sql",
+                serde_json::json!({"type": "object", "properties": {
+                    "region": {"type": "string", "x-mcp-header": "Region"}}}),
+            ),
+            named(
+                "broken",
+                serde_json::json!({"type": "object", "properties": {
+                    "ratio": {"type": "number", "x-mcp-header": "Ratio"}}}),
+            ),
+        ];
+        let declared = mcp_transport::ToolHeaderMap::default();
+        mirror_param_headers(&mut tools, &declared);
+        let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
+        assert_eq!(names, ["plain", "sql"]);
+        let expected = ParamHeaders::from_schema(&tools[1].input_schema)
+            .expect("valid")
+            .expect("declared");
+        assert_eq!(declared.declarations("sql").as_deref(), Some(&expected));
+        assert!(declared.declarations("plain").is_none());
     }
 
     #[test]

@@ -85,6 +85,15 @@ impl Requests {
         Self { peer, direct }
     }
 
+    /// The streamable HTTP session's `x-mcp-header` declarations, to keep up to date with the tool
+    /// list; `None` on other transports, which need none.
+    pub(crate) fn tool_headers(&self) -> Option<&mcp_transport::ToolHeaderMap> {
+        match &self.direct {
+            Some(Direct::Http(direct)) => Some(direct.tool_headers()),
+            _ => None,
+        }
+    }
+
     /// rmcp's peer: what the server said at the handshake.
     pub(crate) fn peer(&self) -> &Peer<RoleClient> {
         &self.peer

@@ -95,8 +95,8 @@ pub use auth::{AuthChallenge, Authorizer, ChallengeOutcome, MissingToken, Static
 pub use error::{ExitInfo, ExitPhase, SpawnFailure, TimeoutPhase, TransportError};
 pub use http::{
     HttpClient, HttpClientBuildError, HttpDirectRequests, HttpOptions, HttpTransport,
-    HttpTransportOptions, LegacySseTransport, ProxyConfig, SseCloseReason, SseReconnectPolicy,
-    StreamableClient,
+    HttpTransportOptions, InvalidParamHeader, LegacySseTransport, ParamHeaders, ProxyConfig,
+    SseCloseReason, SseReconnectPolicy, StreamableClient, ToolHeaderMap,
 };
 pub use request::RequestError;
 pub use stdio::{

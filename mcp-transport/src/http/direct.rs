@@ -90,6 +90,12 @@ impl HttpDirectRequests {
         Self { shared }
     }
 
+    /// The session's tools whose parameters are mirrored into headers (`x-mcp-header`): kept up to
+    /// date by whoever lists the tools, read by every `tools/call`, direct or through rmcp.
+    pub fn tool_headers(&self) -> &super::ToolHeaderMap {
+        self.shared.client.tool_headers()
+    }
+
     /// Sends `request` in the current session and waits at most `timeout` for its answer, which is
     /// parsed as the result type of the request's method (`tools/call` as `CallToolResult`, and so
     /// on; a method without a known result type as rmcp's `ServerResult` union).

@@ -31,9 +31,11 @@ mod direct;
 mod events;
 mod inbound;
 mod legacy_sse;
+mod param_headers;
 mod reconnect;
 mod response;
 mod sse_limit;
+mod standard_headers;
 mod streamable;
 mod transport;
 
@@ -47,6 +49,7 @@ use rmcp::transport::streamable_http_client::{
 pub use client::{HttpClient, HttpClientBuildError, HttpOptions, MAX_REDIRECTS, ProxyConfig};
 pub use direct::HttpDirectRequests;
 pub use legacy_sse::{LegacySseTransport, SseCloseReason};
+pub use param_headers::{InvalidParamHeader, ParamHeaders, ToolHeaderMap};
 pub use reconnect::SseReconnectPolicy;
 pub use streamable::StreamableClient;
 pub use transport::HttpTransport;

@@ -26,11 +26,13 @@ use rmcp::transport::streamable_http_client::{
 use sse_stream::Sse;
 
 use super::client::HttpClient;
+use super::param_headers::{self, ToolHeaderMap};
 use super::response::{
     auth_failure, bearer_challenge, media_type_is, parse_retry_after, read_bounded, session_id_of,
     status_failure,
 };
 use super::sse_limit::bounded_sse;
+use super::standard_headers::standard_headers;
 use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
 use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
 use crate::request::RequestError;
@@ -55,6 +57,8 @@ pub struct StreamableClient {
     authorizer: Option<Arc<dyn Authorizer>>,
     headers: Arc<HeaderMap>,
     session: Arc<SessionCapture>,
+    /// The session's tools whose parameters are mirrored into headers (`x-mcp-header`).
+    tool_headers: ToolHeaderMap,
 }
 
 /// The session rmcp established, as its `notifications/initialized` carried it: what a direct
@@ -95,6 +99,7 @@ impl HttpClient {
             authorizer,
             headers: Arc::new(headers),
             session: Arc::default(),
+            tool_headers: ToolHeaderMap::default(),
         }
     }
 }
@@ -115,6 +120,12 @@ struct Outgoing<'a> {
 }
 
 impl StreamableClient {
+    /// The declarations of the session's tools whose parameters go into `Mcp-Param-*` headers;
+    /// whoever lists the tools keeps them up to date ([`ToolHeaderMap::replace`]).
+    pub fn tool_headers(&self) -> &ToolHeaderMap {
+        &self.tool_headers
+    }
+
     /// The session rmcp established, once it has sent `notifications/initialized`.
     pub(super) fn session(&self) -> Option<Arc<Session>> {
         self.session
@@ -341,6 +352,14 @@ impl StreamableClient {
         }
         if !outgoing.body.is_empty() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+            if outgoing.method == Method::POST {
+                for (name, value) in standard_headers(&outgoing.body) {
+                    headers.insert(name, value);
+                }
+                for (name, value) in param_headers::for_body(&self.tool_headers, &outgoing.body) {
+                    headers.insert(name, value);
+                }
+            }
         }
         if let Some(token) = token {
             let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {

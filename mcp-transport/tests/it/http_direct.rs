@@ -87,6 +87,46 @@ async fn a_json_answer_reaches_the_caller_in_the_handshake_session() {
     assert_eq!(seen.body["params"]["_meta"]["progressToken"], id);
 }
 
+/// Protocol 2026-07-28's standard headers, and a tool's `x-mcp-header` parameters mirrored into
+/// `Mcp-Param-*` headers, on a direct call and on one that goes through rmcp.
+#[tokio::test]
+async fn calls_carry_the_method_name_and_mirrored_parameter_headers() {
+    let mut server = Server::start(|seen| {
+        is_call(seen).then(|| json_reply(&tool_result(&seen.body["id"], "ok")))
+    })
+    .await;
+    let transport = server.transport();
+    let direct = transport.direct_requests();
+    let service = rmcp::serve_client((), transport).await.expect("handshake");
+    let schema = json!({"type": "object", "properties": {
+        "region": {"type": "string", "x-mcp-header": "Region"},
+        "query": {"type": "string"}}});
+    let Value::Object(schema) = schema else {
+        unreachable!("an object")
+    };
+    let declared = mcp_transport::ParamHeaders::from_schema(&schema)
+        .expect("valid")
+        .expect("declared");
+    direct
+        .tool_headers()
+        .replace([("execute_sql".to_owned(), declared)]);
+    let arguments = json!({"region": "us-west1", "query": "SELECT 1"});
+    let mut params = CallToolRequestParams::new("execute_sql");
+    params.arguments = arguments.as_object().cloned();
+    let request = ClientRequest::CallToolRequest(McpRequest::new(params.clone()));
+    direct.request(request, LONG).await.expect("direct call");
+    let seen = server.next("tools/call").await;
+    assert_eq!(seen.headers["mcp-method"], "tools/call");
+    assert_eq!(seen.headers["mcp-name"], "execute_sql");
+    assert_eq!(seen.headers["mcp-param-region"], "us-west1");
+    assert!(!seen.headers.contains_key("mcp-param-query"));
+    service.call_tool(params).await.expect("call through rmcp");
+    let seen = server.next("tools/call").await;
+    assert_eq!(seen.headers["mcp-name"], "execute_sql");
+    assert_eq!(seen.headers["mcp-param-region"], "us-west1");
+    let _ = service.cancel().await;
+}
+
 #[tokio::test]
 async fn other_messages_on_the_stream_reach_rmcp_and_the_answer_the_caller() {
     let mut server = Server::start(|seen| {

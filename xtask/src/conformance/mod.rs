@@ -4,14 +4,16 @@
 //!
 //! The suite and the Node 22 it needs (the machine's own Node may be older) are pinned npm packages
 //! under `target/conformance/`. A scenario passes when the suite says so *and* the client reached
-//! the suite's mock server: the suite alone passes a client that does nothing on a few scenarios.
+//! the suite's mock server: the suite alone passes a client that does nothing on a few scenarios,
+//! and one where it scored no check at all (every check skipped) is no pass either.
 //! Scenarios known to fail are listed, each with its reason, in `tests/conformance/expected-failures.txt`;
 //! the task fails on any other failure, and on a listed scenario that now passes, so the list cannot
 //! go stale.
 //!
 //! The task builds `mcp-conformance-client`, runs every client scenario the suite lists, one at a
-//! time, with the suite's mock servers moved to 127.0.0.1 by `tests/node/loopback-preload.cjs`,
-//! and judges each scenario from the suite's check lines.
+//! time, with the suite's mock servers moved to 127.0.0.1 by `tests/node/loopback-preload.cjs`
+//! and each request they receive from the client logged by `tests/conformance/request-log.cjs`,
+//! and judges each scenario from the suite's check lines, its summary and those request lines.
 //!
 //! `cargo xtask conformance-next` runs a newer suite the same way, each scenario at every spec
 //! revision it lists, as a report of how far the client is from it (module `next`).
@@ -66,6 +68,11 @@ const CLIENT_BIN: &str = "mcp-conformance-client";
 const LOOPBACK_PRELOAD: &str = "tests/node/loopback-preload.cjs";
 /// What the preload prints to stderr; noise in the output shown to people.
 const PRELOAD_LINE_PREFIX: &str = "loopback-preload:";
+/// Prints a line for each HTTP request a mock server receives from another process (the client):
+/// proof the client reached it, whatever the scenario records.
+const REQUEST_LOG_PRELOAD: &str = "tests/conformance/request-log.cjs";
+/// How its lines start.
+const REQUEST_LOG_PREFIX: &str = "request-log:";
 
 /// The scenarios allowed to fail, with their reasons.
 const EXPECTED_FAILURES: &str = "tests/conformance/expected-failures.txt";
@@ -79,15 +86,9 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Check ids the mock servers record only while handling a request from the client: the HTTP mock
 /// servers log each `incoming-request`, and the `initialize` scenario's server, which logs no
-/// requests, records `mcp-client-initialization` when it answers one. Suites from 0.2 on validate
-/// every JSON-RPC message on the wire and record `wire-schema-valid` only when there was one;
-/// in a client scenario the first is always the client's (the mock servers only answer), and
-/// their newer mock servers log no `incoming-request`.
-const REACHED_SERVER_CHECKS: &[&str] = &[
-    "incoming-request",
-    "mcp-client-initialization",
-    "wire-schema-valid",
-];
+/// requests, records `mcp-client-initialization` when it answers one. Mock servers that record
+/// neither (newer suites have several) are covered by [`REQUEST_LOG_PRELOAD`].
+const REACHED_SERVER_CHECKS: &[&str] = &["incoming-request", "mcp-client-initialization"];
 /// How the mock servers describe a request they received (`Received POST request for /mcp ...`).
 const RECEIVED_PREFIX: &str = "Received ";
 
@@ -389,6 +390,8 @@ impl SuiteRun<'_> {
         command
             .arg("--require")
             .arg(self.root.join(LOOPBACK_PRELOAD))
+            .arg("--require")
+            .arg(self.root.join(REQUEST_LOG_PRELOAD))
             .arg(self.suite)
             .args(["client", "--command"])
             .arg(self.client)

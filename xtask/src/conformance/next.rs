@@ -161,7 +161,13 @@ pub(super) fn table(rows: &[RevisionRow]) -> String {
         })
         .collect();
     markdown_table(
-        ["Scenario", "Revision", "Verdict", "Checks", "Failing checks / reason"],
+        [
+            "Scenario",
+            "Revision",
+            "Verdict",
+            "Checks",
+            "Failing checks / reason",
+        ],
         &cells,
     )
 }
@@ -173,10 +179,7 @@ pub(super) fn summary(rows: &[RevisionRow]) -> String {
     let mut revisions: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for RevisionRow { revision, row } in rows {
         let passed = row.verdict == Verdict::Pass;
-        match scenarios
-            .iter_mut()
-            .find(|(name, _)| *name == row.scenario)
-        {
+        match scenarios.iter_mut().find(|(name, _)| *name == row.scenario) {
             Some((_, all_passed)) => *all_passed &= passed,
             None => scenarios.push((row.scenario.as_str(), passed)),
         }

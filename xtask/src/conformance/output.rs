@@ -59,17 +59,26 @@ pub(super) struct RunReport {
     pub(super) failed_checks: Vec<FailedCheck>,
     /// Whether the suite printed `OVERALL: PASSED`.
     pub(super) overall_passed: bool,
-    /// Whether the mock server recorded a request from the client.
+    /// Whether a mock server received a request from the client.
     pub(super) reached_server: bool,
+    /// How the client failed when the suite counts that against the run: `client exited with
+    /// code 1`, `client timed out`.
+    pub(super) client_failed: Option<String>,
+    /// The reason our client gave for failing (its last line, which the suite echoes).
+    pub(super) client_message: Option<String>,
 }
 
-/// A check the suite did not pass, as its check line describes it.
+/// A check the suite did not pass, as its check line and its entry under `Failed Checks:`
+/// describe it.
 #[derive(Debug, PartialEq)]
 pub(super) struct FailedCheck {
     pub(super) id: String,
     /// `FAILURE` or `WARNING`.
     pub(super) status: String,
+    /// What the check expects.
     pub(super) description: String,
+    /// What went wrong, when the suite says (the first line of its `Error:`).
+    pub(super) error: Option<String>,
 }
 
 impl FailedCheck {
@@ -87,24 +96,30 @@ impl FailedCheck {
         }
     }
 
-    /// Its line shortened for a table cell: the id and at most [`SHORT_DESCRIPTION`] characters
-    /// of the description, which for a check that never happened is only `missing`.
+    /// Its line shortened for a table cell: the id and what went wrong (else what was expected),
+    /// cut to [`SHORT_TEXT`] characters; a check that never happened is only `missing`.
     pub(super) fn short_line(&self) -> String {
         let missing = format!("Expected Check Missing: {}", self.id);
-        let description = if self.description == missing {
+        let text = if self.description == missing {
             "missing".to_owned()
-        } else if self.description.chars().count() > SHORT_DESCRIPTION {
-            let kept: String = self.description.chars().take(SHORT_DESCRIPTION).collect();
-            format!("{}…", kept.trim_end())
         } else {
-            self.description.clone()
+            shorten(self.error.as_deref().unwrap_or(&self.description))
         };
-        format!("{}: {description}", self.name())
+        format!("{}: {text}", self.name())
     }
 }
 
-/// How much of a failed check's description a table cell keeps.
-const SHORT_DESCRIPTION: usize = 90;
+/// How much of a message a table cell keeps.
+const SHORT_TEXT: usize = 100;
+
+/// `text` cut to [`SHORT_TEXT`] characters, marked with `…` when cut.
+pub(super) fn shorten(text: &str) -> String {
+    if text.chars().count() <= SHORT_TEXT {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(SHORT_TEXT).collect();
+    format!("{}…", kept.trim_end())
+}
 
 /// One line of the suite's check log: `<timestamp> [<id, padded>] <STATUS> <description>`.
 pub(super) struct CheckLine<'a> {
@@ -143,9 +158,16 @@ impl<'a> CheckLine<'a> {
 /// Reads a scenario run's output.
 pub(super) fn parse_run(output: &str) -> RunReport {
     let mut report = RunReport::default();
+    let client_prefix = format!("{CLIENT_BIN} (");
+    // The failed check the line before described in the `Failed Checks:` list: its `Error:`
+    // comes next.
+    let mut listed: Option<usize> = None;
     for line in output.lines() {
+        let described = listed.take();
         let trimmed = line.trim();
-        if let Some(check) = CheckLine::parse(trimmed) {
+        if line.starts_with(REQUEST_LOG_PREFIX) {
+            report.reached_server = true;
+        } else if let Some(check) = CheckLine::parse(trimmed) {
             report.reached_server |= check.shows_a_request();
             let failed = matches!(check.status, "FAILURE" | "WARNING");
             if failed && !report.failed_checks.iter().any(|seen| seen.id == check.id) {
@@ -153,12 +175,39 @@ pub(super) fn parse_run(output: &str) -> RunReport {
                     id: check.id.to_owned(),
                     status: check.status.to_owned(),
                     description: check.description.to_owned(),
+                    error: None,
                 });
             }
         } else if let Some(counts) = trimmed.strip_prefix("Passed:") {
             report.passed = parse_passed(counts).or(report.passed);
         } else if trimmed.ends_with("OVERALL: PASSED") {
             report.overall_passed = true;
+        } else if let Some(item) = trimmed.strip_prefix("- ") {
+            // `  - CheckName: description`
+            listed = item.split_once(": ").and_then(|(_, description)| {
+                report
+                    .failed_checks
+                    .iter()
+                    .position(|check| check.description == description && check.error.is_none())
+            });
+        } else if let Some(error) = trimmed
+            .strip_prefix("Error: ")
+            .or_else(|| trimmed.strip_prefix("Warning: "))
+        {
+            if let Some(check) = described.and_then(|index| report.failed_checks.get_mut(index)) {
+                check.error = Some(error.to_owned());
+            }
+        } else if trimmed.contains("CLIENT TIMED OUT") {
+            report.client_failed = Some("client timed out".to_owned());
+        } else if let Some((_, rest)) = trimmed.split_once("CLIENT EXITED WITH ERROR (code ") {
+            let code = rest.split(')').next().unwrap_or(rest);
+            report.client_failed = Some(format!("client exited with code {code}"));
+        } else if let Some(message) = line
+            .strip_prefix(&client_prefix)
+            .and_then(|rest| rest.split_once("): "))
+            .map(|(_, message)| message.trim())
+        {
+            report.client_message = Some(message.to_owned());
         }
     }
     report
@@ -196,11 +245,19 @@ pub(super) fn verdict_naming(
     if !report.failed_checks.is_empty() {
         reasons.push(describe(&report.failed_checks));
     }
+    if let Some(failed) = &report.client_failed {
+        reasons.push(match &report.client_message {
+            Some(message) => format!("{failed}: {}", shorten(message)),
+            None => failed.clone(),
+        });
+    }
     if !report.reached_server {
         reasons.push("client never reached the server".to_owned());
     }
     if reasons.is_empty() {
-        if let Exit::Failure(status) = exit {
+        if report.passed.is_some_and(|(_, scored)| scored == 0) {
+            reasons.push("the suite scored no check (all skipped)".to_owned());
+        } else if let Exit::Failure(status) = exit {
             reasons.push(format!("suite failed ({status})"));
         } else if !report.overall_passed {
             reasons.push("suite did not print `OVERALL: PASSED`".to_owned());
@@ -213,12 +270,14 @@ pub(super) fn verdict_naming(
     }
 }
 
-/// The output worth showing a person: without the preload's address lines, indented under the
-/// progress line.
+/// The output worth showing a person: without the preloads' lines, indented under the progress
+/// line.
 pub(super) fn shown_output(output: &str) -> String {
     output
         .lines()
-        .filter(|line| !line.starts_with(PRELOAD_LINE_PREFIX))
+        .filter(|line| {
+            !line.starts_with(PRELOAD_LINE_PREFIX) && !line.starts_with(REQUEST_LOG_PREFIX)
+        })
         .map(|line| format!("    {line}"))
         .collect::<Vec<_>>()
         .join("\n")
