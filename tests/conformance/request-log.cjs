@@ -38,7 +38,9 @@ http.Server.prototype.emit = function emit(event, ...args) {
     const [request] = args;
     const socket = request.socket;
     if (!ownEnds.has(end(socket.remoteAddress, socket.remotePort))) {
-      process.stderr.write(`${PREFIX} ${request.method} ${request.url}\n`);
+      // The path alone: a query can carry what a log need not show (an authorization request's).
+      const path = (request.url ?? "").split("?")[0];
+      process.stderr.write(`${PREFIX} ${request.method} ${path}\n`);
     }
   }
   return originalEmit.call(this, event, ...args);
