@@ -1,11 +1,12 @@
 //! The client the official MCP conformance suite (`@modelcontextprotocol/conformance`) drives:
 //! `mcp-conformance-client [ARGS...] SERVER_URL`, with the scenario in `MCP_CONFORMANCE_SCENARIO`
-//! and, for some scenarios, credentials as JSON in `MCP_CONFORMANCE_CONTEXT`.
+//! and, for some scenarios, credentials or the tool calls to make as JSON in
+//! `MCP_CONFORMANCE_CONTEXT`.
 //!
 //! It speaks MCP only through `mcp-manager`, as a user of the toolkit would: whatever a scenario
 //! needs that the Manager lacks belongs in the Manager. Per scenario it configures the server
 //! (OAuth client identity, grant, elicitation policy), connects (logging in with the `follow`
-//! browser, since the suite's authorization server approves without a person), and calls the tool
+//! browser, since the suite's authorization server approves without a person), and calls the tools
 //! the scenario expects. Exit 0 when everything succeeded, 1 otherwise (with the reason on stderr).
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_manager::config::{OAuthConfig, OAuthGrant, ServerConfig, TransportConfig};
+use mcp_manager::model::Tool;
 use mcp_manager::{ElicitationPolicy, Manager, ManagerOptions, Url};
 use mcp_oauth::browser::FollowBrowser;
 use mcp_oauth::flow::TokenAuthMethod;
@@ -29,6 +31,14 @@ const EXPECTED_TOOLS: &[(&str, &str)] = &[
     ("test_client_elicitation_defaults", "{}"),
     ("test-tool", "{}"),
 ];
+
+/// The tool whose input schema the 2020-12 preservation scenario checks, and the tool that takes
+/// that schema back as its `schema` argument.
+const SCHEMA_FOCAL_TOOL: &str = "json_schema_2020_12_tool";
+const SCHEMA_ECHO_TOOL: &str = "json_schema_echo";
+
+/// A tool to call, by name, and its arguments.
+type ToolCall = (String, Map<String, Value>);
 
 fn main() -> ExitCode {
     let Some(url) = std::env::args().skip(1).last() else {
@@ -109,7 +119,8 @@ fn server_config(url: &str, scenario: &str, context: &Value) -> Result<ServerCon
             oauth.grant = OAuthGrant::ClientCredentials;
             oauth.token_endpoint_auth_method = Some(TokenAuthMethod::PrivateKeyJwt);
         }
-        "auth/cross-app-access-complete-flow" => {
+        // The suite renamed the scenario in 0.2 (the pinned 0.1.16 still uses the old name).
+        "auth/cross-app-access-complete-flow" | "auth/enterprise-managed-authorization" => {
             oauth.grant = OAuthGrant::EnterpriseManaged;
             oauth.token_endpoint_auth_method = Some(TokenAuthMethod::ClientSecretBasic);
             oauth.idp_token_endpoint = text(context, "idp_token_endpoint")
@@ -137,31 +148,66 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), String> {
     }
     let manager = Manager::new(options).map_err(|error| error.to_string())?;
     let config = server_config(url, scenario, context)?;
-    let outcome = exercise(&manager, &config).await;
+    let outcome = exercise(&manager, &config, scenario, context).await;
     manager.shutdown(Duration::from_secs(2)).await;
     outcome
 }
 
-/// Connects (discovery lists the tools) and calls the tools the scenario expects; when the server
-/// offers none of them, the first tool it lists.
-async fn exercise(manager: &Manager, config: &ServerConfig) -> Result<(), String> {
+/// Connects (discovery lists the tools) and calls the tools the scenario expects.
+async fn exercise(
+    manager: &Manager,
+    config: &ServerConfig,
+    scenario: &str,
+    context: &Value,
+) -> Result<(), String> {
     let id = manager
         .connect("conformance", config)
         .await
         .map_err(|error| error.to_string())?;
-    let tools: Vec<String> = manager
+    let tools: Vec<Tool> = manager
         .listing(id)
-        .map(|discovery| {
-            discovery
-                .tools
-                .iter()
-                .map(|tool| tool.name.to_string())
-                .collect()
-        })
+        .map(|discovery| discovery.tools.clone())
         .unwrap_or_default();
-    let mut calls: Vec<(String, Map<String, Value>)> = EXPECTED_TOOLS
+    for (tool, arguments) in planned_calls(scenario, context, &tools)? {
+        let result = manager
+            .call_tool(id, &tool, Some(arguments))
+            .await
+            .map_err(|error| format!("calling {tool}: {error}"))?;
+        tracing::info!(%tool, result = %json!(result), "called");
+    }
+    Ok(())
+}
+
+/// The tool calls for this scenario: those the suite names in the context's `toolCalls`, with
+/// their arguments; the schema echo or nothing where a scenario's server expects that; otherwise
+/// the [`EXPECTED_TOOLS`] the server offers, or failing those the first tool it lists.
+fn planned_calls(scenario: &str, context: &Value, tools: &[Tool]) -> Result<Vec<ToolCall>, String> {
+    if let Some(named) = context.get("toolCalls") {
+        return context_calls(named);
+    }
+    match scenario {
+        // The scenario watches whether listing fetches a network `$ref` in the schema; its server
+        // answers only the listing, so calling the tool would fail a run that passed.
+        "json-schema-ref-no-deref" => return Ok(Vec::new()),
+        // The server cannot see the schema the client kept, so the client sends it back.
+        "json-schema-2020-12-preservation" => {
+            let focal = tools
+                .iter()
+                .find(|tool| tool.name == SCHEMA_FOCAL_TOOL)
+                .ok_or_else(|| format!("the server does not list {SCHEMA_FOCAL_TOOL}"))?;
+            let mut arguments = Map::new();
+            arguments.insert(
+                "schema".to_owned(),
+                Value::Object(focal.input_schema.as_ref().clone()),
+            );
+            return Ok(vec![(SCHEMA_ECHO_TOOL.to_owned(), arguments)]);
+        }
+        _ => {}
+    }
+    let offered = |name: &str| tools.iter().any(|tool| tool.name == name);
+    let mut calls: Vec<ToolCall> = EXPECTED_TOOLS
         .iter()
-        .filter(|(name, _)| tools.iter().any(|tool| tool == name))
+        .filter(|(name, _)| offered(name))
         .map(|(name, arguments)| {
             let arguments =
                 serde_json::from_str::<Map<String, Value>>(arguments).unwrap_or_default();
@@ -171,14 +217,30 @@ async fn exercise(manager: &Manager, config: &ServerConfig) -> Result<(), String
     if calls.is_empty()
         && let Some(first) = tools.first()
     {
-        calls.push((first.clone(), Map::new()));
+        calls.push((first.name.to_string(), Map::new()));
     }
-    for (tool, arguments) in calls {
-        let result = manager
-            .call_tool(id, &tool, Some(arguments))
-            .await
-            .map_err(|error| format!("calling {tool}: {error}"))?;
-        tracing::info!(%tool, result = %json!(result), "called");
-    }
-    Ok(())
+    Ok(calls)
+}
+
+/// The context's `toolCalls`: `[{"name": ..., "arguments": {...}}]`. Arguments are passed on as
+/// given, nulls included, since how the client treats them is what such scenarios check.
+fn context_calls(named: &Value) -> Result<Vec<ToolCall>, String> {
+    let malformed = || format!("MCP_CONFORMANCE_CONTEXT has malformed toolCalls: {named}");
+    named
+        .as_array()
+        .ok_or_else(malformed)?
+        .iter()
+        .map(|call| {
+            let name = call
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(malformed)?;
+            let arguments = match call.get("arguments") {
+                None | Some(Value::Null) => Map::new(),
+                Some(Value::Object(arguments)) => arguments.clone(),
+                Some(_) => return Err(malformed()),
+            };
+            Ok((name.to_owned(), arguments))
+        })
+        .collect()
 }
