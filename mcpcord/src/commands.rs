@@ -13,7 +13,11 @@ use crate::target::resolve;
 use crate::{BenchArgs, CallArgs, Cli, Outcome, Targets};
 
 /// Prints connection progress on stderr while `work` runs, when stderr is a terminal.
-async fn with_progress<T>(cli: &Cli, manager: &Manager, work: impl Future<Output = T>) -> T {
+pub(crate) async fn with_progress<T>(
+    cli: &Cli,
+    manager: &Manager,
+    work: impl Future<Output = T>,
+) -> T {
     if cli.json || cli.quiet || !std::io::stderr().is_terminal() {
         return work.await;
     }
@@ -131,7 +135,7 @@ pub(crate) async fn health(cli: &Cli, manager: &Manager, targets: &Targets) -> O
     }
 }
 
-fn single(
+pub(crate) fn single(
     cli: &Cli,
     server: Option<&String>,
     command: &[String],
@@ -167,13 +171,13 @@ pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> 
 }
 
 /// A failed connect: its error, and what to do when the server needs a login.
-fn fail_to_connect(cli: &Cli, name: &str, error: &ConnectError) -> Outcome {
+pub(crate) fn fail_to_connect(cli: &Cli, name: &str, error: &ConnectError) -> Outcome {
     fail(cli, error.code(), &render::connect_failure(name, error))
 }
 
 /// A failure: with `--json`, `{"error": {"kind", "message"}}` on stdout (`kind` is the error's
 /// stable `code()`); the message on stderr either way.
-fn fail(cli: &Cli, kind: &str, message: &str) -> Outcome {
+pub(crate) fn fail(cli: &Cli, kind: &str, message: &str) -> Outcome {
     if cli.json {
         render::print_json(&json!({ "error": { "kind": kind, "message": message } }));
     }
@@ -182,7 +186,7 @@ fn fail(cli: &Cli, kind: &str, message: &str) -> Outcome {
     Outcome::Failed
 }
 
-fn parse_args(text: Option<&str>) -> Result<Option<Map<String, Value>>, String> {
+pub(crate) fn parse_args(text: Option<&str>) -> Result<Option<Map<String, Value>>, String> {
     match text {
         None => Ok(None),
         Some(text) => match serde_json::from_str::<Value>(text) {

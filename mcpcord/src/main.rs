@@ -12,9 +12,9 @@
 //! left, and the exit code above.
 //!
 //! Rooms: `target` (what the user typed, to servers), `commands` (health, inspect, call, bench),
-//! `auth` (login, logout), `demo`, `render` (tables and `--json`), `output` (stdout), `old_store`
-//! (the tokens kept under the CLI's old name, imported once), `procs` (its own children, from
-//! `/proc`).
+//! `requests` (read, prompt, complete, list, ping, log-level), `auth` (login, logout), `demo`,
+//! `render` (tables and `--json`), `output` (stdout), `old_store` (the tokens kept under the CLI's
+//! old name, imported once), `procs` (its own children, from `/proc`).
 
 /// `println!` that tolerates a closed stdout (`mcpcord ... | head`): output nobody reads is not an
 /// error. Any other failed write makes `mcpcord` exit 1 at the end (see `output`).
@@ -34,6 +34,7 @@ mod old_store;
 mod output;
 mod procs;
 mod render;
+mod requests;
 mod target;
 
 use std::io::{IsTerminal, Write};
@@ -84,8 +85,41 @@ struct Cli {
     /// server that needs a login fails with a hint to run `mcpcord login`.
     #[arg(long, global = true, value_name = "MODE")]
     browser: Option<BrowserMode>,
+    #[command(flatten)]
+    ad_hoc: AdHocArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How to reach and treat a server given ad hoc (a URL, or a command after `--`); `target` checks
+/// and applies them. A configured server takes these from its configuration instead.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Ad-hoc servers (a URL, or a command after --)")]
+struct AdHocArgs {
+    /// Set an environment variable for the stdio server (repeatable).
+    #[arg(long = "env", global = true, value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// Give the stdio server all of mcpcord's environment, not only the safe set (PATH, HOME, ...).
+    #[arg(long, global = true)]
+    inherit_env: bool,
+    /// The stdio server's working directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+    /// Send this header with every request to the HTTP server (repeatable).
+    #[arg(long = "header", global = true, value_name = "NAME: VALUE")]
+    header: Vec<String>,
+    /// Send the bearer token held by this environment variable to the HTTP server.
+    #[arg(long, global = true, value_name = "NAME")]
+    bearer_env: Option<String>,
+    /// The limit on one connect attempt (default 30s).
+    #[arg(long, global = true, value_name = "DURATION")]
+    connect_timeout: Option<String>,
+    /// The limit on each request (default 60s).
+    #[arg(long, global = true, value_name = "DURATION")]
+    request_timeout: Option<String>,
+    /// Connect attempts in all, the first included (default 3; 1: no retry).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    retries: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +130,18 @@ enum Command {
     Inspect(Targets),
     /// Call a tool and print its result; exit 1 when the tool reports an error.
     Call(CallArgs),
+    /// Read a resource: its text, or its binary contents summarised (or saved with --save).
+    Read(ReadArgs),
+    /// Get a prompt with its arguments and print its messages.
+    Prompt(PromptArgs),
+    /// Ask for completions of a prompt's or resource template's argument.
+    Complete(CompleteArgs),
+    /// List one kind of what a server offers: tools, resources, templates or prompts.
+    List(ListArgs),
+    /// Ping a server and print the round trip time.
+    Ping(PingArgs),
+    /// Set the level of the log messages a server sends (debug ... emergency).
+    LogLevel(LogLevelArgs),
     /// Open N isolated sessions in parallel, each making M sequential calls; report latencies.
     Bench(BenchArgs),
     /// Sign in to an HTTP server with OAuth and store its tokens (under $MCPCORD_HOME).
@@ -127,6 +173,81 @@ struct CallArgs {
     /// The tool's arguments as a JSON object.
     #[arg(long, value_name = "JSON")]
     args: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct ReadArgs {
+    /// SERVER URI, or just URI when the server is given after `--`.
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVER URI")]
+    positionals: Vec<String>,
+    /// Save binary contents in this directory (named after the URI's last segment) instead of
+    /// summarising them.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct PromptArgs {
+    /// SERVER NAME, or just NAME when the server is given after `--`.
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVER NAME")]
+    positionals: Vec<String>,
+    /// The prompt's arguments as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    args: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("reference").required(true).args(["prompt", "resource"])))]
+struct CompleteArgs {
+    /// SERVER ARG VALUE, or just ARG VALUE when the server is given after `--`.
+    #[arg(required = true, num_args = 2..=3, value_name = "SERVER ARG VALUE")]
+    positionals: Vec<String>,
+    /// Complete an argument of this prompt.
+    #[arg(long, value_name = "NAME")]
+    prompt: Option<String>,
+    /// Complete an argument of this resource template (its URI template).
+    #[arg(long, value_name = "TEMPLATE")]
+    resource: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// SERVER KIND, or just KIND when the server is given after `--`; KIND is tools, resources,
+    /// templates or prompts.
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVER KIND")]
+    positionals: Vec<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct PingArgs {
+    /// The server (a configured name or URL); or give a stdio command after `--`.
+    server: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct LogLevelArgs {
+    /// SERVER LEVEL, or just LEVEL when the server is given after `--`; LEVEL is debug, info,
+    /// notice, warning, error, critical, alert or emergency.
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVER LEVEL")]
+    positionals: Vec<String>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -215,6 +336,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    let serverless = match cli.command {
+        Command::Demo => Some("demo"),
+        Command::ServeDemo(_) => Some("serve-demo"),
+        _ => None,
+    };
+    if let Some(Err(message)) =
+        serverless.map(|command| target::refuse_ad_hoc_flags(&cli.ad_hoc, command))
+    {
+        eprintln!("mcpcord: {message}");
+        return ExitCode::from(2);
+    }
     if let Command::ServeDemo(args) = &cli.command {
         return demo::serve_demo(args.stdio, args.http, args.oauth).await;
     }
@@ -266,6 +398,12 @@ async fn run(cli: Cli) -> ExitCode {
             Command::Health(targets) => commands::health(&cli, &manager, targets).await,
             Command::Inspect(targets) => commands::inspect(&cli, &manager, targets).await,
             Command::Call(args) => commands::call(&cli, &manager, args).await,
+            Command::Read(args) => requests::read(&cli, &manager, args).await,
+            Command::Prompt(args) => requests::prompt(&cli, &manager, args).await,
+            Command::Complete(args) => requests::complete(&cli, &manager, args).await,
+            Command::List(args) => requests::list(&cli, &manager, args).await,
+            Command::Ping(args) => requests::ping(&cli, &manager, args).await,
+            Command::LogLevel(args) => requests::log_level(&cli, &manager, args).await,
             Command::Bench(args) => commands::bench(&cli, &manager, args).await,
             Command::Login(args) => auth::login(&cli, &manager, args).await,
             Command::Logout(args) => auth::logout(&cli, &manager, args).await,

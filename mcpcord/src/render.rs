@@ -26,7 +26,7 @@ pub(crate) fn shown(text: &str) -> String {
 }
 
 /// Tool output or instructions, for human output: no control characters but its lines, bounded.
-fn shown_output(text: &str) -> String {
+pub(crate) fn shown_output(text: &str) -> String {
     terminal_safe(text, MAX_OUTPUT_CHARS)
 }
 

@@ -76,7 +76,8 @@ impl Config {
     /// Claude Desktop, Cursor or VS Code form) if it ends in `.json`.
     ///
     /// A relative `cwd` in the file is resolved against the file's directory, and `${env:NAME}`
-    /// placeholders are expanded from the process environment.
+    /// placeholders are expanded from the process environment. A JSON file is read leniently:
+    /// see [`Config::disabled`], [`Config::invalid`] and [`Config::warnings`].
     ///
     /// # Errors
     /// [`ConfigError::NotFound`] or [`ConfigError::Read`] if the file cannot be read,
@@ -119,8 +120,13 @@ impl Config {
     /// Cursor, Claude Code's `.mcp.json`) or `{"servers": {...}}` (VS Code, whose comments and
     /// trailing commas are accepted). `origin` is as for [`Config::from_toml_str`].
     ///
+    /// Other clients' keys are taken, honoured or warned about ([`Config::warnings`]); a server
+    /// whose entry has a problem is skipped and listed in [`Config::invalid`] while the others
+    /// load; `"disabled": true` servers are listed in [`Config::disabled`].
+    ///
     /// # Errors
-    /// [`ConfigError::Invalid`], with every problem found.
+    /// [`ConfigError::Invalid`], with every problem found, for a syntax error or a problem outside
+    /// every server entry.
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         parse(text, origin, Format::Json, &process_env)
     }
@@ -208,24 +214,31 @@ pub(super) fn parse(
             error.message,
         )])
     })?;
-    match schema::read_servers(&root, format, &base_dir(origin), env) {
-        Ok(servers) => Ok(Config {
-            servers,
-            source: Some(origin.to_owned()),
-        }),
-        Err(raw) => {
-            let mut problems: Vec<Problem> = raw
-                .into_iter()
-                .map(|problem| {
-                    let (line, column) = lines.locate(problem.offset);
-                    Problem::new(line, column, problem.key, problem.message)
-                })
-                .collect();
-            // Stable, so problems at one place keep the order they were found in.
-            problems.sort_by_key(|problem| (problem.line(), problem.column()));
-            Err(invalid(problems))
-        }
-    }
+    let locate = |raw: Vec<schema::RawProblem>| {
+        let mut problems: Vec<Problem> = raw
+            .into_iter()
+            .map(|problem| {
+                let (line, column) = lines.locate(problem.offset);
+                Problem::new(line, column, problem.key, problem.message)
+            })
+            .collect();
+        // Stable, so problems at one place keep the order they were found in.
+        problems.sort_by_key(|problem| (problem.line(), problem.column()));
+        problems
+    };
+    let found = schema::read_servers(&root, format, &base_dir(origin), env)
+        .map_err(|raw| invalid(locate(raw)))?;
+    Ok(Config {
+        servers: found.servers,
+        source: Some(origin.to_owned()),
+        disabled: found.disabled,
+        invalid: found
+            .invalid
+            .into_iter()
+            .map(|(name, raw)| (name, locate(raw)))
+            .collect(),
+        warnings: locate(found.warnings),
+    })
 }
 
 /// The directory of the config file, absolute where possible, so a resolved `cwd` does not depend

@@ -42,7 +42,7 @@
 //!
 //! # Stdio servers
 //! - `command` (looked up on `PATH` unless it contains a `/`) and `args`.
-//! - `env`: variables to set; a value may use `${env:NAME}`.
+//! - `env`: variables to set; a value may use `${env:NAME}`. (JSON forms: also `envFile`.)
 //! - `cwd`: the working directory, relative to the file's directory (default: ours).
 //! - `inherit_env` (default `false`): whether the server gets our whole environment. When false it
 //!   gets only `HOME`, `LOGNAME`, `PATH`, `SHELL`, `TERM`, `USER`, `LANG`, `TMPDIR` and `LC_*`
@@ -83,11 +83,34 @@
 //! HTTP+SSE transport only). Without a `"type"`, `command` or `url` decides, and an HTTP server's
 //! `transport` is `auto`; with both, `"type"` and `transport` must agree.
 //!
+//! They also take other clients' keys, so that a Claude Desktop, Cursor, Windsurf, Cline, VS Code
+//! or Claude Code file loads as it is:
+//! - `"disabled": true`: the server is not run (nor checked further) and is listed in
+//!   [`Config::disabled`].
+//! - `"autoApprove"`, `"alwaysAllow"`: accepted and ignored (mcpcord asks no one before a call).
+//! - `"timeout"`: with a unit (`"90s"`), the request timeout. A bare number is ignored with a
+//!   warning: Cline and Roo Code read it as seconds, Claude Code and Gemini CLI as milliseconds,
+//!   and a guess wrong by a factor of 1000 is worse than the default. `request_timeout` wins over
+//!   it.
+//! - `"envFile"` (stdio): a dotenv file, relative to the config file's directory, at most 64 KiB,
+//!   of `NAME=VALUE` lines (`#` comments, `export ` and one pair of quotes around a value
+//!   allowed); its variables are added to `env`, whose own values win.
+//! - VS Code's `${workspaceFolder}` (the config file's directory, or its parent when the file is
+//!   in `.vscode/`) and `${userHome}` (`$HOME`), in `command`, `args`, `cwd`, `envFile`, `url`, and
+//!   `env` and `headers` values. (TOML files may use them too.)
+//!
+//! A JSON file is another client's, so it is read leniently: a key we do not use is a warning
+//! ([`Config::warnings`]) and the server still loads; a problem inside one server entry skips that
+//! server, which is listed with its problems ([`Config::invalid`]), and the others load. A syntax
+//! error, or a problem outside every server entry (no server list, a misspelt `"mcpServers"`, a
+//! server name written twice), still fails the whole file, listing every problem.
+//!
 //! # Secrets
 //! Secrets never need to be written in the file: `bearer_token_env`, `oauth.client_secret_env`,
 //! `oauth.private_key_env` and `oauth.id_token_env` name environment variables, and `${env:NAME}`
 //! in an `env` or `headers` value is replaced by that variable when the file is read (`$${` writes
-//! a literal `${`).
+//! a literal `${`). `${env:NAME}` is expanded nowhere else: `command`, `args` and `url` show in
+//! process listings and logs.
 //!
 //! # Size
 //! A file may hold at most 1 MiB ([`MAX_CONFIG_BYTES`]): a larger one, or a "file" that never ends
@@ -96,7 +119,8 @@
 //!
 //! # Errors name the line
 //! A file is checked as a whole, and [`ConfigError`] lists every problem at once, each with the
-//! line, column and key it is about. Unknown keys are errors, with a suggestion when one is close.
+//! line, column and key it is about. In TOML, unknown keys are errors, with a suggestion when one
+//! is close; in the JSON forms they are warnings (see above).
 //!
 //! ```
 //! use std::path::Path;
@@ -132,6 +156,33 @@
 //!      (to reach a streamable HTTP server)\n\
 //!      mcpcord.toml:2:1: servers.everything: unknown key \"comand\" (did you mean \"command\"?)\n\
 //!      mcpcord.toml:5:7: servers.remote.url: \"ftp://x\" is not an http:// or https:// URL"
+//! );
+//! # Ok::<(), mcp_manager::config::ConfigError>(())
+//! ```
+//!
+//! A JSON file with another client's keys, a switched-off server and a broken one:
+//!
+//! ```
+//! # use std::path::Path;
+//! # use mcp_manager::config::Config;
+//! let config = Config::from_json_str(
+//!     r#"{"mcpServers": {
+//!       "files": {"command": "npx", "args": ["-y", "fs"], "autoApprove": ["read"], "note": "x"},
+//!       "old": {"command": "legacy", "disabled": true},
+//!       "broken": {"url": "ftp://x"}
+//!     }}"#,
+//!     Path::new(".mcp.json"),
+//! )?;
+//! assert_eq!(config.servers.len(), 1);
+//! assert_eq!(config.disabled, ["old"]);
+//! assert_eq!(config.invalid[0].0, "broken");
+//! assert_eq!(
+//!     config.invalid[0].1[0].to_string(),
+//!     "4:25: mcpServers.broken.url: \"ftp://x\" is not an http:// or https:// URL"
+//! );
+//! assert_eq!(
+//!     config.warnings[0].to_string(),
+//!     "2:82: mcpServers.files: unknown key \"note\"; ignored"
 //! );
 //! # Ok::<(), mcp_manager::config::ConfigError>(())
 //! ```

@@ -1,16 +1,57 @@
-//! `${env:NAME}` placeholders in `env` and `headers` values: how a secret reaches a server without
-//! being written in the file. `$${` writes a literal `${`.
+//! Placeholders in values. `${env:NAME}` (in `env` and `headers` values only) is how a secret
+//! reaches a server without being written in the file; `$${` writes a literal `${`.
+//!
+//! VS Code's path variables, `${workspaceFolder}` (the project: the config file's directory, or
+//! its parent when the file is in `.vscode/`) and `${userHome}` (`$HOME`), are expanded there too,
+//! and they alone also in `command`, `args`, `cwd`, `envFile` and `url` ([`expand_paths`]), where
+//! a secret read from the environment would show in process listings and logs.
 //!
 //! Messages name variables, never their values.
 
 use std::env::VarError;
+use std::path::Path;
 
 /// Reads one environment variable; the process environment in production, a map in tests.
 pub(super) type EnvLookup<'a> = &'a dyn Fn(&str) -> Result<String, VarError>;
 
-/// `text` with every placeholder replaced by its variable's value, or one message per placeholder
-/// that could not be expanded.
-pub(super) fn expand(text: &str, env: EnvLookup<'_>) -> Result<String, Vec<String>> {
+/// What placeholders are expanded from.
+#[derive(Clone, Copy)]
+pub(super) struct Placeholders<'a> {
+    pub(super) env: EnvLookup<'a>,
+    /// The value of `${workspaceFolder}`.
+    pub(super) workspace_folder: &'a Path,
+}
+
+/// The directory `${workspaceFolder}` names for a config file in `dir`: VS Code keeps a project's
+/// `mcp.json` in `<project>/.vscode/`, and means the project.
+pub(super) fn workspace_folder(dir: &Path) -> &Path {
+    match (dir.file_name(), dir.parent()) {
+        (Some(name), Some(parent)) if name == ".vscode" => parent,
+        _ => dir,
+    }
+}
+
+/// `text` with only `${workspaceFolder}` and `${userHome}` expanded; any other `${...}` is left as
+/// it is written.
+pub(super) fn expand_paths(text: &str, vars: Placeholders<'_>) -> Result<String, String> {
+    let mut expanded = text.to_owned();
+    if expanded.contains("${workspaceFolder}") {
+        let folder = vars.workspace_folder.to_string_lossy();
+        expanded = expanded.replace("${workspaceFolder}", &folder);
+    }
+    if expanded.contains("${userHome}") {
+        expanded = expanded.replace("${userHome}", &user_home(vars.env)?);
+    }
+    Ok(expanded)
+}
+
+fn user_home(env: EnvLookup<'_>) -> Result<String, String> {
+    env("HOME").map_err(|_| "\"${userHome}\" is used but HOME is not set".to_owned())
+}
+
+/// `text` with every placeholder replaced by its value, or one message per placeholder that could
+/// not be expanded.
+pub(super) fn expand(text: &str, vars: Placeholders<'_>) -> Result<String, Vec<String>> {
     let mut expanded = String::with_capacity(text.len());
     let mut problems = Vec::new();
     let mut rest = text;
@@ -29,7 +70,7 @@ pub(super) fn expand(text: &str, env: EnvLookup<'_>) -> Result<String, Vec<Strin
                 rest = "";
                 break;
             };
-            match placeholder(&after[..close], env) {
+            match placeholder(&after[..close], vars) {
                 Ok(value) => expanded.push_str(&value),
                 Err(problem) => problems.push(problem),
             }
@@ -48,7 +89,13 @@ pub(super) fn expand(text: &str, env: EnvLookup<'_>) -> Result<String, Vec<Strin
 }
 
 /// The value of one placeholder, given what is between `${` and `}`.
-fn placeholder(inner: &str, env: EnvLookup<'_>) -> Result<String, String> {
+fn placeholder(inner: &str, vars: Placeholders<'_>) -> Result<String, String> {
+    let env = vars.env;
+    match inner {
+        "workspaceFolder" => return Ok(vars.workspace_folder.to_string_lossy().into_owned()),
+        "userHome" => return user_home(env),
+        _ => {}
+    }
     if let Some(name) = inner.strip_prefix("env:") {
         if !is_env_name(name) {
             // Not quoted back: whatever was written there is not a name, and might be a secret.
@@ -96,6 +143,16 @@ pub(super) fn is_env_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn expand(text: &str, env: EnvLookup<'_>) -> Result<String, Vec<String>> {
+        super::expand(
+            text,
+            Placeholders {
+                env,
+                workspace_folder: Path::new("/work/project"),
+            },
+        )
+    }
 
     fn env(name: &str) -> Result<String, VarError> {
         match name {
@@ -178,6 +235,40 @@ mod tests {
             problems[0].contains("VS Code input variables"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn vs_code_path_variables_name_the_project_and_home() {
+        fn home(name: &str) -> Result<String, VarError> {
+            match name {
+                "HOME" => Ok("/home/ada".to_owned()),
+                _ => Err(VarError::NotPresent),
+            }
+        }
+        assert_eq!(
+            expand("${workspaceFolder}/.env:${userHome}/bin", &home).unwrap(),
+            "/work/project/.env:/home/ada/bin"
+        );
+        let problems = expand("${userHome}", &env).unwrap_err();
+        assert_eq!(problems, [r#""${userHome}" is used but HOME is not set"#]);
+    }
+
+    #[test]
+    fn only_path_variables_are_expanded_where_secrets_must_not_go() {
+        let vars = Placeholders {
+            env: &|_| Ok("/home/ada".to_owned()),
+            workspace_folder: Path::new("/work/project"),
+        };
+        assert_eq!(
+            expand_paths("${workspaceFolder}/a ${userHome} ${env:TOKEN} $${x}", vars).unwrap(),
+            "/work/project/a /home/ada ${env:TOKEN} $${x}"
+        );
+    }
+
+    #[test]
+    fn workspace_folder_is_the_project_above_dot_vscode() {
+        assert_eq!(workspace_folder(Path::new("/p/.vscode")), Path::new("/p"));
+        assert_eq!(workspace_folder(Path::new("/p")), Path::new("/p"));
     }
 
     #[test]

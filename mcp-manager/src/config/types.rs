@@ -12,13 +12,28 @@ use mcp_retry::RetryPolicy;
 use mcp_transport::EnvPolicy;
 use url::Url;
 
+use super::error::Problem;
+
 /// Every configured server, by name (names are unique; order is the file's).
+///
+/// Read from another client's JSON file, a configuration may also hold what was not run and why:
+/// servers switched off, servers skipped for problems in their entries, and warnings about keys
+/// that were read but not used. A caller shows these (each [`Problem`] prints as
+/// `LINE:COLUMN: KEY: MESSAGE`, after the file's path). From TOML they are always empty: any
+/// problem there fails the file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
     /// The servers, in the order the file lists them.
     pub servers: Vec<(String, ServerConfig)>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
+    /// Servers marked `"disabled": true`, in file order: not run, and not checked further.
+    pub disabled: Vec<String>,
+    /// Servers skipped because their entries have problems, in file order, each with every
+    /// problem found in it.
+    pub invalid: Vec<(String, Vec<Problem>)>,
+    /// Keys read but not used (another client's settings), in file order; the file still loads.
+    pub warnings: Vec<Problem>,
 }
 
 impl Config {

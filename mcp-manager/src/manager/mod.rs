@@ -656,6 +656,20 @@ impl Manager {
         }
     }
 
+    /// Sends MCP's `ping` and waits for the answer: the round trip, through the same request path
+    /// (health check, timeout, recovery) as every other request.
+    ///
+    /// # Errors
+    /// As for any request: unknown or unhealthy server, timeout, JSON-RPC error, lost connection.
+    pub async fn ping(&self, id: ServerId) -> Result<Duration, CallError> {
+        let connection = self.connection(id)?;
+        let request = ClientRequest::PingRequest(rmcp::model::PingRequest::default());
+        let started = std::time::Instant::now();
+        // Any answer that is not an error is a pong: the result carries nothing.
+        self.request(&connection, request).await?;
+        Ok(started.elapsed())
+    }
+
     /// Lists everything the server offers again, now (it also happens on every `list_changed`).
     pub async fn refresh(&self, id: ServerId) -> Result<Arc<Listing>, CallError> {
         let connection = self.connection(id)?;

@@ -188,6 +188,50 @@ fn configured_servers_are_checked_and_a_failure_exits_1() {
     );
 }
 
+/// Another client's JSON file: a disabled server is skipped and said, a broken entry is skipped
+/// with its problem, an unused key is a warning, and the good server still runs.
+#[test]
+fn a_foreign_config_runs_its_good_servers_and_says_what_it_skipped() {
+    let dir = TempDir::new("mcpcord-foreign");
+    let file = dir.join("claude_desktop_config.json");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"mcpServers": {{
+  "demo": {{"command": {MCPCORD:?}, "args": ["serve-demo", "--stdio"], "autoApprove": ["echo"], "someFutureKey": 1}},
+  "off": {{"command": "nowhere", "disabled": true}},
+  "broken": {{"command": 42}}
+}}}}"#
+        ),
+    )
+    .expect("written");
+    let config = file.display().to_string();
+    let output = mcpcord(&["--json", "--config", &config, "health"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let document = json_of(&output.stdout, &output.stderr);
+    let names: Vec<&str> = document["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .filter_map(|server| server["name"].as_str())
+        .collect();
+    assert_eq!(names, ["demo"]);
+    assert!(
+        stderr.contains("someFutureKey") && stderr.contains("(warning)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("server broken is skipped"), "{stderr}");
+    assert!(stderr.contains("server off is disabled"), "{stderr}");
+    let output = mcpcord(&["--config", &config, "call", "off", "echo"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("\"off\" is disabled"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn demo_runs_end_to_end_and_leaves_nothing_running() {
     let output = mcpcord(&["--json", "demo"]);

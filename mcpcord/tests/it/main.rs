@@ -5,8 +5,10 @@
 //! subreaper, which adopts (and, for `subreaper`, sweeps up) the children of every test beside it.
 
 mod cli;
+mod cli_ad_hoc;
 mod cli_oauth;
 mod cli_reliability;
+mod cli_requests;
 mod demo_stdio;
 mod shutdown_reaps;
 

@@ -16,6 +16,7 @@ impl Schema<'_> {
     /// An `http://` or `https://` URL.
     pub(super) fn http_url(&mut self, node: &Node, path: &str) -> Option<Url> {
         let text = self.string(node, path)?;
+        let text = &self.paths_expanded(node, path, text)?;
         if text.contains("${") {
             self.report(
                 &node.span,

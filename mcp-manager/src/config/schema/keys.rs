@@ -29,6 +29,15 @@ pub(super) const COMMON_KEYS: &[&str] = &[
 /// The JSON forms also say which transport a server uses.
 pub(super) const TYPE_KEY: &str = "type";
 
+/// Other clients' keys that the JSON forms also take: `"type"`; `"disabled"` (honoured: the server
+/// is not run); `"timeout"` (see `Schema::foreign_timeout`); and VS Code's `"envFile"` (a stdio
+/// server's dotenv file).
+pub(super) const JSON_KEYS: &[&str] = &[TYPE_KEY, "disabled", "timeout", "envFile"];
+
+/// Other clients' keys that the JSON forms accept and ignore without a warning: which tools to
+/// run without asking (Cline, Roo Code, Cursor, Windsurf). mcpcord asks no one.
+pub(super) const IGNORED_JSON_KEYS: &[&str] = &["autoApprove", "alwaysAllow"];
+
 /// Keys of the `oauth` table.
 pub(super) const OAUTH_KEYS: &[&str] = &[
     "client_id",
@@ -75,13 +84,16 @@ pub(super) struct Fields<'n> {
     pub(super) auto_recover: Option<&'n Entry>,
     pub(super) retry: Option<&'n Entry>,
     pub(super) kind: Option<&'n Entry>,
+    pub(super) disabled: Option<&'n Entry>,
+    pub(super) timeout: Option<&'n Entry>,
+    pub(super) env_file: Option<&'n Entry>,
 }
 
 impl Schema<'_> {
     fn server_keys(&self) -> Vec<&'static str> {
         let mut keys: Vec<&'static str> = [STDIO_KEYS, HTTP_KEYS, COMMON_KEYS].concat();
         if self.format == Format::Json {
-            keys.push(TYPE_KEY);
+            keys.extend(JSON_KEYS);
         }
         keys
     }
@@ -107,9 +119,13 @@ impl Schema<'_> {
                 "keep_alive" => &mut fields.keep_alive,
                 "auto_recover" => &mut fields.auto_recover,
                 "retry" => &mut fields.retry,
+                key if self.format == Format::Json && IGNORED_JSON_KEYS.contains(&key) => continue,
                 TYPE_KEY if self.format == Format::Json => &mut fields.kind,
+                "disabled" if self.format == Format::Json => &mut fields.disabled,
+                "timeout" if self.format == Format::Json => &mut fields.timeout,
+                "envFile" if self.format == Format::Json => &mut fields.env_file,
                 _ => {
-                    self.unknown_key(entry, path, &known);
+                    self.unknown_server_key(entry, path, &known);
                     continue;
                 }
             };

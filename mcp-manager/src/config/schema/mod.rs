@@ -3,6 +3,11 @@
 //! Walks a [`Node`] tree (from either format), builds the servers, and collects every problem on
 //! the way rather than stopping at the first, so one run shows the user everything to fix.
 //!
+//! TOML, our own format, is strict: any problem fails the file. The JSON forms are other clients'
+//! files, so a key we do not use there is a warning, and a problem inside one server entry skips
+//! that server (it is listed with its problems) while the others load; only a problem outside
+//! every server entry fails the file.
+//!
 //! Every rule is a method of one [`Schema`] walk, which holds the problems found so far; the rules
 //! are grouped by subject:
 //! - [`keys`]: which keys exist (a server's, by transport; the `oauth` and `retry` tables').
@@ -21,7 +26,7 @@
 use std::path::Path;
 
 use super::document::{Format, Node};
-use super::placeholder::EnvLookup;
+use super::placeholder::{EnvLookup, Placeholders, workspace_folder};
 use super::types::ServerConfig;
 
 mod env;
@@ -44,34 +49,58 @@ pub(super) struct RawProblem {
     pub(super) message: String,
 }
 
+/// What a document describes, when nothing outside its server entries is wrong.
+#[derive(Debug, Default)]
+pub(super) struct Servers {
+    /// The servers to run, in file order.
+    pub(super) servers: Vec<(String, ServerConfig)>,
+    /// Servers marked `"disabled": true` (JSON forms).
+    pub(super) disabled: Vec<String>,
+    /// Servers skipped for problems in their entries, each with its problems (JSON forms).
+    pub(super) invalid: Vec<(String, Vec<RawProblem>)>,
+    /// What was read but not used (JSON forms).
+    pub(super) warnings: Vec<RawProblem>,
+}
+
 /// The servers a document describes, in file order, or every problem with it.
 pub(super) fn read_servers(
     root: &Node,
     format: Format,
     base_dir: &Path,
     env: EnvLookup<'_>,
-) -> Result<Vec<(String, ServerConfig)>, Vec<RawProblem>> {
+) -> Result<Servers, Vec<RawProblem>> {
     let mut schema = Schema {
         format,
         base_dir,
-        env,
+        placeholders: Placeholders {
+            env,
+            workspace_folder: workspace_folder(base_dir),
+        },
         problems: Vec::new(),
+        found: Servers::default(),
     };
-    let servers = schema.document(root);
+    schema.found.servers = schema.document(root);
     if schema.problems.is_empty() {
-        Ok(servers)
+        Ok(schema.found)
     } else {
-        Err(schema.problems)
+        // The file fails as a whole: its server entries' problems are listed with the rest.
+        let mut problems = schema.problems;
+        for (_, server_problems) in schema.found.invalid {
+            problems.extend(server_problems);
+        }
+        Err(problems)
     }
 }
 
 /// One walk over a document: what it needs to read values, and the problems found so far.
 struct Schema<'a> {
     format: Format,
-    /// The config file's directory, against which a relative `cwd` is resolved.
+    /// The config file's directory, against which a relative `cwd` or `envFile` is resolved.
     base_dir: &'a Path,
-    env: EnvLookup<'a>,
+    placeholders: Placeholders<'a>,
+    /// Problems that fail the file (in a JSON form, those not yet moved to `found.invalid`).
     problems: Vec<RawProblem>,
+    found: Servers,
 }
 
 /// A dotted key path, with segments that are not bare keys quoted: `servers."my server".url`.

@@ -1,7 +1,7 @@
 //! How a problem is worded: where it is, "expected X, found Y", unknown keys with a "did you mean"
 //! (also for what other clients call our keys), and keys written twice.
 
-use super::super::document::{Entry, Node, Span, Value};
+use super::super::document::{Entry, Format, Node, Span, Value};
 use super::super::suggest::did_you_mean;
 use super::{RawProblem, Schema};
 
@@ -40,21 +40,38 @@ impl Schema<'_> {
         );
     }
 
-    pub(super) fn unknown_key(&mut self, entry: &Entry, path: &str, known: &[&str]) {
-        let suggestion = did_you_mean(&entry.key, known).or_else(|| {
-            OTHER_CLIENTS_NAMES
-                .iter()
-                .find(|(theirs, ours)| *theirs == entry.key && known.contains(ours))
-                .map(|(_, ours)| *ours)
+    /// Something read but not used: a warning, which never fails the file.
+    pub(super) fn warn(&mut self, span: &Span, key: &str, message: impl Into<String>) {
+        self.found.warnings.push(RawProblem {
+            offset: span.start,
+            key: key.to_owned(),
+            message: message.into(),
         });
-        let message = match suggestion {
-            Some(key) => format!("unknown key {:?} (did you mean {key:?}?)", entry.key),
-            None => format!(
-                "unknown key {:?} (known keys: {})",
-                entry.key,
-                known.join(", ")
-            ),
-        };
+    }
+
+    /// A server key we do not use: an error in TOML, our own format; a warning in another
+    /// client's JSON file, which may hold keys of that client's that we have no use for.
+    pub(super) fn unknown_server_key(&mut self, entry: &Entry, path: &str, known: &[&str]) {
+        match self.format {
+            Format::Toml => self.unknown_key(entry, path, known),
+            Format::Json => {
+                // Without the list of our keys: another client's key is not a misspelling of one.
+                let message = match suggestion(entry, known) {
+                    Some(key) => {
+                        format!(
+                            "unknown key {:?} (did you mean {key:?}?); ignored",
+                            entry.key
+                        )
+                    }
+                    None => format!("unknown key {:?}; ignored", entry.key),
+                };
+                self.warn(&entry.key_span, path, message);
+            }
+        }
+    }
+
+    pub(super) fn unknown_key(&mut self, entry: &Entry, path: &str, known: &[&str]) {
+        let message = unknown_key_message(entry, known);
         self.report(&entry.key_span, path, message);
     }
 
@@ -74,6 +91,27 @@ impl Schema<'_> {
             }
         }
         seen
+    }
+}
+
+/// Which of `known` the user probably meant by `entry`'s key.
+fn suggestion<'k>(entry: &Entry, known: &[&'k str]) -> Option<&'k str> {
+    did_you_mean(&entry.key, known).or_else(|| {
+        OTHER_CLIENTS_NAMES
+            .iter()
+            .find(|(theirs, ours)| *theirs == entry.key && known.contains(ours))
+            .and_then(|(_, ours)| known.iter().copied().find(|key| key == ours))
+    })
+}
+
+fn unknown_key_message(entry: &Entry, known: &[&str]) -> String {
+    match suggestion(entry, known) {
+        Some(key) => format!("unknown key {:?} (did you mean {key:?}?)", entry.key),
+        None => format!(
+            "unknown key {:?} (known keys: {})",
+            entry.key,
+            known.join(", ")
+        ),
     }
 }
 

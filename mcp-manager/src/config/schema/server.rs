@@ -1,6 +1,8 @@
 //! The document's server list and each server entry: stdio (`command`) or HTTP (`url`), checked
 //! against a JSON `"type"`, keys of the other transport refused, and the [`ServerConfig`] built.
 
+use std::time::Duration;
+
 use mcp_transport::EnvPolicy;
 
 use super::super::document::{Entry, Format, Node, Value};
@@ -95,7 +97,12 @@ impl Schema<'_> {
         };
         let mut servers = Vec::new();
         for entry in self.unique(entries, &path) {
+            if self.format == Format::Json && is_disabled(entry) {
+                self.found.disabled.push(entry.key.clone());
+                continue;
+            }
             let server_path = join(&path, &entry.key);
+            let before = self.problems.len();
             let named = is_bare(&entry.key);
             if !named {
                 self.report(
@@ -109,6 +116,11 @@ impl Schema<'_> {
                 && named
             {
                 servers.push((entry.key.clone(), server));
+            }
+            // Another client's file: one bad entry skips that server, not the whole file.
+            if self.format == Format::Json && self.problems.len() > before {
+                let problems = self.problems.split_off(before);
+                self.found.invalid.push((entry.key.clone(), problems));
             }
         }
         servers
@@ -125,12 +137,27 @@ impl Schema<'_> {
         }
 
         let sub = |entry: &Entry| join(path, &entry.key);
-        let command = f
-            .command
-            .and_then(|e| self.non_empty_string(&e.value, &sub(e)))
-            .map(str::to_owned);
-        let args = f.args.and_then(|e| self.string_list(&e.value, &sub(e)));
-        let env = f.env.and_then(|e| self.env_vars(&e.value, &sub(e)));
+        // Checked for its type only: a disabled server never gets here.
+        let _ = f.disabled.and_then(|e| self.bool(&e.value, &sub(e)));
+        let command = f.command.and_then(|e| {
+            let text = self.non_empty_string(&e.value, &sub(e))?;
+            self.paths_expanded(&e.value, &sub(e), text)
+        });
+        let args = f.args.and_then(|e| {
+            let args = self.string_list(&e.value, &sub(e))?;
+            args.iter()
+                .map(|arg| self.paths_expanded(&e.value, &sub(e), arg))
+                .collect::<Option<Vec<_>>>()
+        });
+        // Read only for a stdio server: on any other it is already a problem.
+        let env_file = f
+            .env_file
+            .filter(|_| kind == Some(Kind::Stdio))
+            .and_then(|e| self.env_file(&e.value, &sub(e)));
+        let env = match f.env {
+            Some(e) => self.env_vars(&e.value, &sub(e)),
+            None => Some(Default::default()),
+        };
         let cwd = f.cwd.and_then(|e| self.cwd(&e.value, &sub(e)));
         let inherit_env = f.inherit_env.and_then(|e| self.bool(&e.value, &sub(e)));
         let url = f.url.and_then(|e| self.http_url(&e.value, &sub(e)));
@@ -146,6 +173,8 @@ impl Schema<'_> {
         let request_timeout = f
             .request_timeout
             .and_then(|e| self.duration(&e.value, &sub(e), false));
+        let foreign_timeout = self.foreign_timeout(&f, path);
+        let request_timeout = request_timeout.or(foreign_timeout);
         let keep_alive = f
             .keep_alive
             .and_then(|e| self.duration(&e.value, &sub(e), false));
@@ -163,7 +192,12 @@ impl Schema<'_> {
             Kind::Stdio => TransportConfig::Stdio(StdioConfig {
                 command: command?,
                 args: args.unwrap_or_default(),
-                env: env.unwrap_or_default(),
+                // The file's own `env` wins over the `envFile`'s.
+                env: env_file
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(env?)
+                    .collect(),
                 cwd,
                 env_policy: if inherit_env.unwrap_or(false) {
                     EnvPolicy::InheritAll
@@ -313,6 +347,38 @@ impl Schema<'_> {
         Some(named)
     }
 
+    /// Another client's `"timeout"`, as the request timeout when its meaning is clear.
+    ///
+    /// A string with a unit (`"90s"`) is. A bare number is not: Cline and Roo Code read it as
+    /// seconds, Claude Code and Gemini CLI as milliseconds, and guessing wrong by a factor of 1000
+    /// is worse than the default, so it is ignored with a warning. Our own `request_timeout` wins
+    /// over it.
+    fn foreign_timeout(&mut self, f: &Fields<'_>, path: &str) -> Option<Duration> {
+        let entry = f.timeout?;
+        let key_path = join(path, "timeout");
+        if f.request_timeout.is_some() {
+            self.warn(
+                &entry.key_span,
+                &key_path,
+                "ignored: \"request_timeout\" is set",
+            );
+            return None;
+        }
+        match &entry.value.value {
+            Value::Integer(_) | Value::Float(_) => {
+                self.warn(
+                    &entry.value.span,
+                    &key_path,
+                    "ignored: a number without a unit is seconds to some clients and \
+                     milliseconds to others; write \"request_timeout\": \"60s\" (or \"timeout\": \
+                     \"60s\")",
+                );
+                None
+            }
+            _ => self.duration(&entry.value, &key_path, false),
+        }
+    }
+
     /// Keys that belong to the other transport are mistakes, not things to ignore.
     fn foreign_keys(&mut self, f: &Fields<'_>, kind: Kind, path: &str) {
         let (foreign, owner) = match kind {
@@ -320,7 +386,10 @@ impl Schema<'_> {
                 vec![f.headers, f.bearer_token_env, f.auth, f.oauth, f.transport],
                 Kind::Http,
             ),
-            Kind::Http => (vec![f.args, f.env, f.cwd, f.inherit_env], Kind::Stdio),
+            Kind::Http => (
+                vec![f.args, f.env, f.env_file, f.cwd, f.inherit_env],
+                Kind::Stdio,
+            ),
         };
         for entry in foreign.into_iter().flatten() {
             self.report(
@@ -337,6 +406,17 @@ impl Schema<'_> {
             );
         }
     }
+}
+
+/// Whether a server entry says `"disabled": true` (Claude Desktop, Cursor, Cline, Windsurf): it is
+/// then listed as disabled and not checked further, so a half-finished entry can be switched off.
+fn is_disabled(entry: &Entry) -> bool {
+    let Value::Table(entries) = &entry.value.value else {
+        return false;
+    };
+    entries
+        .iter()
+        .any(|e| e.key == "disabled" && e.value.value == Value::Bool(true))
 }
 
 /// The HTTP transport a `"type"` or `transport` value names, if it names one.

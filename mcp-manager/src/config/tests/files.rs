@@ -33,10 +33,10 @@ fn relative_config_path_still_gives_an_absolute_cwd() {
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl TempDir {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "mcpcord-config-{}-{}-{name}",
@@ -47,7 +47,7 @@ impl TempDir {
         Self(dir)
     }
 
-    fn file(&self, name: &str, contents: &str) -> PathBuf {
+    pub(super) fn file(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.0.join(name);
         std::fs::write(&path, contents).unwrap();
         path

@@ -32,17 +32,27 @@ fn unknown_key_without_a_close_match_lists_the_known_keys() {
 }
 
 #[test]
-fn other_clients_spellings_get_a_suggestion() {
-    let problem = only_problem(json(
+fn other_clients_spellings_get_a_suggestion_in_a_warning() {
+    let config = json(
         r#"{"mcpServers": {"w": {"serverUrl": "https://x.example/mcp", "url": "https://x.example/mcp"}}}"#,
-    ));
-    assert!(problem.contains("did you mean \"url\"?"), "{problem}");
-    let problem = only_problem(json(
-        r#"{"mcpServers": {"c": {"command": "x", "connectTimeout": "5s"}}}"#,
-    ));
-    assert!(
-        problem.contains("did you mean \"connect_timeout\"?"),
-        "{problem}"
+    )
+    .unwrap();
+    assert_eq!(
+        warnings(&config),
+        ["1:23: mcpServers.w: unknown key \"serverUrl\" (did you mean \"url\"?); ignored"]
+    );
+    let config =
+        json(r#"{"mcpServers": {"c": {"command": "x", "connectTimeout": "5s"}}}"#).unwrap();
+    assert_eq!(
+        warnings(&config),
+        [
+            "1:39: mcpServers.c: unknown key \"connectTimeout\" (did you mean \"connect_timeout\"?); \
+          ignored"
+        ]
+    );
+    assert_eq!(
+        config.server("c").unwrap().connect_timeout,
+        Duration::from_secs(30)
     );
 }
 
