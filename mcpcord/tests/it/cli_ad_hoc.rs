@@ -2,12 +2,11 @@
 //! `--bearer-env`, `--connect-timeout`, `--request-timeout`, `--retries`): applied to a URL or a
 //! command after `--`, refused for a configured server, and bad values refused as usage errors.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 
 use mcp_tests::support::{TempDir, mcpcord_command, refused_port};
 
-use crate::{MCPCORD, json_of};
+use crate::{HttpDemo, MCPCORD, json_of};
 
 /// `mcpcord ARGS` to its end, with a home of its own and `extra_env` added to its environment.
 fn mcpcord_with(args: &[&str], extra_env: &[(&str, &str)]) -> Output {
@@ -265,50 +264,9 @@ fn ad_hoc_flags_are_refused_for_a_configured_server() {
     }
 }
 
-/// The demo server over HTTP as a child process; killed on drop.
-struct HttpDemo {
-    child: Child,
-    url: String,
-    _home: TempDir,
-}
-
-impl HttpDemo {
-    fn start() -> Self {
-        let home = TempDir::new("mcpcord-ad-hoc-http");
-        let mut child = mcpcord_command(MCPCORD, home.path())
-            .args(["serve-demo", "--http", "127.0.0.1:0"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve-demo starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the listening line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self {
-            child,
-            url,
-            _home: home,
-        }
-    }
-}
-
-impl Drop for HttpDemo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_valid_header_and_timeouts_work_against_the_http_demo() {
-    let demo = HttpDemo::start();
+    let demo = HttpDemo::start(&[]);
     let output = mcpcord(&[
         "--json",
         "call",

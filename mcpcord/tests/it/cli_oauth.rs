@@ -1,56 +1,13 @@
 //! `mcpcord login`, `logout`, and a login-protected server used without a browser, against
 //! `mcpcord serve-demo --http 127.0.0.1:0 --oauth` (the demo behind its built-in authorization server).
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 
 use mcp_tests::support::{TempDir, files_under, mcpcord_command};
 
-use crate::MCPCORD;
-
-/// The OAuth demo server as a child process; killed on drop.
-struct OAuthDemo {
-    child: Child,
-    url: String,
-    _home: TempDir,
-}
-
-impl OAuthDemo {
-    fn start() -> Self {
-        let home = TempDir::new("mcpcord-oauth-demo");
-        let mut child = mcpcord_command(MCPCORD, home.path())
-            .args(["serve-demo", "--http", "127.0.0.1:0", "--oauth"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve-demo starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the listening line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self {
-            child,
-            url,
-            _home: home,
-        }
-    }
-}
-
-impl Drop for OAuthDemo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::{HttpDemo, MCPCORD};
 
 /// `mcpcord ARGS` with `home` as its token home, no configured browser, stdin not a terminal.
 fn mcpcord(home: &Path, args: &[&str]) -> Output {
@@ -71,7 +28,7 @@ fn text(output: &Output) -> String {
 
 #[test]
 fn login_then_use_without_a_browser_then_logout() {
-    let demo = OAuthDemo::start();
+    let demo = HttpDemo::start(&["--oauth"]);
     let home = TempDir::new("mcpcord-oauth-login");
     let echo = [
         "call",
@@ -135,7 +92,7 @@ fn login_then_use_without_a_browser_then_logout() {
 
 #[test]
 fn bench_with_many_sessions_logs_in_once_and_keeps_that_login() {
-    let demo = OAuthDemo::start();
+    let demo = HttpDemo::start(&["--oauth"]);
     let home = TempDir::new("mcpcord-oauth-bench");
     let bench = mcpcord(
         home.path(),
@@ -216,7 +173,7 @@ fn mcpcord_in_home(home: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn a_login_stored_under_the_old_name_is_imported_once_and_the_old_files_are_left_alone() {
-    let demo = OAuthDemo::start();
+    let demo = HttpDemo::start(&["--oauth"]);
     let home = TempDir::new("mcpcord-oauth-old-store");
     let old_store = home.join(".config").join("mcpm");
     std::fs::create_dir_all(&old_store).expect("the old directory");

@@ -74,15 +74,7 @@ fn saving_into_something_that_is_not_a_directory_is_a_usage_error() {
 #[test]
 fn reading_an_unknown_resource_exits_1_with_a_json_error() {
     let output = against_demo(&["--json", "read", "demo://nothing"]);
-    assert_exit(&output, 1);
-    let document = json_of(&output.stdout, &output.stderr);
-    assert_eq!(document["error"]["kind"], "rpc");
-    assert!(
-        document["error"]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("demo://nothing")),
-        "{document}"
-    );
+    assert_rpc_error(&output, "demo://nothing");
 }
 
 #[test]
@@ -210,29 +202,13 @@ fn an_unknown_log_level_exits_2_listing_the_valid_ones() {
 #[test]
 fn log_level_on_a_server_without_logging_exits_1_with_a_json_error() {
     let output = against_demo(&["--json", "log-level", "WARNING"]);
-    assert_exit(&output, 1);
-    let document = json_of(&output.stdout, &output.stderr);
-    assert_eq!(document["error"]["kind"], "rpc");
-    assert!(
-        document["error"]["message"]
-            .as_str()
-            .is_some_and(|message| message.ends_with("the server does not offer logging")),
-        "{document}"
-    );
+    assert_rpc_error(&output, "the server does not offer logging");
 }
 
 #[test]
 fn complete_on_a_server_without_completions_exits_1_with_a_json_error() {
     let output = against_demo(&["--json", "complete", "--prompt", "greet", "name", "A"]);
-    assert_exit(&output, 1);
-    let document = json_of(&output.stdout, &output.stderr);
-    assert_eq!(document["error"]["kind"], "rpc");
-    assert!(
-        document["error"]["message"]
-            .as_str()
-            .is_some_and(|message| message.ends_with("the server does not offer completions")),
-        "{document}"
-    );
+    assert_rpc_error(&output, "the server does not offer completions");
 }
 
 #[test]
@@ -270,4 +246,18 @@ async fn manager_ping_measures_a_round_trip_and_refuses_an_unknown_server() {
     let error = manager.ping(server).await.expect_err("no such server");
     assert!(matches!(error, CallError::UnknownServer(_)), "{error:?}");
     manager.shutdown(Duration::from_secs(2)).await;
+}
+
+/// `output` is exit 1 with `{"error": {"kind": "rpc", "message"}}` on stdout, the message saying
+/// `text`.
+fn assert_rpc_error(output: &Output, text: &str) {
+    assert_exit(output, 1);
+    let document = json_of(&output.stdout, &output.stderr);
+    assert_eq!(document["error"]["kind"], "rpc");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains(text)),
+        "{document}"
+    );
 }

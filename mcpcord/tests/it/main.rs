@@ -25,3 +25,49 @@ fn json_of(stdout: impl AsRef<[u8]>, stderr: impl AsRef<[u8]>) -> serde_json::Va
         )
     })
 }
+
+/// `mcpcord serve-demo --http 127.0.0.1:0 [EXTRA]` as a child process with a home of its own: the
+/// URL it announces on its first line; killed and reaped on drop.
+struct HttpDemo {
+    child: std::process::Child,
+    url: String,
+    _home: mcp_tests::support::TempDir,
+}
+
+impl HttpDemo {
+    fn start(extra: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+
+        let home = mcp_tests::support::TempDir::new("mcpcord-http-demo");
+        let mut child = mcp_tests::support::mcpcord_command(MCPCORD, home.path())
+            .args(["serve-demo", "--http", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve-demo starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the listening line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            _home: home,
+        }
+    }
+}
+
+impl Drop for HttpDemo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
