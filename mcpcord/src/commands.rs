@@ -149,7 +149,7 @@ pub(crate) fn single(
 
 pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> Outcome {
     if targets.servers.len() > 1 {
-        return Outcome::Usage("inspect takes one server".to_owned());
+        return inspect_several(cli, manager, targets).await;
     }
     let (name, config) = match single(cli, targets.servers.first(), &targets.command) {
         Ok(server) => server,
@@ -168,6 +168,66 @@ pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> 
         },
         Err(error) => fail_to_connect(cli, &name, &error),
     }
+}
+
+/// `inspect A B ...`: every server connected in parallel, then each described in turn (under a
+/// heading of its name), or with `--json` one document `{"ok", "servers": [{"name", "ok", ...}]}`
+/// whose entries are the single-server document, or `{"error": {"kind", "message"}}`. Exit 1 when
+/// any failed.
+async fn inspect_several(cli: &Cli, manager: &Manager, targets: &Targets) -> Outcome {
+    let servers = match resolve(cli, &targets.servers, &targets.command, false) {
+        Ok(servers) => servers,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let connected = with_progress(cli, manager, manager.connect_all(&servers)).await;
+    let mut ok = true;
+    let mut documents = Vec::new();
+    for ((name, result), (_, config)) in connected.into_iter().zip(&servers) {
+        let described = result
+            .map_err(|error| (error.code(), render::connect_failure(&name, &error)))
+            .and_then(|id| {
+                let transport = manager
+                    .transport(id)
+                    .map_or(config.transport_name(), |kind| kind.as_str());
+                manager
+                    .listing(id)
+                    .map(|listing| (listing, transport))
+                    .map_err(|error| (error.code(), error.to_string()))
+            });
+        match (described, cli.json) {
+            (Ok((listing, transport)), true) => {
+                let mut document = render::inspect_json(&listing, transport);
+                if let Value::Object(object) = &mut document {
+                    object.insert("name".into(), json!(name));
+                    object.insert("ok".into(), json!(true));
+                }
+                documents.push(document);
+            }
+            (Ok((listing, transport)), false) => {
+                out!("== {} ==", render::shown(&name));
+                render::inspect(&listing, transport, false);
+                out!();
+            }
+            (Err((kind, message)), as_json) => {
+                ok = false;
+                if as_json {
+                    documents.push(json!({
+                        "name": name,
+                        "ok": false,
+                        "error": { "kind": kind, "message": message },
+                    }));
+                } else {
+                    out!("== {} ==", render::shown(&name));
+                    eprintln!("mcpcord: {}", render::shown(&message));
+                    out!();
+                }
+            }
+        }
+    }
+    if cli.json {
+        render::print_json(&json!({ "ok": ok, "servers": documents }));
+    }
+    if ok { Outcome::Ok } else { Outcome::Failed }
 }
 
 /// A failed connect: its error, and what to do when the server needs a login.

@@ -126,7 +126,8 @@ struct AdHocArgs {
 enum Command {
     /// Connect to every (or the named) server in parallel and report each one's health.
     Health(Targets),
-    /// Show a server's info, tools with their input schemas, resources, templates and prompts.
+    /// Show servers' info, tools with their input schemas, resources, templates and prompts (several
+    /// servers are connected in parallel).
     Inspect(Targets),
     /// Call a tool and print its result; exit 1 when the tool reports an error.
     Call(CallArgs),

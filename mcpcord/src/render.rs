@@ -161,19 +161,24 @@ pub(crate) fn health(rows: &[HealthRow], as_json: bool) {
     }
 }
 
+/// A server's JSON document, as `inspect --json` prints it: MCP's own JSON per item.
+pub(crate) fn inspect_json(discovery: &Listing, transport: &str) -> Value {
+    json!({
+        "server": discovery.server_info,
+        "transport": transport,
+        "protocol_version": discovery.protocol_version.as_ref().map(|version| version.as_str().to_owned()),
+        "instructions": discovery.instructions,
+        "tools": discovery.tools,
+        "resources": discovery.resources,
+        "resource_templates": discovery.resource_templates,
+        "prompts": discovery.prompts,
+    })
+}
+
 /// A server's full description, or its JSON document.
 pub(crate) fn inspect(discovery: &Listing, transport: &str, as_json: bool) {
     if as_json {
-        print_json(&json!({
-            "server": discovery.server_info,
-            "transport": transport,
-            "protocol_version": discovery.protocol_version.as_ref().map(|version| version.as_str().to_owned()),
-            "instructions": discovery.instructions,
-            "tools": discovery.tools,
-            "resources": discovery.resources,
-            "resource_templates": discovery.resource_templates,
-            "prompts": discovery.prompts,
-        }));
+        print_json(&inspect_json(discovery, transport));
         return;
     }
     let (name, version) = discovery

@@ -40,13 +40,7 @@ fn keys(value: &Value) -> Vec<String> {
 #[test]
 fn health_json_has_the_documented_shape() {
     let output = against_demo(&["--json", "health"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let document = json_of(&output.stdout, &output.stderr);
+    let document = succeeded_json(&output);
     assert_eq!(keys(&document), ["ok", "servers"]);
     assert_eq!(document["ok"], true);
     let server = &document["servers"][0];
@@ -113,13 +107,7 @@ fn a_tool_error_exits_1_and_still_prints_the_result() {
 #[test]
 fn bench_json_has_the_documented_shape() {
     let output = against_demo(&["--json", "bench", "--sessions", "3", "--calls", "5"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let document = json_of(&output.stdout, &output.stderr);
+    let document = succeeded_json(&output);
     assert_eq!(
         keys(&document),
         [
@@ -163,20 +151,29 @@ fn config_errors_name_the_file_and_line_and_exit_2() {
     assert!(stderr.contains("comand"), "{stderr}");
 }
 
+/// A `mcpcord.toml` in `dir` with a demo stdio server under each of `names`, then `down`, an HTTP
+/// server whose port refuses (one attempt); its path.
+fn demos_and_a_refused_server(dir: &TempDir, names: &[&str]) -> String {
+    let mut text = String::new();
+    for name in names {
+        text.push_str(&format!(
+            "[servers.{name}]\ncommand = {MCPCORD:?}\nargs = [\"serve-demo\", \"--stdio\"]\n\n"
+        ));
+    }
+    let port = refused_port();
+    text.push_str(&format!(
+        "[servers.down]\nurl = \"http://127.0.0.1:{port}/mcp\"\nretry = {{ attempts = 1 }}\n"
+    ));
+    let file = dir.join("mcpcord.toml");
+    std::fs::write(&file, text).expect("written");
+    file.display().to_string()
+}
+
 #[test]
 fn configured_servers_are_checked_and_a_failure_exits_1() {
     let dir = TempDir::new("mcpcord-config");
-    let port = refused_port();
-    let file = dir.join("mcpcord.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[servers.demo]\ncommand = {MCPCORD:?}\nargs = [\"serve-demo\", \"--stdio\"]\n\n\
-             [servers.down]\nurl = \"http://127.0.0.1:{port}/mcp\"\nretry = {{ attempts = 1 }}\n"
-        ),
-    )
-    .expect("written");
-    let output = mcpcord(&["--json", "--config", &file.display().to_string(), "health"]);
+    let config = demos_and_a_refused_server(&dir, &["demo"]);
+    let output = mcpcord(&["--json", "--config", &config, "health"]);
     assert_eq!(output.status.code(), Some(1));
     let document = json_of(&output.stdout, &output.stderr);
     assert_eq!(document["ok"], false);
@@ -185,6 +182,42 @@ fn configured_servers_are_checked_and_a_failure_exits_1() {
     assert_eq!(
         document["servers"][1]["error"]["kind"],
         "connection_refused"
+    );
+}
+
+/// `inspect` of several servers: each described, in the order given; one that fails makes exit 1
+/// and an error entry, without hiding the others.
+#[test]
+fn inspect_takes_several_servers() {
+    let dir = TempDir::new("mcpcord-inspect-several");
+    let config = demos_and_a_refused_server(&dir, &["one", "two"]);
+    let output = mcpcord(&["--json", "--config", &config, "inspect", "one", "two"]);
+    let document = succeeded_json(&output);
+    assert_eq!(document["ok"], true);
+    assert_eq!(document["servers"][0]["name"], "one");
+    assert_eq!(document["servers"][1]["name"], "two");
+    assert_eq!(document["servers"][1]["transport"], "stdio");
+    assert!(
+        document["servers"][0]["tools"]
+            .as_array()
+            .is_some_and(|tools| !tools.is_empty())
+    );
+
+    let output = mcpcord(&["--json", "--config", &config, "inspect", "one", "down"]);
+    assert_eq!(output.status.code(), Some(1));
+    let document = json_of(&output.stdout, &output.stderr);
+    assert_eq!(document["ok"], false);
+    assert_eq!(document["servers"][0]["ok"], true);
+    assert_eq!(
+        document["servers"][1]["error"]["kind"],
+        "connection_refused"
+    );
+
+    let output = mcpcord(&["--config", &config, "inspect", "one", "two"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("== one ==") && stdout.contains("== two =="),
+        "{stdout}"
     );
 }
 
@@ -235,13 +268,7 @@ fn a_foreign_config_runs_its_good_servers_and_says_what_it_skipped() {
 #[test]
 fn demo_runs_end_to_end_and_leaves_nothing_running() {
     let output = mcpcord(&["--json", "demo"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let document = json_of(&output.stdout, &output.stderr);
+    let document = succeeded_json(&output);
     assert_eq!(document["ok"], true);
     assert_eq!(document["left_running"]["children"], 0);
     assert_eq!(document["left_running"]["listeners"], 0);
@@ -325,4 +352,15 @@ fn ctrl_c_during_a_bench_kills_every_session_server() {
     ];
     let (servers, _) = interrupt_once_started(&[&bench[..], &SLEEP_ON_A_DEMO_SERVER].concat(), 3);
     servers.into_iter().for_each(wait_until_gone);
+}
+
+/// The JSON document of a run that exited 0; otherwise a failure showing its stderr.
+fn succeeded_json(output: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json_of(&output.stdout, &output.stderr)
 }
