@@ -222,46 +222,19 @@ impl ToolHeaderMap {
             .cloned()
     }
 
-    /// Whether no tool has declarations (the common case: nothing to look up per call).
-    pub(super) fn is_empty(&self) -> bool {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
-    }
-}
-
-/// The `Mcp-Param-*` headers for a message body: a `tools/call` of a tool with declarations.
-pub(super) fn for_body(tools: &ToolHeaderMap, body: &[u8]) -> Vec<(HeaderName, HeaderValue)> {
-    #[derive(serde::Deserialize)]
-    struct Call {
-        method: Option<String>,
-        params: Option<CallParams>,
-    }
-    #[derive(serde::Deserialize)]
-    struct CallParams {
-        name: Option<String>,
-        arguments: Option<Value>,
-    }
-    if tools.is_empty() {
-        return Vec::new();
-    }
-    let Ok(Call {
-        method: Some(method),
-        params: Some(params),
-    }) = serde_json::from_slice::<Call>(body)
-    else {
-        return Vec::new();
-    };
-    if method != "tools/call" {
-        return Vec::new();
-    }
-    match (
-        params.name.and_then(|name| tools.declarations(&name)),
-        params.arguments,
-    ) {
-        (Some(headers), Some(arguments)) => headers.headers_for(&arguments),
-        _ => Vec::new(),
+    /// The `Mcp-Param-*` headers for a call of `tool` with `arguments` (unparsed JSON): none when
+    /// the tool declares none (the arguments are then not parsed), or they are not JSON.
+    pub(super) fn headers_for(
+        &self,
+        tool: &str,
+        arguments: &serde_json::value::RawValue,
+    ) -> Vec<(HeaderName, HeaderValue)> {
+        let Some(declared) = self.declarations(tool) else {
+            return Vec::new();
+        };
+        serde_json::from_str::<Value>(arguments.get())
+            .map(|arguments| declared.headers_for(&arguments))
+            .unwrap_or_default()
     }
 }
 

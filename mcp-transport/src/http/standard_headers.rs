@@ -13,6 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderName, HeaderValue};
 use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::param_headers::ToolHeaderMap;
 
 pub(super) const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
 pub(super) const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
@@ -32,11 +35,18 @@ struct PeekParams<'a> {
     name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     uri: Option<Cow<'a, str>>,
+    /// A `tools/call`'s arguments, left unparsed unless the tool mirrors some into headers.
+    #[serde(borrow)]
+    arguments: Option<&'a RawValue>,
 }
 
-/// The standard headers for a JSON-RPC message body; none for a body that is not one message with
-/// a method (a response, a batch).
-pub(super) fn standard_headers(body: &[u8]) -> Vec<(HeaderName, HeaderValue)> {
+/// The headers a JSON-RPC message body adds to its POST: the standard ones, and for a `tools/call`
+/// of a tool in `tools`, its `Mcp-Param-*` headers. None for a body that is not one message with a
+/// method (a response, a batch). The body is read once, whatever it adds.
+pub(super) fn message_headers(
+    body: &[u8],
+    tools: &ToolHeaderMap,
+) -> Vec<(HeaderName, HeaderValue)> {
     let Ok(peek) = serde_json::from_slice::<Peek<'_>>(body) else {
         return Vec::new();
     };
@@ -51,6 +61,12 @@ pub(super) fn standard_headers(body: &[u8]) -> Vec<(HeaderName, HeaderValue)> {
     };
     if let Some(name) = name {
         headers.push((MCP_NAME, header_safe(name)));
+    }
+    if method == "tools/call"
+        && let Some(params) = &peek.params
+        && let (Some(tool), Some(arguments)) = (params.name.as_deref(), params.arguments)
+    {
+        headers.extend(tools.headers_for(tool, arguments));
     }
     headers
 }
@@ -102,21 +118,24 @@ mod tests {
     #[test]
     fn method_on_every_message_and_name_where_the_method_has_one() {
         let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_weather","arguments":{"name":"x"}}}"#;
-        let headers = standard_headers(call);
+        let headers = message_headers(call, &ToolHeaderMap::default());
         assert_eq!(headers.len(), 2);
         assert_eq!(shown(&headers[0].1), "tools/call");
         assert_eq!(shown(&headers[1].1), "get_weather");
         let read = br#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a b.txt"}}"#;
-        assert_eq!(shown(&standard_headers(read)[1].1), "file:///a b.txt");
+        assert_eq!(
+            shown(&message_headers(read, &ToolHeaderMap::default())[1].1),
+            "file:///a b.txt"
+        );
         let list = br#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"name":"ignored"}}"#;
-        assert_eq!(standard_headers(list).len(), 1);
+        assert_eq!(message_headers(list, &ToolHeaderMap::default()).len(), 1);
         let notification = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
         assert_eq!(
-            shown(&standard_headers(notification)[0].1),
+            shown(&message_headers(notification, &ToolHeaderMap::default())[0].1),
             "notifications/initialized"
         );
         let response = br#"{"jsonrpc":"2.0","id":4,"result":{}}"#;
-        assert!(standard_headers(response).is_empty());
-        assert!(standard_headers(b"not json").is_empty());
+        assert!(message_headers(response, &ToolHeaderMap::default()).is_empty());
+        assert!(message_headers(b"not json", &ToolHeaderMap::default()).is_empty());
     }
 }

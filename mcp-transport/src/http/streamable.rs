@@ -26,13 +26,13 @@ use rmcp::transport::streamable_http_client::{
 use sse_stream::Sse;
 
 use super::client::HttpClient;
-use super::param_headers::{self, ToolHeaderMap};
+use super::param_headers::ToolHeaderMap;
 use super::response::{
     auth_failure, bearer_challenge, media_type_is, parse_retry_after, read_bounded, session_id_of,
     status_failure,
 };
 use super::sse_limit::bounded_sse;
-use super::standard_headers::standard_headers;
+use super::standard_headers::message_headers;
 use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
 use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
 use crate::request::RequestError;
@@ -274,11 +274,17 @@ impl StreamableClient {
         outgoing: &Outgoing<'_>,
         configured_token: &Option<String>,
     ) -> HttpResult<Response<Incoming>> {
+        // Read from the body once, not for each credential retry.
+        let message_headers = if outgoing.method == Method::POST && !outgoing.body.is_empty() {
+            message_headers(&outgoing.body, &self.tool_headers)
+        } else {
+            Vec::new()
+        };
         // One retry after a 401 and one after a 403: a login can be followed by a step-up.
         let (mut asked_401, mut asked_403) = (false, false);
         loop {
             let token = self.token(configured_token).await?;
-            let request = self.build(outgoing, token.as_deref())?;
+            let request = self.build(outgoing, &message_headers, token.as_deref())?;
             let response = self
                 .http
                 .send(request, outgoing.timeout)
@@ -325,6 +331,7 @@ impl StreamableClient {
     fn build(
         &self,
         outgoing: &Outgoing<'_>,
+        message_headers: &[(HeaderName, HeaderValue)],
         token: Option<&str>,
     ) -> HttpResult<Request<Full<Bytes>>> {
         let mut builder = Request::builder()
@@ -352,13 +359,8 @@ impl StreamableClient {
         }
         if !outgoing.body.is_empty() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-            if outgoing.method == Method::POST {
-                for (name, value) in standard_headers(&outgoing.body) {
-                    headers.insert(name, value);
-                }
-                for (name, value) in param_headers::for_body(&self.tool_headers, &outgoing.body) {
-                    headers.insert(name, value);
-                }
+            for (name, value) in message_headers {
+                headers.insert(name.clone(), value.clone());
             }
         }
         if let Some(token) = token {
