@@ -57,9 +57,12 @@ pub async fn run<S: Subject>(
                 calls.await?
             };
             subject.close(session).await;
+            let us = |call: Duration| call.as_secs_f64() * 1e6;
             Ok(report
                 .metric("calls_per_s", args.calls as f64 / timed.total.as_secs_f64())
-                .metric("max_call_us", timed.slowest.as_secs_f64() * 1e6))
+                .metric("p50_call_us", us(timed.percentile(50)))
+                .metric("p99_call_us", us(timed.percentile(99)))
+                .metric("max_call_us", us(timed.slowest())))
         }
         Workload::Sessions => {
             let sessions = open(&subject, args.sessions, args.sessions).await?;
@@ -103,9 +106,21 @@ pub async fn run<S: Subject>(
 struct Timed {
     /// From the first call to the last answer.
     total: Duration,
-    /// The slowest single call: a stall on some calls (a delayed ACK, say) can hide in an
-    /// average but not here.
-    slowest: Duration,
+    /// Each call's time, fastest first: a stall on some calls (a delayed ACK, say) can hide in an
+    /// average but not in the slowest call or the 99th percentile.
+    calls: Vec<Duration>,
+}
+
+impl Timed {
+    /// The call time `percent` per cent of the calls took at most (nearest rank).
+    fn percentile(&self, percent: usize) -> Duration {
+        let rank = (self.calls.len() * percent).div_ceil(100).max(1);
+        self.calls.get(rank - 1).copied().unwrap_or_default()
+    }
+
+    fn slowest(&self) -> Duration {
+        self.calls.last().copied().unwrap_or_default()
+    }
 }
 
 /// Warms up, then makes `calls` echo calls one after another; the session back, and how long the
@@ -118,15 +133,23 @@ async fn sequential_calls<S: Subject>(
     for _ in 0..warm_up_calls(calls) {
         subject.echo(&session).await?;
     }
+    // Allocated before the clock starts, so timing a call costs no allocation.
+    let mut times = Vec::with_capacity(calls);
     let started = Instant::now();
-    let mut slowest = Duration::ZERO;
     for _ in 0..calls {
         let call_started = Instant::now();
         subject.echo(&session).await?;
-        slowest = slowest.max(call_started.elapsed());
+        times.push(call_started.elapsed());
     }
     let total = started.elapsed();
-    Ok((session, Timed { total, slowest }))
+    times.sort_unstable();
+    Ok((
+        session,
+        Timed {
+            total,
+            calls: times,
+        },
+    ))
 }
 
 /// A tenth of the calls, at most 100: enough to fill caches and pools before the clock starts.

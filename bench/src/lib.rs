@@ -6,8 +6,12 @@
 //! only) run by `cargo xtask bench` as
 //!
 //! ```text
-//! bench-SUBJECT --workload W --transport stdio|http|sse [--sessions N] [--calls N] [--repeat N] -- TARGET...
+//! bench-SUBJECT --workload W --transport stdio|http|sse [--sessions N] [--calls N] [--repeat N]
+//!     [--protocol modern|legacy] -- TARGET...
 //! ```
+//!
+//! `--protocol` tells a subject which protocol era to speak (see [`Protocol`]); without it each
+//! client opens a session the way it does by default.
 //!
 //! where TARGET is the server command and its arguments (stdio), or the server's URL: the MCP
 //! endpoint (http, streamable HTTP) or the SSE stream's URL (sse, the legacy HTTP+SSE transport of
@@ -45,7 +49,8 @@ pub enum Workload {
     /// `--repeat` times after one warm-up; metric `connect_ms` (the median).
     Connect,
     /// One session making `--calls` sequential echo calls (after a few untimed warm-up calls);
-    /// metrics `calls_per_s` and `max_call_us` (the slowest single call).
+    /// metrics `calls_per_s`, `p50_call_us` and `p99_call_us` (the median and 99th percentile
+    /// call) and `max_call_us` (the slowest single call).
     Sequential,
     /// `--sessions` sessions, each making `--calls` sequential echo calls, all at once; metric
     /// `calls_per_s` (all calls over the time from the first call to the last answer).
@@ -126,6 +131,39 @@ impl Target {
     }
 }
 
+/// The protocol era a subject is told to speak with `--protocol`.
+///
+/// Without it each client does what it does by default: raw rmcp's `serve_client` sends
+/// `initialize`, our manager probes `server/discover` and falls back to `initialize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// 2026-07-28: `server/discover` first, no session, `_meta` on every request.
+    Modern,
+    /// The `initialize` handshake of the revisions before 2026-07-28.
+    Legacy,
+}
+
+impl Protocol {
+    /// Parses a command-line name.
+    pub fn parse(name: &str) -> Result<Self, BenchError> {
+        match name {
+            "modern" => Ok(Self::Modern),
+            "legacy" => Ok(Self::Legacy),
+            other => Err(BenchError::new(format!(
+                "--protocol must be modern or legacy, not `{other}`"
+            ))),
+        }
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Modern => "modern",
+            Self::Legacy => "legacy",
+        }
+    }
+}
+
 /// One run's parameters, from the command line.
 #[derive(Debug, Clone)]
 pub struct Args {
@@ -139,6 +177,8 @@ pub struct Args {
     pub calls: usize,
     /// Inner repetitions whose median is reported (for `connect`, `callback`).
     pub repeat: usize,
+    /// The era the subject is told to speak; `None`: the client's default.
+    pub protocol: Option<Protocol>,
 }
 
 impl Args {
@@ -155,6 +195,7 @@ impl Args {
         let mut sessions = 1;
         let mut calls = 100;
         let mut repeat = 5;
+        let mut protocol = None;
         let mut rest = Vec::new();
         while let Some(arg) = args.next() {
             let mut value = |name: &str| {
@@ -167,6 +208,7 @@ impl Args {
                 "--sessions" => sessions = count("--sessions", &value("--sessions")?)?,
                 "--calls" => calls = count("--calls", &value("--calls")?)?,
                 "--repeat" => repeat = count("--repeat", &value("--repeat")?)?,
+                "--protocol" => protocol = Some(Protocol::parse(&value("--protocol")?)?),
                 "--" => {
                     rest.extend(args.by_ref());
                 }
@@ -205,6 +247,7 @@ impl Args {
             sessions,
             calls,
             repeat,
+            protocol,
         })
     }
 }
@@ -252,6 +295,9 @@ impl Report {
         fields.insert("transport".into(), args.target.transport().into());
         fields.insert("sessions".into(), args.sessions.into());
         fields.insert("calls".into(), args.calls.into());
+        if let Some(protocol) = args.protocol {
+            fields.insert("protocol".into(), protocol.name().into());
+        }
         Self { fields }
     }
 
@@ -391,6 +437,23 @@ mod tests {
             }
         );
         assert_eq!(args.target.transport(), "sse");
+    }
+
+    #[test]
+    fn protocol_is_optional_and_only_modern_or_legacy() {
+        let url = "-- http://127.0.0.1:1/mcp";
+        let default = parse(&format!("--workload sequential --transport http {url}"));
+        assert_eq!(default.expect("valid").protocol, None);
+        let modern = parse(&format!(
+            "--workload sequential --transport http --protocol modern {url}"
+        ));
+        assert_eq!(modern.expect("valid").protocol, Some(Protocol::Modern));
+        assert!(
+            parse(&format!(
+                "--workload open --transport http --protocol 2026 {url}"
+            ))
+            .is_err()
+        );
     }
 
     #[test]

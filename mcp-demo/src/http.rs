@@ -24,7 +24,7 @@ use rmcp::transport::streamable_http_server::{
 use tokio::{net::TcpListener, sync::oneshot, task::JoinSet, time::Instant};
 
 use super::{
-    DemoError, DemoServer,
+    DemoEra, DemoError, DemoServer,
     handle::{Alive, DemoHttpHandle, DemoHttpWatch},
     sse::{MESSAGES_PATH, SSE_PATH, SseEndpoint},
 };
@@ -49,6 +49,7 @@ pub struct DemoHttpServer {
     listener: TcpListener,
     local_addr: SocketAddr,
     alive: Alive,
+    era: DemoEra,
 }
 
 impl DemoHttpServer {
@@ -68,7 +69,15 @@ impl DemoHttpServer {
             listener,
             local_addr,
             alive: Alive::new(),
+            era: DemoEra::Both,
         })
+    }
+
+    /// Speaks only `era`'s protocol revisions at [`MCP_PATH`] (the legacy HTTP+SSE endpoint is
+    /// of the legacy era whatever this says).
+    pub fn with_era(mut self, era: DemoEra) -> Self {
+        self.era = era;
+        self
     }
 
     /// The address actually bound.
@@ -103,7 +112,7 @@ impl DemoHttpServer {
     /// [`DemoError::Accept`] if the listener fails for a reason other than one client's connection
     /// (e.g. the process ran out of file descriptors).
     pub async fn serve(self) -> Result<(), DemoError> {
-        let service = McpOnly::new(self.local_addr.ip());
+        let service = McpOnly::new(self.local_addr.ip(), self.era);
         self.serve_with(service).await
     }
 
@@ -113,7 +122,7 @@ impl DemoHttpServer {
     /// # Panics
     /// Outside a Tokio runtime, as [`tokio::spawn`] does.
     pub fn spawn(self) -> DemoHttpHandle {
-        let service = McpOnly::new(self.local_addr.ip());
+        let service = McpOnly::new(self.local_addr.ip(), self.era);
         self.spawn_with(service)
     }
 
@@ -271,7 +280,7 @@ impl McpEndpoints {
     /// loopback names, and the address actually bound (which may be another 127.x.y.z). Requests
     /// without `Origin` (every non-browser client) are unaffected by the second. The legacy
     /// endpoint applies the same two checks, and takes its limits from the same configuration.
-    pub(crate) fn new(ip: IpAddr) -> Self {
+    pub(crate) fn new(ip: IpAddr, era: DemoEra) -> Self {
         let hosts = loopback_hosts(ip);
         let origins: Vec<String> = hosts
             .iter()
@@ -283,7 +292,7 @@ impl McpEndpoints {
         Self {
             sse: SseEndpoint::new(&hosts, &config),
             streamable: StreamableHttpService::new(
-                || Ok(DemoServer::new()),
+                move || Ok(DemoServer::with_era(era)),
                 Arc::default(),
                 config,
             ),
@@ -324,9 +333,9 @@ struct McpOnly {
 
 impl McpOnly {
     /// The service for a server bound to `ip`, a loopback address.
-    fn new(ip: IpAddr) -> Self {
+    fn new(ip: IpAddr, era: DemoEra) -> Self {
         Self {
-            mcp: McpEndpoints::new(ip),
+            mcp: McpEndpoints::new(ip, era),
         }
     }
 }

@@ -54,6 +54,6 @@ pub use oauth::{
     JwtVerifier, MetadataLocation, RECORDED_REQUESTS, RecordedRequest,
 };
 pub use resources::{CONFIG_URI, ITEM_TEMPLATE, README_URI};
-pub use server::{DemoServer, MAX_SLEEP, SERVER_NAME};
+pub use server::{DemoEra, DemoServer, MAX_SLEEP, SERVER_NAME};
 pub use sse::{MESSAGES_PATH, SSE_PATH};
-pub use stdio::serve_stdio;
+pub use stdio::{serve_stdio, serve_stdio_era};

@@ -55,11 +55,12 @@ pub(crate) fn read(uri: &str) -> Result<ReadResourceResult, ErrorData> {
         _ => match item_id(uri) {
             Some(id) => (format!("item {id}"), "text/plain"),
             None => {
+                // The `data` the MCP specification suggests for this error: the URI asked for.
                 return Err(ErrorData::resource_not_found(
                     format!(
                         "no demo resource at {uri}; try {README_URI}, {CONFIG_URI} or {ITEM_PREFIX}1"
                     ),
-                    None,
+                    Some(serde_json::json!({ "uri": uri })),
                 ));
             }
         },
@@ -106,6 +107,10 @@ mod tests {
             error.message.contains("demo://nothing"),
             "{}",
             error.message
+        );
+        assert_eq!(
+            error.data,
+            Some(serde_json::json!({ "uri": "demo://nothing" }))
         );
     }
 }

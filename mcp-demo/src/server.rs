@@ -13,8 +13,8 @@ use rmcp::{
     model::{
         CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult,
         ListResourcesResult, PaginatedRequestParams, PromptMessage, PromptsCapability,
-        ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability, Role,
-        ServerCapabilities, ServerConfig, ToolsCapability,
+        ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
+        Role, ServerCapabilities, ServerConfig, ToolsCapability,
     },
     prompt, prompt_handler, prompt_router, schemars,
     service::RequestContext,
@@ -103,6 +103,22 @@ struct SummarizeArgs {
 pub struct DemoServer {
     tool_router: ToolRouter<Self>,
     prompt_router: PromptRouter<Self>,
+    era: DemoEra,
+}
+
+/// Which protocol eras the demo speaks (`mcpcord serve-demo --era`), so a client can be tried
+/// against each: both (rmcp's default), or one only, as servers built for one revision do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DemoEra {
+    /// 2026-07-28 (`server/discover`, no handshake) and every revision with `initialize`.
+    #[default]
+    Both,
+    /// 2026-07-28 only: `initialize` is refused with an unsupported-version error.
+    Modern,
+    /// The revisions with `initialize` only: `server/discover` is refused with an
+    /// unsupported-version error listing them.
+    Legacy,
 }
 
 impl Default for DemoServer {
@@ -112,11 +128,17 @@ impl Default for DemoServer {
 }
 
 impl DemoServer {
-    /// The demo server.
+    /// The demo server, speaking both protocol eras.
     pub fn new() -> Self {
+        Self::with_era(DemoEra::Both)
+    }
+
+    /// The demo server, speaking `era`.
+    pub fn with_era(era: DemoEra) -> Self {
         Self {
             tool_router: Self::tool_router(),
             prompt_router: Self::prompt_router(),
+            era,
         }
     }
 }
@@ -207,6 +229,26 @@ impl DemoServer {
 #[tool_handler(router = self.tool_router)]
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for DemoServer {
+    fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
+        let known = ProtocolVersion::KNOWN_VERSIONS;
+        let legacy = |version: &&ProtocolVersion| version.has_initialize();
+        match self.era {
+            DemoEra::Modern => known
+                .iter()
+                .filter(|version| !legacy(version))
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            DemoEra::Legacy => known
+                .iter()
+                .filter(legacy)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            _ => known.into(),
+        }
+    }
+
     fn get_info(&self) -> ServerConfig {
         let mut capabilities = ServerCapabilities::default();
         let mut tools = ToolsCapability::default();

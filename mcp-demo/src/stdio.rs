@@ -2,7 +2,7 @@
 
 use rmcp::{ServiceExt as _, service::ServerInitializeError};
 
-use super::{DemoError, DemoServer};
+use super::{DemoEra, DemoError, DemoServer};
 
 /// Serves [`DemoServer`] on this process's stdin and stdout until stdin closes, then returns.
 ///
@@ -13,7 +13,15 @@ use super::{DemoError, DemoServer};
 /// [`DemoError::Serve`] if the handshake fails (e.g. the first message is not `initialize`) or the
 /// session's task fails.
 pub async fn serve_stdio() -> Result<(), DemoError> {
-    let running = match DemoServer::new()
+    serve_stdio_era(DemoEra::Both).await
+}
+
+/// [`serve_stdio`], speaking only `era`'s protocol revisions.
+///
+/// # Errors
+/// As [`serve_stdio`].
+pub async fn serve_stdio_era(era: DemoEra) -> Result<(), DemoError> {
+    let running = match DemoServer::with_era(era)
         .serve(rmcp::transport::stdio_pipes())
         .await
     {

@@ -216,6 +216,8 @@ pub enum CallError {
         code: i32,
         /// The error message.
         message: String,
+        /// The error's `data`, as the server sent it (any JSON value), if it sent one.
+        data: Option<serde_json::Value>,
     },
     /// The tool ran and reported failure (`isError: true`); the full result is kept.
     #[error("{server}: tool {tool} failed: {}", summary(result))]
@@ -252,6 +254,17 @@ pub enum CallError {
     /// Recovering the unhealthy connection failed.
     #[error("{0}")]
     RecoveryFailed(#[source] Box<ConnectError>),
+    /// The request needs what this client or this server does not offer: a server asked for
+    /// input the client cannot give (sampling without a handler, say), kept asking past the
+    /// round limit, or the server lacks the capability the request needs in its protocol era.
+    /// The connection is fine.
+    #[error("{server}: {detail}")]
+    Unsupported {
+        /// The server's name.
+        server: String,
+        /// What is missing.
+        detail: String,
+    },
 }
 
 impl CallError {
@@ -267,7 +280,14 @@ impl CallError {
             CallError::ConnectionLost { .. } => "connection_lost",
             CallError::InvalidArguments { .. } => "invalid_arguments",
             CallError::RecoveryFailed(_) => "recovery_failed",
+            CallError::Unsupported { .. } => "unsupported",
         }
+    }
+
+    /// Whether the request needs what the client or the server does not offer (see
+    /// [`CallError::Unsupported`]); the connection is fine.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, CallError::Unsupported { .. })
     }
 
     /// Whether the request got no answer within `request_timeout` (and was cancelled).
@@ -292,6 +312,14 @@ impl CallError {
     pub fn rpc_code(&self) -> Option<i32> {
         match self {
             CallError::Rpc { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The JSON-RPC error's `data`, when the server answered with an error that carried some.
+    pub fn rpc_data(&self) -> Option<&serde_json::Value> {
+        match self {
+            CallError::Rpc { data, .. } => data.as_ref(),
             _ => None,
         }
     }

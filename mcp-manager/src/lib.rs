@@ -33,6 +33,11 @@
 //!   on `list_changed`), calls with timeouts that cancel on the server and results kept whole, an
 //!   aggregated [`Catalog`] under qualified names, [`Health`], [`events`](Manager::events),
 //!   `disconnect` and `shutdown(grace)`.
+//! - The client side of the protocol, in [`ManagerOptions`]: roots ([`ClientRoot`]), elicitation
+//!   ([`ElicitationPolicy`]: decline, accept the defaults, or ask an [`ElicitationHandler`], which
+//!   [`ElicitationForm`] helps build a form for) and sampling ([`SamplingHandler`]).
+//! - [`skills`]: skills (SEP-2640) listed without reading a file, loaded and read only after
+//!   their size, digest and frontmatter match the server's entry ([`SkillError`] otherwise).
 //! - [`config`]: what a configuration file says about each server (`mcpcord.toml`, and the JSON
 //!   files other MCP clients write); the reference for the file format.
 //! - Errors answer questions: [`ConnectError::is_login_required`], [`ConnectError::auth_error`],
@@ -55,25 +60,32 @@ pub use rmcp::model;
 
 pub mod catalog;
 pub mod config;
+pub mod elicitation;
 pub mod error;
 pub mod events;
 mod handler;
 mod handshake;
+mod listen;
 pub mod listing;
 mod manager;
 mod requests;
 mod server_id;
+pub mod skills;
 
 pub use catalog::{Catalog, CatalogEntry};
 pub use config::{Config, ConfigError, ServerConfig};
+pub use elicitation::{
+    Choice, ElicitationForm, FieldError, FieldKind, FormError, FormField, TextFormat,
+};
 pub use error::{AttemptError, CallError, ConnectError, NoHttpTransport};
 pub use events::ManagerEvent;
-pub use handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
+pub use handler::{ClientRoot, ElicitationHandler, ElicitationPolicy, SamplingHandler};
 pub use listing::Listing;
 pub use manager::{
     Health, IsolatedSession, LoginReport, Manager, ManagerOptions, ShutdownReport, TransportKind,
 };
 pub use server_id::ServerId;
+pub use skills::{LoadedSkill, SkillError, SkillFile};
 pub use url::Url;
 
 /// README.md's Rust examples, compiled as doctests.

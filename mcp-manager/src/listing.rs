@@ -9,11 +9,11 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rmcp::model::{
     ClientRequest, Implementation, JsonObject, PaginatedRequestParams, Prompt, ProtocolVersion,
-    Resource, ResourceTemplate, ServerResult, Tool,
+    Resource, ResourceTemplate, ServerCapabilities, ServerResult, Tool,
 };
 
 use mcp_transport::ParamHeaders;
@@ -56,6 +56,9 @@ pub struct Listing {
     pub protocol_version: Option<ProtocolVersion>,
     /// The server's instructions for clients, if any.
     pub instructions: Option<String>,
+    /// What the server declared it can do (e.g. `resources.subscribe`), as it said in the
+    /// handshake; empty if it said nothing.
+    pub capabilities: ServerCapabilities,
     /// Every tool (empty if tools are not advertised).
     pub tools: Vec<Tool>,
     /// Every resource (empty if resources are not advertised).
@@ -64,7 +67,30 @@ pub struct Listing {
     pub resource_templates: Vec<ResourceTemplate>,
     /// Every prompt (empty if prompts are not advertised).
     pub prompts: Vec<Prompt>,
+    /// Until when each list may be taken as current, from the server's caching hints.
+    pub freshness: Freshness,
 }
+
+/// Until when each list of a [`Listing`] may be taken as current without asking again: the
+/// server's caching hints (`ttlMs`, protocol 2026-07-28), counted from when each page arrived,
+/// the earliest page deciding. `None`: stale at once (no hint, a zero hint, or a server of an
+/// earlier revision). [`Manager::refresh`](crate::Manager::refresh) asks again only for the
+/// stale lists; a `list_changed` notification makes them all stale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Freshness {
+    /// Until when the tools are current.
+    pub tools: Option<Instant>,
+    /// Until when the resources are current.
+    pub resources: Option<Instant>,
+    /// Until when the resource templates are current.
+    pub resource_templates: Option<Instant>,
+    /// Until when the prompts are current.
+    pub prompts: Option<Instant>,
+}
+
+/// A list as [`list_all`] returns it: its items, and until when they are current.
+type Fetched<T> = (Vec<T>, Option<Instant>);
 
 impl Listing {
     /// Lists everything the server advertises, following every page cursor. The four lists are
@@ -73,21 +99,54 @@ impl Listing {
         requests: &Requests,
         timeout: Duration,
     ) -> Result<Self, RequestFailure> {
+        Self::fetch_stale(requests, timeout, None).await
+    }
+
+    /// Lists again what is stale in `previous` (see [`Freshness`]), keeping the lists that are
+    /// still current; everything when there is no `previous`.
+    pub(crate) async fn fetch_stale(
+        requests: &Requests,
+        timeout: Duration,
+        previous: Option<&Listing>,
+    ) -> Result<Self, RequestFailure> {
         let info = requests.peer().peer_info();
         let capabilities = info
             .as_ref()
             .map(|info| info.capabilities.clone())
             .unwrap_or_default();
         let resources = capabilities.resources.is_some();
-        let (mut tools, resources, resource_templates, prompts) = futures::future::try_join4(
-            list_all(requests, timeout, capabilities.tools.is_some(), tools_page),
-            list_all(requests, timeout, resources, resources_page),
-            list_all(requests, timeout, resources, templates_page),
-            list_all(
-                requests,
-                timeout,
-                capabilities.prompts.is_some(),
-                prompts_page,
+        let now = Instant::now();
+        let current = |fresh: fn(&Freshness) -> Option<Instant>| {
+            previous.filter(|previous| fresh(&previous.freshness).is_some_and(|until| now < until))
+        };
+        let ((mut tools, tools_fresh), resources, templates, prompts) = futures::future::try_join4(
+            again_or_kept(
+                current(|fresh| fresh.tools).map(|kept| (kept.tools.clone(), kept.freshness.tools)),
+                list_all(requests, timeout, capabilities.tools.is_some(), tools_page),
+            ),
+            again_or_kept(
+                current(|fresh| fresh.resources)
+                    .map(|kept| (kept.resources.clone(), kept.freshness.resources)),
+                list_all(requests, timeout, resources, resources_page),
+            ),
+            again_or_kept(
+                current(|fresh| fresh.resource_templates).map(|kept| {
+                    (
+                        kept.resource_templates.clone(),
+                        kept.freshness.resource_templates,
+                    )
+                }),
+                list_all(requests, timeout, resources, templates_page),
+            ),
+            again_or_kept(
+                current(|fresh| fresh.prompts)
+                    .map(|kept| (kept.prompts.clone(), kept.freshness.prompts)),
+                list_all(
+                    requests,
+                    timeout,
+                    capabilities.prompts.is_some(),
+                    prompts_page,
+                ),
             ),
         )
         .await?;
@@ -99,10 +158,17 @@ impl Listing {
             server_info: info.as_ref().and_then(|info| info.server_info.clone()),
             protocol_version: info.as_ref().map(|info| info.protocol_version.clone()),
             instructions: info.as_ref().and_then(|info| info.instructions.clone()),
+            capabilities,
             tools,
-            resources,
-            resource_templates,
-            prompts,
+            resources: resources.0,
+            resource_templates: templates.0,
+            prompts: prompts.0,
+            freshness: Freshness {
+                tools: tools_fresh,
+                resources: resources.1,
+                resource_templates: templates.1,
+                prompts: prompts.1,
+            },
         })
     }
 
@@ -114,8 +180,24 @@ impl Listing {
     }
 }
 
-/// One page's items and the cursor of the next page, if there is one.
-type PageItems<T> = (Vec<T>, Option<String>);
+/// A list still current, or else the request that lists it again (not started unless needed).
+/// Boxed: four lists' page loops side by side would make every future that lists (a connect, a
+/// refresh) several kilobytes larger, and deep ones overflow a test thread's stack.
+fn again_or_kept<'a, T: Send + 'a>(
+    kept: Option<Fetched<T>>,
+    again: impl Future<Output = Result<Fetched<T>, RequestFailure>> + Send + 'a,
+) -> futures::future::BoxFuture<'a, Result<Fetched<T>, RequestFailure>> {
+    Box::pin(async move {
+        match kept {
+            Some(kept) => Ok(kept),
+            None => again.await,
+        }
+    })
+}
+
+/// One page's items, the cursor of the next page (if there is one), and the page's caching hint
+/// in milliseconds (if it gave one).
+type PageItems<T> = (Vec<T>, Option<String>, Option<u64>);
 
 /// One kind of list: how to ask for a page, and how to read one.
 struct Page<T> {
@@ -131,7 +213,9 @@ fn tools_page() -> Page<Tool> {
             ClientRequest::ListToolsRequest(rmcp::model::ListToolsRequest::with_param(params))
         },
         read: |result| match result {
-            ServerResult::ListToolsResult(page) => Some((page.tools, page.next_cursor)),
+            ServerResult::ListToolsResult(page) => {
+                Some((page.tools, page.next_cursor, page.ttl_ms))
+            }
             _ => None,
         },
     }
@@ -146,7 +230,9 @@ fn resources_page() -> Page<Resource> {
             ))
         },
         read: |result| match result {
-            ServerResult::ListResourcesResult(page) => Some((page.resources, page.next_cursor)),
+            ServerResult::ListResourcesResult(page) => {
+                Some((page.resources, page.next_cursor, page.ttl_ms))
+            }
             _ => None,
         },
     }
@@ -162,7 +248,7 @@ fn templates_page() -> Page<ResourceTemplate> {
         },
         read: |result| match result {
             ServerResult::ListResourceTemplatesResult(page) => {
-                Some((page.resource_templates, page.next_cursor))
+                Some((page.resource_templates, page.next_cursor, page.ttl_ms))
             }
             _ => None,
         },
@@ -176,7 +262,9 @@ fn prompts_page() -> Page<Prompt> {
             ClientRequest::ListPromptsRequest(rmcp::model::ListPromptsRequest::with_param(params))
         },
         read: |result| match result {
-            ServerResult::ListPromptsResult(page) => Some((page.prompts, page.next_cursor)),
+            ServerResult::ListPromptsResult(page) => {
+                Some((page.prompts, page.next_cursor, page.ttl_ms))
+            }
             _ => None,
         },
     }
@@ -190,11 +278,13 @@ async fn list_all<T>(
     timeout: Duration,
     advertised: bool,
     kind: fn() -> Page<T>,
-) -> Result<Vec<T>, RequestFailure> {
+) -> Result<Fetched<T>, RequestFailure> {
     let mut items = Vec::new();
     if !advertised {
-        return Ok(items);
+        return Ok((items, None));
     }
+    // The earliest end of any page's freshness; a page without a hint is stale at once.
+    let mut fresh_until: Option<Option<Instant>> = None;
     let page = kind();
     let mut seen = HashSet::new();
     let mut cursor = None;
@@ -203,15 +293,22 @@ async fn list_all<T>(
         let params = PaginatedRequestParams::default().with_cursor(cursor);
         let result = requests.send((page.request)(params), timeout).await?;
         pages += 1;
-        let Some((mut page_items, next)) = (page.read)(result) else {
+        let Some((mut page_items, next, ttl_ms)) = (page.read)(result) else {
             return Err(RequestFailure::Misbehaved(format!(
                 "the server answered {} with another kind of result",
                 page.method
             )));
         };
         items.append(&mut page_items);
+        let page_fresh = ttl_ms
+            .filter(|ttl| *ttl > 0)
+            .and_then(|ttl| Instant::now().checked_add(Duration::from_millis(ttl)));
+        fresh_until = Some(match fresh_until {
+            None => page_fresh,
+            Some(earlier) => earlier.zip(page_fresh).map(|(a, b)| a.min(b)),
+        });
         let Some(next) = next else {
-            return Ok(items);
+            return Ok((items, fresh_until.flatten()));
         };
         if pages >= MAX_PAGES {
             return Err(RequestFailure::Misbehaved(format!(

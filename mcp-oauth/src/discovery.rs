@@ -143,9 +143,21 @@ pub struct ServerMetadata {
     /// Whether the authorization response carries `iss` (RFC 9207).
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// The algorithms the server accepts in DPoP proofs (RFC 9449 §5.1); listed at all, the
+    /// server can bind tokens to a key.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl ServerMetadata {
+    /// Whether the server binds tokens to a key with proofs this client can sign (ES256 listed in
+    /// `dpop_signing_alg_values_supported`).
+    pub fn supports_dpop(&self) -> bool {
+        self.dpop_signing_alg_values_supported
+            .as_ref()
+            .is_some_and(|algs| algs.iter().any(|alg| alg == crate::dpop::DPOP_ALGORITHM))
+    }
+
     /// Refuses a server whose metadata does not list `S256` (an absent list counts as not listed).
     ///
     /// # Errors
@@ -518,6 +530,7 @@ pub async fn discover_legacy(
         token_endpoint_auth_methods_supported: None,
         client_id_metadata_document_supported: None,
         authorization_response_iss_parameter_supported: None,
+        dpop_signing_alg_values_supported: None,
     })
 }
 

@@ -14,7 +14,8 @@
 //! [`TokenAuthMethod`] says, through one internal path: no `Authorization` header and `client_id`
 //! in the body for `none`; HTTP Basic with RFC 6749 §2.3.1 form-encoding for
 //! `client_secret_basic`; `client_id` and `client_secret` in the body for `client_secret_post`; a
-//! fresh ES256 assertion for `private_key_jwt`.
+//! fresh ES256 assertion for `private_key_jwt`. A request made with a [`DpopProver`] carries a DPoP
+//! proof and asks for a token bound to its key (see [`dpop`](crate::dpop)).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +31,7 @@ use oauth2::{
 use url::Url;
 
 use crate::discovery::{DiscoveryError, ResourceMetadata, ServerMetadata};
+use crate::dpop::{DpopKey, DpopProver};
 use crate::grant::{JWT_BEARER_ASSERTION_TYPE, KeyError, PrivateKeyJwt};
 use crate::store::StoredTokens;
 
@@ -117,6 +119,18 @@ pub enum FlowError {
     /// No random state could be made.
     #[error("no randomness for the state: {0}")]
     Randomness(String),
+    /// No DPoP key could be made, or no proof signed with it.
+    #[error("cannot make a DPoP proof: {0}")]
+    Dpop(KeyError),
+    /// The workload's identity token for the JWT bearer grant could not be read; nothing was
+    /// sent. See [`FlowError::is_assertion_unavailable`].
+    #[error("cannot read the workload identity token from {from}: {reason}")]
+    AssertionUnavailable {
+        /// Where it should have come from: a file's path, or an environment variable's name.
+        from: String,
+        /// Why it could not be used (never quoting its content).
+        reason: String,
+    },
 }
 
 impl FlowError {
@@ -142,9 +156,22 @@ impl FlowError {
     }
 
     /// Whether the token endpoint issued tokens this client cannot use (an access token that is
-    /// not a valid header value, a token type other than `Bearer`); nothing was stored.
+    /// not a valid header value, a token type other than `Bearer` or a bound `DPoP`); nothing was
+    /// stored.
     pub fn is_unusable_token_response(&self) -> bool {
         matches!(self, Self::UnusableTokenResponse { .. })
+    }
+
+    /// Whether the workload identity token (the JWT bearer grant's assertion) could not be read
+    /// from where the configuration says it is; no request was made.
+    pub fn is_assertion_unavailable(&self) -> bool {
+        matches!(self, Self::AssertionUnavailable { .. })
+    }
+
+    /// Whether the authorization server refused the token request because it wants DPoP proofs to
+    /// carry its nonce (`use_dpop_nonce`) even after one retry with the nonce it supplied.
+    pub fn is_use_dpop_nonce(&self) -> bool {
+        self.oauth_error() == Some("use_dpop_nonce")
     }
 }
 
@@ -309,6 +336,7 @@ pub struct PendingAuthorization {
     iss_required: bool,
     redirect_uri: String,
     resource: String,
+    dpop: Option<DpopProver>,
 }
 
 impl std::fmt::Debug for PendingAuthorization {
@@ -316,6 +344,7 @@ impl std::fmt::Debug for PendingAuthorization {
         f.debug_struct("PendingAuthorization")
             .field("authorization_url", &self.authorization_url.as_str())
             .field("issuer", &self.issuer)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -343,6 +372,8 @@ pub(crate) struct TokenEndpoint {
     params: Vec<(&'static str, String)>,
     /// What was sent that must never come back in an error message.
     secrets: Vec<String>,
+    /// Signs a proof for each request, when the token is to be DPoP-bound.
+    dpop: Option<DpopProver>,
 }
 
 /// A token request that takes extra form parameters (oauth2 has no trait for it).
@@ -422,7 +453,41 @@ impl TokenEndpoint {
             client,
             params,
             secrets,
+            dpop: None,
         })
+    }
+
+    /// The endpoint with every request carrying a proof from `dpop`, if given.
+    pub(crate) fn with_dpop(mut self, dpop: Option<DpopProver>) -> Self {
+        self.dpop = dpop;
+        self
+    }
+
+    /// oauth2's HTTP client for this endpoint's requests: our hyper client, bounded, same-origin
+    /// redirects only; plus the DPoP proof and its nonce retry when the endpoint has a prover.
+    pub(crate) fn http(
+        &self,
+        http: &HttpClient,
+    ) -> impl Fn(
+        oauth2::HttpRequest,
+    ) -> futures::future::BoxFuture<
+        'static,
+        Result<oauth2::HttpResponse, mcp_transport::TransportError>,
+    > {
+        let http = http.clone();
+        let dpop = self.dpop.clone();
+        move |request| {
+            let http = http.clone();
+            let dpop = dpop.clone();
+            Box::pin(async move {
+                crate::dpop::fetch_token(&http, request, MAX_TOKEN_RESPONSE, dpop.as_ref()).await
+            })
+        }
+    }
+
+    /// The key a token from this endpoint is bound to, if it is to be bound.
+    pub(crate) fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop.as_ref().map(DpopProver::key)
     }
 
     /// oauth2's client, to start a request from.
@@ -527,10 +592,18 @@ pub fn authorization_request(
         iss_required: server.authorization_response_iss_parameter_supported == Some(true),
         redirect_uri: redirect_uri.to_owned(),
         resource: resource.to_owned(),
+        dpop: None,
     })
 }
 
 impl PendingAuthorization {
+    /// Redeems the code with a DPoP proof from `prover`, asking for a token bound to its key
+    /// (RFC 9449 §5); the tokens then hold that key.
+    pub fn with_dpop(mut self, prover: DpopProver) -> Self {
+        self.dpop = Some(prover);
+        self
+    }
+
     /// Checks the response's `iss` (RFC 9207): when present it must equal the issuer exactly; when the
     /// server promises it, it must be present.
     ///
@@ -563,7 +636,8 @@ impl PendingAuthorization {
         iss: Option<&str>,
     ) -> Result<StoredTokens, FlowError> {
         self.check_iss(iss)?;
-        let endpoint = TokenEndpoint::new(server, credentials, Some(&self.redirect_uri))?;
+        let endpoint =
+            TokenEndpoint::new(server, credentials, Some(&self.redirect_uri))?.with_dpop(self.dpop);
         let verifier = self.verifier.secret().clone();
         let request = endpoint
             .client()
@@ -572,10 +646,10 @@ impl PendingAuthorization {
             .add_extra_param("resource", self.resource.clone());
         let response = endpoint
             .authenticate(request)
-            .request_async(&oauth_http(http))
+            .request_async(&endpoint.http(http))
             .await
             .map_err(|error| endpoint.error(error, &[code, &verifier]))?;
-        stored(&response, &self.issuer, &self.resource)
+        stored(&response, &self.issuer, &self.resource, endpoint.dpop_key())
     }
 }
 
@@ -583,7 +657,8 @@ impl PendingAuthorization {
 /// say. A rotated refresh token replaces the old one; when none comes back, the old one is kept.
 ///
 /// `redirect_uri` is not sent (a refresh request has none); it is accepted so that callers hold
-/// one set of client settings for every request.
+/// one set of client settings for every request. Tokens bound to a DPoP key are refreshed with a
+/// proof signed by that key, and the new ones are bound to it too.
 ///
 /// # Errors
 /// [`FlowError::TokenRejected`] on refusal ([`FlowError::is_invalid_grant`]: log in again;
@@ -598,12 +673,25 @@ pub async fn refresh(
     redirect_uri: &str,
 ) -> Result<StoredTokens, FlowError> {
     let _ = redirect_uri;
+    let prover = tokens.dpop_key.clone().map(DpopProver::new);
+    refresh_with(http, server, credentials, tokens, prover).await
+}
+
+/// [`refresh`] with the proofs from `prover` (the tokens' key, with the nonce the authorization
+/// server last supplied), if any.
+pub(crate) async fn refresh_with(
+    http: &HttpClient,
+    server: &ServerMetadata,
+    credentials: &ClientCredentials,
+    tokens: &StoredTokens,
+    prover: Option<DpopProver>,
+) -> Result<StoredTokens, FlowError> {
     let Some(refresh_token) = &tokens.refresh_token else {
         return Err(FlowError::Token(
             "no refresh token; log in again".to_owned(),
         ));
     };
-    let endpoint = TokenEndpoint::new(server, credentials, None)?;
+    let endpoint = TokenEndpoint::new(server, credentials, None)?.with_dpop(prover);
     let resource = tokens.resource.clone().unwrap_or_default();
     let refresh_token_value = RefreshToken::new(refresh_token.clone());
     let mut request = endpoint
@@ -614,10 +702,10 @@ pub async fn refresh(
     }
     let response = endpoint
         .authenticate(request)
-        .request_async(&oauth_http(http))
+        .request_async(&endpoint.http(http))
         .await
         .map_err(|error| endpoint.error(error, &[refresh_token]))?;
-    let mut renewed = stored(&response, &server.issuer, &resource)?;
+    let mut renewed = stored(&response, &server.issuer, &resource, endpoint.dpop_key())?;
     if renewed.refresh_token.is_none() {
         renewed.refresh_token = Some(refresh_token.clone());
     }
@@ -647,16 +735,23 @@ pub(crate) fn now() -> u64 {
 
 /// The token response as stored, issued now; refused whole, before anyone can store it, when it
 /// is not usable (an access token with CR/LF would otherwise be saved and then break every
-/// request, with no refresh or login to replace it).
+/// request, with no refresh or login to replace it). `dpop` is the key the request's proofs were
+/// signed with: a `DPoP` token is bound to it, a `Bearer` one (the server chose not to bind) is
+/// not.
 pub(crate) fn stored(
     response: &BasicTokenResponse,
     issuer: &str,
     resource: &str,
+    dpop: Option<&DpopKey>,
 ) -> Result<StoredTokens, FlowError> {
     let issued_at = now();
     let token_type = match response.token_type() {
         oauth2::basic::BasicTokenType::Bearer => "Bearer",
         oauth2::basic::BasicTokenType::Mac => "MAC",
+        // oauth2 lowercases the types it does not know; RFC 9449 spells this one `DPoP`.
+        oauth2::basic::BasicTokenType::Extension(other) if other.eq_ignore_ascii_case("dpop") => {
+            "DPoP"
+        }
         oauth2::basic::BasicTokenType::Extension(other) => other.as_str(),
     };
     checked(StoredTokens {
@@ -673,6 +768,9 @@ pub(crate) fn stored(
             .map(|lifetime: Duration| issued_at.saturating_add(lifetime.as_secs())),
         issuer: Some(issuer.to_owned()),
         resource: (!resource.is_empty()).then(|| resource.to_owned()),
+        dpop_key: dpop
+            .filter(|_| token_type.eq_ignore_ascii_case("dpop"))
+            .cloned(),
     })
 }
 
@@ -685,22 +783,6 @@ pub(crate) fn checked(tokens: StoredTokens) -> Result<StoredTokens, FlowError> {
             tracing::warn!(issuer = ?tokens.issuer, reason, "unusable token response refused");
             Err(FlowError::UnusableTokenResponse { reason })
         }
-    }
-}
-
-/// oauth2's HTTP client: our hyper client, bounded, same-origin redirects only.
-pub(crate) fn oauth_http(
-    http: &HttpClient,
-) -> impl Fn(
-    oauth2::HttpRequest,
-) -> futures::future::BoxFuture<
-    'static,
-    Result<oauth2::HttpResponse, mcp_transport::TransportError>,
-> {
-    let http = http.clone();
-    move |request| {
-        let http = http.clone();
-        Box::pin(async move { http.fetch(request, MAX_TOKEN_RESPONSE).await })
     }
 }
 

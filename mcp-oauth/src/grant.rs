@@ -39,9 +39,8 @@ use p256::elliptic_curve::zeroize::Zeroizing;
 use p256::pkcs8::der::pem;
 
 use crate::discovery::ServerMetadata;
-use crate::flow::{
-    ClientCredentials, FlowError, TokenAuthMethod, TokenEndpoint, now, oauth_http, stored,
-};
+use crate::dpop::DpopProver;
+use crate::flow::{ClientCredentials, FlowError, TokenAuthMethod, TokenEndpoint, now, stored};
 use crate::store::StoredTokens;
 
 /// The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
@@ -184,20 +183,32 @@ impl PrivateKeyJwt {
             "exp": issued_at.saturating_add(ASSERTION_LIFETIME),
             "jti": jti,
         });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let signature: Signature = self
-            .key
-            .try_sign(signing_input.as_bytes())
-            .map_err(|error| KeyError::Signing(error.to_string()))?;
-        Ok(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        ))
+        sign_es256(&self.key, &header, &claims)
     }
+}
+
+/// `header` and `claims` as a compact JWS signed with `key` (ES256, RFC 7515 §7.1): what client
+/// assertions and DPoP proofs both are.
+///
+/// # Errors
+/// [`KeyError::Signing`].
+pub(crate) fn sign_es256(
+    key: &SigningKey,
+    header: &serde_json::Value,
+    claims: &serde_json::Value,
+) -> Result<String, KeyError> {
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature: Signature = key
+        .try_sign(signing_input.as_bytes())
+        .map_err(|error| KeyError::Signing(error.to_string()))?;
+    Ok(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    ))
 }
 
 /// Asks for tokens on the client's own behalf (the `client_credentials` grant), for `resource`
@@ -217,12 +228,24 @@ pub async fn client_credentials(
     scopes: &[String],
     resource: &str,
 ) -> Result<StoredTokens, FlowError> {
+    client_credentials_with(http, server, credentials, scopes, resource, None).await
+}
+
+/// [`client_credentials`], asking for a token bound to `dpop`'s key when it is given.
+pub(crate) async fn client_credentials_with(
+    http: &HttpClient,
+    server: &ServerMetadata,
+    credentials: &ClientCredentials,
+    scopes: &[String],
+    resource: &str,
+    dpop: Option<DpopProver>,
+) -> Result<StoredTokens, FlowError> {
     if credentials.auth_method == TokenAuthMethod::None {
         return Err(FlowError::ConfidentialClientRequired {
             client_id: credentials.client_id.clone(),
         });
     }
-    let endpoint = TokenEndpoint::new(server, credentials, None)?;
+    let endpoint = TokenEndpoint::new(server, credentials, None)?.with_dpop(dpop);
     let mut request = endpoint
         .client()
         .exchange_client_credentials()
@@ -232,10 +255,10 @@ pub async fn client_credentials(
     }
     let response = endpoint
         .authenticate(request)
-        .request_async(&oauth_http(http))
+        .request_async(&endpoint.http(http))
         .await
         .map_err(|error| endpoint.error(error, &[]))?;
-    let mut tokens = stored(&response, &server.issuer, resource)?;
+    let mut tokens = stored(&response, &server.issuer, resource, endpoint.dpop_key())?;
     if tokens.scopes.is_empty() {
         tokens.scopes = scopes.to_vec();
     }

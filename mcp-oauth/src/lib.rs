@@ -47,8 +47,9 @@
 //!   [`Authorization`], [`CallbackError`].
 //! - Discovery: [`ResourceMetadata`], [`ServerMetadata`], [`SsrfGuard`], [`DiscoveryError`].
 //! - Client identity and the token requests: [`ClientIdentity`], [`ClientCredentials`],
-//!   [`TokenAuthMethod`], [`PrivateKeyJwt`], [`EnterpriseIdentity`], [`PendingAuthorization`],
-//!   [`RegistrationError`], [`FlowError`], [`KeyError`].
+//!   [`TokenAuthMethod`], [`PrivateKeyJwt`], [`EnterpriseIdentity`], [`WorkloadIdentity`],
+//!   [`PendingAuthorization`], [`RegistrationError`], [`FlowError`], [`KeyError`].
+//! - Key-bound tokens: [`DpopKey`], [`DpopProver`].
 //!
 //! # What it holds
 //! - **discovery**: protected-resource metadata (from the challenge's `resource_metadata`, then the
@@ -69,8 +70,12 @@
 //!   a one-time import of the files the CLI kept under its old name.
 //! - **browsers**: the system opener, print-only, and a `follow` driver for auto-approving servers.
 //! - the **client credentials grant** for machines, with `client_secret_basic`,
-//!   `client_secret_post` and `private_key_jwt` (ES256); and **enterprise-managed authorization**
-//!   (SEP-990: token exchange at the identity provider, then the JWT bearer grant).
+//!   `client_secret_post` and `private_key_jwt` (ES256); **enterprise-managed authorization**
+//!   (SEP-990: token exchange at the identity provider, then the JWT bearer grant); and
+//!   **workload identity federation** (SEP-1933: the JWT bearer grant with the platform's token).
+//! - **DPoP** (RFC 9449, SEP-1932): tokens bound to a P-256 key when the authorization server
+//!   offers it, a fresh proof on every token request and every request to the MCP server, and the
+//!   servers' nonces.
 //! - **the [`OAuthAuthorizer`]**: stored tokens, proactive refresh, one refresh per rejected token,
 //!   a browser flow on a 401 when one may start, step-up on a 403, all single-flight per server.
 //!
@@ -86,16 +91,20 @@ pub mod authorizer;
 pub mod browser;
 pub mod callback;
 pub mod discovery;
+pub mod dpop;
 pub mod enterprise;
 pub mod flow;
 pub mod grant;
 pub mod registration;
 pub mod store;
+mod token_form;
+pub mod workload;
 
 pub use authorizer::{AuthError, Grant, OAuthAuthorizer, OAuthRuntime, OAuthSettings};
 pub use browser::{Browser, BrowserError, BrowserMode, FollowBrowser, PrintBrowser, SystemBrowser};
 pub use callback::{Authorization, CallbackCloser, CallbackError, CallbackOptions, CallbackServer};
 pub use discovery::{DiscoveryError, ResourceMetadata, ServerMetadata, SsrfGuard};
+pub use dpop::{DpopKey, DpopProver};
 pub use enterprise::EnterpriseIdentity;
 pub use flow::{ClientCredentials, FlowError, PendingAuthorization, TokenAuthMethod};
 pub use grant::{KeyError, PrivateKeyJwt};
@@ -104,3 +113,4 @@ pub use store::{
     FileStore, ImportReport, MemoryStore, SkipReason, SkippedFile, StoreError, StoreKey, StoreLock,
     StoredClient, StoredTokens, TokenStore,
 };
+pub use workload::WorkloadIdentity;

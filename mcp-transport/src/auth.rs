@@ -2,8 +2,15 @@
 //!
 //! `mcp-oauth` implements [`Authorizer`] with a full OAuth flow; [`StaticBearer`] is the simple case of
 //! a token from configuration. This crate never depends on `mcp-oauth`.
+//!
+//! A token is presented one of two ways: as a bearer token (RFC 6750, `Authorization: Bearer`), or,
+//! when it is bound to a key (DPoP, RFC 9449), as `Authorization: DPoP` with a fresh proof in the
+//! `DPoP` header that a [`DpopSigner`] makes for each request. The transport knows nothing of the
+//! key: it asks the signer for a proof, hands it every `DPoP-Nonce` the server sends, and retries a
+//! request the server refused with `use_dpop_nonce` once, with the new nonce.
 
 use std::fmt;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
@@ -43,6 +50,84 @@ pub enum ChallengeOutcome {
     Fail,
 }
 
+/// Signs DPoP proofs (RFC 9449 §4) for one key-bound token: a fresh one for every request.
+///
+/// Implemented by `mcp-oauth`, which holds the key; the transport only asks for proofs and reports
+/// the nonces servers supply.
+pub trait DpopSigner: Send + Sync + fmt::Debug {
+    /// A new proof for a `method` request to `url` (query and fragment are left out of its `htu`)
+    /// presenting `access_token` (its hash is the proof's `ath`), carrying the latest nonce this
+    /// server supplied.
+    ///
+    /// # Errors
+    /// A [`TransportError`] when no proof can be made (no randomness, signing failed).
+    fn proof(
+        &self,
+        method: &http::Method,
+        url: &str,
+        access_token: &str,
+    ) -> Result<String, TransportError>;
+
+    /// The server supplied `nonce` in a `DPoP-Nonce` header (RFC 9449 §9): later proofs carry it.
+    fn nonce(&self, nonce: &str);
+}
+
+/// A token to send, and how: as a bearer token, or DPoP-bound with the signer of its proofs.
+///
+/// `Debug` hides the token.
+#[derive(Clone)]
+pub struct Credential {
+    token: String,
+    dpop: Option<Arc<dyn DpopSigner>>,
+}
+
+impl Credential {
+    /// `token` (without any scheme prefix) sent as `Authorization: Bearer`.
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            dpop: None,
+        }
+    }
+
+    /// A DPoP-bound `token`, sent as `Authorization: DPoP` with a proof from `signer` on every
+    /// request.
+    pub fn dpop(token: impl Into<String>, signer: Arc<dyn DpopSigner>) -> Self {
+        Self {
+            token: token.into(),
+            dpop: Some(signer),
+        }
+    }
+
+    /// The access token itself.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The signer of this token's proofs, if the token is DPoP-bound.
+    pub fn dpop_signer(&self) -> Option<&Arc<dyn DpopSigner>> {
+        self.dpop.as_ref()
+    }
+
+    /// The `Authorization` scheme: `DPoP` for a bound token, else `Bearer`.
+    pub fn scheme(&self) -> &'static str {
+        if self.dpop.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("token", &"<redacted>")
+            .field("scheme", &self.scheme())
+            .finish()
+    }
+}
+
 /// Supplies bearer tokens to the HTTP transport and reacts to challenges.
 ///
 /// The transport asks for the current token before each request, and on a 401 or 403 asks once what to
@@ -50,6 +135,13 @@ pub enum ChallengeOutcome {
 pub trait Authorizer: Send + Sync + fmt::Debug {
     /// The token to send now (without the `Bearer ` prefix), or `None` to send no credentials.
     fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>>;
+
+    /// The credential to send now: the token and how to present it. What the transport calls; the
+    /// default presents [`bearer_token`](Self::bearer_token) as a bearer token, so only an
+    /// authorizer with DPoP-bound tokens needs to implement it.
+    fn credential(&self) -> BoxFuture<'_, Result<Option<Credential>, TransportError>> {
+        Box::pin(async move { Ok(self.bearer_token().await?.map(Credential::bearer)) })
+    }
 
     /// The server accepted a request carrying `token` (it answered with a 2xx status). An
     /// authorizer can use this to tell a token that has worked from one that never has (a 401 on
@@ -138,5 +230,18 @@ mod tests {
     fn debug_never_shows_the_token() {
         let bearer = StaticBearer::new("very-secret");
         assert!(!format!("{bearer:?}").contains("very-secret"));
+        let credential = Credential::bearer("very-secret");
+        assert!(!format!("{credential:?}").contains("very-secret"));
+    }
+
+    #[tokio::test]
+    async fn a_plain_authorizer_presents_its_token_as_bearer() {
+        let credential = StaticBearer::new("tok")
+            .credential()
+            .await
+            .expect("no error")
+            .expect("a credential");
+        assert_eq!((credential.token(), credential.scheme()), ("tok", "Bearer"));
+        assert!(credential.dpop_signer().is_none());
     }
 }

@@ -16,8 +16,9 @@
 //! - Direct requests ([`StdioDirectRequests`] for stdio, [`HttpDirectRequests`]): requests that skip
 //!   rmcp's service loop, answered to the caller's own task and parsed as their method's result
 //!   type, with [`RequestError`].
-//! - [`auth`]: the [`Authorizer`] trait through which the HTTP client gets bearer tokens and reports
-//!   challenges; `mcp-oauth` implements it, so this crate never depends on OAuth.
+//! - [`auth`]: the [`Authorizer`] trait through which the HTTP client gets tokens ([`Credential`]:
+//!   bearer, or DPoP-bound with a [`DpopSigner`] for its proofs) and reports challenges;
+//!   `mcp-oauth` implements it, so this crate never depends on OAuth.
 //! - [`error`]: [`TransportError`], classified for `mcp-retry` by variant (never by message text).
 //! - [`www_authenticate`]: a parser for `WWW-Authenticate` challenges ([`Challenge`]).
 //!
@@ -91,7 +92,9 @@ pub mod www_authenticate;
 // The vocabulary: every type a user names, at the root. The modules stay public for their free
 // functions and constants (`stdio::become_subreaper`, `www_authenticate::parse_challenges`,
 // `error::terminal_safe`...) and for the paths existing code uses.
-pub use auth::{AuthChallenge, Authorizer, ChallengeOutcome, MissingToken, StaticBearer};
+pub use auth::{
+    AuthChallenge, Authorizer, ChallengeOutcome, Credential, DpopSigner, MissingToken, StaticBearer,
+};
 pub use error::{ExitInfo, ExitPhase, SpawnFailure, TimeoutPhase, TransportError};
 pub use http::{
     HttpClient, HttpClientBuildError, HttpDirectRequests, HttpOptions, HttpTransport,

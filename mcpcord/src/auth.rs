@@ -20,7 +20,7 @@ pub(crate) async fn login(cli: &Cli, manager: &Manager, args: &LoginArgs) -> Out
     if let (false, TransportConfig::Http(http)) = (args.scopes.is_empty(), &mut config.transport) {
         http.oauth.get_or_insert_with(OAuthConfig::default).scopes = args.scopes.clone();
     }
-    match manager.login(&name, &config).await {
+    match crate::live::logging_in(&name, manager.login(&name, &config)).await {
         Ok(Some(report)) => {
             if cli.json {
                 render::print_json(&json!({

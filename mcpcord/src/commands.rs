@@ -1,6 +1,5 @@
 //! `health`, `inspect`, `call` and `bench`.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -8,70 +7,11 @@ use mcp_manager::config::ServerConfig;
 use mcp_manager::{CallError, ConnectError, Manager, ManagerEvent};
 use serde_json::{Map, Value, json};
 
+use crate::content::SaveDir;
+use crate::live;
 use crate::render::{self, HealthRow};
 use crate::target::resolve;
 use crate::{BenchArgs, CallArgs, Cli, Outcome, Targets};
-
-/// Prints connection progress on stderr while `work` runs, when stderr is a terminal.
-pub(crate) async fn with_progress<T>(
-    cli: &Cli,
-    manager: &Manager,
-    work: impl Future<Output = T>,
-) -> T {
-    if cli.json || cli.quiet || !std::io::stderr().is_terminal() {
-        return work.await;
-    }
-    let mut events = manager.events();
-    let printer = async move {
-        loop {
-            let event = match events.recv().await {
-                Ok(event) => event,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                    return std::future::pending::<std::convert::Infallible>().await;
-                }
-            };
-            match event {
-                ManagerEvent::Connecting { server, attempt } if attempt > 1 => {
-                    eprintln!("  {server}: attempt {attempt}");
-                }
-                ManagerEvent::Retrying {
-                    server,
-                    delay,
-                    cause,
-                    ..
-                } => {
-                    eprintln!(
-                        "  {server}: {}; retrying in {}",
-                        render::shown(&cause),
-                        humantime::format_duration(delay)
-                    );
-                }
-                ManagerEvent::Ready { server, .. } => eprintln!("  {server}: ready"),
-                ManagerEvent::Failed { server, .. } => eprintln!("  {server}: failed"),
-                ManagerEvent::AuthRequired { server, .. } => {
-                    eprintln!("  {server}: needs a login (mcpcord login {server})");
-                }
-                ManagerEvent::TransportFallback {
-                    server,
-                    transport,
-                    reason,
-                    ..
-                } => {
-                    eprintln!(
-                        "  {server}: not streamable HTTP ({}); using {transport}",
-                        render::shown(&reason)
-                    );
-                }
-                _ => {}
-            }
-        }
-    };
-    tokio::select! {
-        output = work => output,
-        never = printer => match never {},
-    }
-}
 
 /// Connects every server in parallel and measures each.
 pub(crate) async fn connect_rows(
@@ -126,7 +66,8 @@ pub(crate) async fn health(cli: &Cli, manager: &Manager, targets: &Targets) -> O
         Ok(servers) => servers,
         Err(message) => return Outcome::Usage(message),
     };
-    let rows = with_progress(cli, manager, connect_rows(manager, &servers)).await;
+    let expected = servers.iter().map(|(name, config)| (name, config));
+    let rows = live::connecting(manager, expected, connect_rows(manager, &servers)).await;
     render::health(&rows, cli.json);
     if rows.iter().all(|row| row.result.is_ok()) {
         Outcome::Ok
@@ -155,7 +96,8 @@ pub(crate) async fn inspect(cli: &Cli, manager: &Manager, targets: &Targets) -> 
         Ok(server) => server,
         Err(message) => return Outcome::Usage(message),
     };
-    match with_progress(cli, manager, manager.connect(&name, &config)).await {
+    let connect = manager.connect(&name, &config);
+    match live::connecting(manager, [(&name, &config)], connect).await {
         Ok(id) => match manager.listing(id) {
             Ok(discovery) => {
                 let transport = manager
@@ -179,7 +121,8 @@ async fn inspect_several(cli: &Cli, manager: &Manager, targets: &Targets) -> Out
         Ok(servers) => servers,
         Err(message) => return Outcome::Usage(message),
     };
-    let connected = with_progress(cli, manager, manager.connect_all(&servers)).await;
+    let expected = servers.iter().map(|(name, config)| (name, config));
+    let connected = live::connecting(manager, expected, manager.connect_all(&servers)).await;
     let mut ok = true;
     let mut documents = Vec::new();
     for ((name, result), (_, config)) in connected.into_iter().zip(&servers) {
@@ -238,8 +181,46 @@ pub(crate) fn fail_to_connect(cli: &Cli, name: &str, error: &ConnectError) -> Ou
 /// A failure: with `--json`, `{"error": {"kind", "message"}}` on stdout (`kind` is the error's
 /// stable `code()`); the message on stderr either way.
 pub(crate) fn fail(cli: &Cli, kind: &str, message: &str) -> Outcome {
+    fail_with(cli, kind, message, Map::new())
+}
+
+/// A failed request, as [`fail`] reports it; a JSON-RPC error's JSON also carries the server's
+/// `code` and `data` (`null` when it sent none), so a script can tell "not found" from "invalid
+/// params" without reading the message.
+pub(crate) fn fail_call(cli: &Cli, error: &CallError, message: &str) -> Outcome {
+    fail_json(cli, call_error_json(error, message), message)
+}
+
+/// The JSON error object of a failed request (`fail_call`, `watch`'s `call_failed`): `kind` and
+/// `message`, and for a JSON-RPC error the server's `code` and `data` (`null` when it sent none).
+pub(crate) fn call_error_json(error: &CallError, message: &str) -> Map<String, Value> {
+    let mut object = Map::new();
+    object.insert("kind".into(), json!(error.code()));
+    object.insert("message".into(), json!(message));
+    if let Some(code) = error.rpc_code() {
+        object.insert("code".into(), json!(code));
+        object.insert(
+            "data".into(),
+            error.rpc_data().cloned().unwrap_or(Value::Null),
+        );
+    }
+    object
+}
+
+/// [`fail`] with more members in the JSON error object.
+fn fail_with(cli: &Cli, kind: &str, message: &str, extra: Map<String, Value>) -> Outcome {
+    let mut error = Map::new();
+    error.insert("kind".into(), json!(kind));
+    error.insert("message".into(), json!(message));
+    error.extend(extra);
+    fail_json(cli, error, message)
+}
+
+/// Reports a failure: `error` as `{"error": ...}` on stdout with `--json`, and `message` on
+/// stderr.
+fn fail_json(cli: &Cli, error: Map<String, Value>, message: &str) -> Outcome {
     if cli.json {
-        render::print_json(&json!({ "error": { "kind": kind, "message": message } }));
+        render::print_json(&json!({ "error": error }));
     }
     // The message may quote the server (a JSON-RPC error's text); stderr is a terminal's too.
     eprintln!("mcpcord: {}", render::shown(message));
@@ -272,24 +253,31 @@ pub(crate) async fn call(cli: &Cli, manager: &Manager, args: &CallArgs) -> Outco
         Ok(arguments) => arguments,
         Err(message) => return Outcome::Usage(message),
     };
+    let save = match args.save.as_deref().map(SaveDir::open).transpose() {
+        Ok(save) => save,
+        Err(message) => return Outcome::Usage(message),
+    };
     let (name, config) = match single(cli, server, &args.command) {
         Ok(server) => server,
         Err(message) => return Outcome::Usage(message),
     };
-    let id = match with_progress(cli, manager, manager.connect(&name, &config)).await {
+    let connect = manager.connect(&name, &config);
+    let id = match live::connecting(manager, [(&name, &config)], connect).await {
         Ok(id) => id,
         Err(error) => return fail_to_connect(cli, &name, &error),
     };
-    match manager.call_tool(id, tool, arguments).await {
-        Ok(result) => {
-            render::call_result(&result, cli.json);
-            Outcome::Ok
-        }
-        Err(CallError::ToolFailed { result, .. }) => {
-            render::call_result(&result, cli.json);
-            Outcome::Failed
-        }
-        Err(error) => fail(cli, error.code(), &error.to_string()),
+    let called = manager.call_tool(id, tool, arguments);
+    let called = live::with_call_progress(manager, &name, tool, called).await;
+    let (result, outcome) = match called {
+        Ok(result) => (result, Outcome::Ok),
+        Err(CallError::ToolFailed { result, .. }) => (*result, Outcome::Failed),
+        Err(error) => return fail_call(cli, &error, &error.to_string()),
+    };
+    match render::call_result(&result, cli.json, save.as_ref(), tool) {
+        Ok(()) => outcome,
+        Err(message) if cli.json => fail(cli, "save", &message),
+        // Said on stderr as it happened.
+        Err(_) => Outcome::Failed,
     }
 }
 
@@ -321,6 +309,7 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
     if args.sessions == 0 {
         return Outcome::Usage("--sessions must be at least 1".to_owned());
     }
+    let mut display = live::BenchDisplay::start(args.sessions, args.calls);
     let started = Instant::now();
     let connected = futures::future::join_all((0..args.sessions).map(|_| async {
         let connect_started = Instant::now();
@@ -329,21 +318,23 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
         let session = manager
             .isolated_named(&name, &config)
             .await
-            .map_err(|error| render::connect_failure(&name, &error))?;
-        Ok::<_, String>((connect_started.elapsed(), session))
+            .map_err(|error| (error.code(), render::connect_failure(&name, &error)))?;
+        display.connected();
+        Ok::<_, (&'static str, String)>((connect_started.elapsed(), session))
     }))
     .await;
     // Each session's calls run on a task of their own: on the multi-threaded runtime they spread
     // over the cores, and an answer wakes its caller on the worker that read it rather than this
     // thread (one wake-up of another core per call less). Dropping the set (Ctrl+C) aborts them,
     // and each session's `Drop` then kills its server.
+    let counter = display.calling();
     let mut sessions = tokio::task::JoinSet::new();
     let mut results = Vec::with_capacity(args.sessions);
     for connected in connected {
         let (connect, session) = match connected {
             Ok(connected) => connected,
-            Err(message) => {
-                results.push(Err(message));
+            Err(failure) => {
+                results.push(Err(failure));
                 continue;
             }
         };
@@ -352,16 +343,18 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
             .or_else(|| default_bench_args(session.listing(), &args.tool));
         let tool = args.tool.clone();
         let calls = args.calls;
+        let counter = counter.clone();
         sessions.spawn(async move {
             let mut latencies = Vec::with_capacity(calls);
-            let mut errors = 0usize;
+            let mut errors = ErrorTally::default();
             let calls_started = Instant::now();
             for _ in 0..calls {
                 let call_started = Instant::now();
                 match session.call_tool(&tool, arguments.clone()).await {
                     Ok(_) => latencies.push(call_started.elapsed().as_micros() as u64),
-                    Err(_) => errors += 1,
+                    Err(error) => errors.add(error.code(), || error.to_string()),
                 }
+                counter.inc(1);
             }
             let window = (calls_started, Instant::now());
             session.close(Duration::from_secs(2)).await;
@@ -369,27 +362,29 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
         });
     }
     while let Some(joined) = sessions.join_next().await {
-        results.push(joined.map_err(|error| format!("a session's calls stopped: {error}")));
+        results.push(joined.map_err(|error| {
+            (
+                "session_stopped",
+                format!("a session's calls stopped: {error}"),
+            )
+        }));
     }
     let wall = started.elapsed();
+    display.finish();
     let mut connect_ms = Vec::new();
     let mut call_us = Vec::new();
-    let mut errors = 0usize;
-    let mut first_message = None;
+    let mut errors = ErrorTally::default();
     let (mut phase_start, mut phase_end): (Option<Instant>, Option<Instant>) = (None, None);
     for result in results {
         match result {
             Ok((connect, latencies, failed, (from, to))) => {
                 connect_ms.push(connect.as_millis() as u64);
                 call_us.extend(latencies);
-                errors += failed;
+                errors.merge(failed);
                 phase_start = Some(phase_start.map_or(from, |start| start.min(from)));
                 phase_end = Some(phase_end.map_or(to, |end| end.max(to)));
             }
-            Err(message) => {
-                errors += 1;
-                first_message.get_or_insert(message);
-            }
+            Err((kind, message)) => errors.add(kind, || message),
         }
     }
     let phase = match (phase_start, phase_end) {
@@ -403,12 +398,15 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
     };
     let (c50, c99, cmax) = render::percentiles(&mut connect_ms);
     let (u50, u99, umax) = render::percentiles(&mut call_us);
+    let phase_ms = phase.as_millis() as u64;
     let document = json!({
         "sessions": args.sessions,
         "calls": call_us.len(),
-        "errors": errors,
+        "errors": errors.total(),
+        "errors_by_kind": errors.json(),
         "wall_ms": wall.as_millis() as u64,
         "calls_per_s": (calls_per_s * 10.0).round() / 10.0,
+        "calls_phase_ms": phase_ms,
         "connect_ms": { "p50": c50, "p99": c99, "max": cmax },
         "call_us": { "p50": u50, "p99": u99, "max": umax },
     });
@@ -416,22 +414,140 @@ pub(crate) async fn bench(cli: &Cli, manager: &Manager, args: &BenchArgs) -> Out
         render::print_json(&document);
     } else {
         out!(
-            "{} sessions x {} calls: {} calls ok, {errors} errors, {:.0} calls/s, wall {} ms",
+            "{} sessions x {} calls: {} calls ok, {} errors, wall {} ms",
             args.sessions,
             args.calls,
             call_us.len(),
-            calls_per_s,
+            errors.total(),
             wall.as_millis()
         );
-        out!("connect ms  p50 {c50}  p99 {c99}  max {cmax}");
-        out!("call µs     p50 {u50}  p99 {u99}  max {umax}");
-        if let Some(message) = &first_message {
-            eprintln!("first session error: {}", render::shown(message));
+        out!(
+            "{calls_per_s:.0} calls/s: successful calls over the {phase_ms} ms from the first call \
+             to the last answer, all sessions together (connects excluded)"
+        );
+        let rows = [
+            ("connect ms", [c50, c99, cmax]),
+            ("call µs", [u50, u99, umax]),
+        ]
+        .map(|(what, values)| {
+            std::iter::once(what.to_owned())
+                .chain(values.map(|value| value.to_string()))
+                .collect::<Vec<_>>()
+        });
+        for line in render::table(
+            &["", "p50", "p99", "max"],
+            &[false, true, true, true],
+            &rows,
+        ) {
+            out!("{line}");
+        }
+        for line in errors.lines() {
+            out!("{line}");
         }
     }
-    if errors == 0 {
+    if errors.total() == 0 {
         Outcome::Ok
     } else {
         Outcome::Failed
+    }
+}
+
+/// A bench's failures by kind (a `code()` such as `timeout` or `rpc`): how many of each, and the
+/// first message of each as its sample.
+#[derive(Debug, Default)]
+struct ErrorTally {
+    kinds: std::collections::BTreeMap<&'static str, (usize, String)>,
+}
+
+impl ErrorTally {
+    /// Counts one failure; `message` is made only for the first of its kind.
+    fn add(&mut self, kind: &'static str, message: impl FnOnce() -> String) {
+        self.kinds
+            .entry(kind)
+            .and_modify(|(count, _)| *count += 1)
+            .or_insert_with(|| (1, message()));
+    }
+
+    /// Adds another session's tally, keeping the samples seen first.
+    fn merge(&mut self, other: ErrorTally) {
+        for (kind, (count, sample)) in other.kinds {
+            self.kinds
+                .entry(kind)
+                .and_modify(|(total, _)| *total += count)
+                .or_insert((count, sample));
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.kinds.values().map(|(count, _)| count).sum()
+    }
+
+    /// `{"KIND": {"count": N, "sample": "..."}}`.
+    fn json(&self) -> Value {
+        self.kinds
+            .iter()
+            .map(|(kind, (count, sample))| {
+                (
+                    (*kind).to_owned(),
+                    json!({ "count": count, "sample": sample }),
+                )
+            })
+            .collect::<Map<String, Value>>()
+            .into()
+    }
+
+    /// For people: a heading, then one aligned line per kind with its count and sample (which may
+    /// quote the server).
+    fn lines(&self) -> Vec<String> {
+        if self.kinds.is_empty() {
+            return Vec::new();
+        }
+        let width = self.kinds.keys().map(|kind| kind.len()).max().unwrap_or(0);
+        let counts = self
+            .kinds
+            .values()
+            .map(|(count, _)| count.to_string().len())
+            .max()
+            .unwrap_or(0);
+        let mut lines = vec!["errors by kind (count, first message):".to_owned()];
+        lines.extend(self.kinds.iter().map(|(kind, (count, sample))| {
+            format!(
+                "  {kind:<width$}  {count:>counts$}  {}",
+                render::shown(sample).replace('\n', " ")
+            )
+        }));
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_errors_are_counted_by_kind_with_the_first_message_as_sample() {
+        let mut session = ErrorTally::default();
+        session.add("timeout", || "first timeout".to_owned());
+        session.add("timeout", || unreachable!("only the first message is made"));
+        let mut all = ErrorTally::default();
+        all.add("rpc", || "s: bad (JSON-RPC error -32602)".to_owned());
+        all.add("timeout", || "earlier timeout".to_owned());
+        all.merge(session);
+        assert_eq!(all.total(), 4);
+        assert_eq!(
+            all.json(),
+            json!({
+                "rpc": { "count": 1, "sample": "s: bad (JSON-RPC error -32602)" },
+                "timeout": { "count": 3, "sample": "earlier timeout" },
+            })
+        );
+        assert_eq!(
+            all.lines(),
+            [
+                "errors by kind (count, first message):",
+                "  rpc      1  s: bad (JSON-RPC error -32602)",
+                "  timeout  3  earlier timeout",
+            ]
+        );
     }
 }

@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use mcp_demo::{DemoAuthOptions, DemoAuthServer, DemoHttpServer, serve_stdio};
+use mcp_demo::{DemoAuthOptions, DemoAuthServer, DemoEra, DemoHttpServer, serve_stdio_era};
 use mcp_manager::config::ServerConfig;
 use mcp_manager::{CallError, Manager, Url};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::AsyncReadExt;
 
 use crate::commands::connect_rows;
@@ -16,9 +16,14 @@ use crate::render;
 use crate::{Cli, GRACE, Outcome};
 
 /// `mcpcord serve-demo --stdio | --http ADDR`.
-pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>, oauth: bool) -> ExitCode {
+pub(crate) async fn serve_demo(
+    stdio: bool,
+    http: Option<SocketAddr>,
+    oauth: bool,
+    era: DemoEra,
+) -> ExitCode {
     if stdio {
-        return match serve_stdio().await {
+        return match serve_stdio_era(era).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("mcpcord serve-demo: {error}");
@@ -47,7 +52,7 @@ pub(crate) async fn serve_demo(stdio: bool, http: Option<SocketAddr>, oauth: boo
         return serve_until_stopped(server.serve()).await;
     }
     let server = match DemoHttpServer::bind(addr).await {
-        Ok(server) => server,
+        Ok(server) => server.with_era(era),
         Err(error) => {
             eprintln!("mcpcord serve-demo: {error}");
             return ExitCode::from(2);
@@ -193,11 +198,13 @@ pub(crate) async fn demo(cli: &Cli, manager: &Manager) -> Outcome {
                 .call_qualified(qualified, arguments.as_object().cloned())
                 .await;
             let (ok, shown) = match &outcome {
-                Ok(result) => (true, serde_json::to_value(result).unwrap_or(Value::Null)),
-                Err(CallError::ToolFailed { result, .. }) => {
-                    (false, serde_json::to_value(result).unwrap_or(Value::Null))
-                }
-                Err(error) => (false, json!({ "error": error.to_string() })),
+                Ok(result) => (true, render::json_value(result)),
+                Err(CallError::ToolFailed { result, .. }) => (false, render::json_value(result)),
+                // The shape of every JSON error of mcpcord's.
+                Err(error) => (
+                    false,
+                    json!({ "error": { "kind": error.code(), "message": error.to_string() } }),
+                ),
             };
             say(format!(
                 "\ncall {qualified} {arguments} -> {}\n  {shown}",

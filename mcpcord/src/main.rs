@@ -12,9 +12,13 @@
 //! left, and the exit code above.
 //!
 //! Rooms: `target` (what the user typed, to servers), `commands` (health, inspect, call, bench),
-//! `requests` (read, prompt, complete, list, ping, log-level), `auth` (login, logout), `demo`,
-//! `render` (tables and `--json`), `output` (stdout), `old_store` (the tokens kept under the CLI's
-//! old name, imported once), `procs` (its own children, from `/proc`).
+//! `requests` (read, prompt, complete, list, ping, log-level), `watch` (a session's notifications,
+//! streamed), `live` (spinners, progress bars and server log lines on a terminal's stderr), `auth`
+//! (login, logout), `client_side` (roots, and answers to servers' elicitation and sampling
+//! requests), `demo`,
+//! `render` (tables and `--json`), `content` (images, audio and resources for reading; `--save`),
+//! `completions` (`completions SHELL`, `man`), `output` (stdout), `old_store` (the tokens kept
+//! under the CLI's old name, imported once), `procs` (its own children, from `/proc`).
 
 /// `println!` that tolerates a closed stdout (`mcpcord ... | head`): output nobody reads is not an
 /// error. Any other failed write makes `mcpcord` exit 1 at the end (see `output`).
@@ -28,14 +32,20 @@ macro_rules! out {
 }
 
 mod auth;
+mod client_side;
 mod commands;
+mod completions;
+mod content;
 mod demo;
+mod live;
 mod old_store;
 mod output;
 mod procs;
 mod render;
 mod requests;
+mod skills;
 mod target;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -63,9 +73,12 @@ const STOP_SIGNALS: [(SignalKind, &str, u8); 3] = [
     (SignalKind::hangup(), "hung up", 129),
 ];
 
-/// Connect to MCP servers: check, inspect, call and benchmark them.
+/// The command-line client for testing MCP (Model Context Protocol) servers.
+///
+/// mcpcord connects to MCP servers over stdio or HTTP (with OAuth) to check their health, show
+/// what they offer, call their tools, read their resources, get their prompts and benchmark them.
 #[derive(Debug, Parser)]
-#[command(name = "mcpcord", version, about)]
+#[command(name = "mcpcord", version)]
 struct Cli {
     /// The configuration file (else $MCPCORD_CONFIG, ./mcpcord.toml, ./.mcp.json).
     #[arg(long, global = true, value_name = "FILE")]
@@ -87,6 +100,8 @@ struct Cli {
     browser: Option<BrowserMode>,
     #[command(flatten)]
     ad_hoc: AdHocArgs,
+    #[command(flatten)]
+    client_side: client_side::ClientSideArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -143,6 +158,12 @@ enum Command {
     Ping(PingArgs),
     /// Set the level of the log messages a server sends (debug ... emergency).
     LogLevel(LogLevelArgs),
+    /// List a server's skills, or load one (its SKILL.md, or --file one of its files), each file
+    /// verified against the skill's listed size, digest and frontmatter.
+    Skills(SkillsArgs),
+    /// Stream what a server sends (list changes, resource updates, log messages, progress) until
+    /// Ctrl+C; one line per event, or with --json one JSON object per line.
+    Watch(WatchArgs),
     /// Open N isolated sessions in parallel, each making M sequential calls; report latencies.
     Bench(BenchArgs),
     /// Sign in to an HTTP server with OAuth and store its tokens (under $MCPCORD_HOME).
@@ -154,6 +175,10 @@ enum Command {
     Demo,
     /// Serve the built-in demo MCP server.
     ServeDemo(ServeDemoArgs),
+    /// Print a shell completion script (bash, elvish, fish, powershell or zsh).
+    Completions(CompletionsArgs),
+    /// Print the man page, mcpcord(1), or a command's, in roff (`mcpcord man | man -l -`).
+    Man(ManArgs),
 }
 
 /// Servers named in the configuration, `http(s)://` URLs, or an ad-hoc stdio command after `--`.
@@ -174,6 +199,10 @@ struct CallArgs {
     /// The tool's arguments as a JSON object.
     #[arg(long, value_name = "JSON")]
     args: Option<String>,
+    /// Save each image, audio clip and binary resource of the result in this directory (named
+    /// after the tool, or the resource's URI; never overwriting a file).
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -184,8 +213,8 @@ struct ReadArgs {
     /// SERVER URI, or just URI when the server is given after `--`.
     #[arg(required = true, num_args = 1..=2, value_name = "SERVER URI")]
     positionals: Vec<String>,
-    /// Save binary contents in this directory (named after the URI's last segment) instead of
-    /// summarising them.
+    /// Save binary contents in this directory (named after the URI's last segment; never
+    /// overwriting a file).
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
@@ -201,6 +230,10 @@ struct PromptArgs {
     /// The prompt's arguments as a JSON object.
     #[arg(long, value_name = "JSON")]
     args: Option<String>,
+    /// Save each image, audio clip and binary resource of the messages in this directory (named
+    /// after the prompt, or the resource's URI; never overwriting a file).
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -249,6 +282,42 @@ struct LogLevelArgs {
     /// notice, warning, error, critical, alert or emergency.
     #[arg(required = true, num_args = 1..=2, value_name = "SERVER LEVEL")]
     positionals: Vec<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct SkillsArgs {
+    /// SERVER, then optionally SKILL (SERVER left out when given after `--`); SKILL is a skill's
+    /// name or the URI of its SKILL.md.
+    #[arg(num_args = 0..=2, value_name = "SERVER SKILL")]
+    positionals: Vec<String>,
+    /// Print this file of the skill instead (a path relative to the skill, or its URI).
+    #[arg(long, value_name = "PATH")]
+    file: Option<String>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    /// The server (a configured name or URL); or give a stdio command after `--`.
+    server: Option<String>,
+    /// Subscribe to updates of this resource (repeatable); without any, only listen.
+    #[arg(long = "resource", value_name = "URI")]
+    resources: Vec<String>,
+    /// Set the server's log level for this session first (debug ... emergency).
+    #[arg(long, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Once subscribed, call this tool in the same session (e.g. one that makes the server send
+    /// updates or progress); its result is shown as an event.
+    #[arg(long, value_name = "TOOL")]
+    call: Option<String>,
+    /// The arguments of the --call tool as a JSON object.
+    #[arg(long, value_name = "JSON", requires = "call")]
+    args: Option<String>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -305,6 +374,44 @@ struct ServeDemoArgs {
     /// on the same address (it approves every request without asking: a demo, never for real data).
     #[arg(long, requires = "http")]
     oauth: bool,
+    /// Which protocol eras to speak, to try a client against each: both (the default), modern
+    /// (2026-07-28 only: no initialize) or legacy (the revisions with initialize only).
+    #[arg(long, value_enum, default_value_t = EraArg::Both, conflicts_with = "oauth")]
+    era: EraArg,
+}
+
+/// `serve-demo --era`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EraArg {
+    /// 2026-07-28 and every revision with `initialize`.
+    Both,
+    /// 2026-07-28 only.
+    Modern,
+    /// The revisions with `initialize` only.
+    Legacy,
+}
+
+impl From<EraArg> for mcp_demo::DemoEra {
+    fn from(era: EraArg) -> Self {
+        match era {
+            EraArg::Both => Self::Both,
+            EraArg::Modern => Self::Modern,
+            EraArg::Legacy => Self::Legacy,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+struct ManArgs {
+    /// The command whose page to print, mcpcord-COMMAND(1); without one, mcpcord(1).
+    command: Option<String>,
 }
 
 /// How a command ended, mapped to the exit code.
@@ -318,7 +425,11 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    live::init(&cli);
     init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -333,23 +444,68 @@ fn main() -> ExitCode {
     let code = runtime.block_on(run(cli));
     // Anything still blocked (a read on stdin) must not hold up the exit.
     runtime.shutdown_background();
+    // A form still waiting for the person (the call timed out) must not leave the terminal raw,
+    // nor a sampling command outlive mcpcord.
+    client_side::restore_terminal();
+    live::release_held();
+    client_side::kill_sampling_commands();
     code
+}
+
+/// The command line, or how a bad one ends: clap's message on stderr and exit 2, and with `--json`
+/// also a JSON error (`"kind": "usage"`) on stdout like any other; help and version as usual.
+fn parse() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+
+    Cli::try_parse().map_err(|error| {
+        // The parse failed, so `--json` is looked for by hand (before any `--`).
+        let json = std::env::args_os()
+            .skip(1)
+            .take_while(|arg| arg != "--")
+            .any(|arg| arg == "--json");
+        if !json
+            || matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            )
+        {
+            error.exit();
+        }
+        // clap's first paragraph, on one line: what is wrong, without the usage and the tip.
+        let text = error.render().to_string();
+        let what: Vec<&str> = text
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let what = what.join(" ");
+        render::usage_json(what.strip_prefix("error: ").unwrap_or(&what));
+        let _ = error.print();
+        ExitCode::from(2)
+    })
 }
 
 async fn run(cli: Cli) -> ExitCode {
     let serverless = match cli.command {
         Command::Demo => Some("demo"),
         Command::ServeDemo(_) => Some("serve-demo"),
+        Command::Completions(_) => Some("completions"),
+        Command::Man(_) => Some("man"),
         _ => None,
     };
-    if let Some(Err(message)) =
-        serverless.map(|command| target::refuse_ad_hoc_flags(&cli.ad_hoc, command))
-    {
-        eprintln!("mcpcord: {message}");
-        return ExitCode::from(2);
+    if let Some(Err(message)) = serverless.map(|command| {
+        target::refuse_ad_hoc_flags(&cli.ad_hoc, command)
+            .and_then(|()| client_side::refuse_for(&cli.client_side, command))
+    }) {
+        return render::usage_error(cli.json, &message);
+    }
+    match &cli.command {
+        Command::Completions(args) => return completions::completions(args.shell),
+        Command::Man(args) => return completions::man(args.command.as_deref(), cli.json),
+        _ => {}
     }
     if let Command::ServeDemo(args) = &cli.command {
-        return demo::serve_demo(args.stdio, args.http, args.oauth).await;
+        return demo::serve_demo(args.stdio, args.http, args.oauth, args.era.into()).await;
     }
     // Registered before any work starts, so an early Ctrl+C or SIGTERM is never lost to the
     // default action, which ends mcpcord at once and leaves its servers running.
@@ -375,25 +531,23 @@ async fn run(cli: Cli) -> ExitCode {
     options.subreaper = true;
     match mode {
         Ok(Some(mode)) => match HttpClient::new(HttpOptions::default()) {
-            Ok(http) => options.browser = Some(mode.browser(&http)),
-            Err(error) => {
-                eprintln!("mcpcord: {error}");
-                return ExitCode::from(2);
+            Ok(http) => {
+                options.browser = Some(live::browser(mode, &http, options.login_timeout));
             }
+            Err(error) => return render::usage_error(cli.json, &error.to_string()),
         },
         Ok(None) => {}
-        Err(message) => {
-            eprintln!("mcpcord: {message}");
-            return ExitCode::from(2);
-        }
+        Err(message) => return render::usage_error(cli.json, &message),
+    }
+    if let Err(message) = client_side::configure(&cli, &mut options) {
+        return render::usage_error(cli.json, &message);
     }
     let manager = match Manager::new(options) {
         Ok(manager) => manager,
-        Err(error) => {
-            eprintln!("mcpcord: {error}");
-            return ExitCode::from(2);
-        }
+        Err(error) => return render::usage_error(cli.json, &error.to_string()),
     };
+    // What `watch` subscribed to, released before the shutdown whichever way it ends.
+    let subscriptions = watch::Subscriptions::default();
     let work = async {
         match &cli.command {
             Command::Health(targets) => commands::health(&cli, &manager, targets).await,
@@ -405,19 +559,25 @@ async fn run(cli: Cli) -> ExitCode {
             Command::List(args) => requests::list(&cli, &manager, args).await,
             Command::Ping(args) => requests::ping(&cli, &manager, args).await,
             Command::LogLevel(args) => requests::log_level(&cli, &manager, args).await,
+            Command::Skills(args) => skills::skills(&cli, &manager, args).await,
+            Command::Watch(args) => watch::watch(&cli, &manager, args, &subscriptions).await,
             Command::Bench(args) => commands::bench(&cli, &manager, args).await,
             Command::Login(args) => auth::login(&cli, &manager, args).await,
             Command::Logout(args) => auth::logout(&cli, &manager, args).await,
             Command::Demo => demo::demo(&cli, &manager).await,
-            Command::ServeDemo(_) => Outcome::Ok,
+            Command::ServeDemo(_) | Command::Completions(_) | Command::Man(_) => Outcome::Ok,
         }
     };
+    // `watch` shows the server's log messages as its own events.
+    let show_logs = !matches!(cli.command, Command::Watch(_));
     let outcome = tokio::select! {
-        outcome = work => outcome,
+        outcome = live::with_server_logs(&manager, show_logs, work) => outcome,
         (what, code) = stopped(stops) => {
             // Not `eprintln!`: after a hang-up stderr may be a dead terminal, and a failed write
             // must not cut the shutdown short with a panic.
+            live::clear();
             let _ = writeln!(std::io::stderr(), "mcpcord: {what}; shutting down");
+            subscriptions.release(&manager).await;
             manager.shutdown(GRACE).await;
             reap_children().await;
             return ExitCode::from(code);
@@ -433,10 +593,7 @@ async fn run(cli: Cli) -> ExitCode {
     match outcome {
         Outcome::Ok => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::from(1),
-        Outcome::Usage(message) => {
-            eprintln!("mcpcord: {message}");
-            ExitCode::from(2)
-        }
+        Outcome::Usage(message) => render::usage_error(cli.json, &message),
     }
 }
 
@@ -505,9 +662,27 @@ fn init_logging(cli: &Cli) {
         (false, 2) => tracing::Level::DEBUG,
         (false, _) => tracing::Level::TRACE,
     };
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // Servers' log messages are shown by `live`, one sanitised line each; rmcp logs every message
+    // it receives at info as a `Debug` dump, which only -vvv shows, and every error our handler
+    // answers a server with (a declined sampling request) as a warning with a `Debug` dump, which
+    // the person was already told of in a line of their own: -vv shows those.
+    let rmcp = match level {
+        tracing::Level::TRACE => LevelFilter::TRACE,
+        tracing::Level::DEBUG => LevelFilter::WARN,
+        _ => LevelFilter::ERROR,
+    };
+    let filter = Targets::new()
+        .with_default(level)
+        .with_target("mcp_manager::server_log", LevelFilter::OFF)
+        .with_target("rmcp::service", rmcp);
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .with_writer(live::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        .finish()
+        .with(filter)
         .try_init();
 }

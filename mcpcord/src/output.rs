@@ -27,6 +27,17 @@ pub(crate) fn line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Writes `bytes` to stdout as they are (a generated script or man page), remembering a failure
+/// for [`finish`].
+pub(crate) fn bytes(bytes: &[u8]) {
+    if STOPPED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(error) = io::stdout().lock().write_all(bytes) {
+        failed(error);
+    }
+}
+
 fn failed(error: io::Error) {
     STOPPED.store(true, Ordering::Relaxed);
     if error.kind() != io::ErrorKind::BrokenPipe {

@@ -3,27 +3,25 @@
 //! Each takes one server as `call` does (a configured name, a URL, or a command after `--`, then
 //! the name is left out), checks its own arguments before connecting (a usage error is exit 2),
 //! and prints the result: with `--json`, MCP's own JSON for it; else its text, every string the
-//! server sent passed through `render::shown` or `render::shown_output`.
+//! server sent passed through `render::shown` or `render::shown_output`, and images, audio and
+//! resources made readable by `content` (`read --save` and `prompt --save` write binary items
+//! to files).
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-
-use base64::Engine as _;
 use mcp_manager::{CallError, Manager, ServerId};
 #[allow(deprecated)] // logging is deprecated only in the draft protocol (SEP-2577)
 use rmcp::model::LoggingLevel;
-use rmcp::model::{
-    ArgumentInfo, CompleteRequestParams, ContentBlock, Reference, ResourceContents, Role,
-};
+use rmcp::model::{ArgumentInfo, CompleteRequestParams, Reference, Role};
 use serde_json::json;
 
-use crate::commands::{fail, fail_to_connect, parse_args, single, with_progress};
-use crate::render::{self, shown, shown_output};
+use crate::commands::{fail, fail_call, fail_to_connect, parse_args, single};
+use crate::content::{Printer, SaveDir};
+use crate::render::{self, shown};
 use crate::{Cli, CompleteArgs, ListArgs, LogLevelArgs, Outcome, PingArgs, PromptArgs, ReadArgs};
 
-/// The levels `log-level` accepts, by their MCP names.
+/// The MCP log levels by their names, least severe first: what `log-level` and `watch
+/// --log-level` accept, and how `live` ranks a server's log messages.
 #[allow(deprecated)] // logging is deprecated only in the draft protocol (SEP-2577)
-const LEVELS: [(&str, LoggingLevel); 8] = [
+pub(crate) const LEVELS: [(&str, LoggingLevel); 8] = [
     ("debug", LoggingLevel::Debug),
     ("info", LoggingLevel::Info),
     ("notice", LoggingLevel::Notice),
@@ -33,6 +31,24 @@ const LEVELS: [(&str, LoggingLevel); 8] = [
     ("alert", LoggingLevel::Alert),
     ("emergency", LoggingLevel::Emergency),
 ];
+
+/// The level named `typed` (in any case), or the usage error that lists the valid ones.
+#[allow(deprecated)] // as LEVELS
+pub(crate) fn parse_level(typed: &str) -> Result<(&'static str, LoggingLevel), String> {
+    match LEVELS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(typed))
+    {
+        Some(&level) => Ok(level),
+        None => {
+            let valid: Vec<&str> = LEVELS.iter().map(|(name, _)| *name).collect();
+            Err(format!(
+                "unknown log level {typed:?}; valid levels: {}",
+                valid.join(", ")
+            ))
+        }
+    }
+}
 
 /// What `list` lists, by the names it is given.
 const KINDS: [(&str, Kind); 4] = [
@@ -67,11 +83,11 @@ fn fail_request(cli: &Cli, error: &CallError, capability: &str) -> Outcome {
     ) {
         message.push_str(&format!("; the server does not offer {capability}"));
     }
-    fail(cli, error.code(), &message)
+    fail_call(cli, error, &message)
 }
 
 /// The positionals after the server: the server (unless given after `--`) and the `wanted` rest.
-fn split<'a>(
+pub(crate) fn split<'a>(
     positionals: &'a [String],
     command: &[String],
     wanted: usize,
@@ -89,14 +105,15 @@ fn split<'a>(
 }
 
 /// Connects to the one server named (or given after `--`); its name and id, or how it ended.
-async fn connect(
+pub(crate) async fn connect(
     cli: &Cli,
     manager: &Manager,
     server: Option<&String>,
     command: &[String],
 ) -> Result<(String, ServerId), Outcome> {
     let (name, config) = single(cli, server, command).map_err(Outcome::Usage)?;
-    match with_progress(cli, manager, manager.connect(&name, &config)).await {
+    let connect = manager.connect(&name, &config);
+    match crate::live::connecting(manager, [(&name, &config)], connect).await {
         Ok(id) => Ok((name, id)),
         Err(error) => Err(fail_to_connect(cli, &name, &error)),
     }
@@ -109,11 +126,10 @@ pub(crate) async fn read(cli: &Cli, manager: &Manager, args: &ReadArgs) -> Outco
         Ok(_) => return Outcome::Usage(format!("usage: mcpcord {usage}")),
         Err(message) => return Outcome::Usage(message),
     };
-    if let Some(dir) = &args.save
-        && !dir.is_dir()
-    {
-        return Outcome::Usage(format!("--save: {} is not a directory", dir.display()));
-    }
+    let save = match args.save.as_deref().map(SaveDir::open).transpose() {
+        Ok(save) => save,
+        Err(message) => return Outcome::Usage(message),
+    };
     let (_, id) = match connect(cli, manager, server, &args.command).await {
         Ok(connected) => connected,
         Err(outcome) => return outcome,
@@ -122,106 +138,31 @@ pub(crate) async fn read(cli: &Cli, manager: &Manager, args: &ReadArgs) -> Outco
         Ok(result) => result,
         Err(error) => return fail_request(cli, &error, "resources"),
     };
-    if let Some(dir) = &args.save {
-        for contents in &result.contents {
-            if let ResourceContents::BlobResourceContents { uri, blob, .. } = contents {
-                match save_blob(dir, uri, blob) {
-                    Ok(path) => eprintln!("saved {} to {}", shown(uri), path.display()),
-                    Err(message) => return fail(cli, "save", &message),
-                }
-            }
-        }
-    }
-    if cli.json {
-        render::print_json(&serde_json::to_value(&result).unwrap_or_default());
-        return Outcome::Ok;
-    }
+    let mut printer = Printer::new(cli.json, save.as_ref(), uri);
     for contents in &result.contents {
-        match contents {
-            ResourceContents::TextResourceContents { text, .. } => {
-                out!("{}", shown_output(text));
-            }
-            ResourceContents::BlobResourceContents {
-                uri,
-                mime_type,
-                blob,
-                ..
-            } => {
-                if args.save.is_some() {
-                    continue;
-                }
-                let mime = shown(mime_type.as_deref().unwrap_or("unknown type"));
-                match base64::engine::general_purpose::STANDARD.decode(blob) {
-                    Ok(bytes) => out!(
-                        "{}: binary, {mime}, {} bytes (save it with --save DIR)",
-                        shown(uri),
-                        bytes.len()
-                    ),
-                    Err(_) => out!(
-                        "{}: binary, {mime}, {} characters of invalid base64",
-                        shown(uri),
-                        blob.len()
-                    ),
-                }
-            }
-            // A kind of contents newer than this client: as JSON, whose escapes need only a bound.
-            #[allow(unreachable_patterns)]
-            other => out!(
-                "{}",
-                shown_output(&serde_json::to_string(other).unwrap_or_default())
-            ),
+        printer.contents(contents);
+    }
+    finish(cli, &printer, &result)
+}
+
+/// After a result's content went through `printer`: with `--json` the result, or the failed save
+/// as the JSON error instead; a failed save is exit 1 either way.
+fn finish(cli: &Cli, printer: &Printer<'_>, result: &impl serde::Serialize) -> Outcome {
+    printer.done();
+    match (printer.error(), cli.json) {
+        (Some(message), true) => fail(cli, "save", message),
+        // Said on stderr as it happened.
+        (Some(_), false) => Outcome::Failed,
+        (None, true) => {
+            render::print_json(result);
+            Outcome::Ok
         }
+        (None, false) => Outcome::Ok,
     }
-    Outcome::Ok
-}
-
-/// A file name for a resource: the last segment of its URI (without query or fragment), with
-/// anything but ASCII letters, digits, `.`, `-` and `_` replaced by `_`, and never empty, `.`,
-/// `..` or hidden. It holds no `/`, so it names a file directly in the directory it is joined to.
-fn file_name(uri: &str) -> String {
-    let path = uri.split(['?', '#']).next().unwrap_or_default();
-    let last = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
-    let name: String = last
-        .chars()
-        .take(100)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.is_empty() || name.starts_with('.') {
-        format!("resource{}", name.trim_start_matches('.'))
-    } else {
-        name
-    }
-}
-
-/// Decodes `blob` into a new file in `dir`. An existing file (or a link planted in its place) is
-/// never overwritten.
-fn save_blob(dir: &Path, uri: &str, blob: &str) -> Result<PathBuf, String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(blob)
-        .map_err(|error| format!("{uri}: the server sent invalid base64 ({error})"))?;
-    let path = dir.join(file_name(uri));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|error| format!("cannot create {}: {error}", path.display()))?;
-    file.write_all(&bytes)
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    Ok(path)
 }
 
 pub(crate) async fn prompt(cli: &Cli, manager: &Manager, args: &PromptArgs) -> Outcome {
-    let usage = "prompt SERVER NAME [--args JSON]";
+    let usage = "prompt SERVER NAME [--args JSON] [--save DIR]";
     let (server, name) = match split(&args.positionals, &args.command, 1, usage) {
         Ok((server, [name])) => (server, name),
         Ok(_) => return Outcome::Usage(format!("usage: mcpcord {usage}")),
@@ -229,6 +170,10 @@ pub(crate) async fn prompt(cli: &Cli, manager: &Manager, args: &PromptArgs) -> O
     };
     let arguments = match parse_args(args.args.as_deref()) {
         Ok(arguments) => arguments,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let save = match args.save.as_deref().map(SaveDir::open).transpose() {
+        Ok(save) => save,
         Err(message) => return Outcome::Usage(message),
     };
     let (_, id) = match connect(cli, manager, server, &args.command).await {
@@ -239,25 +184,15 @@ pub(crate) async fn prompt(cli: &Cli, manager: &Manager, args: &PromptArgs) -> O
         Ok(result) => result,
         Err(error) => return fail_request(cli, &error, "prompts"),
     };
-    if cli.json {
-        render::print_json(&serde_json::to_value(&result).unwrap_or_default());
-        return Outcome::Ok;
-    }
+    let mut printer = Printer::new(cli.json, save.as_ref(), name);
     for message in &result.messages {
         let role = match message.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
+            Role::User => "user: ",
+            Role::Assistant => "assistant: ",
         };
-        match &message.content {
-            ContentBlock::Text(text) => out!("{role}: {}", shown_output(&text.text)),
-            // JSON escapes control characters; only the length needs a bound.
-            other => out!(
-                "{role}: {}",
-                shown_output(&serde_json::to_string(other).unwrap_or_default())
-            ),
-        }
+        printer.block(role, &message.content);
     }
-    Outcome::Ok
+    finish(cli, &printer, &result)
 }
 
 pub(crate) async fn complete(cli: &Cli, manager: &Manager, args: &CompleteArgs) -> Outcome {
@@ -283,7 +218,7 @@ pub(crate) async fn complete(cli: &Cli, manager: &Manager, args: &CompleteArgs) 
         Err(error) => return fail_request(cli, &error, "completions"),
     };
     if cli.json {
-        render::print_json(&serde_json::to_value(&result).unwrap_or_default());
+        render::print_json(&result);
         return Outcome::Ok;
     }
     for value in &result.completion.values {
@@ -322,12 +257,9 @@ pub(crate) async fn list(cli: &Cli, manager: &Manager, args: &ListArgs) -> Outco
         Err(error) => return fail(cli, error.code(), &error.to_string()),
     };
     // (name, description) per item; a resource is named by its URI, a template by its URI template.
-    let (document, rows): (
-        serde_json::Result<serde_json::Value>,
-        Vec<(String, Option<&str>)>,
-    ) = match kind {
+    let (document, rows): (serde_json::Value, Vec<(String, Option<&str>)>) = match kind {
         Kind::Tools => (
-            serde_json::to_value(&listing.tools),
+            render::json_value(&listing.tools),
             listing
                 .tools
                 .iter()
@@ -335,7 +267,7 @@ pub(crate) async fn list(cli: &Cli, manager: &Manager, args: &ListArgs) -> Outco
                 .collect(),
         ),
         Kind::Resources => (
-            serde_json::to_value(&listing.resources),
+            render::json_value(&listing.resources),
             listing
                 .resources
                 .iter()
@@ -343,7 +275,7 @@ pub(crate) async fn list(cli: &Cli, manager: &Manager, args: &ListArgs) -> Outco
                 .collect(),
         ),
         Kind::Templates => (
-            serde_json::to_value(&listing.resource_templates),
+            render::json_value(&listing.resource_templates),
             listing
                 .resource_templates
                 .iter()
@@ -356,7 +288,7 @@ pub(crate) async fn list(cli: &Cli, manager: &Manager, args: &ListArgs) -> Outco
                 .collect(),
         ),
         Kind::Prompts => (
-            serde_json::to_value(&listing.prompts),
+            render::json_value(&listing.prompts),
             listing
                 .prompts
                 .iter()
@@ -365,7 +297,7 @@ pub(crate) async fn list(cli: &Cli, manager: &Manager, args: &ListArgs) -> Outco
         ),
     };
     if cli.json {
-        render::print_json(&document.unwrap_or_default());
+        render::print_json(&document);
         return Outcome::Ok;
     }
     for (name, description) in rows {
@@ -391,7 +323,7 @@ pub(crate) async fn ping(cli: &Cli, manager: &Manager, args: &PingArgs) -> Outco
     };
     let round_trip = match manager.ping(id).await {
         Ok(round_trip) => round_trip,
-        Err(error) => return fail(cli, error.code(), &error.to_string()),
+        Err(error) => return fail_call(cli, &error, &error.to_string()),
     };
     // Microseconds matter: a local server answers in well under a millisecond.
     let ms = (round_trip.as_secs_f64() * 1_000_000.0).round() / 1_000.0;
@@ -410,15 +342,9 @@ pub(crate) async fn log_level(cli: &Cli, manager: &Manager, args: &LogLevelArgs)
         Ok(_) => return Outcome::Usage(format!("usage: mcpcord {usage}")),
         Err(message) => return Outcome::Usage(message),
     };
-    let Some(&(name, level)) = LEVELS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(typed))
-    else {
-        let valid: Vec<&str> = LEVELS.iter().map(|(name, _)| *name).collect();
-        return Outcome::Usage(format!(
-            "unknown log level {typed:?}; valid levels: {}",
-            valid.join(", ")
-        ));
+    let (name, level) = match parse_level(typed) {
+        Ok(level) => level,
+        Err(message) => return Outcome::Usage(message),
     };
     let (server, id) = match connect(cli, manager, server, &args.command).await {
         Ok(connected) => connected,
@@ -433,33 +359,4 @@ pub(crate) async fn log_level(cli: &Cli, manager: &Manager, args: &LogLevelArgs)
         out!("{}: log level set to {name}", shown(&server));
     }
     Outcome::Ok
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_the_uris_last_segment_made_safe() {
-        assert_eq!(file_name("demo://images/cat.png"), "cat.png");
-        assert_eq!(file_name("file:///tmp/a%20b.txt?x=1#y"), "a_20b.txt");
-        assert_eq!(file_name("demo://items/"), "items");
-    }
-
-    #[test]
-    fn file_names_never_leave_the_directory_or_hide() {
-        for uri in [
-            "demo://x/..",
-            "demo://x/.",
-            "demo://x/.bashrc",
-            "demo:",
-            "",
-            "/",
-        ] {
-            let name = file_name(uri);
-            assert!(!name.is_empty(), "{uri:?}");
-            assert!(!name.starts_with('.'), "{uri:?} gave {name:?}");
-            assert!(!name.contains(['/', '\\', ':']), "{uri:?} gave {name:?}");
-        }
-    }
 }

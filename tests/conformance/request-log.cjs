@@ -1,5 +1,5 @@
-// Loaded with `node --require <this file>` by `cargo xtask conformance` and
-// `cargo xtask conformance-next`, before the conformance suite's own code. For each HTTP request
+// Loaded with `node --require <this file>` by `cargo xtask conformance`, before the conformance
+// suite's own code. For each HTTP request
 // a server in this process receives from another process, one line goes to stderr:
 //   request-log: POST /mcp
 // The tasks pass a scenario only if the client under test reached a mock server. Many mock

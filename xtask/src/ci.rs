@@ -79,6 +79,8 @@ const PRODUCT_CRATES: &[&str] = &[
 /// Matched against `cargo tree -p mcp-manager --edges normal,features --prefix none` lines.
 const LIBRARY_WEIGHT: &[(&str, &str)] = &[
     ("clap ", "the CLI's argument parser belongs to mcpcord"),
+    ("dialoguer ", "terminal prompts belong to mcpcord"),
+    ("indicatif ", "spinners and progress bars belong to mcpcord"),
     (
         "tracing-subscriber ",
         "installing a log subscriber is the application's choice",

@@ -38,13 +38,8 @@ const TASKS: &[Task] = &[
     },
     Task {
         name: "conformance",
-        about: "run the official MCP conformance suite's client scenarios against mcp-conformance-client",
+        about: "run the official MCP conformance suite's client scenarios (0.2.0-alpha.12) at every spec revision each is defined for, against mcp-conformance-client",
         run: conformance::run,
-    },
-    Task {
-        name: "conformance-next",
-        about: "run the newest conformance suite's client scenarios at every spec revision each is defined for (target/conformance-next/report.md; not in ci)",
-        run: conformance::run_next,
     },
     Task {
         name: "conformance-soak",

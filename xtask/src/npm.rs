@@ -19,6 +19,13 @@ const SERVER_EVERYTHING: NpmPackage = NpmPackage {
     version: "2026.8.31",
 };
 
+/// The official filesystem server: `mcpcord --root` is tested against it (it takes the client's roots
+/// as its allowed directories, and complains when a client offers none).
+const SERVER_FILESYSTEM: NpmPackage = NpmPackage {
+    name: "@modelcontextprotocol/server-filesystem",
+    version: "2026.8.31",
+};
+
 /// The official TypeScript SDK. The interop tests' legacy HTTP+SSE server
 /// (`tests/node/legacy_sse_server.cjs`, its `SSEServerTransport`) and the benchmark's stock server
 /// (`bench/node/stock_server.cjs`) are written against this version.
@@ -66,13 +73,19 @@ impl NpmPackage {
 }
 
 /// `cargo xtask npm-deps`: the interop tests' packages, into `target/npm/`: the reference server,
-/// and the SDK with what `tests/node/legacy_sse_server.cjs` needs beside it. server-everything
-/// depends on the SDK and express too; pinned here, the versions the tests run stay these whatever
-/// its version ranges would let npm pick.
+/// the filesystem server, and the SDK with what `tests/node/legacy_sse_server.cjs` needs beside it.
+/// server-everything depends on the SDK and express too; pinned here, the versions the tests run
+/// stay these whatever its version ranges would let npm pick.
 pub(crate) fn interop_deps() -> Result<(), TaskError> {
     install(
         &workspace_root().join("target").join("npm"),
-        &[SERVER_EVERYTHING, TYPESCRIPT_SDK, EXPRESS, ZOD],
+        &[
+            SERVER_EVERYTHING,
+            SERVER_FILESYSTEM,
+            TYPESCRIPT_SDK,
+            EXPRESS,
+            ZOD,
+        ],
     )
 }
 

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mcp_bench::driver::{self, Subject};
-use mcp_bench::{Args, BenchError, Report, Target, Workload, echo_arguments, median_ms, procfs};
-use mcp_manager::config::{HttpTransportKind, ServerConfig};
+use mcp_bench::{
+    Args, BenchError, Protocol, Report, Target, Workload, echo_arguments, median_ms, procfs,
+};
+use mcp_manager::config::{HttpTransportKind, ProtocolEra, ServerConfig};
 use mcp_manager::{Manager, ManagerOptions, ServerId, Url};
 use mcp_oauth::callback::{CallbackOptions, CallbackServer};
 use mcp_oauth::store::MemoryStore;
@@ -61,11 +63,13 @@ fn manager() -> Result<Manager, BenchError> {
     Manager::new(options).map_err(|error| BenchError::new(format!("no manager: {error}")))
 }
 
-fn server_config(target: &Target) -> Result<ServerConfig, BenchError> {
+/// The server's configuration as a user's would say it: found out (the era too) unless `protocol`
+/// names the era, as the config key `protocol` does.
+fn server_config(target: &Target, protocol: Option<Protocol>) -> Result<ServerConfig, BenchError> {
     let parse = |url: &str| {
         Url::parse(url).map_err(|error| BenchError::new(format!("invalid URL {url:?}: {error}")))
     };
-    Ok(match target {
+    let config = match target {
         Target::Stdio { command, args } => ServerConfig::stdio(command.clone(), args.clone()),
         // Streamable HTTP, found out as a user's default config finds it (its first POST answers).
         Target::Http { url } => ServerConfig::http(parse(url)?),
@@ -73,6 +77,11 @@ fn server_config(target: &Target) -> Result<ServerConfig, BenchError> {
         Target::Sse { url } => {
             ServerConfig::http(parse(url)?).with_http_transport(HttpTransportKind::LegacySse)
         }
+    };
+    Ok(match protocol {
+        Some(Protocol::Modern) => config.with_protocol(ProtocolEra::Modern),
+        Some(Protocol::Legacy) => config.with_protocol(ProtocolEra::Legacy),
+        None => config,
     })
 }
 
@@ -84,7 +93,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         _ => {
             let subject = Arc::new(Ours {
                 manager: manager()?,
-                config: server_config(&args.target)?,
+                config: server_config(&args.target, args.protocol)?,
                 next_name: AtomicUsize::new(0),
             });
             driver::run(subject, &args, report).await?
@@ -119,7 +128,7 @@ async fn drop_manager(args: &Args, report: Report) -> Result<Report, BenchError>
         return Err(BenchError::new("the drop workload needs a stdio server"));
     };
     let manager = manager()?;
-    let config = server_config(&args.target)?;
+    let config = server_config(&args.target, args.protocol)?;
     let servers: Vec<_> = (0..args.sessions)
         .map(|n| (format!("s{n}"), config.clone()))
         .collect();

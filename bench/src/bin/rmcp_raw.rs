@@ -1,11 +1,17 @@
 //! `bench-rmcp-raw`: a minimal client on rmcp 3.11 and its own transports (`TokioChildProcess`, and
 //! `StreamableHttpClientTransport` on reqwest), the baseline our client is compared with.
+//!
+//! By default it opens a session as `rmcp::serve_client` does, with the `initialize` handshake;
+//! `--protocol modern` opens it as rmcp's README shows for protocol 2026-07-28:
+//! `serve_client_with_lifecycle` in `ClientLifecycleMode::Discover`, which starts with
+//! `server/discover` and puts the protocol metadata into every request's `_meta`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use mcp_bench::driver::{self, Subject};
-use mcp_bench::{Args, BenchError, Report, Target, echo_arguments};
+use mcp_bench::{Args, BenchError, Protocol, Report, Target, echo_arguments};
+use rmcp::ClientLifecycleMode;
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
@@ -15,8 +21,19 @@ fn config() -> ClientConfig {
     ClientConfig::default().with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
 }
 
+/// How a session opens: `initialize` (what `rmcp::serve_client` does) unless told the modern era.
+fn lifecycle(protocol: Option<Protocol>) -> ClientLifecycleMode {
+    match protocol {
+        Some(Protocol::Modern) => ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+        Some(Protocol::Legacy) | None => ClientLifecycleMode::Initialize,
+    }
+}
+
 struct RawRmcp {
     target: Target,
+    protocol: Option<Protocol>,
 }
 
 type Session = RunningService<RoleClient, ClientConfig>;
@@ -24,7 +41,7 @@ type Session = RunningService<RoleClient, ClientConfig>;
 impl RawRmcp {
     async fn handshake(&self) -> Result<Session, BenchError> {
         let failed = |error: rmcp::service::ClientInitializeError| {
-            BenchError::new(format!("initialize failed: {error}"))
+            BenchError::new(format!("opening the session failed: {error}"))
         };
         match &self.target {
             Target::Stdio { command, args } => {
@@ -33,13 +50,13 @@ impl RawRmcp {
                 });
                 let transport = TokioChildProcess::new(command)
                     .map_err(|error| BenchError::new(format!("spawn failed: {error}")))?;
-                rmcp::serve_client(config(), transport)
+                rmcp::serve_client_with_lifecycle(config(), transport, lifecycle(self.protocol))
                     .await
                     .map_err(failed)
             }
             Target::Http { url } => {
                 let transport = StreamableHttpClientTransport::from_uri(url.as_str());
-                rmcp::serve_client(config(), transport)
+                rmcp::serve_client_with_lifecycle(config(), transport, lifecycle(self.protocol))
                     .await
                     .map_err(failed)
             }
@@ -99,6 +116,7 @@ impl Subject for RawRmcp {
 async fn run(args: Args) -> Result<(), BenchError> {
     let subject = Arc::new(RawRmcp {
         target: args.target.clone(),
+        protocol: args.protocol,
     });
     let report = Report::new("rmcp-raw", &args);
     driver::run(subject, &args, report).await?.print();

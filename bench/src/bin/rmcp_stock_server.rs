@@ -3,26 +3,34 @@
 //! configuration, served by `axum::serve` on a plain `tokio::net::TcpListener`.
 //!
 //! ```text
-//! bench-rmcp-stock-server [--stateless]
+//! bench-rmcp-stock-server [--stateless | --modern]
 //! ```
 //!
 //! It binds a free port on 127.0.0.1, prints `listening on http://127.0.0.1:PORT/mcp` on stdout, and
 //! serves one tool, `echo` (`{"text": string}`, answered with the text), until it is killed.
 //! `--stateless` turns rmcp's session mode off (`with_legacy_session_mode(false)`): every request is
-//! served by a fresh handler and no `Mcp-Session-Id` is issued.
+//! served by a fresh handler and no `Mcp-Session-Id` is issued. Either way the server speaks every
+//! revision rmcp knows; rmcp serves a 2026-07-28 request statelessly in both modes.
+//!
+//! `--modern` is a stateless server of protocol 2026-07-28 only, set up as rmcp's README
+//! ("Stateless Streamable HTTP") sets up a modern-only server: sessions off, the per-request
+//! protocol metadata required (`with_stateless_protocol_metadata_required(true)`), and only
+//! 2026-07-28 advertised (`supported_protocol_versions`). A client can then not fall back to
+//! `initialize` unnoticed: what is measured against it is the modern era.
 //!
 //! Nothing is tuned, on purpose: in particular no socket gets `TCP_NODELAY`, so a response that
 //! leaves in several small writes meets Nagle's algorithm, as it does on the servers people run.
 //! Our fixture server sets `TCP_NODELAY`, which hides what a client does about that; this one
 //! does not.
 
+use std::borrow::Cow;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use mcp_bench::BenchError;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{Implementation, ProtocolVersion, ServerCapabilities, ServerConfig};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
@@ -38,17 +46,29 @@ struct EchoArgs {
     text: String,
 }
 
+/// How the server is run: rmcp's default (sessions for the legacy revisions), sessions off, or
+/// sessions off and protocol 2026-07-28 only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Stateful,
+    Stateless,
+    Modern,
+}
+
 /// The server: tools only, and only `echo`.
 #[derive(Debug, Clone)]
 struct StockServer {
     tool_router: ToolRouter<Self>,
+    /// Whether only 2026-07-28 is advertised.
+    modern_only: bool,
 }
 
 #[tool_router]
 impl StockServer {
-    fn new() -> Self {
+    fn new(modern_only: bool) -> Self {
         Self {
             tool_router: Self::tool_router(),
+            modern_only,
         }
     }
 
@@ -66,28 +86,46 @@ impl ServerHandler for StockServer {
             Implementation::new("bench-rmcp-stock-server", env!("CARGO_PKG_VERSION")),
         )
     }
-}
 
-/// Whether `--stateless` was given; anything else is refused.
-fn stateless_from_args() -> Result<bool, BenchError> {
-    let mut stateless = false;
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--stateless" => stateless = true,
-            other => {
-                return Err(BenchError::new(format!(
-                    "unexpected argument `{other}` (usage: bench-rmcp-stock-server [--stateless])"
-                )));
-            }
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        if self.modern_only {
+            Cow::Borrowed(&[ProtocolVersion::V_2026_07_28])
+        } else {
+            Cow::Borrowed(ProtocolVersion::KNOWN_VERSIONS)
         }
     }
-    Ok(stateless)
 }
 
-async fn serve(stateless: bool) -> Result<(), BenchError> {
-    let config = StreamableHttpServerConfig::default().with_legacy_session_mode(!stateless);
+/// The mode the arguments ask for (at most one of `--stateless` and `--modern`); anything else
+/// is refused.
+fn mode_from_args() -> Result<Mode, BenchError> {
+    let mut mode = Mode::Stateful;
+    for arg in std::env::args().skip(1) {
+        mode = match (mode, arg.as_str()) {
+            (Mode::Stateful, "--stateless") => Mode::Stateless,
+            (Mode::Stateful, "--modern") => Mode::Modern,
+            (_, other) => {
+                return Err(BenchError::new(format!(
+                    "unexpected argument `{other}` (usage: bench-rmcp-stock-server \
+                     [--stateless | --modern])"
+                )));
+            }
+        };
+    }
+    Ok(mode)
+}
+
+async fn serve(mode: Mode) -> Result<(), BenchError> {
+    let config = match mode {
+        Mode::Stateful => StreamableHttpServerConfig::default(),
+        Mode::Stateless => StreamableHttpServerConfig::default().with_legacy_session_mode(false),
+        Mode::Modern => StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_stateless_protocol_metadata_required(true),
+    };
+    let modern_only = mode == Mode::Modern;
     let service = StreamableHttpService::new(
-        || Ok(StockServer::new()),
+        move || Ok(StockServer::new(modern_only)),
         Arc::new(LocalSessionManager::default()),
         config,
     );
@@ -108,6 +146,6 @@ async fn serve(stateless: bool) -> Result<(), BenchError> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let run = async { serve(stateless_from_args()?).await };
+    let run = async { serve(mode_from_args()?).await };
     mcp_bench::exit_on_error(run.await)
 }

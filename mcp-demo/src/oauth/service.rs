@@ -22,6 +22,7 @@ use super::{
         text,
     },
 };
+use crate::DemoEra;
 use crate::http::{DemoBody, DemoFuture, DemoService, McpEndpoints, not_found};
 
 /// The OAuth demo's service: the authorization server's paths, and the MCP endpoints behind a
@@ -35,7 +36,7 @@ pub(super) struct AuthService {
 impl AuthService {
     pub(super) fn new(addr: SocketAddr, auth: Arc<Auth>) -> Self {
         Self {
-            mcp: McpEndpoints::new(addr.ip()),
+            mcp: McpEndpoints::new(addr.ip(), DemoEra::Both),
             auth,
         }
     }

@@ -35,6 +35,11 @@
 //! - `keep_alive` (default off): a ping at this interval; a ping that goes unanswered marks the
 //!   connection unhealthy.
 //! - `auto_recover` (default on): a request on an unhealthy connection reconnects it first.
+//! - `protocol = "auto" | "modern" | "legacy"` (default `"auto"`): which era of the protocol to
+//!   speak. `auto` probes with `server/discover` (revision 2026-07-28, no handshake) and falls back
+//!   to `initialize` when the server does not know it, as the specification's versioning section
+//!   says; `"modern"` (also `"2026-07-28"`) never falls back; `"legacy"` (also `"2025-11-25"`)
+//!   never probes. See [`ProtocolEra`].
 //! - `retry`: how connect attempts are retried, the table [`mcp_retry::RetryPolicy`] reads:
 //!   `attempts`, `base_delay`, `factor`, `max_delay`, `jitter` (`"full"`, `"equal"`, `"none"`),
 //!   `max_elapsed`. The default is `{ attempts = 3, base_delay = "1s", factor = 2.0, max_delay =
@@ -69,12 +74,19 @@
 //!   - `callback_port`: a fixed loopback port for the redirect after a browser login; unset or 0,
 //!     any free port.
 //!   - `grant` (default `"authorization_code"`, a person signs in in a browser):
-//!     `"client_credentials"` (a machine, as itself; needs `client_id`) or `"enterprise_managed"`
-//!     (SEP-990; also needs `idp_token_endpoint`, `idp_client_id` and `id_token_env`).
+//!     `"client_credentials"` (a machine, as itself; needs `client_id`), `"enterprise_managed"`
+//!     (SEP-990; also needs `idp_token_endpoint`, `idp_client_id` and `id_token_env`) or
+//!     `"jwt_bearer"` (workload identity federation, SEP-1933: the workload's identity token, a
+//!     JWT from its platform, is traded for an access token; needs exactly one of
+//!     `assertion_file`, a file relative to this one, and `assertion_env`, a variable; either is
+//!     read anew for every token request, as platforms rotate the token).
 //!   - `token_endpoint_auth_method`: `none`, `client_secret_basic`, `client_secret_post` or
 //!     `private_key_jwt`. Unset: `client_secret_basic` with a secret (`client_secret_post` if the
 //!     server lists only that), `private_key_jwt` with a key, else `none`.
 //!   - `private_key_env`: the variable holding a P-256 key in PEM, for `private_key_jwt`.
+//!   - `dpop` (default `true`): bind tokens to a key (DPoP, RFC 9449) when the authorization
+//!     server offers ES256 proofs; `false` asks only for bearer tokens. The key is kept with the
+//!     tokens in the store, and every request they authorize carries a fresh proof.
 //!
 //! # The JSON forms
 //! `{"mcpServers": {NAME: {...}}}` and `{"servers": {NAME: {...}}}`, whose entries take the same
@@ -107,10 +119,10 @@
 //!
 //! # Secrets
 //! Secrets never need to be written in the file: `bearer_token_env`, `oauth.client_secret_env`,
-//! `oauth.private_key_env` and `oauth.id_token_env` name environment variables, and `${env:NAME}`
-//! in an `env` or `headers` value is replaced by that variable when the file is read (`$${` writes
-//! a literal `${`). `${env:NAME}` is expanded nowhere else: `command`, `args` and `url` show in
-//! process listings and logs.
+//! `oauth.private_key_env`, `oauth.id_token_env` and `oauth.assertion_env` name environment
+//! variables (`oauth.assertion_file` a file), and `${env:NAME}` in an `env` or `headers` value is
+//! replaced by that variable when the file is read (`$${` writes a literal `${`). `${env:NAME}` is
+//! expanded nowhere else: `command`, `args` and `url` show in process listings and logs.
 //!
 //! # Size
 //! A file may hold at most 1 MiB ([`MAX_CONFIG_BYTES`]): a larger one, or a "file" that never ends
@@ -207,6 +219,6 @@ mod tests;
 pub use error::{ConfigError, NamedBy, Problem};
 pub use load::{CONFIG_ENV_VAR, DEFAULT_CONFIG_FILES, MAX_CONFIG_BYTES};
 pub use types::{
-    AuthMode, Config, HttpConfig, HttpTransportKind, OAuthConfig, OAuthGrant, ServerConfig,
-    StdioConfig, TransportConfig,
+    AuthMode, Config, HttpConfig, HttpTransportKind, OAuthConfig, OAuthGrant, ProtocolEra,
+    ServerConfig, StdioConfig, TransportConfig,
 };

@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub keep_alive: Option<Duration>,
     /// Reconnect (2 attempts) before the next call when the connection is unhealthy. Default on.
     pub auto_recover: bool,
+    /// Which protocol era to speak. Default: found out (2026-07-28 first, else `initialize`).
+    pub protocol: ProtocolEra,
 }
 
 impl ServerConfig {
@@ -74,6 +76,7 @@ impl ServerConfig {
             retry: RetryPolicy::default(),
             keep_alive: None,
             auto_recover: true,
+            protocol: ProtocolEra::Auto,
         }
     }
 
@@ -208,6 +211,12 @@ impl ServerConfig {
         self
     }
 
+    /// Fixes the protocol era instead of finding it out.
+    pub fn with_protocol(mut self, protocol: ProtocolEra) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
     /// `"stdio"` or `"http"`, as the CLI's JSON output names transports.
     pub fn transport_name(&self) -> &'static str {
         match &self.transport {
@@ -218,6 +227,48 @@ impl ServerConfig {
                 // Not known until a connect has found it out.
                 _ => "http",
             },
+        }
+    }
+}
+
+/// Which era of the protocol a server speaks (the `protocol` key): the handshake-free revision
+/// 2026-07-28 and later ("modern": `server/discover`, and every request carries its protocol
+/// version and our capabilities in `_meta`), or the revisions up to 2025-11-25 that open with
+/// `initialize` ("legacy").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ProtocolEra {
+    /// Found out as the specification's versioning section says: probe with `server/discover`
+    /// (on HTTP, the probe's POST); a discover result or a recognised modern error (such as an
+    /// unsupported version, retried at one the server lists) means modern; any other error, or
+    /// silence for 10 s, means legacy, and the connection falls back to `initialize`. A
+    /// connection keeps what it found for its life, reconnects included.
+    #[default]
+    Auto,
+    /// Modern only: a server that answers `server/discover` with something else fails to connect.
+    Modern,
+    /// Legacy only: `initialize`, without a probe.
+    Legacy,
+}
+
+impl ProtocolEra {
+    /// The name a configuration file uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolEra::Auto => "auto",
+            ProtocolEra::Modern => "modern",
+            ProtocolEra::Legacy => "legacy",
+        }
+    }
+
+    /// The era a configuration names: `"auto"`, `"modern"` (or the revision `"2026-07-28"`),
+    /// `"legacy"` (or `"2025-11-25"`, `"initialize"`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(Self::Auto),
+            "modern" | "2026-07-28" => Some(Self::Modern),
+            "legacy" | "initialize" | "2025-11-25" => Some(Self::Legacy),
+            _ => None,
         }
     }
 }
@@ -350,6 +401,19 @@ pub struct OAuthConfig {
     pub id_token_env: Option<String>,
     /// The ID token itself, for programs that build a configuration in code. Never printed.
     pub id_token: Option<String>,
+    /// For `grant = "jwt_bearer"`: the environment variable holding the workload's identity token
+    /// (a JWT), read for every token request.
+    pub assertion_env: Option<String>,
+    /// For `grant = "jwt_bearer"`: the file holding the workload's identity token (a JWT), read for
+    /// every token request, as platforms rotate it.
+    pub assertion_file: Option<PathBuf>,
+    /// The workload's identity token itself, for programs that build a configuration in code.
+    /// Never printed.
+    pub assertion: Option<String>,
+    /// Whether tokens may be bound to a key (DPoP, RFC 9449) when the authorization server offers
+    /// it; `None` (the default) and `Some(true)` allow it, `Some(false)` asks for bearer tokens
+    /// only.
+    pub dpop: Option<bool>,
 }
 
 /// Which OAuth grant a server's tokens come from.
@@ -363,6 +427,9 @@ pub enum OAuthGrant {
     /// The user's enterprise identity provider vouches for them (SEP-990: token exchange, then
     /// the JWT bearer grant; needs a pre-registered client and the `idp_*` settings).
     EnterpriseManaged,
+    /// A workload proves itself with the identity token its platform issued (SEP-1933, workload
+    /// identity federation: the JWT bearer grant; needs `assertion_env` or `assertion_file`).
+    JwtBearer,
 }
 
 /// Values (expanded from `${env:...}`) may be secrets: logs and panics show only the names.
@@ -422,6 +489,10 @@ impl std::fmt::Debug for OAuthConfig {
             .field("idp_client_id", &self.idp_client_id)
             .field("id_token_env", &self.id_token_env)
             .field("id_token", &hidden(&self.id_token))
+            .field("assertion_env", &self.assertion_env)
+            .field("assertion_file", &self.assertion_file)
+            .field("assertion", &hidden(&self.assertion))
+            .field("dpop", &self.dpop)
             .finish()
     }
 }

@@ -14,6 +14,7 @@ use mcp_oauth::CallbackOptions;
 use mcp_oauth::ClientIdentity;
 use mcp_oauth::EnterpriseIdentity;
 use mcp_oauth::PrivateKeyJwt;
+use mcp_oauth::WorkloadIdentity;
 use mcp_oauth::{FileStore, MemoryStore, StoredTokens, TokenStore};
 use mcp_oauth::{Grant, OAuthAuthorizer, OAuthSettings};
 use mcp_transport::{Authorizer, StaticBearer};
@@ -209,6 +210,9 @@ pub(super) fn oauth_settings(name: &str, http: &HttpConfig) -> Result<OAuthSetti
     if let Some(port) = oauth.callback_port {
         settings.callback = CallbackOptions::new().with_port(port);
     }
+    if let Some(dpop) = oauth.dpop {
+        settings.dpop = dpop;
+    }
     settings.grant = match oauth.grant {
         OAuthGrant::AuthorizationCode => Grant::AuthorizationCode,
         OAuthGrant::ClientCredentials => Grant::ClientCredentials,
@@ -236,6 +240,24 @@ pub(super) fn oauth_settings(name: &str, http: &HttpConfig) -> Result<OAuthSetti
                 id_token,
             })
         }
+        // Named, not read: the token is read for each token request, as platforms rotate it.
+        OAuthGrant::JwtBearer => Grant::JwtBearer(
+            match (
+                &oauth.assertion_file,
+                &oauth.assertion_env,
+                &oauth.assertion,
+            ) {
+                (Some(file), _, _) => WorkloadIdentity::from_file(file.clone()),
+                (None, Some(variable), _) => WorkloadIdentity::from_env(variable.clone()),
+                (None, None, Some(token)) => WorkloadIdentity::from_token(token.clone()),
+                (None, None, None) => {
+                    return Err(AttemptError::Config(
+                        "grant = \"jwt_bearer\" needs oauth.assertion_file or oauth.assertion_env"
+                            .to_owned(),
+                    ));
+                }
+            },
+        ),
     };
     Ok(settings)
 }

@@ -26,14 +26,15 @@ use mcp_transport::{
     Authorizer, HttpTransportOptions, SseCloseReason, StdioProcess, StdioSpec, StdioTransport,
     TransportError,
 };
-use rmcp::model::ClientRequest;
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::ClientLifecycleMode;
+use rmcp::model::{ClientRequest, ProtocolVersion};
+use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
 use rmcp::transport::Transport;
 use tokio::sync::{Notify, watch};
 use url::Url;
 
 use crate::ServerId;
-use crate::config::{HttpConfig, HttpTransportKind, ServerConfig, TransportConfig};
+use crate::config::{HttpConfig, HttpTransportKind, ProtocolEra, ServerConfig, TransportConfig};
 use crate::error::{AttemptError, CallError, ConnectError, NoHttpTransport};
 use crate::events::ManagerEvent;
 use crate::handler::Handler;
@@ -148,12 +149,14 @@ impl Manager {
         let list_changed = Arc::new(Notify::new());
         let handler = Handler {
             server: Arc::from(name),
-            elicitation: self.inner.options.elicitation,
+            elicitation: self.inner.options.elicitation.clone(),
             roots: Arc::from(self.inner.options.roots.clone()),
             events: self.inner.events.clone(),
             list_changed: Arc::clone(&list_changed),
             sampling: self.inner.options.sampling.clone(),
         };
+        // The same answers for a modern server's `input_required` rounds.
+        let answers = handler.clone();
         let mut transport = TransportKind::Stdio;
         let mut sse_closed = None;
         let (service, process, direct) = match &config.transport {
@@ -175,8 +178,10 @@ impl Manager {
                 // rmcp's background close (seconds, and only with a runtime): kill it at once.
                 attempt_guard.0 = Some(process.clone());
                 let violation = Violation::default();
-                let transport = WatchHandshake::new(transport, violation.clone());
-                let service = rmcp::serve_client(handler, transport)
+                let lifecycle = lifecycle_mode(config.protocol);
+                let may_fall_back = matches!(lifecycle, ClientLifecycleMode::Auto { .. });
+                let transport = WatchHandshake::new(transport, violation.clone(), may_fall_back);
+                let service = rmcp::serve_client_with_lifecycle(handler, transport, lifecycle)
                     .await
                     .map_err(|error| {
                         // Read before the kill, which the transport would otherwise report as
@@ -188,7 +193,7 @@ impl Manager {
                         }
                         match closed.or_else(|| TransportError::find_in(&error)) {
                             Some(transport) => AttemptError::Transport(transport),
-                            None => AttemptError::Handshake(error.to_string()),
+                            None => AttemptError::Handshake(handshake_failure(&error)),
                         }
                     })?;
                 (service, Some(process), Some(Direct::Stdio(direct)))
@@ -198,14 +203,15 @@ impl Manager {
                 attempt_guard.1 = oauth;
                 let options = transport_options(http)?;
                 let served = self
-                    .serve_http(name, handler, http, authorizer, options)
+                    .serve_http(name, handler, http, config.protocol, authorizer, options)
                     .await?;
                 transport = served.transport;
                 sse_closed = served.sse_closed;
                 (served.service, None, served.direct)
             }
         };
-        let requests = Requests::new(service.peer().clone(), direct);
+        let requests = Requests::new(service.peer().clone(), direct, answers);
+
         let cancel = service.cancellation_token();
         let discovery = Listing::fetch(&requests, config.request_timeout)
             .await
@@ -229,6 +235,13 @@ impl Manager {
                     (failure, None) => AttemptError::Listing(failure.to_string()),
                 }
             })?;
+        // Started once nothing can fail any more, so a failed attempt leaves no task behind.
+        let listening = requests.start_listening(
+            Arc::from(name),
+            self.inner.events.clone(),
+            Arc::clone(&list_changed),
+            config.request_timeout,
+        );
         attempt_guard.0 = None;
         let oauth = attempt_guard.1.take();
         let (ended_tx, ended) = watch::channel(false);
@@ -246,7 +259,9 @@ impl Manager {
                 transport,
                 cancel: Some(cancel),
                 ended,
-                tasks: vec![waiter.abort_handle()],
+                tasks: std::iter::once(waiter.abort_handle())
+                    .chain(listening)
+                    .collect(),
                 list_changed,
                 oauth,
             },
@@ -345,6 +360,7 @@ impl Manager {
         name: &str,
         handler: Handler,
         http: &HttpConfig,
+        protocol: ProtocolEra,
         authorizer: Option<Arc<dyn Authorizer>>,
         options: HttpTransportOptions,
     ) -> Result<ServedHttp, AttemptError> {
@@ -354,13 +370,19 @@ impl Manager {
                     .await
             }
             HttpTransportKind::StreamableHttp => {
-                self.serve_streamable(handler, http, authorizer, options)
+                self.serve_streamable(handler, http, protocol, authorizer, options)
                     .await
             }
             // `Auto`, and whatever a later version adds: found out.
             _ => {
                 let refused = match self
-                    .serve_streamable(handler.clone(), http, authorizer.clone(), options.clone())
+                    .serve_streamable(
+                        handler.clone(),
+                        http,
+                        protocol,
+                        authorizer.clone(),
+                        options.clone(),
+                    )
                     .await
                 {
                     Err(AttemptError::Transport(refused)) if is_not_streamable(&refused) => refused,
@@ -395,6 +417,7 @@ impl Manager {
         &self,
         handler: Handler,
         http: &HttpConfig,
+        protocol: ProtocolEra,
         authorizer: Option<Arc<dyn Authorizer>>,
         options: HttpTransportOptions,
     ) -> Result<ServedHttp, AttemptError> {
@@ -404,7 +427,7 @@ impl Manager {
             .transport(http.url.as_str(), authorizer, options)
             .map_err(AttemptError::Transport)?;
         let direct = transport.direct_requests();
-        let service = serve_watched(handler, transport).await?;
+        let service = serve_watched(handler, transport, lifecycle_mode(protocol)).await?;
         Ok(ServedHttp {
             service,
             direct: Some(Direct::Http(direct)),
@@ -427,15 +450,18 @@ impl Manager {
             .await
             .map_err(AttemptError::Transport)?;
         let closed = transport.close_reason();
-        let service = serve_watched(handler, transport).await.map_err(|error| {
-            // The stream's own end says more than rmcp's "connection closed".
-            match closed.get() {
-                Some(reason) if !matches!(error, AttemptError::Handshake(_)) => {
-                    AttemptError::Transport(reason)
+        // The legacy transport predates the modern era: `initialize` only.
+        let service = serve_watched(handler, transport, ClientLifecycleMode::Initialize)
+            .await
+            .map_err(|error| {
+                // The stream's own end says more than rmcp's "connection closed".
+                match closed.get() {
+                    Some(reason) if !matches!(error, AttemptError::Handshake(_)) => {
+                        AttemptError::Transport(reason)
+                    }
+                    _ => error,
                 }
-                _ => error,
-            }
-        })?;
+            })?;
         Ok(ServedHttp {
             service,
             direct: None,
@@ -495,13 +521,15 @@ struct ServedHttp {
 async fn serve_watched<T>(
     handler: Handler,
     transport: T,
+    lifecycle: ClientLifecycleMode,
 ) -> Result<RunningService<RoleClient, Handler>, AttemptError>
 where
     T: Transport<RoleClient> + Send + 'static,
 {
     let violation = Violation::default();
-    let transport = WatchHandshake::new(transport, violation.clone());
-    rmcp::serve_client(handler, transport)
+    let may_fall_back = matches!(lifecycle, ClientLifecycleMode::Auto { .. });
+    let transport = WatchHandshake::new(transport, violation.clone(), may_fall_back);
+    rmcp::serve_client_with_lifecycle(handler, transport, lifecycle)
         .await
         .map_err(|error| {
             if let Some(violation) = violation.get() {
@@ -509,9 +537,37 @@ where
             }
             match TransportError::find_in(&error) {
                 Some(transport) => AttemptError::Transport(transport),
-                None => AttemptError::Handshake(error.to_string()),
+                None => AttemptError::Handshake(handshake_failure(&error)),
             }
         })
+}
+
+/// Why a handshake failed, in words: for a failed fallback, both halves (rmcp's own message
+/// names neither).
+fn handshake_failure(error: &ClientInitializeError) -> String {
+    match error {
+        ClientInitializeError::LegacyFallbackFailed { discover, fallback } => {
+            format!("{fallback} (initialize, after server/discover was refused: {discover})")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// How rmcp opens the session for `era`. The modern era's only revision is 2026-07-28; the
+/// legacy fallback offers 2025-11-25 (the handler's version), which servers negotiate down.
+fn lifecycle_mode(era: ProtocolEra) -> ClientLifecycleMode {
+    let modern = vec![ProtocolVersion::V_2026_07_28];
+    match era {
+        ProtocolEra::Legacy => ClientLifecycleMode::Initialize,
+        ProtocolEra::Modern => ClientLifecycleMode::Discover {
+            preferred_versions: modern,
+        },
+        // `Auto`, and whatever a later version adds: found out.
+        _ => ClientLifecycleMode::Auto {
+            preferred_versions: modern,
+            legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+        },
+    }
 }
 
 /// Whether a refused `initialize` POST means "not a streamable HTTP endpoint here" (the statuses

@@ -28,6 +28,7 @@ mod auth;
 mod connect;
 mod isolated;
 mod session;
+mod skills;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -54,7 +55,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ServerId;
 use crate::catalog::{Catalog, qualified_name};
-use crate::config::{HttpTransportKind, ServerConfig, TransportConfig};
+use crate::config::{HttpTransportKind, ProtocolEra, ServerConfig, TransportConfig};
 use crate::error::{CallError, ConnectError};
 use crate::events::ManagerEvent;
 use crate::handler::{ClientRoot, ElicitationPolicy, SamplingHandler};
@@ -394,7 +395,7 @@ impl Manager {
         // What the server was found to speak is what it speaks (the fallback's extra request is
         // not paid again).
         let learned = *connection.transport.locked();
-        let config = match (&connection.config.transport, learned) {
+        let mut config = match (&connection.config.transport, learned) {
             (TransportConfig::Http(http), TransportKind::LegacySse)
                 if http.transport == HttpTransportKind::Auto =>
             {
@@ -405,6 +406,21 @@ impl Manager {
             }
             _ => connection.config.clone(),
         };
+        // So is the era it was found to speak: no second probe (a silent legacy stdio server
+        // would cost its 10 s again).
+        if config.protocol == ProtocolEra::Auto {
+            let modern = connection
+                .discovery
+                .locked()
+                .protocol_version
+                .as_ref()
+                .map(|version| !version.has_initialize());
+            match modern {
+                Some(true) => config.protocol = ProtocolEra::Modern,
+                Some(false) => config.protocol = ProtocolEra::Legacy,
+                None => {}
+            }
+        }
         let (live, discovery) = self
             .establish(&connection.name, &config, &policy)
             .await
@@ -674,9 +690,14 @@ impl Manager {
     pub async fn refresh(&self, id: ServerId) -> Result<Arc<Listing>, CallError> {
         let connection = self.connection(id)?;
         let requests = connection.requests()?;
-        let discovery = Listing::fetch(&requests, connection.config.request_timeout)
-            .await
-            .map_err(|failure| self.failed(&connection, failure))?;
+        let previous = Arc::clone(&connection.discovery.locked());
+        let discovery = Listing::fetch_stale(
+            &requests,
+            connection.config.request_timeout,
+            Some(&previous),
+        )
+        .await
+        .map_err(|failure| self.failed(&connection, failure))?;
         let discovery = Arc::new(discovery);
         *connection.discovery.locked() = Arc::clone(&discovery);
         Ok(discovery)

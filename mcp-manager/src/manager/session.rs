@@ -232,7 +232,9 @@ impl Manager {
     ) -> CallError {
         if matches!(
             failure,
-            RequestFailure::Timeout(_) | RequestFailure::Rpc { .. }
+            RequestFailure::Timeout(_)
+                | RequestFailure::Rpc { .. }
+                | RequestFailure::Unsupported(_)
         ) {
             return call_error(&connection.name, failure);
         }
@@ -259,10 +261,19 @@ pub(super) fn call_error(server: &str, failure: RequestFailure) -> CallError {
             server: server.to_owned(),
             timeout,
         },
-        RequestFailure::Rpc { code, message } => CallError::Rpc {
+        RequestFailure::Rpc {
+            code,
+            message,
+            data,
+        } => CallError::Rpc {
             server: server.to_owned(),
             code,
             message,
+            data,
+        },
+        RequestFailure::Unsupported(detail) => CallError::Unsupported {
+            server: server.to_owned(),
+            detail,
         },
         lost @ (RequestFailure::Transport(_) | RequestFailure::Misbehaved(_)) => {
             CallError::ConnectionLost {
@@ -319,6 +330,7 @@ pub(super) fn unexpected(server: &str, result: &ServerResult) -> CallError {
         server: server.to_owned(),
         code: -32603,
         message: format!("unexpected result {:?}", std::mem::discriminant(result)),
+        data: None,
     }
 }
 

@@ -3,7 +3,8 @@
 //! `insufficient_scope` (step-up, at most [`MAX_AUTHORIZATIONS`] times per scope set).
 //!
 //! The token to send: the held tokens are loaded from the store once, refreshed first when they
-//! are due (see `refresh`), and, for a machine grant, obtained up front. While a refresh or a login
+//! are due (see `refresh`), and, for a machine grant, obtained up front. A DPoP-bound token goes
+//! out as a [`Credential`] with a proof signer for its key, which shares this server's nonce. While a refresh or a login
 //! holds the lock, the current token is sent as it is rather than waiting behind a browser flow;
 //! a request that needed the new one gets a 401 and waits here.
 //!
@@ -21,7 +22,7 @@ use std::sync::PoisonError;
 
 use futures::future::BoxFuture;
 use mcp_transport::TransportError;
-use mcp_transport::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
+use mcp_transport::auth::{AuthChallenge, Authorizer, ChallengeOutcome, Credential};
 use mcp_transport::www_authenticate::Challenge;
 
 use super::refresh::{Refreshed, needs_refresh};
@@ -32,9 +33,9 @@ use super::{AuthError, OAuthAuthorizer};
 pub const MAX_AUTHORIZATIONS: u32 = 3;
 
 impl OAuthAuthorizer {
-    /// The token to send now: refreshed first if it expires within a minute. With the client
-    /// credentials grant, tokens are obtained up front.
-    async fn current_token(&self) -> Result<Option<String>, AuthError> {
+    /// The credential to send now: refreshed first if it expires within a minute. With a machine
+    /// grant, tokens are obtained up front.
+    async fn current_credential(&self) -> Result<Option<Credential>, AuthError> {
         let Ok(mut state) = self.shared.state.try_lock() else {
             // A refresh or a login is under way: do not queue behind it (a browser flow can take
             // minutes); a request that needs the new token gets a 401 and waits in on_challenge.
@@ -45,15 +46,17 @@ impl OAuthAuthorizer {
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone());
         };
-        let outcome = self.current_token_locked(&mut state).await;
+        let outcome = self.current_tokens_locked(&mut state).await;
         self.publish(&state);
-        outcome
+        outcome.map(|()| {
+            state
+                .tokens
+                .as_ref()
+                .map(|tokens| self.credential_of(tokens))
+        })
     }
 
-    async fn current_token_locked(
-        &self,
-        state: &mut AuthState,
-    ) -> Result<Option<String>, AuthError> {
+    async fn current_tokens_locked(&self, state: &mut AuthState) -> Result<(), AuthError> {
         self.ensure_loaded(state).await?;
         let expiring = state.tokens.as_ref().is_some_and(needs_refresh);
         if expiring {
@@ -79,10 +82,7 @@ impl OAuthAuthorizer {
         if state.tokens.is_none() && self.settings().grant.is_machine() {
             self.obtain(state, None, Vec::new()).await?;
         }
-        Ok(state
-            .tokens
-            .as_ref()
-            .map(|tokens| tokens.access_token.clone()))
+        Ok(())
     }
 
     async fn handle_challenge(
@@ -183,7 +183,14 @@ impl OAuthAuthorizer {
 impl Authorizer for OAuthAuthorizer {
     fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>> {
         Box::pin(async move {
-            self.current_token()
+            let credential = self.credential().await?;
+            Ok(credential.map(|credential| credential.token().to_owned()))
+        })
+    }
+
+    fn credential(&self) -> BoxFuture<'_, Result<Option<Credential>, TransportError>> {
+        Box::pin(async move {
+            self.current_credential()
                 .await
                 .map_err(TransportError::authorization)
         })

@@ -1,6 +1,7 @@
 //! New tokens: the authorization code flow through a browser and the loopback callback, or the
-//! machine grants (client credentials, enterprise-managed); with discovery and the client identity
-//! they need, cached per server.
+//! machine grants (client credentials, enterprise-managed, workload identity); with discovery and
+//! the client identity they need, cached per server. When the authorization server offers DPoP
+//! (and the settings allow it), every grant asks for tokens bound to a new key.
 //!
 //! Tokens another process stored are taken first (checked again under the store's lock). The
 //! browser flow then goes: discovery (cached), the callback listener (registered with the runtime
@@ -46,7 +47,7 @@ impl OAuthAuthorizer {
             return Ok(());
         }
         let browser = match self.settings().grant {
-            Grant::ClientCredentials | Grant::EnterpriseManaged(_) => None,
+            Grant::ClientCredentials | Grant::EnterpriseManaged(_) | Grant::JwtBearer(_) => None,
             Grant::AuthorizationCode => match self.runtime.browser.clone() {
                 Some(browser) => Some(browser),
                 None => {
@@ -289,7 +290,7 @@ impl OAuthAuthorizer {
             server: name.clone(),
             source,
         };
-        let pending = flow::authorization_request(
+        let mut pending = flow::authorization_request(
             &context.metadata,
             &credentials,
             &redirect_uri,
@@ -297,6 +298,9 @@ impl OAuthAuthorizer {
             &scopes,
         )
         .map_err(flow_error)?;
+        if let Some(prover) = self.new_token_prover(&context.metadata)? {
+            pending = pending.with_dpop(prover);
+        }
         callback.expect(&pending.state);
         tracing::info!(server = %name, issuer = %context.metadata.issuer, "authorization needed; opening the browser");
         let mut shutdown = self.runtime.shutdown.subscribe();
@@ -377,7 +381,8 @@ impl OAuthAuthorizer {
         Ok(tokens)
     }
 
-    /// Tokens without a person: the client credentials grant, or enterprise-managed authorization.
+    /// Tokens without a person: the client credentials grant, enterprise-managed authorization, or
+    /// workload identity federation.
     async fn machine_grant(
         &self,
         state: &mut AuthState,
@@ -391,25 +396,40 @@ impl OAuthAuthorizer {
             .await?;
         let scopes = self.scopes_for(context, None, step_up);
         let http = &self.runtime.http;
+        let dpop = self.new_token_prover(&context.metadata)?;
         let obtained = match &self.settings().grant {
             Grant::EnterpriseManaged(identity) => {
-                crate::enterprise::enterprise_managed(
+                crate::enterprise::enterprise_managed_with(
                     http,
                     &context.metadata,
                     &credentials,
                     identity,
                     &context.resource,
                     &scopes,
+                    dpop,
+                )
+                .await
+            }
+            Grant::JwtBearer(identity) => {
+                crate::workload::jwt_bearer(
+                    http,
+                    &context.metadata,
+                    &credentials,
+                    identity,
+                    &context.resource,
+                    &scopes,
+                    dpop.as_ref(),
                 )
                 .await
             }
             _ => {
-                crate::grant::client_credentials(
+                crate::grant::client_credentials_with(
                     http,
                     &context.metadata,
                     &credentials,
                     &scopes,
                     &context.resource,
+                    dpop,
                 )
                 .await
             }

@@ -4,6 +4,7 @@
 //! A token is due within 60 s of its expiry, or within half its lifetime when that is shorter; a
 //! lifetime under 30 s counts as 30 s, so `expires_in: 0` does not mean a refresh per request.
 //! Tokens another process stored meanwhile win; a rotated refresh token is saved before use.
+//! DPoP-bound tokens are refreshed with a proof from their own key, which the new ones keep.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,8 +86,9 @@ impl OAuthAuthorizer {
         let key = self.shared.key.clone();
         let metadata = context.metadata.clone();
         let task_store = Arc::clone(&store);
+        let prover = base.dpop_key.clone().map(|key| self.token_prover(key));
         let task = tokio::spawn(async move {
-            let renewed = flow::refresh(&http, &metadata, &credentials, &base, redirect)
+            let renewed = flow::refresh_with(&http, &metadata, &credentials, &base, prover)
                 .await
                 .map_err(RefreshFailure::Flow)?;
             // Persist before use: a rotated refresh token exists nowhere else.

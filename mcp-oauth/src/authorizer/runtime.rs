@@ -95,6 +95,8 @@ impl OAuthRuntime {
                 let shared = Arc::new(ServerAuth {
                     accepted: Mutex::new(None),
                     snapshot: Mutex::new(None),
+                    as_nonce: Arc::default(),
+                    rs_nonce: Arc::default(),
                     key: key.clone(),
                     state: tokio::sync::Mutex::new(AuthState {
                         force_login: settings.force_login,

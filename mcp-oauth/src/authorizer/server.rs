@@ -5,10 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use mcp_transport::auth::Credential;
+
 use super::runtime::Flows;
 use super::{AuthError, OAuthRuntime, OAuthSettings};
 use crate::discovery::{ResourceMetadata, ServerMetadata, SsrfGuard};
-use crate::flow::ClientCredentials;
+use crate::dpop::{DpopKey, DpopProver, NonceSlot};
+use crate::flow::{ClientCredentials, FlowError};
 use crate::store::{StoreError, StoreKey, StoredTokens};
 
 /// The state shared by every authorizer of one server.
@@ -19,9 +22,13 @@ pub(super) struct ServerAuth {
     /// The last token a request succeeded with (not a 401/403), to tell a token the server has
     /// never accepted, which must not be refreshed or re-authorized in a loop.
     pub(super) accepted: Mutex<Option<String>>,
-    /// The access token last known, for requests made while a refresh or login holds `state`:
+    /// The credential last known, for requests made while a refresh or login holds `state`:
     /// they go out with it (or with none) rather than wait minutes for a person in a browser.
-    pub(super) snapshot: Mutex<Option<String>>,
+    pub(super) snapshot: Mutex<Option<Credential>>,
+    /// The latest DPoP nonce the authorization server supplied, for the next token request.
+    pub(super) as_nonce: Arc<NonceSlot>,
+    /// The latest DPoP nonce the MCP server supplied, for the next request to it.
+    pub(super) rs_nonce: Arc<NonceSlot>,
 }
 
 /// What an authorization server context holds once discovered.
@@ -218,7 +225,7 @@ impl OAuthAuthorizer {
         Ok(())
     }
 
-    /// Records the current access token for requests that cannot wait for `state`.
+    /// Records the current credential for requests that cannot wait for `state`.
     pub(super) fn publish(&self, state: &AuthState) {
         *self
             .shared
@@ -227,6 +234,43 @@ impl OAuthAuthorizer {
             .unwrap_or_else(PoisonError::into_inner) = state
             .tokens
             .as_ref()
-            .map(|tokens| tokens.access_token.clone());
+            .map(|tokens| self.credential_of(tokens));
+    }
+
+    /// How `tokens` are presented to the MCP server: DPoP-bound with a proof signer (sharing this
+    /// server's nonce), or as a bearer token.
+    pub(super) fn credential_of(&self, tokens: &StoredTokens) -> Credential {
+        match &tokens.dpop_key {
+            Some(key) if tokens.token_type.eq_ignore_ascii_case("dpop") => Credential::dpop(
+                tokens.access_token.clone(),
+                Arc::new(DpopProver::sharing(
+                    key.clone(),
+                    Arc::clone(&self.shared.rs_nonce),
+                )),
+            ),
+            _ => Credential::bearer(tokens.access_token.clone()),
+        }
+    }
+
+    /// The prover for a token request with `key`, carrying the authorization server's latest
+    /// nonce.
+    pub(super) fn token_prover(&self, key: DpopKey) -> DpopProver {
+        DpopProver::sharing(key, Arc::clone(&self.shared.as_nonce))
+    }
+
+    /// A prover with a new key when new tokens from `metadata`'s server are to be DPoP-bound
+    /// (the server offers ES256 and the settings allow it); `None` for bearer tokens.
+    pub(super) fn new_token_prover(
+        &self,
+        metadata: &ServerMetadata,
+    ) -> Result<Option<DpopProver>, AuthError> {
+        if !(self.settings().dpop && metadata.supports_dpop()) {
+            return Ok(None);
+        }
+        let key = DpopKey::generate().map_err(|error| AuthError::Flow {
+            server: self.name().to_owned(),
+            source: FlowError::Dpop(error),
+        })?;
+        Ok(Some(self.token_prover(key)))
     }
 }

@@ -8,6 +8,7 @@ use crate::discovery::canonical_resource;
 use crate::enterprise::EnterpriseIdentity;
 use crate::registration::ClientIdentity;
 use crate::store::StoreKey;
+use crate::workload::WorkloadIdentity;
 
 /// Which OAuth grant obtains tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -21,6 +22,9 @@ pub enum Grant {
     /// Enterprise-managed authorization (SEP-990): the identity provider's token exchange, then
     /// the JWT bearer grant; no browser.
     EnterpriseManaged(EnterpriseIdentity),
+    /// Workload identity federation (SEP-1933): the JWT bearer grant with the workload's identity
+    /// token from its platform; no browser, no client secret.
+    JwtBearer(WorkloadIdentity),
 }
 
 impl Grant {
@@ -48,6 +52,9 @@ pub struct OAuthSettings {
     pub grant: Grant,
     /// Ignore stored tokens and authorize anew on the first challenge (`mcpcord login`).
     pub force_login: bool,
+    /// Bind new tokens to a key (DPoP, RFC 9449) when the authorization server offers it (the
+    /// default); `false` asks only for bearer tokens. See [`dpop`](crate::dpop).
+    pub dpop: bool,
 }
 
 impl OAuthSettings {
@@ -61,6 +68,7 @@ impl OAuthSettings {
             callback: CallbackOptions::new(),
             grant: Grant::AuthorizationCode,
             force_login: false,
+            dpop: true,
         }
     }
 

@@ -93,6 +93,7 @@ const HOME_FORBIDDEN_BITS: u32 = 0o022;
 ///     expires_at: Some(1_700_003_600),
 ///     issuer: Some("https://auth.example.com".into()),
 ///     resource: Some("https://mcp.example.com/mcp".into()),
+///     dpop_key: None,
 /// };
 /// store.save(&key, &tokens).await?;
 /// drop(guard);

@@ -5,14 +5,18 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dpop::DpopKey;
+
 /// The tokens an authorization server issued for one MCP server, with when they were issued.
 ///
-/// Times are Unix seconds. `Debug` shows everything except the token values.
+/// Times are Unix seconds. `Debug` shows everything except the token values and the DPoP key's
+/// private part.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTokens {
-    /// The bearer token sent to the MCP server.
+    /// The access token sent to the MCP server.
     pub access_token: String,
-    /// The token type from the token response, normally `Bearer`.
+    /// The token type from the token response: `Bearer`, or `DPoP` for a token bound to
+    /// [`dpop_key`](Self::dpop_key).
     pub token_type: String,
     /// The refresh token, when the authorization server issued one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,6 +35,11 @@ pub struct StoredTokens {
     /// The `resource` (RFC 8707) the tokens were requested for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The key the tokens are bound to (DPoP, RFC 9449), with its private part: every request
+    /// and refresh with these tokens is signed with it, so it lives exactly as long as they do
+    /// (see [`dpop`](crate::dpop)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<DpopKey>,
 }
 
 impl StoredTokens {
@@ -39,8 +48,9 @@ impl StoredTokens {
     ///
     /// Usable means: the access token is non-empty visible ASCII (it goes into an `Authorization`
     /// header, where CR or LF would end the header or fail every request), the token type is
-    /// `Bearer` in any case (the only type this client sends), and a refresh token, if any, is
-    /// non-empty printable ASCII (RFC 6749 A.17, `VSCHAR`).
+    /// `Bearer` in any case, or `DPoP` with the key it is bound to (the only types this client
+    /// sends), and a refresh token, if any, is non-empty printable ASCII (RFC 6749 A.17,
+    /// `VSCHAR`).
     ///
     /// ```
     /// use mcp_oauth::StoredTokens;
@@ -54,6 +64,7 @@ impl StoredTokens {
     ///     expires_at: None,
     ///     issuer: None,
     ///     resource: None,
+    ///     dpop_key: None,
     /// };
     /// assert_eq!(tokens.check_usable(), Ok(()));
     /// tokens.access_token = "at\r\nX-Evil: 1".into();
@@ -65,8 +76,11 @@ impl StoredTokens {
     pub fn check_usable(&self) -> Result<(), &'static str> {
         let printable = |byte: &u8| (0x20..=0x7e).contains(byte);
         self.check_access_token()?;
-        if !self.token_type.eq_ignore_ascii_case("bearer") {
-            return Err("the token type is not Bearer, the only type this client can send");
+        let bound = self.dpop_key.is_some() && self.token_type.eq_ignore_ascii_case("dpop");
+        if !self.token_type.eq_ignore_ascii_case("bearer") && !bound {
+            return Err(
+                "the token type is neither Bearer nor DPoP for a proof key this client holds, the only types it can send",
+            );
         }
         if let Some(refresh_token) = &self.refresh_token
             && (refresh_token.is_empty() || !refresh_token.as_bytes().iter().all(printable))
@@ -117,6 +131,7 @@ impl fmt::Debug for StoredTokens {
             .field("expires_at", &self.expires_at)
             .field("issuer", &self.issuer)
             .field("resource", &self.resource)
+            .field("dpop_key", &self.dpop_key)
             .finish()
     }
 }

@@ -48,6 +48,7 @@ pub(in crate::store) fn tokens(access: &str) -> StoredTokens {
         expires_at: Some(1_700_003_600),
         issuer: Some("https://auth.example.com".to_owned()),
         resource: Some("https://mcp.example.com/mcp".to_owned()),
+        dpop_key: None,
     }
 }
 

@@ -86,6 +86,7 @@ async fn refresh_sends_resource_and_keeps_the_old_refresh_token_when_none_comes_
         expires_at: Some(1),
         issuer: Some(base.clone()),
         resource: Some("https://mcp.example/mcp".to_owned()),
+        dpop_key: None,
     };
     let renewed = refresh(
         &http(),
@@ -119,6 +120,7 @@ async fn a_refreshed_access_token_with_cr_lf_is_a_typed_refusal() {
         expires_at: Some(1),
         issuer: Some(base.clone()),
         resource: None,
+        dpop_key: None,
     };
     let client = ClientCredentials::public("c");
     let error = refresh(&http(), &server, &client, &old, "http://127.0.0.1:7/cb")

@@ -271,6 +271,7 @@ async fn refresh_reports_invalid_grant_as_such() {
         expires_at: None,
         issuer: Some(base.clone()),
         resource: None,
+        dpop_key: None,
     };
     let error = refresh(
         &http(),

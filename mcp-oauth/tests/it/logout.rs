@@ -22,6 +22,7 @@ fn tokens() -> StoredTokens {
         expires_at: None,
         issuer: None,
         resource: None,
+        dpop_key: None,
     }
 }
 

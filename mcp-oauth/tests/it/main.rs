@@ -7,6 +7,7 @@
 mod browser;
 mod callback;
 mod discovery;
+mod dpop;
 mod flow;
 mod grant;
 mod logout;

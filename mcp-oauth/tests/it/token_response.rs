@@ -93,6 +93,7 @@ fn stored(access: &str, refresh: Option<&str>, issuer: &str, expires_in: u64) ->
         expires_at: Some(issued_at + expires_in),
         issuer: Some(issuer.to_owned()),
         resource: None,
+        dpop_key: None,
     }
 }
 

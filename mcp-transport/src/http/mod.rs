@@ -145,6 +145,11 @@ impl TransportError {
             // rmcp keeps the transport's error in a field it does not expose as `source()`.
             cause = match current.downcast_ref::<ClientInitializeError>() {
                 Some(ClientInitializeError::TransportError { error, .. }) => Some(&*error.error),
+                // The era probe was refused and the `initialize` that followed failed: the
+                // second failure is the one that says what the server is.
+                Some(ClientInitializeError::LegacyFallbackFailed { fallback, .. }) => {
+                    Some(&**fallback as &(dyn std::error::Error + 'static))
+                }
                 _ => match current.downcast_ref::<ServiceError>() {
                     Some(ServiceError::TransportSend(error)) => Some(&*error.error),
                     _ => current.source(),

@@ -38,7 +38,33 @@ pub(super) fn bearer_challenge(headers: &HeaderMap) -> Option<Challenge> {
         .collect();
     let challenges =
         www_authenticate::parse_challenge_values(values.iter().map(String::as_str)).ok()?;
-    www_authenticate::find_bearer(&challenges).cloned()
+    // A server that wants DPoP-bound tokens may challenge with the `DPoP` scheme alone (RFC 9449
+    // §7.1); its parameters (`resource_metadata`, `scope`, `error`) mean what a bearer
+    // challenge's do.
+    www_authenticate::find_bearer(&challenges)
+        .or_else(|| {
+            challenges
+                .iter()
+                .find(|challenge| challenge.is_scheme("DPoP"))
+        })
+        .cloned()
+}
+
+/// Whether a 401's `WWW-Authenticate` says the DPoP proof lacked the server's current nonce
+/// (RFC 9449 §9: a `DPoP` challenge with `error="use_dpop_nonce"`).
+pub(super) fn asks_for_dpop_nonce(headers: &HeaderMap) -> bool {
+    let values: Vec<String> = headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .collect();
+    www_authenticate::parse_challenge_values(values.iter().map(String::as_str)).is_ok_and(
+        |challenges| {
+            challenges.iter().any(|challenge| {
+                challenge.is_scheme("DPoP") && challenge.error() == Some("use_dpop_nonce")
+            })
+        },
+    )
 }
 
 /// `Retry-After` as a duration: delay-seconds or an HTTP date (RFC 9110 §10.2.3).

@@ -4,7 +4,9 @@
 //!
 //! Credentials come from the [`Authorizer`], which gets one chance per request to supply a new
 //! token after a challenge: once after a 401 and once after a 403 (a login can be followed by a
-//! step-up); the next refusal is the answer. The client also remembers the session rmcp's
+//! step-up); the next refusal is the answer. A DPoP-bound token goes with a fresh proof on every
+//! request; a 401 `use_dpop_nonce` that brings a `DPoP-Nonce` is answered by sending the request
+//! once more with a proof carrying it, a retry of its own that does not use up the 401's. The client also remembers the session rmcp's
 //! `notifications/initialized` was posted in, which direct requests join.
 
 use std::borrow::Cow;
@@ -18,7 +20,10 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ErrorData, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, ErrorData, GetMeta,
+    ServerJsonRpcMessage,
+};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
     StreamableHttpResponseLimits,
@@ -28,16 +33,20 @@ use sse_stream::Sse;
 use super::client::HttpClient;
 use super::param_headers::ToolHeaderMap;
 use super::response::{
-    auth_failure, bearer_challenge, media_type_is, parse_retry_after, read_bounded, session_id_of,
-    status_failure,
+    asks_for_dpop_nonce, auth_failure, bearer_challenge, media_type_is, parse_retry_after,
+    read_bounded, session_id_of, status_failure,
 };
 use super::sse_limit::bounded_sse;
 use super::standard_headers::message_headers;
-use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome};
+use crate::auth::{AuthChallenge, Authorizer, ChallengeOutcome, Credential};
 use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
 use crate::request::RequestError;
 
 pub(super) const SESSION_ID: &str = "mcp-session-id";
+/// The request header carrying a DPoP proof, and the response header carrying a server's nonce
+/// (RFC 9449 §4.1, §8.1).
+const DPOP: &str = "dpop";
+const DPOP_NONCE: &str = "dpop-nonce";
 const LAST_EVENT_ID: &str = "last-event-id";
 const EVENT_STREAM: &str = "text/event-stream";
 pub(super) const JSON: &str = "application/json";
@@ -71,6 +80,9 @@ pub(super) struct Session {
     /// custom ones).
     pub(super) headers: HashMap<HeaderName, HeaderValue>,
 }
+
+/// The header that names a message's protocol revision.
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 
 /// The latest [`Session`], replaced whenever rmcp (re-)initializes.
 #[derive(Debug, Default)]
@@ -143,13 +155,25 @@ impl StreamableClient {
         session_id: &Option<Arc<str>>,
         headers: &HashMap<HeaderName, HeaderValue>,
     ) {
-        let ClientJsonRpcMessage::Notification(notification) = message else {
-            return;
+        let opens_session = match message {
+            ClientJsonRpcMessage::Notification(notification) => matches!(
+                notification.notification,
+                ClientNotification::InitializedNotification(_)
+            ),
+            // The modern era has no handshake and no session: its first ordinary request (after
+            // `server/discover`) carries the headers every later one needs, the protocol version
+            // among them. Taken once, and again only if the version changes.
+            ClientJsonRpcMessage::Request(request) => {
+                !matches!(request.request, ClientRequest::DiscoverRequest(_))
+                    && session_id.is_none()
+                    && request.request.get_meta().protocol_version().is_some()
+                    && self.session().is_none_or(|session| {
+                        session.headers.get(&PROTOCOL_VERSION) != headers.get(&PROTOCOL_VERSION)
+                    })
+            }
+            _ => false,
         };
-        if !matches!(
-            notification.notification,
-            ClientNotification::InitializedNotification(_)
-        ) {
+        if !opens_session {
             return;
         }
         let session = Session {
@@ -257,14 +281,14 @@ impl StreamableClient {
         self.exchange(&outgoing, &None).await
     }
 
-    /// The token to send: the authorizer's if there is one, else rmcp's configured one.
-    async fn token(&self, configured: &Option<String>) -> HttpResult<Option<String>> {
+    /// The credential to send: the authorizer's if there is one, else rmcp's configured token.
+    async fn credential(&self, configured: &Option<String>) -> HttpResult<Option<Credential>> {
         match &self.authorizer {
             Some(authorizer) => authorizer
-                .bearer_token()
+                .credential()
                 .await
                 .map_err(StreamableHttpError::Client),
-            None => Ok(configured.clone()),
+            None => Ok(configured.clone().map(Credential::bearer)),
         }
     }
 
@@ -280,17 +304,35 @@ impl StreamableClient {
         } else {
             Vec::new()
         };
-        // One retry after a 401 and one after a 403: a login can be followed by a step-up.
-        let (mut asked_401, mut asked_403) = (false, false);
+        // One retry after a 401 and one after a 403: a login can be followed by a step-up. And
+        // one for a DPoP nonce, which says nothing about the token.
+        let (mut asked_401, mut asked_403, mut sent_nonce) = (false, false, false);
         loop {
-            let token = self.token(configured_token).await?;
-            let request = self.build(outgoing, &message_headers, token.as_deref())?;
+            let credential = self.credential(configured_token).await?;
+            let request = self.build(outgoing, &message_headers, credential.as_ref())?;
             let response = self
                 .http
                 .send(request, outgoing.timeout)
                 .await
                 .map_err(StreamableHttpError::Client)?;
             let status = response.status();
+            let signer = credential.as_ref().and_then(Credential::dpop_signer);
+            // A server may hand out its next nonce on any response (RFC 9449 §8.2).
+            let nonce = response
+                .headers()
+                .get(DPOP_NONCE)
+                .and_then(|value| value.to_str().ok());
+            if let (Some(signer), Some(nonce)) = (signer, nonce) {
+                signer.nonce(nonce);
+                if status == StatusCode::UNAUTHORIZED
+                    && !sent_nonce
+                    && asks_for_dpop_nonce(response.headers())
+                {
+                    sent_nonce = true;
+                    continue;
+                }
+            }
+            let token = credential.map(|credential| credential.token().to_owned());
             let Some(authorizer) = &self.authorizer else {
                 return Ok(response);
             };
@@ -332,7 +374,7 @@ impl StreamableClient {
         &self,
         outgoing: &Outgoing<'_>,
         message_headers: &[(HeaderName, HeaderValue)],
-        token: Option<&str>,
+        credential: Option<&Credential>,
     ) -> HttpResult<Request<Full<Bytes>>> {
         let mut builder = Request::builder()
             .method(outgoing.method.clone())
@@ -363,15 +405,29 @@ impl StreamableClient {
                 headers.insert(name.clone(), value.clone());
             }
         }
-        if let Some(token) = token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        if let Some(credential) = credential {
+            let (scheme, token) = (credential.scheme(), credential.token());
+            let mut value = HeaderValue::from_str(&format!("{scheme} {token}")).map_err(|_| {
                 StreamableHttpError::Client(TransportError::Protocol {
-                    detail: "the bearer token has characters not allowed in a header".to_owned(),
+                    detail: "the access token has characters not allowed in a header".to_owned(),
                 })
             })?;
             // Kept out of HTTP/2 header compression tables and out of `Debug` output.
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
+            if let Some(signer) = credential.dpop_signer() {
+                // Fresh for every send, retries included: a server refuses a proof it has seen.
+                let proof = signer
+                    .proof(&outgoing.method, outgoing.uri, token)
+                    .map_err(StreamableHttpError::Client)?;
+                let mut value = HeaderValue::from_str(&proof).map_err(|_| {
+                    StreamableHttpError::Client(TransportError::Protocol {
+                        detail: "the DPoP proof has characters not allowed in a header".to_owned(),
+                    })
+                })?;
+                value.set_sensitive(true);
+                headers.insert(DPOP, value);
+            }
         }
         if let Some(session_id) = outgoing.session_id {
             headers.insert(SESSION_ID, header_value(session_id, "session id")?);

@@ -16,7 +16,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use mcp_retry::{Decision, Retryable};
 use mcp_transport::TransportError;
-use mcp_transport::auth::{AuthChallenge, Authorizer, ChallengeOutcome, StaticBearer};
+use mcp_transport::auth::{
+    AuthChallenge, Authorizer, ChallengeOutcome, Credential, DpopSigner, StaticBearer,
+};
 use mcp_transport::http::{HttpClient, ProxyConfig, StreamableClient};
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_client::{
@@ -377,6 +379,133 @@ async fn a_second_challenge_is_final() {
     assert!(matches!(error, StreamableHttpError::AuthRequired(_)));
     assert_eq!(authorizer.challenged.load(Ordering::SeqCst), 1);
     assert_eq!(server.requests().len(), 2, "one retry, no loop");
+}
+
+/// A DPoP-bound "bound" token whose proofs name the nonce they carry ("proof-N;nonce=...").
+#[derive(Debug, Default)]
+struct Proving {
+    proofs: AtomicUsize,
+    nonce: std::sync::Mutex<Option<String>>,
+    challenged: AtomicUsize,
+}
+
+impl DpopSigner for Proving {
+    fn proof(
+        &self,
+        method: &http::Method,
+        _url: &str,
+        access_token: &str,
+    ) -> Result<String, TransportError> {
+        let n = self.proofs.fetch_add(1, Ordering::SeqCst);
+        let nonce = self
+            .nonce
+            .lock()
+            .expect("nonce")
+            .clone()
+            .unwrap_or_default();
+        Ok(format!("proof-{n};{method};{access_token};nonce={nonce}"))
+    }
+
+    fn nonce(&self, nonce: &str) {
+        *self.nonce.lock().expect("nonce") = Some(nonce.to_owned());
+    }
+}
+
+/// Hands out the bound token with `signer`; counts challenges, and asks for no retry.
+#[derive(Debug)]
+struct BoundAuthorizer(Arc<Proving>);
+
+impl Authorizer for BoundAuthorizer {
+    fn bearer_token(&self) -> BoxFuture<'_, Result<Option<String>, TransportError>> {
+        Box::pin(async { Ok(Some("bound".to_owned())) })
+    }
+
+    fn credential(&self) -> BoxFuture<'_, Result<Option<Credential>, TransportError>> {
+        let signer: Arc<dyn DpopSigner> = self.0.clone();
+        Box::pin(async move { Ok(Some(Credential::dpop("bound", signer))) })
+    }
+
+    fn on_challenge<'a>(
+        &'a self,
+        _challenge: &'a AuthChallenge,
+    ) -> BoxFuture<'a, Result<ChallengeOutcome, TransportError>> {
+        Box::pin(async move {
+            self.0.challenged.fetch_add(1, Ordering::SeqCst);
+            Ok(ChallengeOutcome::Fail)
+        })
+    }
+}
+
+const NONCE_CHALLENGE: &str = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
+
+#[tokio::test]
+async fn a_bound_token_goes_as_dpop_with_a_fresh_proof_and_a_nonce_refusal_is_retried_once() {
+    let server = Server::answering(|seen| {
+        let proof = seen
+            .headers
+            .get("dpop")
+            .and_then(|value| value.to_str().ok());
+        if proof.is_some_and(|proof| proof.ends_with("nonce=n-1")) {
+            respond(200, &[("content-type", "application/json")], PING_RESULT)
+        } else {
+            respond(
+                401,
+                &[("www-authenticate", NONCE_CHALLENGE), ("dpop-nonce", "n-1")],
+                "",
+            )
+        }
+    })
+    .await;
+    let signer = Arc::new(Proving::default());
+    let authorizer = Arc::new(BoundAuthorizer(signer.clone()));
+    let response = post(&client(Some(authorizer)), &server.url, ping(), None)
+        .await
+        .unwrap();
+    assert!(matches!(response, StreamableHttpPostResponse::Json(..)));
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert_eq!(request.headers["authorization"], "DPoP bound");
+    }
+    assert_eq!(seen[0].headers["dpop"], "proof-0;POST;bound;nonce=");
+    assert_eq!(seen[1].headers["dpop"], "proof-1;POST;bound;nonce=n-1");
+    // The nonce is no reason to ask the authorizer for another token.
+    assert_eq!(signer.challenged.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_second_nonce_refusal_goes_to_the_authorizer_and_no_further() {
+    let server = Server::answering(|_| {
+        respond(
+            401,
+            &[
+                ("www-authenticate", NONCE_CHALLENGE),
+                ("dpop-nonce", "n-again"),
+            ],
+            "",
+        )
+    })
+    .await;
+    let signer = Arc::new(Proving::default());
+    let authorizer = Arc::new(BoundAuthorizer(signer.clone()));
+    let error = post(&client(Some(authorizer)), &server.url, ping(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StreamableHttpError::AuthRequired(_)));
+    assert_eq!(server.requests().len(), 2, "one nonce retry, no loop");
+    assert_eq!(signer.challenged.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_nonce_refusal_without_a_nonce_is_not_retried() {
+    let server =
+        Server::answering(|_| respond(401, &[("www-authenticate", NONCE_CHALLENGE)], "")).await;
+    let signer = Arc::new(Proving::default());
+    let authorizer = Arc::new(BoundAuthorizer(signer.clone()));
+    post(&client(Some(authorizer)), &server.url, ping(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]

@@ -114,8 +114,10 @@ fn bench_json_has_the_documented_shape() {
             "call_us",
             "calls",
             "calls_per_s",
+            "calls_phase_ms",
             "connect_ms",
             "errors",
+            "errors_by_kind",
             "sessions",
             "wall_ms"
         ]
@@ -123,6 +125,7 @@ fn bench_json_has_the_documented_shape() {
     assert_eq!(document["sessions"], 3);
     assert_eq!(document["calls"], 15);
     assert_eq!(document["errors"], 0);
+    assert_eq!(document["errors_by_kind"], serde_json::json!({}));
     assert_eq!(keys(&document["call_us"]), ["max", "p50", "p99"]);
 }
 

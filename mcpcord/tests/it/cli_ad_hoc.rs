@@ -6,6 +6,7 @@ use std::process::Output;
 
 use mcp_tests::support::{TempDir, mcpcord_command, refused_port};
 
+use crate::support::stderr;
 use crate::{HttpDemo, MCPCORD, json_of};
 
 /// `mcpcord ARGS` to its end, with a home of its own and `extra_env` added to its environment.
@@ -29,10 +30,6 @@ fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// `health` of a stdio server that is the demo only if `condition` (a `sh` test) holds, and

@@ -92,14 +92,16 @@ fn a_program_that_echoes_initialize_back_fails_at_once_without_retries() {
     let message = server["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("not an MCP server"), "{message}");
     assert!(
-        message.contains("answered initialize with a request"),
+        message.contains("answered our first request with a request"),
         "{message}"
     );
 }
 
 #[test]
 fn a_json_rpc_error_for_initialize_fails_at_once_without_retries() {
-    let script = r#"read -r line; printf '{"jsonrpc":"2.0","id":0,"error":{"code":-32601,"message":"no"}}\n'; read -r rest"#;
+    // A legacy server: it refuses the `server/discover` probe (id 0) as an unknown method, then
+    // refuses `initialize` (id 1) too.
+    let script = r#"read -r line; printf '{"jsonrpc":"2.0","id":0,"error":{"code":-32601,"message":"no"}}\n'; read -r line; printf '{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"no"}}\n'; read -r rest"#;
     let run = run(&["--json", "health", "--", "sh", "-c", script]);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     let server = &json_of(&run.stdout, &run.stderr)["servers"][0];
@@ -197,6 +199,10 @@ fn a_closed_stdout_ends_quietly() {
 const HOSTILE_SERVER: &str = r#"
 id_of() { printf '%s' "$1" | sed 's/.*"id":\("[^"]*"\|[0-9]*\).*/\1/'; }
 read -r line
+case "$line" in *'"server/discover"'*)
+  printf '{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"Method not found"}}\n' "$(id_of "$line")"
+  read -r line ;;
+esac
 printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"evil\\u001b]0;pwned-name\\u0007","version":"1\\u001b[2J"},"instructions":"read\\rme\\u001b[31m"}}\n' "$(id_of "$line")"
 read -r line
 while read -r line; do
@@ -285,6 +291,10 @@ fn json_output_keeps_a_servers_strings_whole_and_escaped() {
 const STOPS_READING: &str = r#"
 id_of() { printf '%s' "$1" | sed 's/.*"id":\("[^"]*"\|[0-9]*\).*/\1/'; }
 read -r line
+case "$line" in *'"server/discover"'*)
+  printf '{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"Method not found"}}\n' "$(id_of "$line")"
+  read -r line ;;
+esac
 printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"stuck","version":"1"}}}\n' "$(id_of "$line")"
 read -r line
 read -r line

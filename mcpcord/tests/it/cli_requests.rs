@@ -1,12 +1,13 @@
-//! One request per command (`read`, `prompt`, `complete`, `list`, `ping`, `log-level`) against the
-//! built-in demo server: what each prints, its `--json` shape, and its exit code. The demo offers
-//! neither completion nor logging, so those two are tested by their failures. Last, `Manager::ping`
-//! itself.
+//! One request per command (`read`, `prompt`, `complete`, `list`, `ping`, `log-level`, `skills`)
+//! against the built-in demo server: what each prints, its `--json` shape, and its exit code. The
+//! demo offers neither completion, logging nor skills, so those are tested by their failures.
+//! Last, `Manager::ping` itself.
 
 use std::process::Output;
 
 use mcp_tests::support::{TempDir, mcpcord_command};
 
+use crate::support::{assert_exit, stderr, stdout};
 use crate::{MCPCORD, json_of};
 
 /// `mcpcord ARGS -- mcpcord serve-demo --stdio`, with a home of its own.
@@ -17,24 +18,6 @@ fn against_demo(args: &[&str]) -> Output {
         .args(["--", MCPCORD, "serve-demo", "--stdio"])
         .output()
         .expect("mcpcord runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts the exit code, showing stderr when it differs.
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stderr: {}",
-        stderr(output)
-    );
 }
 
 #[test]
@@ -201,8 +184,18 @@ fn an_unknown_log_level_exits_2_listing_the_valid_ones() {
 
 #[test]
 fn log_level_on_a_server_without_logging_exits_1_with_a_json_error() {
+    // The demo speaks the modern era, where the log level travels with each request: mcpcord
+    // refuses without asking a server that declares no logging.
     let output = against_demo(&["--json", "log-level", "WARNING"]);
-    assert_rpc_error(&output, "the server does not offer logging");
+    assert_exit(&output, 1);
+    let document = json_of(&output.stdout, &output.stderr);
+    assert_eq!(document["error"]["kind"], "unsupported", "{document}");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("no logging capability")),
+        "{document}"
+    );
 }
 
 #[test]
@@ -258,6 +251,20 @@ fn assert_rpc_error(output: &Output, text: &str) {
         document["error"]["message"]
             .as_str()
             .is_some_and(|message| message.contains(text)),
+        "{document}"
+    );
+}
+
+#[test]
+fn skills_of_a_server_without_the_extension_is_exit_1_and_asks_nothing() {
+    let output = against_demo(&["--json", "skills"]);
+    assert_exit(&output, 1);
+    let document = json_of(&output.stdout, &output.stderr);
+    assert_eq!(document["error"]["kind"], "skills_not_offered");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("io.modelcontextprotocol/skills")),
         "{document}"
     );
 }

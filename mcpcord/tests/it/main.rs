@@ -6,11 +6,18 @@
 
 mod cli;
 mod cli_ad_hoc;
+mod cli_client_side;
+mod cli_content;
+mod cli_eras;
 mod cli_oauth;
+mod cli_output;
 mod cli_reliability;
 mod cli_requests;
+mod cli_tty;
+mod cli_watch;
 mod demo_stdio;
 mod shutdown_reaps;
+mod support;
 
 /// The `mcpcord` binary under test.
 const MCPCORD: &str = env!("CARGO_BIN_EXE_mcpcord");

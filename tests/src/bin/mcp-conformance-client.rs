@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use mcp_manager::config::{OAuthConfig, OAuthGrant, ServerConfig, TransportConfig};
 use mcp_manager::model::Tool;
-use mcp_manager::{ElicitationPolicy, Manager, ManagerOptions, Url};
+use mcp_manager::{ElicitationPolicy, Manager, ManagerOptions, ServerId, Url};
 use mcp_oauth::browser::FollowBrowser;
 use mcp_oauth::flow::TokenAuthMethod;
 use mcp_oauth::store::MemoryStore;
@@ -30,6 +30,12 @@ const EXPECTED_TOOLS: &[(&str, &str)] = &[
     ("add_numbers", r#"{"a": 5, "b": 3}"#),
     ("test_client_elicitation_defaults", "{}"),
     ("test-tool", "{}"),
+    // SEP-2322 (multi-round-trip requests): called at once, so each round's answers and state
+    // must stay with their own request.
+    ("test_mrtr_echo_state", "{}"),
+    ("test_mrtr_no_state", "{}"),
+    ("test_mrtr_unrelated", "{}"),
+    ("test_mrtr_no_result_type", "{}"),
 ];
 
 /// The tool whose input schema the 2020-12 preservation scenario checks, and the tool that takes
@@ -129,6 +135,12 @@ fn server_config(url: &str, scenario: &str, context: &Value) -> Result<ServerCon
             oauth.idp_client_id = text(context, "idp_client_id");
             oauth.id_token = text(context, "idp_id_token");
         }
+        // Workload identity federation (SEP-1933): the workload's JWT is the context's; the suite
+        // also gives expired and wrongly addressed ones, for clients that test their refusal.
+        "auth/wif-jwt-bearer" => {
+            oauth.grant = OAuthGrant::JwtBearer;
+            oauth.assertion = text(context, "valid_jwt");
+        }
         _ => {}
     }
     Ok(config)
@@ -164,18 +176,65 @@ async fn exercise(
         .connect("conformance", config)
         .await
         .map_err(|error| error.to_string())?;
+    if scenario.starts_with("sep-2640") {
+        return use_skills(manager, id, scenario).await;
+    }
     let tools: Vec<Tool> = manager
         .listing(id)
         .map(|discovery| discovery.tools.clone())
         .unwrap_or_default();
-    for (tool, arguments) in planned_calls(scenario, context, &tools)? {
+    let calls = planned_calls(scenario, context, &tools)?;
+    let call = |(tool, arguments): ToolCall| async move {
         let result = manager
             .call_tool(id, &tool, Some(arguments))
             .await
             .map_err(|error| format!("calling {tool}: {error}"))?;
         tracing::info!(%tool, result = %json!(result), "called");
+        Ok::<(), String>(())
+    };
+    if scenario.starts_with("sep-2322") {
+        futures::future::try_join_all(calls.into_iter().map(call)).await?;
+    } else {
+        for planned in calls {
+            call(planned).await?;
+        }
     }
     Ok(())
+}
+
+/// SEP-2640 (skills): lists the skills, as a host building its registry does, and nothing more
+/// in `no-prefetch`, which checks that listing reads no file. Otherwise uses each skill as a host
+/// would: loads it (its `SKILL.md`, verified) and reads its other files, each verified; a skill
+/// that fails verification reads nothing further, and the run reports it.
+async fn use_skills(manager: &Manager, id: ServerId, scenario: &str) -> Result<(), String> {
+    let skills = manager
+        .list_skills(id)
+        .await
+        .map_err(|error| error.to_string())?;
+    if scenario == "sep-2640-client-no-prefetch" {
+        return Ok(());
+    }
+    let mut refused = Vec::new();
+    for entry in &skills {
+        let skill = match manager.load_skill(id, entry).await {
+            Ok(skill) => skill,
+            Err(error) => {
+                refused.push(error.to_string());
+                continue;
+            }
+        };
+        for file in skill.files().iter().filter(|file| file.uri != skill.uri()) {
+            if let Err(error) = manager.read_skill_file(&skill, &file.uri).await {
+                refused.push(error.to_string());
+                break;
+            }
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(refused.join("; "))
+    }
 }
 
 /// The tool calls for this scenario: those the suite names in the context's `toolCalls`, with

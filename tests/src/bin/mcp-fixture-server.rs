@@ -10,7 +10,9 @@
 use std::{io::Write as _, net::SocketAddr, process::ExitCode};
 
 use clap::{ArgGroup, Parser};
-use mcp_tests::fixture::{Fault, FixtureError, HttpFaults, HttpFixture, StdioFaults, serve_stdio};
+use mcp_tests::fixture::{
+    Era, Fault, FixtureError, HttpFaults, HttpFixture, StdioFaults, serve_stdio, set_era,
+};
 use tokio::io::AsyncReadExt as _;
 
 /// A fault-injecting MCP server for tests.
@@ -34,6 +36,10 @@ struct Args {
                 expire-session-after:N, slow-drip, reset[:N], no-get-stream"
     )]
     faults: Vec<Fault>,
+    /// Which protocol eras to speak: both (the default), modern (2026-07-28 only) or legacy
+    /// (the revisions with `initialize` only).
+    #[arg(long, value_enum, default_value_t = Era::Both)]
+    era: Era,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), FixtureError> {
+    set_era(args.era);
     let Some(addr) = args.http else {
         return serve_stdio(StdioFaults::from_faults(&args.faults)?).await;
     };

@@ -86,7 +86,7 @@ type Client = RunningService<RoleClient, ClientConfig>;
 
 /// The installed package's entry script. Panics, saying what to run, if `node` or the package is
 /// missing.
-fn server_entry() -> PathBuf {
+pub(crate) fn server_entry() -> PathBuf {
     if let Err(error) = Command::new("node").arg("--version").output() {
         panic!(
             "`node` could not be run ({error}): install Node.js with npm, then run `cargo xtask npm-deps`"

@@ -4,6 +4,8 @@
 //! their own: they count this process's descriptors, threads and children, which any test running
 //! beside them would change.
 
+mod dpop;
+mod eras;
 mod faults_http;
 mod faults_stdio;
 mod fixture_server;
@@ -11,9 +13,11 @@ mod interop_everything;
 mod interop_legacy_sse;
 mod legacy_sse_servers;
 mod manager;
+mod manager_elicitation;
 mod manager_scripted;
 mod oauth;
 mod oauth_legacy_sse;
+mod skills;
 
 /// The fault-injecting fixture server (`mcp-fixture-server`), built with this package.
 const FIXTURE: &str = env!("CARGO_BIN_EXE_mcp-fixture-server");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcp_manager::config::ServerConfig;
+use mcp_manager::config::{ProtocolEra, ServerConfig};
 #[allow(deprecated)] // logging is deprecated only in the draft protocol (SEP-2577)
 use mcp_manager::rmcp::model::LoggingLevel;
 use mcp_manager::{
@@ -48,7 +48,7 @@ async fn connect_discovers_everything_and_calls_keep_whole_results() {
         .expect("connected");
     let discovery = manager.listing(id).expect("known");
     assert_eq!(discovery.server_name(), "mcp-fixture-server");
-    assert_eq!(discovery.tools.len(), 7);
+    assert_eq!(discovery.tools.len(), 8);
     // Three resources, one per page: discovery followed the cursor.
     assert_eq!(discovery.resources.len(), 3);
     assert_eq!(discovery.resource_templates.len(), 1);
@@ -114,7 +114,7 @@ async fn catalog_qualifies_names_and_routes_calls() {
     let catalog = manager.catalog();
     assert!(catalog.tools.contains_key("alpha__echo"));
     assert!(catalog.tools.contains_key("beta__echo"));
-    assert_eq!(catalog.tools.len(), 14);
+    assert_eq!(catalog.tools.len(), 16);
     let result = manager
         .call_qualified("beta__echo", json!({"text": "routed"}))
         .await
@@ -490,10 +490,25 @@ async fn refresh_lists_again_and_unsupported_requests_are_typed_errors() {
         .await
         .expect("connected");
     let discovery = manager.refresh(id).await.expect("listed again");
-    assert_eq!(discovery.tools.len(), 7);
-    // The fixture does not advertise logging: the server's JSON-RPC error comes back typed.
+    assert_eq!(discovery.tools.len(), 8);
+    // The fixture does not advertise logging. In the modern era (what the fixture speaks by
+    // default) the log level travels with each request, so we refuse without asking; in the
+    // legacy era the server's JSON-RPC error comes back typed.
     let error = manager
         .set_log_level(id, LoggingLevel::Debug)
+        .await
+        .expect_err("not supported");
+    assert!(error.is_unsupported(), "{error:?}");
+    assert!(
+        error.to_string().contains("no logging capability"),
+        "{error}"
+    );
+    let legacy = manager
+        .connect("legacy", &fixture(&[]).with_protocol(ProtocolEra::Legacy))
+        .await
+        .expect("connected");
+    let error = manager
+        .set_log_level(legacy, LoggingLevel::Debug)
         .await
         .expect_err("not supported");
     assert!(matches!(error, CallError::Rpc { .. }), "{error:?}");
@@ -523,29 +538,44 @@ async fn list_changed_makes_the_manager_list_again() {
     assert_eq!(refreshed, id);
 }
 
+/// In both eras: a legacy server asks with a request of its own, a modern one with an
+/// `input_required` result whose `requestState` the fixture checks came back untouched.
 #[tokio::test]
 async fn elicitation_is_declined_by_default_and_answered_with_defaults_when_asked() {
-    let declining = manager();
-    let id = declining
-        .connect("asker", &fixture(&[]))
-        .await
-        .expect("connected");
-    let answer = declining
-        .call_tool(id, "confirm", ())
-        .await
-        .expect("answered");
-    assert_eq!(text_of(&answer), "decline");
+    for era in [ProtocolEra::Legacy, ProtocolEra::Modern] {
+        let config = fixture(&[]).with_protocol(era);
+        let declining = manager();
+        let id = declining
+            .connect("asker", &config)
+            .await
+            .expect("connected");
+        let answer = declining
+            .call_tool(id, "confirm", ())
+            .await
+            .expect("answered");
+        assert_eq!(text_of(&answer), "decline", "{era:?}");
 
-    let mut options = ManagerOptions::default();
-    options.elicitation = mcp_manager::ElicitationPolicy::AcceptDefaults;
-    let accepting = Manager::new(options).expect("a manager");
-    let id = accepting
-        .connect("asker", &fixture(&[]))
-        .await
-        .expect("connected");
-    let answer = accepting
-        .call_tool(id, "confirm", ())
-        .await
-        .expect("answered");
-    assert_eq!(text_of(&answer), r#"accept {"proceed":true}"#);
+        let mut options = ManagerOptions::default();
+        options.elicitation = mcp_manager::ElicitationPolicy::AcceptDefaults;
+        let accepting = Manager::new(options).expect("a manager");
+        let id = accepting
+            .connect("asker", &config)
+            .await
+            .expect("connected");
+        let answer = accepting
+            .call_tool(id, "confirm", ())
+            .await
+            .expect("answered");
+        assert_eq!(text_of(&answer), r#"accept {"proceed":true}"#, "{era:?}");
+        let protocol = accepting
+            .listing(id)
+            .expect("listed")
+            .protocol_version
+            .clone();
+        let expected = match era {
+            ProtocolEra::Modern => "2026-07-28",
+            _ => "2025-11-25",
+        };
+        assert_eq!(protocol.expect("a version").as_str(), expected);
+    }
 }

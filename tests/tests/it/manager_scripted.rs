@@ -9,11 +9,18 @@ use mcp_manager::config::ServerConfig;
 use mcp_manager::{AttemptError, ConnectError, Manager, ManagerOptions};
 
 /// Shell functions and the handshake every script starts with: `id_of LINE` sets `$id` to the
-/// line's request id (our requests put `"id"` right before `"method"`), and the `initialize`
-/// request is answered with a server offering tools.
+/// line's request id (our requests put `"id"` right before `"method"`); a `server/discover` probe
+/// is refused as a legacy server refuses an unknown method, and the `initialize` request is
+/// answered with a server offering tools.
 const HANDSHAKE: &str = r#"
 id_of() { rest=${1#*\"id\":}; id=${rest%%,*}; }
 read -r line
+case "$line" in
+  *'"server/discover"'*)
+    id_of "$line"
+    printf '{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"Method not found"}}\n' "$id"
+    read -r line ;;
+esac
 id_of "$line"
 printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"scripted","version":"1"}}}\n' "$id"
 read -r line
@@ -134,6 +141,58 @@ async fn a_request_with_params_that_do_not_fit_is_answered_with_an_error_and_the
     assert!(
         text.contains("answered:-32600"),
         "id 5 answered as an invalid request: {text}"
+    );
+    session.close(Duration::from_secs(1)).await;
+}
+
+/// A modern (2026-07-28) server that answers `server/discover`, lists one tool, and answers every
+/// call of it with `input_required` (state only, so no handler is asked): round `n` carries the
+/// state `round-n`, and the script checks each retry echoes the state it was given, answering
+/// with an error naming the first one that did not.
+const ASKS_FOREVER: &str = r#"
+id_of() { rest=${1#*\"id\":}; id=${rest%%,*}; }
+n=0
+while read -r line; do
+  id_of "$line"
+  case "$line" in
+    *'"server/discover"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"resultType":"complete","ttlMs":0,"cacheScope":"private","supportedVersions":["2026-07-28"],"capabilities":{"tools":{}},"serverInfo":{"name":"asks-forever","version":"1"}}}\n' "$id" ;;
+    *'"tools/list"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"resultType":"complete","ttlMs":0,"cacheScope":"private","tools":[{"name":"ask","inputSchema":{"type":"object"}}]}}\n' "$id" ;;
+    *'"tools/call"'*)
+      case "$line" in
+        *'"requestState":"round-'$n'"'*|*'"requestState"'*'round-'$n'"'*) ;;
+        *) if [ "$n" -gt 0 ]; then
+             printf '{"jsonrpc":"2.0","id":%s,"error":{"code":-32602,"message":"state of round %s not echoed"}}\n' "$id" "$n"
+             continue
+           fi ;;
+      esac
+      n=$((n+1))
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"resultType":"input_required","requestState":"round-%s"}}\n' "$id" "$n" ;;
+  esac
+done
+"#;
+
+#[tokio::test]
+async fn a_server_that_keeps_asking_for_input_is_stopped_after_ten_rounds() {
+    let manager = manager();
+    let config = ServerConfig::stdio("sh", ["-c".to_owned(), ASKS_FOREVER.to_owned()])
+        .with_request_timeout(Duration::from_secs(20));
+    let session = manager
+        .isolated(&config)
+        .await
+        .expect("a modern server connects");
+    let error = session
+        .call_tool("ask", ())
+        .await
+        .expect_err("the rounds never end");
+    assert!(
+        error.is_unsupported(),
+        "typed, and the connection is fine: {error:?}"
+    );
+    assert!(
+        error.to_string().contains("after 10 rounds"),
+        "says why, with every state echoed on the way: {error}"
     );
     session.close(Duration::from_secs(1)).await;
 }

@@ -50,7 +50,7 @@ pub(crate) fn server(url: &str) -> ServerConfig {
         .with_connect_timeout(Duration::from_secs(20))
 }
 
-fn with_oauth(url: &str, edit: impl FnOnce(&mut OAuthConfig)) -> ServerConfig {
+pub(crate) fn with_oauth(url: &str, edit: impl FnOnce(&mut OAuthConfig)) -> ServerConfig {
     let mut config = server(url);
     if let TransportConfig::Http(HttpConfig { oauth, .. }) = &mut config.transport {
         edit(oauth.get_or_insert_with(OAuthConfig::default));

@@ -205,8 +205,14 @@ pub(super) fn subject_command(
             case.transport.name(),
         ])
         .args(counts)
-        .args(["--repeat", &case.repeat.to_string(), "--"])
-        .args(target);
+        .args(["--repeat", &case.repeat.to_string()]);
+    // A 2026-07-28-only server: raw rmcp is told to open the session as rmcp's README shows for
+    // that revision (`ClientLifecycleMode::Discover`), since its default `initialize` is refused.
+    // Ours is not told: its default finds the era out, as a user's config leaves it to.
+    if subject == Subject::Rmcp && case.server.modern_only() {
+        command.args(["--protocol", "modern"]);
+    }
+    command.arg("--").args(target);
     command
 }
 

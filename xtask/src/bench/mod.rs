@@ -16,9 +16,9 @@
 //! issue's targets, each "met" or "not met"), and `target/bench/scaling.svg` (sessions against
 //! calls/s). The smoke version runs every subject on every workload once, at tiny sizes, so CI
 //! knows the benchmark still works; its numbers mean nothing, with one exception: it fails if any
-//! single sequential call of ours or `mcpcord` against the stock rmcp server takes
-//! [`SLOW_CALL`](targets::SLOW_CALL) or more, the stall Nagle's algorithm on the server and a
-//! delayed ACK on the client make together.
+//! single sequential call of ours or `mcpcord` against the stock rmcp server (stateful, and
+//! 2026-07-28: [`targets::GUARDED`]) takes [`SLOW_CALL`](targets::SLOW_CALL) or more, the stall
+//! Nagle's algorithm on the server and a delayed ACK on the client make together.
 //!
 //! # The stock servers
 //!
@@ -31,6 +31,15 @@
 //! - the Python SDK's `MCPServer` under uvicorn (`bench/python/stock_server.py`, in the venv);
 //! - the TypeScript SDK's `McpServer` on its express app (`bench/node/stock_server.cjs`, with the
 //!   pinned npm packages in `target/bench/node/`).
+//!
+//! # The 2026-07-28 rows
+//!
+//! Protocol 2026-07-28 has no handshake and no session (issue 19). Its rows run against rmcp's
+//! server set up as rmcp's README sets up a modern-only one (`bench-rmcp-stock-server --modern`:
+//! stateless, that revision only, per-request metadata required), so no client can fall back to
+//! `initialize` unnoticed. Raw rmcp is told `--protocol modern` (its
+//! `ClientLifecycleMode::Discover`); ours and `mcpcord` run on their defaults, which find the
+//! era out. The pinned Python SDK's bench client opens with `initialize`, so it sits these out.
 //!
 //! # The legacy SSE rows
 //!

@@ -155,7 +155,10 @@ pub(super) fn report(
          ship, nothing tuned, each stateful (sessions) and stateless: rmcp 3.11's \
          `StreamableHttpService` under `axum::serve`, the Python SDK's `MCPServer` \
          (`mcp=={PYTHON_MCP_VERSION}`) under uvicorn, and the TypeScript SDK's `McpServer` \
-         (`{}`) on its express app. The \"sse\" rows are the legacy HTTP+SSE transport against the \
+         (`{}`) on its express app; \"rmcp stock stateless 2026-07-28\" is rmcp's server \
+         serving protocol 2026-07-28 only, statelessly, against which raw rmcp opens its session \
+         in its discover mode (`ClientLifecycleMode::Discover`) and ours finds the era out by \
+         itself. The \"sse\" rows are the legacy HTTP+SSE transport against the \
          TypeScript SDK's `SSEServerTransport` on its express app, as the interop tests run it. \
          \"slowest call\" rows are the median over runs of each run's slowest sequential call.\n",
         TYPESCRIPT_SDK.spec()

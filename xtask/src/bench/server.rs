@@ -118,8 +118,15 @@ pub(super) fn server_command(paths: &Paths, server: Server) -> Command {
         }
         Stock::Typescript => node(bench.join("node").join("stock_server.cjs")),
     };
-    if stock.mode == Mode::Stateless {
-        command.arg("--stateless");
+    match stock.mode {
+        Mode::Stateful => {}
+        Mode::Stateless => {
+            command.arg("--stateless");
+        }
+        // rmcp's only (`bench-rmcp-stock-server --modern`).
+        Mode::Modern => {
+            command.arg("--modern");
+        }
     }
     command
 }

@@ -114,6 +114,12 @@ impl Server {
         }
     }
 
+    /// Whether it speaks protocol 2026-07-28 only: clients must be told to (raw rmcp's default
+    /// `initialize` is refused), and a client of the older revisions only cannot take part.
+    pub(super) fn modern_only(self) -> bool {
+        matches!(self, Self::Stock(stock) if stock.mode == Mode::Modern)
+    }
+
     /// Whether it runs on Node with the TypeScript SDK (which the bench then installs).
     pub(super) fn needs_node(self) -> bool {
         matches!(
@@ -150,14 +156,18 @@ impl StockServer {
 
     /// `rmcp stock stateful`, ...
     pub(super) fn label(self) -> String {
-        format!("{} stock {}", self.sdk.name(), self.mode.name())
+        format!("{} stock {}", self.sdk.name(), self.mode.label())
     }
 }
 
-/// Every stock server in both modes.
+/// The stock server of protocol 2026-07-28 (issue 19): rmcp's, stateless, that revision only.
+pub(super) const MODERN_STOCK: StockServer = StockServer::new(Stock::Rmcp, Mode::Modern);
+
+/// Every stock server: each SDK's in both modes, and rmcp's modern-only one.
 pub(super) const ALL_STOCK: &[StockServer] = &[
     StockServer::new(Stock::Rmcp, Mode::Stateful),
     StockServer::new(Stock::Rmcp, Mode::Stateless),
+    MODERN_STOCK,
     StockServer::new(Stock::Python, Mode::Stateful),
     StockServer::new(Stock::Python, Mode::Stateless),
     StockServer::new(Stock::Typescript, Mode::Stateful),
@@ -185,18 +195,31 @@ impl Stock {
     }
 }
 
-/// Whether a stock server keeps sessions (`Mcp-Session-Id`) or serves every request afresh.
+/// Whether a stock server keeps sessions (`Mcp-Session-Id`) or serves every request afresh; both
+/// speak every revision their SDK knows. `Modern` is stateless and protocol 2026-07-28 only
+/// (`bench-rmcp-stock-server --modern`), rmcp's alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
     Stateful,
     Stateless,
+    Modern,
 }
 
 impl Mode {
+    /// The word in log file names (and the stock server's command-line flag).
     pub(super) fn name(self) -> &'static str {
         match self {
             Self::Stateful => "stateful",
             Self::Stateless => "stateless",
+            Self::Modern => "modern",
+        }
+    }
+
+    /// What a row's label says.
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Self::Modern => "stateless 2026-07-28",
+            other => other.name(),
         }
     }
 }

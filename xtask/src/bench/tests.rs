@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::measure::{json_number, metric_value};
+use super::measure::{json_number, metric_value, subject_command};
+use super::setup::Paths;
 use super::stats::Row;
-use super::subjects::{ALL_STOCK, Mode, SUBJECTS, Server, Stock, StockServer, Subject, Transport};
-use super::targets::targets;
+use super::subjects::{
+    ALL_STOCK, MODERN_STOCK, Mode, SUBJECTS, Server, Stock, StockServer, Subject, Transport,
+};
+use super::targets::{GUARDED, targets};
 use super::workloads::{
     CALLS_PER_S, CONNECT_MS, FULL, MAX_CALL_US, RowId, SMOKE, Sizes, Variant, Workload, cases,
 };
@@ -50,6 +53,9 @@ fn fixture_rows_say_it_is_tuned_and_stock_rows_name_server_and_mode() {
     assert!(labels.contains(&"1 x 2000 sequential http, rmcp stock stateful".to_owned()));
     assert!(labels.contains(&"20 x 50 sessions http, typescript stock stateless".to_owned()));
     assert!(
+        labels.contains(&"1 x 2000 sequential http, rmcp stock stateless 2026-07-28".to_owned())
+    );
+    assert!(
         labels
             .iter()
             .all(|label| !label.contains("http") || label.contains("http, "))
@@ -70,18 +76,72 @@ fn every_stock_server_runs_both_workloads_in_full_and_smoke_guards_rmcp() {
             );
         }
     }
-    let guarded = Server::Stock(StockServer::new(Stock::Rmcp, Mode::Stateful));
     const { assert!(SMOKE.fail_on_slow_calls) };
-    assert!(cases(&SMOKE).iter().any(|case| {
-        case.workload == Workload::Sequential
-            && case.server == guarded
-            && case.subjects.contains(&Subject::Ours)
-            && case.subjects.contains(&Subject::Mcpcord)
-            && case
-                .rows
+    assert!(GUARDED.contains(&StockServer::new(Stock::Rmcp, Mode::Stateful)));
+    assert!(GUARDED.contains(&MODERN_STOCK));
+    for guarded in GUARDED.map(Server::Stock) {
+        assert!(
+            cases(&SMOKE).iter().any(|case| {
+                case.workload == Workload::Sequential
+                    && case.server == guarded
+                    && case.subjects.contains(&Subject::Ours)
+                    && case.subjects.contains(&Subject::Mcpcord)
+                    && case
+                        .rows
+                        .iter()
+                        .any(|id| id.metric().key == MAX_CALL_US.key)
+            }),
+            "{}",
+            guarded.label()
+        );
+    }
+}
+
+#[test]
+fn modern_rows_run_ours_and_rmcp_in_discover_mode_without_python_in_full_and_smoke() {
+    use Subject::{Mcpcord, Ours, Python, Rmcp};
+    let target = ["http://127.0.0.1:1/mcp".to_owned()];
+    for sizes in [&FULL, &SMOKE] {
+        let paths = Paths::new(sizes.release);
+        let modern: Vec<_> = cases(sizes)
+            .into_iter()
+            .filter(|case| case.server == Server::Stock(MODERN_STOCK))
+            .collect();
+        assert!(
+            modern
                 .iter()
-                .any(|id| id.metric().key == MAX_CALL_US.key)
-    }));
+                .any(|case| case.workload == Workload::Sequential),
+            "{}",
+            sizes.name
+        );
+        for case in &modern {
+            assert_eq!(case.subjects, [Ours, Mcpcord, Rmcp], "{}", sizes.name);
+            assert!(!case.subjects.contains(&Python));
+            let args = |subject| -> Vec<String> {
+                subject_command(&paths, case, subject, &target)
+                    .get_args()
+                    .map(|arg| arg.to_string_lossy().into_owned())
+                    .collect()
+            };
+            let told =
+                |args: &[String]| args.windows(2).any(|pair| pair == ["--protocol", "modern"]);
+            assert!(
+                told(&args(Rmcp)),
+                "raw rmcp must open the session in discover mode"
+            );
+            assert!(!told(&args(Ours)), "ours finds the era out by default");
+        }
+    }
+    let stateful = StockServer::new(Stock::Rmcp, Mode::Stateful);
+    let legacy_case = cases(&SMOKE)
+        .into_iter()
+        .find(|case| case.server == Server::Stock(stateful))
+        .expect("the smoke run has a stateful rmcp row");
+    let args: Vec<String> = subject_command(&Paths::new(false), &legacy_case, Rmcp, &target)
+        .get_args()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    assert!(!args.contains(&"--protocol".to_owned()));
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! targets find their rows by it. The label is for people (and for the `MCP_BENCH_ONLY` filter,
 //! which matches label text on purpose); rewording one cannot detach a target from its row.
 
-use super::subjects::{ALL_STOCK, Mode, Server, Stock, StockServer, Subject, Transport, place};
+use super::subjects::{
+    ALL_STOCK, MODERN_STOCK, Mode, Server, Stock, StockServer, Subject, Transport, place,
+};
 
 /// How many times each case runs, and how big it is.
 pub(super) struct Sizes {
@@ -38,8 +40,8 @@ pub(super) struct Sizes {
     /// Sessions, and calls per session, in each stock sessions run (and the legacy SSE one).
     pub(super) stock_sessions_size: (usize, usize),
     /// Whether a sequential call of ours or mcpcord taking
-    /// [`SLOW_CALL`](super::targets::SLOW_CALL) or more against the stock rmcp server (stateful)
-    /// fails the run.
+    /// [`SLOW_CALL`](super::targets::SLOW_CALL) or more against a stock rmcp server in
+    /// [`GUARDED`](super::targets::GUARDED) fails the run.
     pub(super) fail_on_slow_calls: bool,
 }
 
@@ -80,10 +82,12 @@ pub(super) const SMOKE: Sizes = Sizes {
     memory_sessions: 20,
     drop_sessions: 10,
     callback_repeat: 50,
-    // The stock rmcp server only, one row per mode: it starts in milliseconds, where the Python
-    // and TypeScript servers take about half a second every run (on a 2-core machine) and the
-    // TypeScript one needs Node and an npm install; those two run in the full bench.
-    stock_sequential: &[StockServer::new(Stock::Rmcp, Mode::Stateful)],
+    // The stock rmcp server only: it starts in milliseconds, where the Python and TypeScript
+    // servers take about half a second every run (on a 2-core machine) and the TypeScript one
+    // needs Node and an npm install; those two run in the full bench. Sequential against the
+    // stateful one and the 2026-07-28 one (both guarded against slow calls, one per era), sessions
+    // against the stateless one.
+    stock_sequential: &[StockServer::new(Stock::Rmcp, Mode::Stateful), MODERN_STOCK],
     stock_sequential_calls: 50,
     stock_sessions: &[StockServer::new(Stock::Rmcp, Mode::Stateless)],
     stock_sessions_size: (4, 10),
@@ -432,6 +436,15 @@ pub(super) fn cases(sizes: &Sizes) -> Vec<Case> {
             }],
         ));
     }
+    // The pinned Python SDK's bench client opens its session with `initialize`, which a
+    // 2026-07-28-only server refuses.
+    let stock_subjects = |stock: StockServer| {
+        if Server::Stock(stock).modern_only() {
+            vec![Ours, Mcpcord, Rmcp]
+        } else {
+            vec![Ours, Mcpcord, Rmcp, Python]
+        }
+    };
     for &stock in sizes.stock_sequential {
         let calls = sizes.stock_sequential_calls;
         let mut sequential = case(
@@ -439,7 +452,7 @@ pub(super) fn cases(sizes: &Sizes) -> Vec<Case> {
             Transport::Http,
             1,
             calls,
-            vec![Ours, Mcpcord, Rmcp, Python],
+            stock_subjects(stock),
             vec![
                 RowId::Sequential {
                     transport: Transport::Http,
@@ -462,7 +475,7 @@ pub(super) fn cases(sizes: &Sizes) -> Vec<Case> {
             Transport::Http,
             sessions,
             calls,
-            vec![Ours, Mcpcord, Rmcp, Python],
+            stock_subjects(stock),
             vec![RowId::Sessions {
                 transport: Transport::Http,
                 server: Server::Stock(stock),

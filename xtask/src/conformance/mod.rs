@@ -15,15 +15,15 @@
 //! and each request they receive from the client logged by `tests/conformance/request-log.cjs`,
 //! and judges each scenario from the suite's check lines, its summary and those request lines.
 //!
-//! `cargo xtask conformance-next` runs a newer suite the same way, each scenario at every spec
-//! revision it lists, as a report of how far the client is from it (module `next`).
+//! Each scenario runs at every spec revision the suite defines it for (`--spec-version`): the
+//! 2026-07-28 runs speak the handshake-free era, the earlier ones `initialize`.
 //!
 //! Files: this one (setup, the task and the soak), `output` (reading the suite's output: the
-//! scenario list, check lines, one run's verdict), `verdicts` (the tables, the expected failures
-//! and the task's judgement), `next` (the newer suite's task).
+//! scenario list, check lines, one run's verdict), `verdicts` (the expected failures and the
+//! task's judgement), `revisions` (the runs per revision, the table and its totals).
 
-mod next;
 mod output;
+mod revisions;
 #[cfg(test)]
 mod tests;
 mod verdicts;
@@ -37,10 +37,12 @@ use std::time::{Duration, Instant};
 use crate::command::{TaskError, cargo, workspace_root};
 use crate::npm::{self, NpmPackage};
 
-pub(crate) use next::run as run_next;
 use output::RunReport;
-use output::{Exit, Listed, parse_run, parse_scenario_list, shown_output, strip_ansi, verdict};
-use verdicts::{Row, Verdict, judge, read_expected_failures, table};
+use output::{
+    Exit, Listed, parse_run, parse_scenario_list, shown_output, strip_ansi, verdict, verdict_naming,
+};
+use revisions::{RevisionRow, check_lines, plan, summary};
+use verdicts::{Row, Verdict, judge, read_expected_failures};
 
 /// The Node the suite runs on, as an npm package (it provides `node_modules/.bin/node`).
 const NODE: NpmPackage = NpmPackage {
@@ -48,10 +50,11 @@ const NODE: NpmPackage = NpmPackage {
     version: "22.23.3",
 };
 
-/// The official conformance suite, at the one version the expected failures are written for.
+/// The official conformance suite, at the one version the expected failures are written for: the
+/// newest, the first with protocol 2026-07-28.
 const SUITE: NpmPackage = NpmPackage {
     name: "@modelcontextprotocol/conformance",
-    version: "0.1.16",
+    version: "0.2.0-alpha.12",
 };
 
 /// Where `cargo xtask conformance` installs [`SUITE`] (under `target/`).
@@ -95,6 +98,8 @@ const RECEIVED_PREFIX: &str = "Received ";
 /// The scenario that a race once failed 1 run in 5 (an answer on the standalone stream was lost),
 /// and how many runs in a row `cargo xtask conformance-soak` makes of it.
 const SOAK_SCENARIO: &str = "sse-retry";
+/// The revision it is defined for (the suite's default revision has no SSE streams to retry).
+const SOAK_REVISION: &str = "2025-11-25";
 const SOAK_RUNS: usize = 50;
 /// The extra runs of it `cargo xtask conformance` (and so CI) makes after the table: a few, since
 /// each takes seconds.
@@ -179,7 +184,7 @@ fn repeat(suite_run: &SuiteRun<'_>, scenario: &str, runs: usize) -> Result<(), T
     let started = Instant::now();
     let mut failed = Vec::new();
     for run in 1..=runs {
-        let (exit, output) = suite_run.scenario(scenario, None)?;
+        let (exit, output) = suite_run.scenario(scenario, Some(SOAK_REVISION))?;
         if let Err(why) = verdict(&exit, &parse_run(&output)) {
             println!(
                 "{scenario} run {run}/{runs}: FAIL ({why})\n{}",
@@ -204,44 +209,55 @@ fn repeat(suite_run: &SuiteRun<'_>, scenario: &str, runs: usize) -> Result<(), T
 }
 
 pub(crate) fn run() -> Result<(), TaskError> {
+    let started = Instant::now();
     let expected = &read_expected_failures(&workspace_root().join(EXPECTED_FAILURES))?;
     let setup = Setup::prepare(&PINNED)?;
     let suite_run = setup.suite_run();
-    let scenarios: Vec<String> = suite_run
-        .scenarios()?
-        .into_iter()
-        .map(|listed| listed.name)
-        .collect();
+    let listed = suite_run.scenarios()?;
+    let runs = plan(&listed);
 
-    let mut rows = Vec::with_capacity(scenarios.len());
-    for (index, scenario) in scenarios.iter().enumerate() {
-        let started = Instant::now();
-        let (exit, output) = suite_run.scenario(scenario, None)?;
+    let mut rows = Vec::with_capacity(runs.len());
+    for (index, planned) in runs.iter().enumerate() {
+        let run_started = Instant::now();
+        let (exit, output) = suite_run.scenario(planned.scenario, planned.spec_version)?;
         let report = parse_run(&output);
-        let outcome = verdict(&exit, &report);
-        let listed = expected.get(scenario.as_str());
-        let row = Row::new(scenario, &report, outcome, listed);
+        let outcome = verdict_naming(&exit, &report, check_lines);
+        let listed = expected.get(planned.scenario);
+        let row = Row::new(planned.scenario, &report, outcome, listed);
         println!(
-            "[{:>2}/{}] {scenario} {} in {:.1}s",
+            "[{:>2}/{}] {} @ {} {} in {:.1}s",
             index + 1,
-            scenarios.len(),
+            runs.len(),
+            planned.scenario,
+            planned.revision,
             row.verdict.label(),
-            started.elapsed().as_secs_f64()
+            run_started.elapsed().as_secs_f64()
         );
         if row.verdict == Verdict::Fail {
             println!("{}", shown_output(&output));
         }
-        rows.push(row);
+        rows.push(RevisionRow {
+            revision: planned.revision.to_owned(),
+            row,
+        });
     }
 
-    let table = table(&rows);
-    println!("\n{table}");
+    let elapsed = started.elapsed().as_secs_f64();
+    let summary = summary(&rows);
+    let table = revisions::table(&rows);
+    println!("\n{table}\n{summary}");
     let report = format!(
-        "# MCP conformance: client scenarios\n\n`{}` against `{CLIENT_BIN}`; generated by `cargo xtask conformance`.\n\n{table}",
+        "# MCP conformance: client scenarios\n\n`{}` against `{CLIENT_BIN}`, each scenario at \
+         every spec revision it is defined for; generated by `cargo xtask conformance` in \
+         {elapsed:.0}s.\n\n{summary}\n{table}",
         SUITE.spec()
     );
     let report_path = setup.write_report("report.md", &report)?;
     println!("report written to {}", report_path.display());
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|revision_row| revision_row.row)
+        .collect();
     judge(&rows, expected)?;
     repeat(&suite_run, SOAK_SCENARIO, CI_SOAK_RUNS)
 }

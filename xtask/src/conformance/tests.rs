@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::next::{Planned, RevisionRow, plan, summary};
 use super::output::*;
+use super::revisions::{Planned, RevisionRow, plan, summary};
 use super::verdicts::*;
 use super::*;
 

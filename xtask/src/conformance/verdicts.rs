@@ -61,31 +61,6 @@ impl Row {
     }
 }
 
-/// The table of `cargo xtask conformance`, with its count of passes.
-pub(super) fn table(rows: &[Row]) -> String {
-    let cells: Vec<[String; 4]> = rows
-        .iter()
-        .map(|row| {
-            [
-                row.scenario.clone(),
-                row.verdict.label().to_owned(),
-                row.checks.clone(),
-                row.detail.clone(),
-            ]
-        })
-        .collect();
-    let mut text = markdown_table(
-        ["Scenario", "Verdict", "Checks", "Failed checks / reason"],
-        &cells,
-    );
-    let passed = rows
-        .iter()
-        .filter(|row| row.verdict == Verdict::Pass)
-        .count();
-    let _ = writeln!(text, "\n{passed} of {} scenarios passed.", rows.len());
-    text
-}
-
 /// A Markdown table, padded so it also reads as plain text; `|` in a cell is escaped.
 pub(super) fn markdown_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let rows: Vec<[String; N]> = rows

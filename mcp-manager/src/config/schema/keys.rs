@@ -24,6 +24,7 @@ pub(super) const COMMON_KEYS: &[&str] = &[
     "keep_alive",
     "auto_recover",
     "retry",
+    "protocol",
 ];
 
 /// The JSON forms also say which transport a server uses.
@@ -51,6 +52,9 @@ pub(super) const OAUTH_KEYS: &[&str] = &[
     "idp_token_endpoint",
     "idp_client_id",
     "id_token_env",
+    "assertion_env",
+    "assertion_file",
+    "dpop",
 ];
 
 /// Keys of `mcp_retry`'s table form, its alias included; a test holds this list to that form.
@@ -83,6 +87,7 @@ pub(super) struct Fields<'n> {
     pub(super) keep_alive: Option<&'n Entry>,
     pub(super) auto_recover: Option<&'n Entry>,
     pub(super) retry: Option<&'n Entry>,
+    pub(super) protocol: Option<&'n Entry>,
     pub(super) kind: Option<&'n Entry>,
     pub(super) disabled: Option<&'n Entry>,
     pub(super) timeout: Option<&'n Entry>,
@@ -119,6 +124,7 @@ impl Schema<'_> {
                 "keep_alive" => &mut fields.keep_alive,
                 "auto_recover" => &mut fields.auto_recover,
                 "retry" => &mut fields.retry,
+                "protocol" => &mut fields.protocol,
                 key if self.format == Format::Json && IGNORED_JSON_KEYS.contains(&key) => continue,
                 TYPE_KEY if self.format == Format::Json => &mut fields.kind,
                 "disabled" if self.format == Format::Json => &mut fields.disabled,

@@ -1,6 +1,6 @@
 //! The `oauth` table: a pre-registered client, scopes, the callback port, metadata-document and
-//! identity-provider URLs, the grant and the client's token endpoint authentication, and what
-//! each grant needs.
+//! identity-provider URLs, the grant and the client's token endpoint authentication, what each
+//! grant needs, and whether tokens may be DPoP-bound.
 
 use mcp_oauth::TokenAuthMethod;
 use url::Url;
@@ -63,10 +63,12 @@ impl Schema<'_> {
                     Some("authorization_code") => oauth.grant = OAuthGrant::AuthorizationCode,
                     Some("client_credentials") => oauth.grant = OAuthGrant::ClientCredentials,
                     Some("enterprise_managed") => oauth.grant = OAuthGrant::EnterpriseManaged,
+                    Some("jwt_bearer") => oauth.grant = OAuthGrant::JwtBearer,
                     Some(_) => self.report(
                         &entry.value.span,
                         &key_path,
-                        "must be \"authorization_code\", \"client_credentials\" or \"enterprise_managed\"",
+                        "must be \"authorization_code\", \"client_credentials\", \
+                         \"enterprise_managed\" or \"jwt_bearer\"",
                     ),
                     None => {}
                 },
@@ -98,6 +100,13 @@ impl Schema<'_> {
                     oauth.id_token_env =
                         self.env_name(&entry.value, &key_path, "the user's ID token");
                 }
+                "assertion_env" => {
+                    oauth.assertion_env =
+                        self.env_name(&entry.value, &key_path, "the workload's identity token");
+                }
+                // A path like `cwd`'s: relative to the config file's directory unless absolute.
+                "assertion_file" => oauth.assertion_file = self.cwd(&entry.value, &key_path),
+                "dpop" => oauth.dpop = self.bool(&entry.value, &key_path),
                 _ => self.unknown_key(entry, path, OAUTH_KEYS),
             }
         }
@@ -128,6 +137,23 @@ impl Schema<'_> {
                 path,
                 "grant = \"enterprise_managed\" needs \"client_id\", \"idp_token_endpoint\", \
                  \"idp_client_id\" and \"id_token_env\"",
+            );
+        }
+        let assertion_sources = usize::from(oauth.assertion_env.is_some())
+            + usize::from(oauth.assertion_file.is_some());
+        if oauth.grant == OAuthGrant::JwtBearer && assertion_sources != 1 {
+            self.report(
+                &node.span,
+                path,
+                "grant = \"jwt_bearer\" needs exactly one of \"assertion_env\" and \
+                 \"assertion_file\": where the workload's identity token is",
+            );
+        }
+        if oauth.grant != OAuthGrant::JwtBearer && assertion_sources > 0 {
+            self.report(
+                &node.span,
+                path,
+                "\"assertion_env\" and \"assertion_file\" are for grant = \"jwt_bearer\"",
             );
         }
         (self.problems.len() == before).then_some(oauth)

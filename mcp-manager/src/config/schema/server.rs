@@ -8,7 +8,7 @@ use mcp_transport::EnvPolicy;
 use super::super::document::{Entry, Format, Node, Value};
 use super::super::suggest::did_you_mean;
 use super::super::types::{
-    HttpConfig, HttpTransportKind, ServerConfig, StdioConfig, TransportConfig,
+    HttpConfig, HttpTransportKind, ProtocolEra, ServerConfig, StdioConfig, TransportConfig,
 };
 use super::keys::{Fields, TYPE_KEY};
 use super::{Schema, is_bare, join};
@@ -180,6 +180,9 @@ impl Schema<'_> {
             .and_then(|e| self.duration(&e.value, &sub(e), false));
         let auto_recover = f.auto_recover.and_then(|e| self.bool(&e.value, &sub(e)));
         let retry = f.retry.and_then(|e| self.retry(e, &sub(e)));
+        let protocol = f
+            .protocol
+            .and_then(|e| self.protocol_era(&e.value, &sub(e)));
 
         if kind == Some(Kind::Http) {
             self.http_consistency(&f, auth, path);
@@ -227,6 +230,9 @@ impl Schema<'_> {
         config.keep_alive = keep_alive;
         if let Some(auto_recover) = auto_recover {
             config.auto_recover = auto_recover;
+        }
+        if let Some(protocol) = protocol {
+            config.protocol = protocol;
         }
         Some(config)
     }
@@ -303,6 +309,24 @@ impl Schema<'_> {
                 None
             }
         }
+    }
+
+    /// Which protocol era: `protocol = "auto" | "modern" | "legacy"`.
+    fn protocol_era(&mut self, value: &Node, path: &str) -> Option<ProtocolEra> {
+        let name = self.string(value, path)?;
+        let era = ProtocolEra::from_name(name);
+        if era.is_none() {
+            self.report(
+                &value.span,
+                path,
+                format!(
+                    "unknown protocol era {name:?}; use \"auto\" (found out, the default), \
+                     \"modern\" (2026-07-28: server/discover, no initialize) or \"legacy\" \
+                     (initialize, 2025-11-25 and before)"
+                ),
+            );
+        }
+        era
     }
 
     /// Which HTTP transport: `transport = "..."`, or a JSON `"type"` that names one (`"sse"`,

@@ -199,7 +199,8 @@ oauth = { grant = "client_credentials" }
     ));
     assert_eq!(problems.len(), 4, "{problems:#?}");
     assert!(problems[0].contains(
-        "must be \"authorization_code\", \"client_credentials\" or \"enterprise_managed\""
+        "must be \"authorization_code\", \"client_credentials\", \"enterprise_managed\" or \
+         \"jwt_bearer\""
     ));
     assert!(problems[1].contains(
         "\"none\", \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\""
@@ -247,4 +248,62 @@ oauth = { grant = "enterprise_managed", client_id = "c", idp_token_endpoint = "h
         Some(Url::parse("https://idp.example/token").unwrap())
     );
     assert_eq!(oauth.id_token_env.as_deref(), Some("ID_TOKEN"));
+}
+
+#[test]
+fn jwt_bearer_grant_needs_exactly_one_place_for_the_workload_token() {
+    let problems = problems(toml(
+        r#"[servers.w]
+url = "https://x.example/mcp"
+oauth = { grant = "jwt_bearer" }
+
+[servers.both]
+url = "https://x.example/mcp"
+oauth = { grant = "jwt_bearer", assertion_env = "WIF_TOKEN", assertion_file = "/run/token" }
+
+[servers.stray]
+url = "https://x.example/mcp"
+oauth = { assertion_env = "WIF_TOKEN" }
+"#,
+    ));
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    for problem in &problems[..2] {
+        assert!(
+            problem.contains(
+                "grant = \"jwt_bearer\" needs exactly one of \"assertion_env\" and \
+                 \"assertion_file\""
+            ),
+            "{problem}"
+        );
+    }
+    assert!(
+        problems[2].contains("servers.stray.oauth: \"assertion_env\" and \"assertion_file\" are for grant = \"jwt_bearer\""),
+        "{}",
+        problems[2]
+    );
+    let config = toml(
+        "[servers.w]\nurl = \"https://x.example/mcp\"\noauth = { grant = \"jwt_bearer\", assertion_file = \"/var/run/secrets/tokens/mcp\", dpop = false }\n",
+    )
+    .unwrap();
+    let oauth = http(config.server("w").unwrap()).oauth.clone().unwrap();
+    assert_eq!(oauth.grant, crate::config::OAuthGrant::JwtBearer);
+    assert_eq!(
+        oauth.assertion_file.as_deref(),
+        Some(std::path::Path::new("/var/run/secrets/tokens/mcp"))
+    );
+    assert_eq!(oauth.dpop, Some(false));
+}
+
+#[test]
+fn dpop_is_true_or_false() {
+    let problems = problems(toml(
+        "[servers.d]\nurl = \"https://x.example/mcp\"\noauth = { dpop = \"yes\" }\n",
+    ));
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].contains("servers.d.oauth.dpop"),
+        "{}",
+        problems[0]
+    );
+    assert!(problems[0].contains("true or false"), "{}", problems[0]);
 }
