@@ -135,6 +135,31 @@ struct AdHocArgs {
     /// Connect attempts in all, the first included (default 3; 1: no retry).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     retries: Option<u32>,
+    /// The protocol era to speak: auto (found out, the default), modern (2026-07-28, no
+    /// initialize) or legacy (initialize); to check a server's support of one era.
+    #[arg(long, global = true, value_enum, value_name = "ERA")]
+    protocol: Option<ProtocolArg>,
+}
+
+/// `--protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProtocolArg {
+    /// Found out: server/discover first, initialize when the server does not know it.
+    Auto,
+    /// 2026-07-28 only.
+    Modern,
+    /// initialize only.
+    Legacy,
+}
+
+impl From<ProtocolArg> for mcp_manager::config::ProtocolEra {
+    fn from(protocol: ProtocolArg) -> Self {
+        match protocol {
+            ProtocolArg::Auto => Self::Auto,
+            ProtocolArg::Modern => Self::Modern,
+            ProtocolArg::Legacy => Self::Legacy,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mcp_manager::config::{Config, ServerConfig};
+use mcp_manager::config::{Config, ProtocolEra, ServerConfig};
 use mcp_manager::retry::RetryPolicy;
 use mcp_manager::transport::EnvPolicy;
 
@@ -35,6 +35,7 @@ struct AdHoc {
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    protocol: Option<ProtocolEra>,
 }
 
 impl AdHoc {
@@ -43,6 +44,7 @@ impl AdHoc {
             given: given(args),
             inherit_env: args.inherit_env,
             bearer_env: args.bearer_env.clone(),
+            protocol: args.protocol.map(Into::into),
             ..AdHoc::default()
         };
         for text in &args.env {
@@ -134,6 +136,9 @@ impl AdHoc {
         if let Some(retry) = self.retry {
             config = config.with_retry(retry);
         }
+        if let Some(protocol) = self.protocol {
+            config = config.with_protocol(protocol);
+        }
         config
     }
 }
@@ -157,6 +162,7 @@ fn given(args: &AdHocArgs) -> Vec<(&'static str, For)> {
             args.request_timeout.is_some(),
         ),
         ("--retries", For::Both, args.retries.is_some()),
+        ("--protocol", For::Both, args.protocol.is_some()),
     ]
     .into_iter()
     .filter(|(_, _, given)| *given)

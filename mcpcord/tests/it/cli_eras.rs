@@ -96,3 +96,40 @@ fn every_command_works_against_an_http_server_of_either_era_unconfigured() {
         every_command(&Target::Url(&demo.url), version, &format!("http {era}"));
     }
 }
+
+/// `--protocol` holds an ad-hoc server to one era: the dual-era demo speaks whichever is asked,
+/// and a demo of the other era only is a connect failure that names the versions.
+#[test]
+fn protocol_holds_an_ad_hoc_server_to_one_era() {
+    for (protocol, version) in [("legacy", "2025-11-25"), ("modern", "2026-07-28")] {
+        let command = [MCPCORD, "serve-demo", "--stdio", "--era", "both"];
+        let health = succeeded(
+            &run(
+                "health",
+                &["--protocol", protocol],
+                &Target::Stdio(&command),
+            ),
+            protocol,
+        );
+        assert_eq!(
+            health["servers"][0]["protocol_version"], version,
+            "{protocol}: {health}"
+        );
+    }
+    let modern_only = [MCPCORD, "serve-demo", "--stdio", "--era", "modern"];
+    let refused = run(
+        "health",
+        &["--protocol", "legacy", "--retries", "1"],
+        &Target::Stdio(&modern_only),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let health = json_of(&refused.stdout, &refused.stderr);
+    let message = health["servers"][0]["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("2026-07-28"),
+        "the versions are named: {health}"
+    );
+}
