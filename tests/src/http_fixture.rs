@@ -22,11 +22,18 @@ impl HttpFixture {
     /// # Panics
     /// When it does not start or report its address within 10 s: a test setup failure.
     pub async fn start(program: &str, faults: &[&str]) -> Self {
+        let args: Vec<&str> = faults.iter().flat_map(|fault| ["--fault", fault]).collect();
+        Self::start_with(program, &args).await
+    }
+
+    /// Starts `program` (the fixture binary) with `args` besides `--http` (`--era modern`, say)
+    /// and waits for its `listening on URL` line.
+    ///
+    /// # Panics
+    /// As [`start`](Self::start).
+    pub async fn start_with(program: &str, args: &[&str]) -> Self {
         let mut command = tokio::process::Command::new(program);
-        command.args(["--http", "127.0.0.1:0"]);
-        for fault in faults {
-            command.args(["--fault", fault]);
-        }
+        command.args(["--http", "127.0.0.1:0"]).args(args);
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -2,7 +2,7 @@
 //! The built-in demo server (`mcpcord serve-demo --stdio`) is the server under test.
 
 use std::io::Read;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
 use mcp_tests::support::{
     TempDir, eventually_blocking, eventually_some_blocking, live_children_of, mcpcord_command,
@@ -10,23 +10,8 @@ use mcp_tests::support::{
 };
 use serde_json::Value;
 
+use crate::support::{against_demo, mcpcord};
 use crate::{MCPCORD, json_of};
-
-/// `mcpcord ARGS` to its end, with a home of its own.
-fn mcpcord(args: &[&str]) -> Output {
-    let home = TempDir::new("mcpcord-cli");
-    mcpcord_command(MCPCORD, home.path())
-        .args(args)
-        .output()
-        .expect("mcpcord runs")
-}
-
-/// `args` followed by `-- mcpcord serve-demo --stdio`.
-fn against_demo(args: &[&str]) -> Output {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--", MCPCORD, "serve-demo", "--stdio"]);
-    mcpcord(&all)
-}
 
 fn keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value

@@ -2,28 +2,10 @@
 //! `data`, usage errors too), bench's errors by kind, a health table that stays aligned, `--help`,
 //! and the generated shell completions and man page. The built-in demo server is the server.
 
-use std::process::Output;
+use mcp_tests::support::TempDir;
 
-use mcp_tests::support::{TempDir, mcpcord_command};
-
-use crate::support::{assert_exit, stderr, stdout};
+use crate::support::{against_demo, assert_exit, mcpcord, stderr, stdout};
 use crate::{MCPCORD, json_of};
-
-/// `mcpcord ARGS` to its end, with a home of its own.
-fn mcpcord(args: &[&str]) -> Output {
-    let home = TempDir::new("mcpcord-output");
-    mcpcord_command(MCPCORD, home.path())
-        .args(args)
-        .output()
-        .expect("mcpcord runs")
-}
-
-/// `args` followed by `-- mcpcord serve-demo --stdio`.
-fn against_demo(args: &[&str]) -> Output {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--", MCPCORD, "serve-demo", "--stdio"]);
-    mcpcord(&all)
-}
 
 #[test]
 fn a_json_rpc_error_under_json_carries_kind_code_and_data() {

@@ -5,20 +5,8 @@
 
 use std::process::Output;
 
-use mcp_tests::support::{TempDir, mcpcord_command};
-
-use crate::support::{assert_exit, stderr, stdout};
+use crate::support::{against_demo, assert_exit, stderr, stdout};
 use crate::{MCPCORD, json_of};
-
-/// `mcpcord ARGS -- mcpcord serve-demo --stdio`, with a home of its own.
-fn against_demo(args: &[&str]) -> Output {
-    let home = TempDir::new("mcpcord-requests");
-    mcpcord_command(MCPCORD, home.path())
-        .args(args)
-        .args(["--", MCPCORD, "serve-demo", "--stdio"])
-        .output()
-        .expect("mcpcord runs")
-}
 
 #[test]
 fn read_prints_a_text_resource() {

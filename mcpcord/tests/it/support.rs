@@ -1,4 +1,4 @@
-//! What the CLI tests share: a finished run's output, the npm servers `cargo xtask npm-deps`
+//! What the CLI tests share: a run against the demo, a finished run's output, the npm servers `cargo xtask npm-deps`
 //! installs, Ctrl+C, and a pseudo-terminal to run `mcpcord` on.
 
 use std::fs::File;
@@ -9,10 +9,26 @@ use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use mcp_tests::support::eventually_some_blocking;
+use mcp_tests::support::{TempDir, eventually_some_blocking, mcpcord_command};
 use rustix::fs::{Mode, OFlags};
 use rustix::pty::OpenptFlags;
 use rustix::termios::Winsize;
+
+/// `mcpcord ARGS` to its end, with a home of its own.
+pub(crate) fn mcpcord(args: &[&str]) -> Output {
+    let home = TempDir::new("mcpcord-run");
+    mcpcord_command(crate::MCPCORD, home.path())
+        .args(args)
+        .output()
+        .expect("mcpcord runs")
+}
+
+/// `mcpcord ARGS -- mcpcord serve-demo --stdio` to its end: the built-in demo as the server.
+pub(crate) fn against_demo(args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--", crate::MCPCORD, "serve-demo", "--stdio"]);
+    mcpcord(&all)
+}
 
 /// What a run printed on stdout, as text.
 pub(crate) fn stdout(output: &Output) -> String {

@@ -6,16 +6,14 @@
 //! prompts, ping, subscriptions, caching hints); a forced era that the server does not speak
 //! fails with a typed error.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use mcp_manager::config::{ProtocolEra, ServerConfig};
 use mcp_manager::{ConnectError, ElicitationPolicy, Manager, ManagerEvent, ManagerOptions, Url};
 use mcp_tests::fixture::{GREETING_TEXT, GREETING_URI, TEMPLATES_TTL_MS};
+use mcp_tests::http_fixture::HttpFixture;
 use mcp_tests::support::{stdio_fixture_args, text_of};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 use crate::FIXTURE;
 
@@ -41,39 +39,13 @@ fn stdio_of_era(era: &str) -> ServerConfig {
 }
 
 /// An HTTP fixture process of one era, killed when dropped.
-struct HttpOfEra {
-    _child: Child,
-    url: Url,
+async fn http_of_era(era: &str) -> HttpFixture {
+    HttpFixture::start_with(FIXTURE, &["--era", era]).await
 }
 
-impl HttpOfEra {
-    async fn start(era: &str) -> Self {
-        let mut child = Command::new(FIXTURE)
-            .args(["--http", "127.0.0.1:0", "--era", era])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the fixture starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        tokio::time::timeout(
-            Duration::from_secs(20),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await
-        .expect("the fixture announces its address in time")
-        .expect("a line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("not a `listening on` line: {line}"));
-        Self {
-            _child: child,
-            url: Url::parse(url).expect("a URL"),
-        }
-    }
+/// Its URL, parsed.
+fn url_of(server: &HttpFixture) -> Url {
+    Url::parse(server.url()).expect("a URL")
 }
 
 /// Everything the Manager does, against one connected server of the era that gives `expected`.
@@ -147,8 +119,8 @@ async fn a_stdio_server_of_either_era_is_found_out_and_fully_usable() {
 async fn an_http_server_of_either_era_is_found_out_and_fully_usable() {
     let manager = manager();
     for (era, expected) in ERAS {
-        let server = HttpOfEra::start(era).await;
-        let config = ServerConfig::http(server.url.clone());
+        let server = http_of_era(era).await;
+        let config = ServerConfig::http(url_of(&server));
         exercise(&manager, &format!("http-{era}"), &config, expected).await;
     }
 }
@@ -160,8 +132,8 @@ async fn a_dual_era_server_can_be_held_to_either_era() {
     exercise(&manager, "held-legacy", &legacy, "2025-11-25").await;
     let modern = stdio_of_era("both").with_protocol(ProtocolEra::Modern);
     exercise(&manager, "held-modern", &modern, "2026-07-28").await;
-    let server = HttpOfEra::start("both").await;
-    let legacy = ServerConfig::http(server.url.clone()).with_protocol(ProtocolEra::Legacy);
+    let server = http_of_era("both").await;
+    let legacy = ServerConfig::http(url_of(&server)).with_protocol(ProtocolEra::Legacy);
     exercise(&manager, "held-legacy-http", &legacy, "2025-11-25").await;
 }
 
@@ -236,9 +208,9 @@ async fn resource_updates_arrive_in_either_era() {
     // Held (and killed when dropped) until the end of the test.
     let mut https = Vec::new();
     for (era, _) in ERAS {
-        let http = HttpOfEra::start(era).await;
+        let http = http_of_era(era).await;
         servers.push((format!("stdio-{era}"), stdio_of_era(era)));
-        servers.push((format!("http-{era}"), ServerConfig::http(http.url.clone())));
+        servers.push((format!("http-{era}"), ServerConfig::http(url_of(&http))));
         https.push(http);
     }
     for (name, config) in servers {
