@@ -257,14 +257,9 @@ pub(crate) async fn call(cli: &Cli, manager: &Manager, args: &CallArgs) -> Outco
         Ok(save) => save,
         Err(message) => return Outcome::Usage(message),
     };
-    let (name, config) = match single(cli, server, &args.command) {
-        Ok(server) => server,
-        Err(message) => return Outcome::Usage(message),
-    };
-    let connect = manager.connect(&name, &config);
-    let id = match live::connecting(manager, [(&name, &config)], connect).await {
-        Ok(id) => id,
-        Err(error) => return fail_to_connect(cli, &name, &error),
+    let (name, id) = match crate::requests::connect(cli, manager, server, &args.command).await {
+        Ok(connected) => connected,
+        Err(outcome) => return outcome,
     };
     let called = manager.call_tool(id, tool, arguments);
     let called = live::with_call_progress(manager, &name, tool, called).await;

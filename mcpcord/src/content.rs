@@ -395,29 +395,30 @@ impl<'a> Printer<'a> {
                         mime_type,
                         blob,
                         ..
-                    } => {
-                        let mime = mime_type.as_deref();
-                        let saved = self.binary(mime, blob, &uri_file_name(uri, mime));
-                        vec![format!(
-                            "[resource] {}, {}, {saved}{suffix}",
-                            one_line(uri),
-                            one_line(mime.unwrap_or("unknown type"))
-                        )]
-                    }
+                    } => vec![format!(
+                        "[resource] {}, {}{suffix}",
+                        one_line(uri),
+                        self.blob(uri, mime_type.as_deref(), blob)
+                    )],
                     // A kind of contents newer than this client: as JSON, whose escapes need
                     // only a bound.
-                    #[allow(unreachable_patterns)]
                     other => vec![shown_output(
                         &serde_json::to_string(other).unwrap_or_default(),
                     )],
                 }
             }
             // A kind of content newer than this client: as JSON, whose escapes need only a bound.
-            #[allow(unreachable_patterns)]
             other => vec![shown_output(
                 &serde_json::to_string(other).unwrap_or_default(),
             )],
         }
+    }
+
+    /// "TYPE, SUMMARY" of a binary resource, saved (named after its URI) with `--save`: one place,
+    /// so an embedded resource and a read one are named and summarised alike.
+    fn blob(&mut self, uri: &str, mime: Option<&str>, data: &str) -> String {
+        let saved = self.binary(mime, data, &uri_file_name(uri, mime));
+        format!("{}, {saved}", one_line(mime.unwrap_or("unknown type")))
     }
 
     /// A resource's contents as `read` gives them: a text whole, binary contents measured (and
@@ -430,17 +431,12 @@ impl<'a> Printer<'a> {
                 mime_type,
                 blob,
                 ..
-            } => {
-                let mime = mime_type.as_deref();
-                let saved = self.binary(mime, blob, &uri_file_name(uri, mime));
-                vec![format!(
-                    "{}: binary, {}, {saved}",
-                    one_line(uri),
-                    one_line(mime.unwrap_or("unknown type"))
-                )]
-            }
+            } => vec![format!(
+                "{}: binary, {}",
+                one_line(uri),
+                self.blob(uri, mime_type.as_deref(), blob)
+            )],
             // A kind of contents newer than this client: as JSON, whose escapes need only a bound.
-            #[allow(unreachable_patterns)]
             other => vec![shown_output(
                 &serde_json::to_string(other).unwrap_or_default(),
             )],

@@ -257,44 +257,22 @@ pub(crate) async fn list(cli: &Cli, manager: &Manager, args: &ListArgs) -> Outco
         Err(error) => return fail(cli, error.code(), &error.to_string()),
     };
     // (name, description) per item; a resource is named by its URI, a template by its URI template.
-    let (document, rows): (serde_json::Value, Vec<(String, Option<&str>)>) = match kind {
-        Kind::Tools => (
-            render::json_value(&listing.tools),
-            listing
-                .tools
-                .iter()
-                .map(|tool| (tool.name.to_string(), tool.description.as_deref()))
-                .collect(),
-        ),
-        Kind::Resources => (
-            render::json_value(&listing.resources),
-            listing
-                .resources
-                .iter()
-                .map(|resource| (resource.uri.clone(), resource.description.as_deref()))
-                .collect(),
-        ),
-        Kind::Templates => (
-            render::json_value(&listing.resource_templates),
-            listing
-                .resource_templates
-                .iter()
-                .map(|template| {
-                    (
-                        template.uri_template.clone(),
-                        template.description.as_deref(),
-                    )
-                })
-                .collect(),
-        ),
-        Kind::Prompts => (
-            render::json_value(&listing.prompts),
-            listing
-                .prompts
-                .iter()
-                .map(|prompt| (prompt.name.clone(), prompt.description.as_deref()))
-                .collect(),
-        ),
+    let (document, rows) = match kind {
+        Kind::Tools => listed(&listing.tools, |tool| {
+            (tool.name.to_string(), tool.description.as_deref())
+        }),
+        Kind::Resources => listed(&listing.resources, |resource| {
+            (resource.uri.clone(), resource.description.as_deref())
+        }),
+        Kind::Templates => listed(&listing.resource_templates, |template| {
+            (
+                template.uri_template.clone(),
+                template.description.as_deref(),
+            )
+        }),
+        Kind::Prompts => listed(&listing.prompts, |prompt| {
+            (prompt.name.clone(), prompt.description.as_deref())
+        }),
     };
     if cli.json {
         render::print_json(&document);
@@ -359,4 +337,13 @@ pub(crate) async fn log_level(cli: &Cli, manager: &Manager, args: &LogLevelArgs)
         out!("{}: log level set to {name}", shown(&server));
     }
     Outcome::Ok
+}
+
+/// One kind of item as `list` shows it: the items as JSON, and a (name, description) row each (a
+/// resource is named by its URI, a template by its URI template).
+fn listed<'a, T: serde::Serialize>(
+    items: &'a [T],
+    row: impl Fn(&'a T) -> (String, Option<&'a str>),
+) -> (serde_json::Value, Vec<(String, Option<&'a str>)>) {
+    (render::json_value(&items), items.iter().map(row).collect())
 }

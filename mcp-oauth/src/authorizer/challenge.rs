@@ -47,13 +47,8 @@ impl OAuthAuthorizer {
                 .clone());
         };
         let outcome = self.current_tokens_locked(&mut state).await;
-        self.publish(&state);
-        outcome.map(|()| {
-            state
-                .tokens
-                .as_ref()
-                .map(|tokens| self.credential_of(tokens))
-        })
+        let credential = self.publish(&state);
+        outcome.map(|()| credential)
     }
 
     async fn current_tokens_locked(&self, state: &mut AuthState) -> Result<(), AuthError> {

@@ -225,16 +225,19 @@ impl OAuthAuthorizer {
         Ok(())
     }
 
-    /// Records the current credential for requests that cannot wait for `state`.
-    pub(super) fn publish(&self, state: &AuthState) {
+    /// Records the current credential for requests that cannot wait for `state`, and returns it
+    /// (built once: this runs for every request).
+    pub(super) fn publish(&self, state: &AuthState) -> Option<Credential> {
+        let credential = state
+            .tokens
+            .as_ref()
+            .map(|tokens| self.credential_of(tokens));
         *self
             .shared
             .snapshot
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = state
-            .tokens
-            .as_ref()
-            .map(|tokens| self.credential_of(tokens));
+            .unwrap_or_else(PoisonError::into_inner) = credential.clone();
+        credential
     }
 
     /// How `tokens` are presented to the MCP server: DPoP-bound with a proof signer (sharing this

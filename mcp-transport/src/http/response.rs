@@ -231,29 +231,29 @@ fn html_text(html: &str) -> String {
         }
     }
     let mut text = String::new();
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        text.push_str(&rest[..open]);
+    // `at` indexes both `html` and `lower`: ASCII lowercasing keeps every byte where it was, so
+    // the page is lowercased once, not once per tag.
+    let mut at = 0;
+    while let Some(open) = html[at..].find('<').map(|open| at + open) {
+        text.push_str(&html[at..open]);
         text.push(' ');
-        let tag = &rest[open..];
-        let lowered = tag.get(..7).unwrap_or(tag).to_ascii_lowercase();
-        let closing = if lowered.starts_with("<script") {
+        let tag = &lower[open..];
+        let closing = if tag.starts_with("<script") {
             "</script"
-        } else if lowered.starts_with("<style") {
+        } else if tag.starts_with("<style") {
             "</style"
         } else {
             ">"
         };
-        let lower_tag = tag.to_ascii_lowercase();
-        rest = match lower_tag.find(closing) {
-            Some(at) => {
-                let after = &tag[at..];
-                after.find('>').map_or("", |end| &after[end + 1..])
-            }
-            None => "",
+        at = match tag.find(closing) {
+            Some(close) => match lower[open + close..].find('>') {
+                Some(end) => open + close + end + 1,
+                None => html.len(),
+            },
+            None => html.len(),
         };
     }
-    text.push_str(rest);
+    text.push_str(&html[at..]);
     collapse(&decode_entities(&text))
 }
 

@@ -255,7 +255,7 @@ fn a_sampling_commands_output_quoted_in_an_error_is_shown_on_one_line_defused() 
     let output = mcpcord(
         &[
             "--sampling-command",
-            r#"cat >/dev/null; printf '%s' '{"role":"\u001b[2Jevil\nline","content":{"type":"text","text":"x"},"model":"m"}'"#,
+            r#"cat >/dev/null; printf '%s' '{"role":"\u001b[2Jevil\nnexthalf","content":{"type":"text","text":"x"},"model":"m"}'"#,
             "call",
             "trigger-sampling-request",
             "--args",
@@ -271,7 +271,7 @@ fn a_sampling_commands_output_quoted_in_an_error_is_shown_on_one_line_defused() 
         .unwrap_or_else(|| panic!("no failure note: {stderr}"));
     assert!(line.contains("evil"), "{stderr}");
     assert!(
-        line.contains("line"),
+        line.contains("nexthalf"),
         "the rest is on the same line: {stderr}"
     );
     assert!(!stderr.contains('\x1b'), "{stderr:?}");

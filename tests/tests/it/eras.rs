@@ -142,9 +142,10 @@ async fn a_dual_era_server_can_be_held_to_either_era() {
 #[tokio::test]
 async fn a_forced_era_the_server_lacks_fails_at_once_with_the_reason() {
     let manager = manager();
-    for (era, forced) in [
-        ("modern", ProtocolEra::Legacy),
-        ("legacy", ProtocolEra::Modern),
+    // Each with the version the server does speak, which the error must name.
+    for (era, forced, spoken) in [
+        ("modern", ProtocolEra::Legacy, "2026-07-28"),
+        ("legacy", ProtocolEra::Modern, "2025-11-25"),
     ] {
         let config = stdio_of_era(era).with_protocol(forced);
         let error = manager
@@ -160,8 +161,8 @@ async fn a_forced_era_the_server_lacks_fails_at_once_with_the_reason() {
         assert_eq!(attempts.attempts(), 1, "{era}: not retried: {error}");
         let message = error.to_string();
         assert!(
-            message.contains("2026-07-28") || message.contains("2025-11-25"),
-            "{era}: the versions are named: {message}"
+            message.contains(spoken),
+            "{era}: the version it speaks is named: {message}"
         );
     }
 }
