@@ -109,6 +109,43 @@ impl Credential {
         self.dpop.as_ref()
     }
 
+    /// The headers presenting this credential on a `method` request to `url`: `Authorization`
+    /// and, for a DPoP-bound token, a fresh `DPoP` proof (a server refuses a proof it has seen,
+    /// so call this for every send). Both are marked sensitive: kept out of HTTP/2 compression
+    /// tables and `Debug` output.
+    ///
+    /// # Errors
+    /// [`TransportError::Protocol`] for a token or proof a header cannot carry, or the signer's
+    /// error.
+    pub fn headers(
+        &self,
+        method: &http::Method,
+        url: &str,
+    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, TransportError> {
+        let sensitive = |text: &str, what: &str| {
+            http::HeaderValue::from_str(text)
+                .map(|mut value| {
+                    value.set_sensitive(true);
+                    value
+                })
+                .map_err(|_| TransportError::Protocol {
+                    detail: format!("the {what} has characters not allowed in a header"),
+                })
+        };
+        let mut headers = vec![(
+            http::header::AUTHORIZATION,
+            sensitive(&format!("{} {}", self.scheme(), self.token), "access token")?,
+        )];
+        if let Some(signer) = &self.dpop {
+            let proof = signer.proof(method, url, &self.token)?;
+            headers.push((
+                http::HeaderName::from_static("dpop"),
+                sensitive(&proof, "DPoP proof")?,
+            ));
+        }
+        Ok(headers)
+    }
+
     /// The `Authorization` scheme: `DPoP` for a bound token, else `Bearer`.
     pub fn scheme(&self) -> &'static str {
         if self.dpop.is_some() {

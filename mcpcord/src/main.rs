@@ -32,6 +32,7 @@ macro_rules! out {
 }
 
 mod auth;
+mod check;
 mod client_side;
 mod commands;
 mod completions;
@@ -191,6 +192,9 @@ enum Command {
     Watch(WatchArgs),
     /// Open N isolated sessions in parallel, each making M sequential calls; report latencies.
     Bench(BenchArgs),
+    /// Check a server against the MCP specification (the conformance suite's checks and more):
+    /// one line per check with its MUST/SHOULD level; exit 1 when a MUST fails.
+    Check(CheckArgs),
     /// Sign in to an HTTP server with OAuth and store its tokens (under $MCPCORD_HOME).
     Login(LoginArgs),
     /// Delete a server's stored OAuth tokens.
@@ -290,6 +294,42 @@ struct ListArgs {
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The server (a configured name or URL); or give a stdio command after `--`.
+    server: Option<String>,
+    /// The revision to check against: auto (2026-07-28 if the server answers server/discover,
+    /// else 2025-11-25), 2025-11-25 or 2026-07-28.
+    #[arg(long, value_enum, default_value = "auto", value_name = "REVISION")]
+    spec: CheckSpec,
+    /// Run only the checks whose id or conformance scenario matches (a prefix, or a glob with
+    /// `*`); repeat or separate with commas.
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Also write the report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+    /// Seconds one request may take (default: the server's request timeout, at most 10).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// An ad-hoc stdio server: the command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+/// `check --spec`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CheckSpec {
+    /// The newest the server speaks.
+    Auto,
+    /// 2025-11-25: initialize and sessions.
+    #[value(name = "2025-11-25")]
+    Legacy,
+    /// 2026-07-28: server/discover, stateless.
+    #[value(name = "2026-07-28")]
+    Modern,
 }
 
 #[derive(Debug, Args)]
@@ -587,6 +627,7 @@ async fn run(cli: Cli) -> ExitCode {
             Command::Skills(args) => skills::skills(&cli, &manager, args).await,
             Command::Watch(args) => watch::watch(&cli, &manager, args, &subscriptions).await,
             Command::Bench(args) => commands::bench(&cli, &manager, args).await,
+            Command::Check(args) => check::check(&cli, &manager, args).await,
             Command::Login(args) => auth::login(&cli, &manager, args).await,
             Command::Logout(args) => auth::logout(&cli, &manager, args).await,
             Command::Demo => demo::demo(&cli, &manager).await,

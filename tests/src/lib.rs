@@ -24,8 +24,24 @@
 //! `stderr-flood`, `spawn-grandchild`. HTTP faults: `http-500[:N]`, `http-429[:N]`, `http-401`,
 //! `expire-session-after:N`, `slow-drip`, `reset[:N]`, `no-get-stream`. Faults combine; each is
 //! described on [`fixture::Fault`].
+//!
+//! # The non-compliant server
+//!
+//! The `mcp-noncompliant-server` binary (logic in [`noncompliant`]) is a hand-written JSON-RPC MCP
+//! server, compliant by default, that breaks exactly one chosen rule; `mcpcord check` is validated
+//! against it and against the official conformance suite's server scenarios:
+//!
+//! ```text
+//! mcp-noncompliant-server [--violate RULE]                  MCP over stdin/stdout
+//! mcp-noncompliant-server --http 127.0.0.1:0 [--violate RULE] streamable HTTP at /mcp (loopback only)
+//! ```
+//!
+//! Rules: `protocol-version`, `missing-is-error`, `bad-pagination`, `no-dns-rebinding`, `stdout-logs`,
+//! `capability-not-respected`, `no-exit-on-stdin-close`, `bad-envelope`; each is described on
+//! [`noncompliant::Violation`].
 
 pub mod census;
 pub mod fixture;
 pub mod http_fixture;
+pub mod noncompliant;
 pub mod support;

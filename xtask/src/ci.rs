@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::command::{TaskError, cargo};
-use crate::{bench, conformance, npm, python};
+use crate::{bench, check_agreement, conformance, npm, python};
 
 /// One named check.
 struct CiStep {
@@ -48,6 +48,10 @@ const STEPS: &[CiStep] = &[
         run: conformance::run,
     },
     CiStep {
+        name: "check agreement",
+        run: check_agreement::verify,
+    },
+    CiStep {
         name: "doc",
         run: doc,
     },
@@ -70,6 +74,7 @@ const PRODUCT_CRATES: &[&str] = &[
     "mcp-transport",
     "mcp-oauth",
     "mcp-manager",
+    "mcp-check",
     "mcp-demo",
     "mcpcord",
 ];

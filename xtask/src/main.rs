@@ -3,6 +3,7 @@
 //! `cargo xtask ci` is the whole gate CI runs; `cargo xtask --help` lists every task.
 
 mod bench;
+mod check_agreement;
 mod ci;
 mod command;
 mod conformance;
@@ -12,6 +13,9 @@ mod python;
 use std::process::ExitCode;
 
 use command::TaskError;
+
+/// The flags a task accepts (it reads them itself); every other task takes no arguments.
+const FLAGS: &[(&str, &str)] = &[("check-agreement", "--check")];
 
 /// A task: its name on the command line, one line of help, and what it runs.
 struct Task {
@@ -23,7 +27,7 @@ struct Task {
 const TASKS: &[Task] = &[
     Task {
         name: "ci",
-        about: "every check CI runs: formatting, dependency policy, library weight, clippy, npm and Python deps, tests, conformance, docs, bench smoke",
+        about: "every check CI runs: formatting, dependency policy, library weight, clippy, npm and Python deps, tests, conformance, check agreement, docs, bench smoke",
         run: ci::run,
     },
     Task {
@@ -40,6 +44,11 @@ const TASKS: &[Task] = &[
         name: "conformance",
         about: "run the official MCP conformance suite's client scenarios (0.2.0-alpha.12) at every spec revision each is defined for, against mcp-conformance-client",
         run: conformance::run,
+    },
+    Task {
+        name: "check-agreement",
+        about: "run mcpcord check and the conformance suite's server mode against the same servers; fail on an unexplained disagreement (tests/conformance/check-agreement.toml) or a missed detection; write tests/conformance/check-agreement.md (--check: compare instead, as CI does)",
+        run: check_agreement::run,
     },
     Task {
         name: "conformance-soak",
@@ -71,15 +80,21 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(name) => match TASKS.iter().find(|task| task.name == name) {
-            Some(task) if args.len() == 1 => match (task.run)() {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("xtask {name}: {error}");
-                    ExitCode::FAILURE
+            Some(task)
+                if args[1..]
+                    .iter()
+                    .all(|arg| FLAGS.contains(&(task.name, arg.as_str()))) =>
+            {
+                match (task.run)() {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(error) => {
+                        eprintln!("xtask {name}: {error}");
+                        ExitCode::FAILURE
+                    }
                 }
-            },
+            }
             Some(_) => {
-                eprintln!("xtask {name}: takes no arguments, got {:?}", &args[1..]);
+                eprintln!("xtask {name}: unexpected arguments {:?}", &args[1..]);
                 ExitCode::from(2)
             }
             None => {

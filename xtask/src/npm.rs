@@ -14,7 +14,7 @@ use crate::command::{TaskError, workspace_root};
 /// The official MCP reference server, and the one version of it the interop tests are written for.
 /// Its counts of tools, resources and prompts are asserted by `tests/tests/it/interop_everything.rs`:
 /// change both together.
-const SERVER_EVERYTHING: NpmPackage = NpmPackage {
+pub(crate) const SERVER_EVERYTHING: NpmPackage = NpmPackage {
     name: "@modelcontextprotocol/server-everything",
     version: "2026.8.31",
 };

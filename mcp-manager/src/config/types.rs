@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mcp_oauth::TokenAuthMethod;
 use mcp_retry::RetryPolicy;
-use mcp_transport::EnvPolicy;
+use mcp_transport::{EnvPolicy, StdioSpec};
 use url::Url;
 
 use super::error::Problem;
@@ -300,6 +300,22 @@ pub struct StdioConfig {
     pub cwd: Option<PathBuf>,
     /// Which of our variables the server inherits. Default: a safe set.
     pub env_policy: EnvPolicy,
+}
+
+impl StdioConfig {
+    /// What the transport spawns: the command, its arguments, environment and directory.
+    pub fn spec(&self) -> StdioSpec {
+        let mut spec = StdioSpec::new(self.command.clone())
+            .args(self.args.iter().cloned())
+            .env_policy(self.env_policy);
+        for (key, value) in &self.env {
+            spec = spec.env(key.clone(), value.clone());
+        }
+        if let Some(cwd) = &self.cwd {
+            spec = spec.cwd(cwd.clone());
+        }
+        spec
+    }
 }
 
 /// A streamable HTTP server. Its `Debug` shows header names, never their values.

@@ -26,6 +26,25 @@ use crate::error::{AttemptError, ConnectError};
 use super::*;
 
 impl Manager {
+    /// The credentials a connect to `config` (an HTTP server) would present, for requests made
+    /// outside a connection (`mcpcord check`): `None` for a stdio server or `auth = "none"`, a
+    /// static bearer token, or OAuth with this manager's token store and browser (stored tokens
+    /// first; a 401 signs in). Dropping the last clone ends its browser flows.
+    ///
+    /// # Errors
+    /// [`AttemptError::Config`] for a bearer variable that is unset, or an OAuth setting that
+    /// cannot be used.
+    pub fn authorizer(
+        &self,
+        name: &str,
+        config: &ServerConfig,
+    ) -> Result<Option<Arc<dyn Authorizer>>, AttemptError> {
+        match &config.transport {
+            TransportConfig::Http(http) => Ok(self.authorizer_for(name, http)?.0),
+            TransportConfig::Stdio(_) => Ok(None),
+        }
+    }
+
     /// The credentials for an HTTP server: none, a static bearer token, or OAuth (on a 401); with
     /// OAuth, also the authorizer itself, whose flows end with the attempt or session.
     #[allow(clippy::type_complexity)]

@@ -23,8 +23,7 @@ use std::time::Instant;
 use mcp_oauth::OAuthAuthorizer;
 use mcp_retry::{ByRetryable, Retry, RetryPolicy};
 use mcp_transport::{
-    Authorizer, HttpTransportOptions, SseCloseReason, StdioProcess, StdioSpec, StdioTransport,
-    TransportError,
+    Authorizer, HttpTransportOptions, SseCloseReason, StdioProcess, StdioTransport, TransportError,
 };
 use rmcp::ClientLifecycleMode;
 use rmcp::model::{ClientRequest, ProtocolVersion};
@@ -161,15 +160,7 @@ impl Manager {
         let mut sse_closed = None;
         let (service, process, direct) = match &config.transport {
             TransportConfig::Stdio(stdio) => {
-                let mut spec = StdioSpec::new(stdio.command.clone())
-                    .args(stdio.args.iter().cloned())
-                    .env_policy(stdio.env_policy);
-                for (key, value) in &stdio.env {
-                    spec = spec.env(key.clone(), value.clone());
-                }
-                if let Some(cwd) = &stdio.cwd {
-                    spec = spec.cwd(cwd.clone());
-                }
+                let spec = stdio.spec();
                 let transport =
                     StdioTransport::spawn(name, &spec).map_err(AttemptError::Transport)?;
                 let process = transport.process();

@@ -195,8 +195,12 @@ impl HttpClient {
     }
 
     /// Sends `request`, following only same-origin 307/308 redirects (at most [`MAX_REDIRECTS`]), and
-    /// returns once the response headers arrive, within `timeout`.
-    pub(crate) async fn send(
+    /// returns once the response headers arrive, within `timeout`. The body is left to the caller to
+    /// read as it arrives (an event stream), bounded by the caller.
+    ///
+    /// # Errors
+    /// The transport's errors: connect, TLS, proxy, timeout, too many redirects.
+    pub async fn send(
         &self,
         request: Request<Full<Bytes>>,
         timeout: Duration,

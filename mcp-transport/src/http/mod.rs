@@ -51,6 +51,7 @@ pub use direct::HttpDirectRequests;
 pub use legacy_sse::{LegacySseTransport, SseCloseReason};
 pub use param_headers::{InvalidParamHeader, ParamHeaders, ToolHeaderMap};
 pub use reconnect::SseReconnectPolicy;
+pub use sse_limit::bounded_sse;
 pub use streamable::StreamableClient;
 pub use transport::HttpTransport;
 

@@ -15,10 +15,10 @@ use hyper::body::Incoming;
 use rmcp::transport::streamable_http_client::SseError;
 use sse_stream::{Sse, SseStream};
 
-/// An SSE event stream that fails, before parsing, as soon as one event's bytes pass `max`. Comment
+/// An SSE event stream (a response body parsed into events) that fails, before parsing, as soon as one event's bytes pass `max`. Comment
 /// lines are not added to the event, but no single line may pass `max` either (the parser buffers
 /// whole lines).
-pub(super) fn bounded_sse(body: Incoming, max: usize) -> BoxStream<'static, Result<Sse, SseError>> {
+pub fn bounded_sse(body: Incoming, max: usize) -> BoxStream<'static, Result<Sse, SseError>> {
     let bytes = body
         .into_data_stream()
         .map_err(|error| BodyFailure::Body(error.to_string()));

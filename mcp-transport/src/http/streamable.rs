@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -43,9 +43,8 @@ use crate::error::{TimeoutPhase, TransportError, sanitised_excerpt};
 use crate::request::RequestError;
 
 pub(super) const SESSION_ID: &str = "mcp-session-id";
-/// The request header carrying a DPoP proof, and the response header carrying a server's nonce
-/// (RFC 9449 §4.1, §8.1).
-const DPOP: &str = "dpop";
+/// The response header carrying a server's DPoP nonce (RFC 9449 §8.1); the proof's own header is
+/// [`Credential::headers`]'s.
 const DPOP_NONCE: &str = "dpop-nonce";
 const LAST_EVENT_ID: &str = "last-event-id";
 const EVENT_STREAM: &str = "text/event-stream";
@@ -406,27 +405,12 @@ impl StreamableClient {
             }
         }
         if let Some(credential) = credential {
-            let (scheme, token) = (credential.scheme(), credential.token());
-            let mut value = HeaderValue::from_str(&format!("{scheme} {token}")).map_err(|_| {
-                StreamableHttpError::Client(TransportError::Protocol {
-                    detail: "the access token has characters not allowed in a header".to_owned(),
-                })
-            })?;
-            // Kept out of HTTP/2 header compression tables and out of `Debug` output.
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-            if let Some(signer) = credential.dpop_signer() {
-                // Fresh for every send, retries included: a server refuses a proof it has seen.
-                let proof = signer
-                    .proof(&outgoing.method, outgoing.uri, token)
-                    .map_err(StreamableHttpError::Client)?;
-                let mut value = HeaderValue::from_str(&proof).map_err(|_| {
-                    StreamableHttpError::Client(TransportError::Protocol {
-                        detail: "the DPoP proof has characters not allowed in a header".to_owned(),
-                    })
-                })?;
-                value.set_sensitive(true);
-                headers.insert(DPOP, value);
+            // A fresh DPoP proof for every send, retries included.
+            let presented = credential
+                .headers(&outgoing.method, outgoing.uri)
+                .map_err(StreamableHttpError::Client)?;
+            for (name, value) in presented {
+                headers.insert(name, value);
             }
         }
         if let Some(session_id) = outgoing.session_id {

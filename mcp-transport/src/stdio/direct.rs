@@ -202,7 +202,13 @@ impl Direct {
     /// Writes one message as one whole line, even if the caller stops waiting halfway. Every
     /// message to the server goes through here, rmcp's included.
     pub(super) async fn write(&self, message: &ClientJsonRpcMessage) -> Result<(), TransportError> {
-        match self.write_by(message, None).await? {
+        self.write_line(encode(message)?).await
+    }
+
+    /// Writes `bytes` and a newline as one whole line, whatever they hold (a compliance check's
+    /// malformed message included).
+    pub(super) async fn write_line(&self, bytes: Vec<u8>) -> Result<(), TransportError> {
+        match self.write_by(bytes, None).await? {
             Delivery::Written => Ok(()),
             // Without a deadline the write never runs late.
             Delivery::Late => Err(TransportError::Closed),
@@ -213,12 +219,9 @@ impl Direct {
     /// included). A line abandoned halfway closes the server's stdin: see [`WholeLine::abandon`].
     async fn write_by(
         &self,
-        message: &ClientJsonRpcMessage,
+        mut bytes: Vec<u8>,
         deadline: Option<Instant>,
     ) -> Result<Delivery, TransportError> {
-        let mut bytes = serde_json::to_vec(message).map_err(|error| TransportError::Protocol {
-            detail: format!("could not encode a message: {error}"),
-        })?;
         bytes.push(b'\n');
         let lock = Arc::clone(&self.stdin).lock_owned();
         let stdin = match deadline {
@@ -271,10 +274,11 @@ impl Direct {
     /// keep this (and the stdin lock behind it) waiting for ever.
     async fn cancel_on_server(&self, number: u64, reason: &str) {
         let deadline = Instant::now() + CANCEL_WRITE_LIMIT;
-        match self
-            .write_by(&cancelled(number, reason), Some(deadline))
-            .await
-        {
+        let written = match encode(&cancelled(number, reason)) {
+            Ok(bytes) => self.write_by(bytes, Some(deadline)).await,
+            Err(error) => Err(error),
+        };
+        match written {
             Ok(Delivery::Written) => {}
             Ok(Delivery::Late) => {
                 tracing::debug!(server = %self.process.server(), "the server did not read notifications/cancelled in time");
@@ -284,6 +288,13 @@ impl Direct {
             }
         }
     }
+}
+
+/// A message as the bytes of its line (without the newline).
+fn encode(message: &ClientJsonRpcMessage) -> Result<Vec<u8>, TransportError> {
+    serde_json::to_vec(message).map_err(|error| TransportError::Protocol {
+        detail: format!("could not encode a message: {error}"),
+    })
 }
 
 impl StdioDirectRequests {
@@ -320,7 +331,11 @@ impl StdioDirectRequests {
         // until the server reads).
         let deadline = Instant::now() + timeout;
         let (message, pending) = Pending::prepare(request, number);
-        match shared.write_by(&message, Some(deadline)).await {
+        let written = match encode(&message) {
+            Ok(bytes) => shared.write_by(bytes, Some(deadline)).await,
+            Err(error) => Err(error),
+        };
+        match written {
             Ok(Delivery::Written) => {}
             // Never (wholly) sent, so there is nothing to cancel on the server: either nothing
             // was written, or stdin is now closed.

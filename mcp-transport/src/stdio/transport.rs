@@ -273,6 +273,34 @@ impl StdioTransport {
         self.direct.handle()
     }
 
+    /// Writes `bytes` and a newline to the server's stdin as one whole line, whatever they hold: for
+    /// a compliance check that sends malformed input on purpose. Not for a transport handed to rmcp.
+    ///
+    /// # Errors
+    /// [`TransportError::ServerExited`] when the pipe is broken, or another I/O error.
+    pub async fn write_raw_line(&self, bytes: Vec<u8>) -> Result<(), TransportError> {
+        self.direct.write_line(bytes).await
+    }
+
+    /// Reads the next line of the server's stdout as it is, JSON-RPC or not (without its newline,
+    /// at most the spec's line limit): for a compliance check that judges every line itself. Not
+    /// for a transport handed to rmcp. `Ok(None)` at end of output. Cancel-safe like `receive`.
+    ///
+    /// # Errors
+    /// [`TransportError::MessageTooLarge`] for a longer line, or an I/O error.
+    pub async fn read_raw_line(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        let max = self.process.shared.spec.limits.max_line_bytes;
+        Ok(self
+            .read_line(max)
+            .await?
+            .map(|()| std::mem::take(&mut self.line)))
+    }
+
+    /// Closes the server's stdin, after any line being written: MCP's request that it exit.
+    pub async fn close_stdin(&self) {
+        self.direct.close_stdin().await;
+    }
+
     /// Reads the rest of one line into `self.line`, at most `max` bytes without its newline.
     /// `Ok(None)` at EOF. Cancel-safe: what was read stays in `self.line` for the next call; the
     /// caller clears it once the line is used.

@@ -241,3 +241,30 @@ fn a_login_stored_under_the_old_name_is_imported_once_and_the_old_files_are_left
         text(&second)
     );
 }
+
+#[test]
+fn check_presents_the_stored_login_and_without_one_reports_the_refused_handshake() {
+    let demo = HttpDemo::start(&["--oauth"]);
+    let home = TempDir::new("mcpcord-oauth-check");
+    let check = [
+        "--json",
+        "check",
+        demo.url.as_str(),
+        "--spec",
+        "2025-11-25",
+        "--only",
+        "server-initialize,ping",
+    ];
+
+    let before = mcpcord(home.path(), &check);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    let report: serde_json::Value = serde_json::from_slice(&before.stdout).expect("a JSON report");
+    assert_eq!(report["handshake_refused"], true, "{}", text(&before));
+
+    let login = mcpcord(home.path(), &["login", &demo.url, "--browser", "follow"]);
+    assert_eq!(login.status.code(), Some(0), "{}", text(&login));
+    let after = mcpcord(home.path(), &check);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    let report: serde_json::Value = serde_json::from_slice(&after.stdout).expect("a JSON report");
+    assert_eq!(report["scenarios"]["ping"], "pass", "{}", text(&after));
+}

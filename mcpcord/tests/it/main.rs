@@ -6,6 +6,7 @@
 
 mod cli;
 mod cli_ad_hoc;
+mod cli_check;
 mod cli_client_side;
 mod cli_content;
 mod cli_eras;

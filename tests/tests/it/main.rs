@@ -4,6 +4,7 @@
 //! their own: they count this process's descriptors, threads and children, which any test running
 //! beside them would change.
 
+mod check;
 mod dpop;
 mod eras;
 mod faults_http;
@@ -21,6 +22,10 @@ mod skills;
 
 /// The fault-injecting fixture server (`mcp-fixture-server`), built with this package.
 const FIXTURE: &str = env!("CARGO_BIN_EXE_mcp-fixture-server");
+
+/// The deliberately non-compliant fixture server (`mcp-noncompliant-server`), built with this
+/// package.
+const NONCOMPLIANT: &str = env!("CARGO_BIN_EXE_mcp-noncompliant-server");
 
 /// rmcp's client configuration, asking for the newest protocol version that still opens with
 /// `initialize`.

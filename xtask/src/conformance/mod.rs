@@ -42,6 +42,7 @@ use output::{
     Exit, Listed, parse_run, parse_scenario_list, shown_output, strip_ansi, verdict, verdict_naming,
 };
 use revisions::{RevisionRow, check_lines, plan, summary};
+pub(crate) use verdicts::markdown_table;
 use verdicts::{Row, Verdict, judge, read_expected_failures};
 
 /// The Node the suite runs on, as an npm package (it provides `node_modules/.bin/node`).
@@ -114,6 +115,39 @@ struct SuiteInstall {
     dir: &'static str,
 }
 
+impl SuiteInstall {
+    /// Installs Node and the suite into this install's prefix; returns the prefix, the Node 22
+    /// binary and the suite's entry script.
+    fn install(&self) -> Result<(PathBuf, PathBuf, PathBuf), TaskError> {
+        let prefix = workspace_root().join("target").join(self.dir);
+        let package = NpmPackage {
+            name: self.package.name,
+            version: self.package.version,
+        };
+        npm::install(&prefix, &[NODE, package])?;
+        let node = node_22(&prefix)?;
+        let suite = prefix
+            .join("node_modules")
+            .join(self.package.name)
+            .join("dist")
+            .join("index.js");
+        Ok((prefix, node, suite))
+    }
+}
+
+/// The pinned suite and the Node 22 it runs on, installed as `cargo xtask conformance` installs
+/// them (for `cargo xtask check-agreement`, which runs its server mode): the Node binary and the
+/// suite's entry script.
+pub(crate) fn install_pinned() -> Result<(PathBuf, PathBuf), TaskError> {
+    let (_, node, suite) = PINNED.install()?;
+    Ok((node, suite))
+}
+
+/// The pinned suite, `name@version`.
+pub(crate) fn pinned_spec() -> String {
+    SUITE.spec()
+}
+
 /// What every run of the suite needs, installed and built.
 struct Setup {
     root: PathBuf,
@@ -129,18 +163,7 @@ impl Setup {
     /// Installs Node and the suite `install` names, and builds the client.
     fn prepare(install: &SuiteInstall) -> Result<Self, TaskError> {
         let root = workspace_root();
-        let prefix = root.join("target").join(install.dir);
-        let package = NpmPackage {
-            name: install.package.name,
-            version: install.package.version,
-        };
-        npm::install(&prefix, &[NODE, package])?;
-        let node = node_22(&prefix)?;
-        let suite = prefix
-            .join("node_modules")
-            .join(install.package.name)
-            .join("dist")
-            .join("index.js");
+        let (prefix, node, suite) = install.install()?;
         cargo(&["build", "-p", CLIENT_PACKAGE, "--bin", CLIENT_BIN]).run()?;
         let client = client_binary(&root)?;
         Ok(Self {

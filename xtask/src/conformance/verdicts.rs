@@ -62,7 +62,7 @@ impl Row {
 }
 
 /// A Markdown table, padded so it also reads as plain text; `|` in a cell is escaped.
-pub(super) fn markdown_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+pub(crate) fn markdown_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let rows: Vec<[String; N]> = rows
         .iter()
         .map(|row| row.each_ref().map(|cell| cell.replace('|', "\\|")))

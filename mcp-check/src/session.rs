@@ -1,0 +1,418 @@
+//! One conversation with the server under check: the handshake of its protocol era, then requests
+//! with fresh ids, each kept with what came back.
+
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+use mcp_transport::HttpClient;
+use serde_json::{Map, Value, json};
+
+use crate::wire::{Exchange, Overrides, Responder, Target, Wire, WireError};
+
+/// The revision whose lifecycle is `server/discover` and per-request `_meta`.
+pub const MODERN_VERSION: &str = "2026-07-28";
+/// The newest revision with the `initialize` handshake.
+pub const LEGACY_VERSION: &str = "2025-11-25";
+/// Every revision a check knows.
+pub(crate) const KNOWN_VERSIONS: [&str; 5] = [
+    "2024-11-05",
+    "2025-03-26",
+    "2025-06-18",
+    "2025-11-25",
+    "2026-07-28",
+];
+
+/// The `_meta` keys of a modern request.
+pub(crate) const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+pub(crate) const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+pub(crate) const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+
+/// The lifecycle the server is checked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Era {
+    /// `initialize`, then a session (2025-11-25 and earlier).
+    Legacy,
+    /// `server/discover` and `_meta` on every request (2026-07-28).
+    Modern,
+}
+
+/// A session with the server: the wire, the era, and what the handshake said.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) wire: Wire,
+    pub(crate) era: Era,
+    /// The version the session speaks (the server's answer to `initialize`, or 2026-07-28).
+    pub(crate) version: String,
+    /// The `initialize` or `server/discover` result.
+    pub(crate) handshake: Value,
+    /// The handshake's exchange, for the checks that judge it.
+    pub(crate) handshake_exchange: Exchange,
+    /// Every exchange's received messages and server requests, for the checks over a whole run.
+    pub(crate) log: Vec<Exchange>,
+    pub(crate) timeout: Duration,
+    next_id: i64,
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The server could not be reached, or did not answer the handshake.
+    #[error("{what}: {source}")]
+    Wire {
+        /// The step that failed.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: WireError,
+    },
+    /// The server answered the handshake with an error or something that is not a result.
+    #[error("{what} failed: {answer}")]
+    Refused {
+        /// The step that failed.
+        what: &'static str,
+        /// What was sent (an excerpt).
+        sent: String,
+        /// What came back (an excerpt).
+        answer: String,
+    },
+}
+
+/// The responder every session uses: `ping` answered, anything else refused as unsupported (the
+/// client declares no capability, so a server must not ask for sampling, elicitation or roots).
+pub(crate) fn responder() -> Responder {
+    Responder(std::sync::Arc::new(|request: &Value| {
+        match request.get("method").and_then(Value::as_str) {
+            Some("ping") => json!({ "result": {} }),
+            _ => {
+                json!({ "error": { "code": -32601, "message": "the checking client declared no such capability" } })
+            }
+        }
+    }))
+}
+
+/// The client's identity in a handshake.
+pub(crate) fn client_info() -> Value {
+    json!({ "name": "mcpcord-check", "version": env!("CARGO_PKG_VERSION") })
+}
+
+/// The modern `_meta` of a request: version, identity and (no) capabilities.
+pub(crate) fn modern_meta() -> Value {
+    json!({
+        META_VERSION: MODERN_VERSION,
+        META_CLIENT_INFO: client_info(),
+        META_CAPABILITIES: {},
+    })
+}
+
+impl Session {
+    /// Connects and shakes hands in `era`.
+    pub(crate) async fn open(
+        target: &Target,
+        http: &HttpClient,
+        era: Era,
+        timeout: Duration,
+    ) -> Result<Self, OpenError> {
+        let mut session = Self::connect(target, http, era, timeout).await?;
+        session.handshake().await?;
+        Ok(session)
+    }
+
+    /// Connects and finds the era as a dual-era client does: `server/discover` first (waiting at
+    /// most `probe`: an old server may stay silent), and on anything but a discover result that
+    /// lists 2026-07-28, `initialize` on the same connection. A new connection is made only if the
+    /// first one ended.
+    pub(crate) async fn open_auto(
+        target: &Target,
+        http: &HttpClient,
+        probe: Duration,
+        timeout: Duration,
+    ) -> Result<Self, OpenError> {
+        let mut session = Self::connect(target, http, Era::Modern, probe).await?;
+        let modern = session.handshake().await.is_ok()
+            && session
+                .handshake
+                .get("supportedVersions")
+                .and_then(Value::as_array)
+                .is_some_and(|versions| versions.iter().any(|v| v == MODERN_VERSION));
+        session.timeout = timeout;
+        if modern {
+            return Ok(session);
+        }
+        tracing::debug!("server/discover was not answered as 2026-07-28; trying initialize");
+        session.era = Era::Legacy;
+        session.version = LEGACY_VERSION.to_owned();
+        session.handshake = Value::Null;
+        match session.handshake().await {
+            Err(OpenError::Wire {
+                source: WireError::Ended | WireError::Transport(_),
+                ..
+            }) => Self::open(target, http, Era::Legacy, timeout).await,
+            outcome => outcome.map(|()| session),
+        }
+    }
+
+    /// Opens the wire, without a handshake.
+    async fn connect(
+        target: &Target,
+        http: &HttpClient,
+        era: Era,
+        timeout: Duration,
+    ) -> Result<Self, OpenError> {
+        let wire = Wire::open(target, http, responder(), timeout)
+            .await
+            .map_err(|source| OpenError::Wire {
+                what: "connecting",
+                source,
+            })?;
+        let session = Self {
+            wire,
+            era,
+            version: match era {
+                Era::Legacy => LEGACY_VERSION.to_owned(),
+                Era::Modern => MODERN_VERSION.to_owned(),
+            },
+            handshake: Value::Null,
+            handshake_exchange: Exchange::default(),
+            log: Vec::new(),
+            timeout,
+            next_id: 0,
+        };
+        Ok(session)
+    }
+
+    async fn handshake(&mut self) -> Result<(), OpenError> {
+        let (what, exchange) = match self.era {
+            Era::Legacy => {
+                let params = json!({
+                    "protocolVersion": LEGACY_VERSION,
+                    "capabilities": {},
+                    "clientInfo": client_info(),
+                });
+                let exchange = self.request("initialize", params).await;
+                ("initialize", exchange)
+            }
+            Era::Modern => (
+                "server/discover",
+                self.request("server/discover", json!({})).await,
+            ),
+        };
+        let exchange = exchange.map_err(|source| OpenError::Wire { what, source })?;
+        let Some(result) = exchange
+            .result()
+            .filter(|result| result.is_object())
+            .cloned()
+        else {
+            return Err(OpenError::Refused {
+                what,
+                sent: crate::wire::excerpt(&exchange.sent),
+                answer: exchange.received_excerpt(),
+            });
+        };
+        if self.era == Era::Legacy {
+            if let Some(version) = result.get("protocolVersion").and_then(Value::as_str) {
+                self.version = version.to_owned();
+            }
+            if let Some(http) = self.wire.http()
+                && let Ok(version) = HeaderValue::from_str(&self.version)
+            {
+                http.protocol_version = Some(version);
+            }
+            self.notify("notifications/initialized", json!({}))
+                .await
+                .map_err(|source| OpenError::Wire {
+                    what: "notifications/initialized",
+                    source,
+                })?;
+        }
+        self.handshake = result;
+        self.handshake_exchange = exchange;
+        Ok(())
+    }
+
+    /// The server's declared capabilities.
+    pub(crate) fn capabilities(&self) -> &Value {
+        self.handshake.get("capabilities").unwrap_or(&Value::Null)
+    }
+
+    /// Whether the server declared `capability` (`tools`, `resources`...), and, with `flag`, that
+    /// flag inside it (`subscribe`) as `true`.
+    pub(crate) fn declares(&self, capability: &str, flag: Option<&str>) -> bool {
+        match (self.capabilities().get(capability), flag) {
+            (Some(value), None) => value.is_object(),
+            (Some(value), Some(flag)) => value.get(flag).and_then(Value::as_bool) == Some(true),
+            (None, _) => false,
+        }
+    }
+
+    fn take_id(&mut self) -> Value {
+        self.next_id += 1;
+        Value::from(self.next_id)
+    }
+
+    /// A request as the era wants it: a fresh id, and for the modern era `_meta` and (over HTTP)
+    /// the standard headers.
+    pub(crate) fn build(&mut self, method: &str, params: Value) -> (Value, Overrides) {
+        let mut params = match params {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let mut overrides = Overrides::default();
+        if self.era == Era::Modern {
+            let meta = params
+                .entry("_meta")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let (Some(meta), Value::Object(ours)) = (meta.as_object_mut(), modern_meta()) {
+                for (key, value) in ours {
+                    meta.entry(key).or_insert(value);
+                }
+            }
+            overrides = standard_headers(method, &params);
+        }
+        let id = self.take_id();
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        (message, overrides)
+    }
+
+    /// Sends a request and returns the exchange (kept in the session's log too).
+    pub(crate) async fn request(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> Result<Exchange, WireError> {
+        let (message, overrides) = self.build(method, params);
+        self.send(&message, &overrides).await
+    }
+
+    /// Sends `message` as built (a check may have changed it) and waits for the answer to its id.
+    pub(crate) async fn send(
+        &mut self,
+        message: &Value,
+        overrides: &Overrides,
+    ) -> Result<Exchange, WireError> {
+        let id = message.get("id").cloned();
+        let bytes = message.to_string().into_bytes();
+        self.raw(bytes, id.as_ref(), overrides).await
+    }
+
+    /// Sends `bytes` as they are and waits for the answer whose id is `id`.
+    pub(crate) async fn raw(
+        &mut self,
+        bytes: Vec<u8>,
+        id: Option<&Value>,
+        overrides: &Overrides,
+    ) -> Result<Exchange, WireError> {
+        let exchange = self
+            .wire
+            .exchange(bytes, id, overrides, self.timeout)
+            .await?;
+        self.log.push(exchange.clone());
+        Ok(exchange)
+    }
+
+    /// Sends a notification.
+    pub(crate) async fn notify(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> Result<Exchange, WireError> {
+        let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
+        let exchange = self
+            .wire
+            .exchange(
+                message.to_string().into_bytes(),
+                None,
+                &Overrides::default(),
+                self.timeout,
+            )
+            .await?;
+        self.log.push(exchange.clone());
+        Ok(exchange)
+    }
+
+    /// Every page of a list (`tools/list` and the like), following `nextCursor`: the items, and the
+    /// exchanges. Stops at a cursor seen before, or after `max_pages`.
+    pub(crate) async fn list_all(
+        &mut self,
+        method: &str,
+        key: &str,
+        max_pages: usize,
+    ) -> Result<Listed, WireError> {
+        let mut listed = Listed::default();
+        let mut cursor: Option<String> = None;
+        for _ in 0..max_pages {
+            let params = match &cursor {
+                Some(cursor) => json!({ "cursor": cursor }),
+                None => json!({}),
+            };
+            let exchange = self.request(method, params).await?;
+            let Some(result) = exchange.result() else {
+                listed.failed = Some(exchange);
+                return Ok(listed);
+            };
+            if let Some(items) = result.get(key).and_then(Value::as_array) {
+                listed.items.extend(items.iter().cloned());
+            }
+            let next = result
+                .get("nextCursor")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            listed.pages.push(exchange);
+            match next {
+                None => return Ok(listed),
+                Some(next) if listed.cursors.contains(&next) => {
+                    listed.looped = Some(next);
+                    return Ok(listed);
+                }
+                Some(next) => {
+                    listed.cursors.push(next.clone());
+                    cursor = Some(next);
+                }
+            }
+        }
+        listed.unfinished = true;
+        Ok(listed)
+    }
+}
+
+/// A whole list as read page by page.
+#[derive(Debug, Default)]
+pub(crate) struct Listed {
+    pub(crate) items: Vec<Value>,
+    pub(crate) pages: Vec<Exchange>,
+    pub(crate) cursors: Vec<String>,
+    /// The answer that was not a result, if a page failed.
+    pub(crate) failed: Option<Exchange>,
+    /// A cursor the server handed out twice.
+    pub(crate) looped: Option<String>,
+    /// Still a `nextCursor` after the most pages a check reads.
+    pub(crate) unfinished: bool,
+}
+
+/// The 2026-07-28 request headers: `Mcp-Method`, and `Mcp-Name` for the methods that name a thing.
+pub(crate) fn standard_headers(method: &str, params: &Map<String, Value>) -> Overrides {
+    let mut overrides = Overrides::default();
+    if let Ok(value) = HeaderValue::from_str(method) {
+        overrides
+            .headers
+            .insert(HeaderName::from_static("mcp-method"), value);
+    }
+    let name = match method {
+        "tools/call" | "prompts/get" => params.get("name"),
+        "resources/read" => params.get("uri"),
+        _ => None,
+    };
+    if let Some(value) = name
+        .and_then(Value::as_str)
+        .and_then(|name| HeaderValue::from_str(name).ok())
+    {
+        overrides
+            .headers
+            .insert(HeaderName::from_static("mcp-name"), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(MODERN_VERSION) {
+        overrides
+            .headers
+            .insert(HeaderName::from_static("mcp-protocol-version"), value);
+    }
+    overrides
+}

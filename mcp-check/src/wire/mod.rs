@@ -1,0 +1,472 @@
+//! The wire: messages sent as bytes and received as they are, before anything interprets them, so
+//! that a check can judge what a server really wrote (a log line on stdout, an envelope without
+//! `"jsonrpc": "2.0"`, an answer with the wrong id).
+//!
+//! Three carriers share one shape: write a message, then read what comes back up to the answer
+//! that carries the message's id (or up to a deadline). A request the server sends meanwhile is
+//! answered by the session's [`Responder`] and recorded.
+
+mod http;
+mod sse;
+mod stdio;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use ::http::{HeaderMap, StatusCode};
+use mcp_transport::{Credential, HttpClient, StdioSpec, TransportError};
+use serde_json::Value;
+use url::Url;
+
+pub(crate) use http::{HttpWire, Overrides};
+pub(crate) use sse::SseWire;
+pub(crate) use stdio::StdioWire;
+
+/// The longest excerpt of a message a report shows.
+const EXCERPT_CHARS: usize = 2_000;
+
+/// The most a check reads of one response body or one event stream.
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Where the server under check is, and how to reach it.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A command whose stdin and stdout carry newline-delimited JSON-RPC.
+    Stdio(StdioSpec),
+    /// A streamable HTTP endpoint, with the headers every request carries.
+    StreamableHttp {
+        /// The MCP endpoint.
+        url: Url,
+        /// Sent with every request.
+        headers: HeaderMap,
+        /// The access token every request presents (a DPoP-bound one with a fresh proof each).
+        credential: Option<Credential>,
+    },
+    /// An HTTP+SSE endpoint of protocol 2024-11-05: the URL of its event stream.
+    Sse {
+        /// The event stream's URL.
+        url: Url,
+        /// Sent with every request.
+        headers: HeaderMap,
+        /// The access token every request presents.
+        credential: Option<Credential>,
+    },
+}
+
+impl Target {
+    /// The transport's name as reports show it: `stdio`, `http` or `sse`.
+    pub fn transport_name(&self) -> &'static str {
+        match self {
+            Target::Stdio(_) => "stdio",
+            Target::StreamableHttp { .. } => "http",
+            Target::Sse { .. } => "sse",
+        }
+    }
+}
+
+/// What every HTTP request presents: the target's headers, and its credential.
+#[derive(Debug, Clone)]
+pub(crate) struct Presented {
+    headers: HeaderMap,
+    credential: Option<Credential>,
+}
+
+impl Presented {
+    fn new(headers: &HeaderMap, credential: &Option<Credential>) -> Self {
+        Self {
+            headers: headers.clone(),
+            credential: credential.clone(),
+        }
+    }
+
+    /// Adds the headers, and the credential for a `method` request to `url`, to `request`.
+    pub(crate) fn apply<B>(&self, request: &mut ::http::Request<B>) -> Result<(), WireError> {
+        let headers = request.headers_mut();
+        headers.extend(self.headers.clone());
+        if let Some(credential) = &self.credential {
+            let url = request.uri().to_string();
+            for (name, value) in credential.headers(request.method(), &url)? {
+                request.headers_mut().insert(name, value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One line (stdio) or event (HTTP) the server sent, as it came, and parsed if it parses.
+#[derive(Debug, Clone)]
+pub(crate) struct Received {
+    pub(crate) raw: String,
+    pub(crate) message: Option<Value>,
+}
+
+impl Received {
+    pub(crate) fn new(raw: String) -> Self {
+        let message = serde_json::from_str(&raw)
+            .ok()
+            .or_else(|| serde_json::from_str(&without_lone_surrogates(&raw)?).ok());
+        Self { raw, message }
+    }
+}
+
+/// `text` with each `\uXXXX` escape of an unpaired UTF-16 surrogate replaced by `\ufffd`, if it
+/// has any. Such an escape is valid JSON text (RFC 8259 leaves its meaning open) that no string
+/// type can hold: a server echoing one wrote JSON-RPC all the same.
+fn without_lone_surrogates(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let escape_at = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        let Some(unit) = escape_at(at) else {
+            // Any other escape: skip the escaped character (an escaped backslash included).
+            at += 2;
+            continue;
+        };
+        let high = (0xD800..0xDC00).contains(&unit);
+        let paired = high && escape_at(at + 6).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+        if paired {
+            at += 12;
+        } else if (0xD800..0xE000).contains(&unit) {
+            out.push_str(&text[copied..at]);
+            out.push_str("\\ufffd");
+            at += 6;
+            copied = at;
+            changed = true;
+        } else {
+            at += 6;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// The HTTP side of an exchange: status and headers of the response.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpReply {
+    pub(crate) status: StatusCode,
+    /// The body when it was not JSON-RPC (an error page, a 202's text), bounded.
+    pub(crate) text: String,
+}
+
+/// What one message sent brought back.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exchange {
+    /// The message as it was sent.
+    pub(crate) sent: String,
+    /// Everything the server sent, in order, up to and including the answer.
+    pub(crate) received: Vec<Received>,
+    /// The answer: the message whose id is the one sent (or `null`, for input without an id).
+    pub(crate) answer: Option<Value>,
+    /// The requests the server sent meanwhile (each was answered by the responder).
+    pub(crate) server_requests: Vec<Value>,
+    /// HTTP only: the response to the POST.
+    pub(crate) http: Option<HttpReply>,
+    /// From the first byte written to the answer (or the end of waiting).
+    pub(crate) elapsed: Duration,
+}
+
+impl Exchange {
+    /// The answer's `result`, if the answer is a success.
+    pub(crate) fn result(&self) -> Option<&Value> {
+        self.answer.as_ref()?.get("result")
+    }
+
+    /// The answer's `error`, if the answer is an error.
+    pub(crate) fn error(&self) -> Option<&Value> {
+        self.answer.as_ref()?.get("error")
+    }
+
+    /// The answer's error code, if it is an error with an integer code.
+    pub(crate) fn error_code(&self) -> Option<i64> {
+        self.error()?.get("code")?.as_i64()
+    }
+
+    /// What came back, for a report: the answer, else everything received, else the HTTP reply.
+    pub(crate) fn received_excerpt(&self) -> String {
+        if let Some(answer) = &self.answer {
+            return excerpt(&answer.to_string());
+        }
+        let lines: Vec<&str> = self.received.iter().map(|r| r.raw.as_str()).collect();
+        if !lines.is_empty() {
+            return excerpt(&lines.join("\n"));
+        }
+        match &self.http {
+            Some(reply) if reply.text.is_empty() => format!("HTTP {}, no body", reply.status),
+            Some(reply) => excerpt(&format!("HTTP {}: {}", reply.status, reply.text)),
+            None => "nothing".to_owned(),
+        }
+    }
+}
+
+/// An exchange under way: what has come back so far, and until when to wait for the answer.
+#[derive(Debug)]
+pub(crate) struct Pending<'a> {
+    exchange: Exchange,
+    id: Option<&'a Value>,
+    started: Instant,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+/// What to do after a message came in.
+pub(crate) enum Step {
+    /// It was the answer: the exchange is complete.
+    Answered,
+    /// It was the server's request: send it this answer, then wait on.
+    Respond(Vec<u8>),
+    /// Wait on.
+    Continue,
+}
+
+impl<'a> Pending<'a> {
+    /// Starts an exchange of `bytes`, answered by the message with `id` (none: a notification).
+    pub(crate) fn new(bytes: &[u8], id: Option<&'a Value>, timeout: Duration) -> Self {
+        let started = Instant::now();
+        Self {
+            exchange: Exchange {
+                sent: String::from_utf8_lossy(bytes).into_owned(),
+                ..Exchange::default()
+            },
+            id,
+            started,
+            deadline: started + timeout,
+            timeout,
+        }
+    }
+
+    /// When waiting ends.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The id the answer carries, if an answer is awaited.
+    pub(crate) fn id(&self) -> Option<&'a Value> {
+        self.id
+    }
+
+    /// The exchange so far (to add the HTTP reply).
+    pub(crate) fn exchange_mut(&mut self) -> &mut Exchange {
+        &mut self.exchange
+    }
+
+    /// Records `received` and says what it means.
+    pub(crate) fn take(&mut self, received: Received, responder: &Responder) -> Step {
+        let step = match (&received.message, self.id) {
+            (Some(message), Some(id)) if answers(message, id) => {
+                self.exchange.answer = Some(message.clone());
+                Step::Answered
+            }
+            (Some(message), _) if is_server_request(message) => {
+                self.exchange.server_requests.push(message.clone());
+                Step::Respond(respond(responder, message))
+            }
+            _ => Step::Continue,
+        };
+        self.exchange.received.push(received);
+        step
+    }
+
+    /// The exchange, complete.
+    pub(crate) fn finish(mut self) -> Exchange {
+        self.exchange.elapsed = self.started.elapsed();
+        self.exchange
+    }
+
+    /// The error for an answer that did not come in time.
+    pub(crate) fn timed_out(&self) -> WireError {
+        WireError::Timeout(self.timeout)
+    }
+}
+
+/// At most [`EXCERPT_CHARS`] of `text`, as it is: a report's reader sanitises it for a terminal
+/// (JSON and JUnit escape it themselves).
+pub(crate) fn excerpt(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut cut: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let more = chars.count();
+    if more > 0 {
+        cut.push_str(&format!("… ({more} more characters)"));
+    }
+    cut
+}
+
+/// Answers a request the server sends the client (`ping`, `roots/list`, `sampling/createMessage`):
+/// given the request, the answer's `result` or `error` member (id and version are added).
+#[derive(Clone)]
+pub(crate) struct Responder(pub(crate) Arc<dyn Fn(&Value) -> Value + Send + Sync>);
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder")
+    }
+}
+
+/// Why a message could not be sent or its answer read at all (as opposed to a wrong answer, which
+/// a check judges).
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The transport failed: spawn, connect, I/O, the server gone.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// No answer came within the deadline.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The server's output ended before the answer.
+    #[error("the server's output ended before the answer")]
+    Ended,
+    /// The legacy SSE stream never named the endpoint to post to, or named one elsewhere.
+    #[error("the SSE stream did not name a usable endpoint: {0}")]
+    Endpoint(String),
+}
+
+impl WireError {
+    /// Whether the server stopped answering in time (as opposed to the connection failing).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, WireError::Timeout(_))
+    }
+}
+
+/// One of the three carriers.
+#[derive(Debug)]
+pub(crate) enum Wire {
+    Stdio(StdioWire),
+    Http(HttpWire),
+    Sse(SseWire),
+}
+
+impl Wire {
+    /// Opens the carrier: spawns the process, or (legacy SSE) opens the event stream. Streamable
+    /// HTTP connects on its first message.
+    pub(crate) async fn open(
+        target: &Target,
+        http: &HttpClient,
+        responder: Responder,
+        timeout: Duration,
+    ) -> Result<Self, WireError> {
+        Ok(match target {
+            Target::Stdio(spec) => Wire::Stdio(StdioWire::spawn(spec, responder)?),
+            Target::StreamableHttp {
+                url,
+                headers,
+                credential,
+            } => Wire::Http(HttpWire::new(
+                http.clone(),
+                url.clone(),
+                Presented::new(headers, credential),
+                responder,
+            )),
+            Target::Sse {
+                url,
+                headers,
+                credential,
+            } => Wire::Sse(
+                SseWire::open(
+                    http.clone(),
+                    url,
+                    Presented::new(headers, credential),
+                    responder,
+                    timeout,
+                )
+                .await?,
+            ),
+        })
+    }
+
+    /// Sends `bytes` and waits up to `timeout` for the message whose id is `id` (`None`: a
+    /// notification, nothing awaited beyond the HTTP status).
+    pub(crate) async fn exchange(
+        &mut self,
+        bytes: Vec<u8>,
+        id: Option<&Value>,
+        overrides: &Overrides,
+        timeout: Duration,
+    ) -> Result<Exchange, WireError> {
+        match self {
+            Wire::Stdio(wire) => wire.exchange(bytes, id, timeout).await,
+            Wire::Http(wire) => wire.exchange(bytes, id, overrides, timeout).await,
+            Wire::Sse(wire) => wire.exchange(bytes, id, timeout).await,
+        }
+    }
+
+    /// The streamable HTTP carrier, for the checks only it has (sessions, headers, DNS rebinding).
+    pub(crate) fn http(&mut self) -> Option<&mut HttpWire> {
+        match self {
+            Wire::Http(wire) => Some(wire),
+            _ => None,
+        }
+    }
+
+    /// The stdio carrier, for the checks only it has (stdout purity, exit on stdin close).
+    pub(crate) fn stdio(&mut self) -> Option<&mut StdioWire> {
+        match self {
+            Wire::Stdio(wire) => Some(wire),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `message` is the answer to `id`: a response (result or error) carrying that id. With
+/// `id` null, any response with a null id (the answer to input the server could not read).
+pub(crate) fn answers(message: &Value, id: &Value) -> bool {
+    let Some(object) = message.as_object() else {
+        return false;
+    };
+    if object.contains_key("method") {
+        return false;
+    }
+    if !(object.contains_key("result") || object.contains_key("error")) {
+        return false;
+    }
+    object.get("id").unwrap_or(&Value::Null) == id
+}
+
+/// Whether `message` is a request from the server (a method and an id).
+pub(crate) fn is_server_request(message: &Value) -> bool {
+    message.get("method").is_some() && message.get("id").is_some_and(|id| !id.is_null())
+}
+
+/// The answer the responder gives a server's request, with the request's id.
+pub(crate) fn respond(responder: &Responder, request: &Value) -> Vec<u8> {
+    let mut answer = (responder.0)(request);
+    if let Some(object) = answer.as_object_mut() {
+        object.insert("jsonrpc".into(), "2.0".into());
+        object.insert(
+            "id".into(),
+            request.get("id").cloned().unwrap_or(Value::Null),
+        );
+    }
+    answer.to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lone_surrogate_escapes_are_replaced_and_pairs_kept() {
+        let echoed = r#"{"a":"x\ud800y\ud83d\ude00\\ud800"}"#;
+        let fixed = without_lone_surrogates(echoed).expect("one lone surrogate");
+        assert_eq!(fixed, r#"{"a":"x\ufffdy\ud83d\ude00\\ud800"}"#);
+        let message = Received::new(echoed.to_owned()).message.expect("parses");
+        assert_eq!(message["a"], "x\u{fffd}y\u{1f600}\\ud800");
+        assert_eq!(without_lone_surrogates(r#"{"a":"\ud83d\ude00"}"#), None);
+    }
+}

@@ -1,0 +1,149 @@
+//! HTTP+SSE of protocol 2024-11-05: one event stream (`GET`) that names the endpoint messages are
+//! posted to, and carries every answer.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request};
+use http_body_util::Full;
+use mcp_transport::HttpClient;
+use mcp_transport::http::bounded_sse;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use super::{
+    Exchange, HttpReply, MAX_BODY_BYTES, Pending, Presented, Received, Responder, Step, WireError,
+};
+
+/// A legacy SSE server under check. Dropping it ends the stream's task, closing its connection.
+#[derive(Debug)]
+pub(crate) struct SseWire {
+    client: HttpClient,
+    endpoint: Url,
+    presented: Presented,
+    responder: Responder,
+    events: mpsc::UnboundedReceiver<Received>,
+    reader: JoinHandle<()>,
+}
+
+impl Drop for SseWire {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl SseWire {
+    /// Opens the event stream and waits (up to `timeout`) for its `endpoint` event.
+    pub(crate) async fn open(
+        client: HttpClient,
+        url: &Url,
+        presented: Presented,
+        responder: Responder,
+        timeout: Duration,
+    ) -> Result<Self, WireError> {
+        let mut request = Request::new(Full::new(Bytes::new()));
+        *request.uri_mut() = url
+            .as_str()
+            .parse()
+            .map_err(|_| WireError::Endpoint(format!("{url} is not a valid URI")))?;
+        presented.apply(&mut request)?;
+        request
+            .headers_mut()
+            .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let response = client.send(request, timeout).await?;
+        if !response.status().is_success() {
+            return Err(WireError::Endpoint(format!(
+                "GET {url} answered {}",
+                response.status()
+            )));
+        }
+        let mut stream = bounded_sse(response.into_body(), MAX_BODY_BYTES);
+        let first = tokio::time::timeout(timeout, async {
+            while let Some(Ok(event)) = stream.next().await {
+                if event.event.as_deref() == Some("endpoint") {
+                    return event.data;
+                }
+            }
+            None
+        })
+        .await
+        .map_err(|_| WireError::Timeout(timeout))?
+        .ok_or_else(|| WireError::Endpoint("the stream ended first".to_owned()))?;
+        let endpoint = url
+            .join(first.trim())
+            .map_err(|error| WireError::Endpoint(format!("{first:?}: {error}")))?;
+        if endpoint.origin() != url.origin() {
+            return Err(WireError::Endpoint(format!(
+                "{endpoint} is not on the stream's origin"
+            )));
+        }
+        let (sender, events) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(event)) = stream.next().await {
+                let Some(data) = event.data else { continue };
+                if sender.send(Received::new(data)).is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Self {
+            client,
+            endpoint,
+            presented,
+            responder,
+            events,
+            reader,
+        })
+    }
+
+    async fn post(&self, bytes: Vec<u8>, timeout: Duration) -> Result<HttpReply, WireError> {
+        let mut request = Request::new(Full::new(Bytes::from(bytes)));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = self
+            .endpoint
+            .as_str()
+            .parse()
+            .map_err(|_| WireError::Endpoint(self.endpoint.to_string()))?;
+        self.presented.apply(&mut request)?;
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let response = self.client.send(request, timeout).await?;
+        Ok(HttpReply {
+            status: response.status(),
+            text: String::new(),
+        })
+    }
+
+    pub(crate) async fn exchange(
+        &mut self,
+        bytes: Vec<u8>,
+        id: Option<&Value>,
+        timeout: Duration,
+    ) -> Result<Exchange, WireError> {
+        let mut pending = Pending::new(&bytes, id, timeout);
+        pending.exchange_mut().http = Some(self.post(bytes, timeout).await?);
+        if pending.id().is_none() {
+            return Ok(pending.finish());
+        }
+        loop {
+            let received =
+                match tokio::time::timeout_at(pending.deadline(), self.events.recv()).await {
+                    Err(_) => return Err(pending.timed_out()),
+                    Ok(None) => return Err(WireError::Ended),
+                    Ok(Some(received)) => received,
+                };
+            match pending.take(received, &self.responder) {
+                Step::Answered => return Ok(pending.finish()),
+                Step::Respond(answer) => {
+                    self.post(answer, timeout).await?;
+                }
+                Step::Continue => {}
+            }
+        }
+    }
+}
