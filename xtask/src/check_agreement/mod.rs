@@ -4,6 +4,8 @@
 //! The servers, all on 127.0.0.1:
 //! - `@modelcontextprotocol/server-everything` over streamable HTTP, at both revisions (suite
 //!   `--requirements R` against `mcpcord check --spec R`);
+//! - the Python SDK's stock streamable HTTP server (`tests/python/http_server.py`, PyPI `mcp`),
+//!   which speaks both eras, at both revisions;
 //! - `mcp-noncompliant-server`, compliant and under each `--violate RULE`, over HTTP at 2025-11-25;
 //! - the same fixture over stdio, ours only (the suite has no stdio server mode).
 //!
@@ -56,6 +58,10 @@ const REVISIONS: [&str; 2] = ["2025-11-25", "2026-07-28"];
 const FIXTURE_REVISION: &str = REVISIONS[0];
 /// server-everything's label in the table and the explanations.
 const EVERYTHING: &str = "server-everything";
+/// The Python SDK server's label.
+const PYTHON: &str = "python-sdk";
+/// The Python SDK's stock streamable HTTP server.
+const PYTHON_SERVER: &str = "tests/python/http_server.py";
 /// The fixture's label; a violation's is `noncompliant/RULE`.
 const FIXTURE: &str = "noncompliant";
 /// One run of the suite or of ours may take this long (each takes seconds).
@@ -105,6 +111,7 @@ fn agreement(check: bool) -> Result<(), TaskError> {
     let explanations = explanations::read(&root.join(EXPLANATIONS))?;
     cargo(&["build", "-p", "mcpcord", "-p", "mcp-tests", "--bins"]).run()?;
     npm::interop_deps()?;
+    crate::python::install()?;
     let (node, suite) = conformance::install_pinned()?;
     let tools = Tools::new(root, node, suite)?;
 
@@ -129,6 +136,18 @@ fn agreement(check: bool) -> Result<(), TaskError> {
         )?;
         for revision in REVISIONS {
             comparisons.push(tools.compare(EVERYTHING, &server.url, revision)?);
+        }
+    }
+    {
+        let mut command = Command::new(crate::python::interpreter());
+        command.arg(tools.root.join(PYTHON_SERVER));
+        let server = FixtureServer::spawn(
+            command,
+            &tools.root.join(PYTHON_SERVER),
+            &tools.dir(PYTHON)?.join("server.err"),
+        )?;
+        for revision in REVISIONS {
+            comparisons.push(tools.compare(PYTHON, &server.url, revision)?);
         }
     }
     for &rule in &modes {

@@ -127,6 +127,16 @@ impl FixtureServer {
         if let Some(rule) = rule {
             command.args(["--violate", rule]);
         }
+        Self::spawn(command, binary, log)
+    }
+
+    /// Starts `command` (a server that prints `listening on URL` first, as the fixture and the
+    /// stock SDK servers of `tests/python/` do), `binary` naming it in errors.
+    pub(super) fn spawn(
+        mut command: Command,
+        binary: &Path,
+        log: &Path,
+    ) -> Result<Self, TaskError> {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
