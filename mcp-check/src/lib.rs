@@ -16,6 +16,20 @@
 //! - The client declares no capabilities, so any `sampling`, `elicitation` or `roots` request
 //!   from the server is a finding (`client-capability-respect`).
 //! - Dropping a run mid-way kills a stdio server's process group and closes every connection.
+//!
+//! ```no_run
+//! use mcp_check::{Options, Target};
+//! use mcp_transport::StdioSpec;
+//!
+//! # async fn demo() -> Result<(), mcp_check::RunError> {
+//! let target = Target::Stdio(StdioSpec::new("node").args(["server.js"]));
+//! let report = mcp_check::run("my-server", &target, &Options::default()).await?;
+//! for check in report.checks.iter().filter(|check| check.is_blocking()) {
+//!     eprintln!("{}: {}", check.id, check.detail.as_deref().unwrap_or(check.title));
+//! }
+//! std::process::exit(if report.passed() { 0 } else { 1 });
+//! # }
+//! ```
 
 mod checks;
 mod report;
@@ -39,16 +53,22 @@ pub enum RunError {
     /// The HTTP client could not be built.
     #[error("building the HTTP client: {0}")]
     Client(#[from] mcp_transport::HttpClientBuildError),
-    /// No session could be opened: the server could not be reached or did not answer in time.
+    /// No session could be opened: the server could not be reached, did not answer in time, or
+    /// wants credentials.
     #[error(transparent)]
     Open(#[from] OpenError),
 }
 
 impl RunError {
-    /// Whether the server could not be reached or did not answer in time (as opposed to answering
-    /// the handshake with an error).
+    /// Whether the server could not be reached or did not answer in time.
     pub fn is_unreachable(&self) -> bool {
         matches!(self, RunError::Open(OpenError::Wire { .. }))
+    }
+
+    /// Whether the server wants credentials it was not given (HTTP 401 or 403 to the handshake):
+    /// a login is missing, not a rule broken.
+    pub fn is_auth_required(&self) -> bool {
+        matches!(self, RunError::Open(OpenError::AuthRequired { .. }))
     }
 }
 
@@ -58,7 +78,8 @@ impl RunError {
 /// ([`Report::handshake_refused`]), every other check skipped.
 ///
 /// # Errors
-/// [`RunError`] when the server cannot be reached or does not answer the handshake in time.
+/// [`RunError`] when the server cannot be reached, does not answer the handshake in time, or wants
+/// credentials ([`RunError::is_auth_required`]).
 pub async fn run(name: &str, target: &Target, options: &Options) -> Result<Report, RunError> {
     let started = Instant::now();
     let mut http_options = options.http.clone();
@@ -67,21 +88,18 @@ pub async fn run(name: &str, target: &Target, options: &Options) -> Result<Repor
     let session = match open(target, &http, options).await {
         Ok(session) => session,
         // Reached, and refused: a finding about the server, not a failure to check it.
-        Err(OpenError::Refused { what, sent, answer }) => {
-            let era = if what == "server/discover" {
-                Era::Modern
-            } else {
-                Era::Legacy
-            };
+        Err(OpenError::Refused {
+            era,
+            what,
+            sent,
+            answer,
+        }) => {
             return Ok(Report {
                 server: name.to_owned(),
                 transport: target.transport_name(),
-                spec: match era {
-                    Era::Legacy => LEGACY_VERSION.to_owned(),
-                    Era::Modern => MODERN_VERSION.to_owned(),
-                },
+                spec: era.version().to_owned(),
                 server_info: None,
-                checks: checks::refused(options, era, what, sent, answer),
+                checks: checks::refused_handshake(options, era, what, sent, answer),
                 elapsed: started.elapsed(),
                 handshake_refused: true,
             });

@@ -36,6 +36,34 @@ pub enum Era {
     Modern,
 }
 
+impl Era {
+    /// The revision a session of this era speaks unless the server negotiates another.
+    pub fn version(self) -> &'static str {
+        match self {
+            Era::Legacy => LEGACY_VERSION,
+            Era::Modern => MODERN_VERSION,
+        }
+    }
+
+    /// The request that shows the server alive: `ping`, which 2026-07-28 removed, else
+    /// `server/discover`.
+    pub(crate) fn alive_method(self) -> &'static str {
+        match self {
+            Era::Legacy => "ping",
+            Era::Modern => "server/discover",
+        }
+    }
+}
+
+/// The params of an `initialize` asking for `version`, the client declaring no capabilities.
+pub(crate) fn initialize_params(version: &str) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": {},
+        "clientInfo": client_info(),
+    })
+}
+
 /// A session with the server: the wire, the era, and what the handshake said.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -47,6 +75,8 @@ pub(crate) struct Session {
     pub(crate) handshake: Value,
     /// The handshake's exchange, for the checks that judge it.
     pub(crate) handshake_exchange: Exchange,
+    /// The `notifications/initialized` exchange (the legacy era), for the checks of its status.
+    pub(crate) initialized: Option<Exchange>,
     /// Every exchange's received messages and server requests, for the checks over a whole run.
     pub(crate) log: Vec<Exchange>,
     pub(crate) timeout: Duration,
@@ -65,9 +95,20 @@ pub enum OpenError {
         #[source]
         source: WireError,
     },
+    /// The server wants credentials it was not given, or better ones (HTTP 401 or 403 to the
+    /// handshake).
+    #[error("{what}: the server answered HTTP {status}: it needs a login or a token")]
+    AuthRequired {
+        /// The step that was refused.
+        what: &'static str,
+        /// 401 or 403.
+        status: u16,
+    },
     /// The server answered the handshake with an error or something that is not a result.
     #[error("{what} failed: {answer}")]
     Refused {
+        /// The era whose handshake it was.
+        era: Era,
         /// The step that failed.
         what: &'static str,
         /// What was sent (an excerpt).
@@ -143,10 +184,9 @@ impl Session {
         session.version = LEGACY_VERSION.to_owned();
         session.handshake = Value::Null;
         match session.handshake().await {
-            Err(OpenError::Wire {
-                source: WireError::Ended | WireError::Transport(_),
-                ..
-            }) => Self::open(target, http, Era::Legacy, timeout).await,
+            Err(OpenError::Wire { source, .. }) if source.is_connection_lost() => {
+                Self::open(target, http, Era::Legacy, timeout).await
+            }
             outcome => outcome.map(|()| session),
         }
     }
@@ -167,12 +207,10 @@ impl Session {
         let session = Self {
             wire,
             era,
-            version: match era {
-                Era::Legacy => LEGACY_VERSION.to_owned(),
-                Era::Modern => MODERN_VERSION.to_owned(),
-            },
+            version: era.version().to_owned(),
             handshake: Value::Null,
             handshake_exchange: Exchange::default(),
+            initialized: None,
             log: Vec::new(),
             timeout,
             next_id: 0,
@@ -183,12 +221,9 @@ impl Session {
     async fn handshake(&mut self) -> Result<(), OpenError> {
         let (what, exchange) = match self.era {
             Era::Legacy => {
-                let params = json!({
-                    "protocolVersion": LEGACY_VERSION,
-                    "capabilities": {},
-                    "clientInfo": client_info(),
-                });
-                let exchange = self.request("initialize", params).await;
+                let exchange = self
+                    .request("initialize", initialize_params(LEGACY_VERSION))
+                    .await;
                 ("initialize", exchange)
             }
             Era::Modern => (
@@ -197,12 +232,21 @@ impl Session {
             ),
         };
         let exchange = exchange.map_err(|source| OpenError::Wire { what, source })?;
+        if let Some(status) = exchange
+            .http
+            .as_ref()
+            .map(|reply| reply.status.as_u16())
+            .filter(|status| matches!(status, 401 | 403))
+        {
+            return Err(OpenError::AuthRequired { what, status });
+        }
         let Some(result) = exchange
             .result()
             .filter(|result| result.is_object())
             .cloned()
         else {
             return Err(OpenError::Refused {
+                era: self.era,
                 what,
                 sent: crate::wire::excerpt(&exchange.sent),
                 answer: exchange.received_excerpt(),
@@ -217,12 +261,14 @@ impl Session {
             {
                 http.protocol_version = Some(version);
             }
-            self.notify("notifications/initialized", json!({}))
+            let initialized = self
+                .notify("notifications/initialized", json!({}))
                 .await
                 .map_err(|source| OpenError::Wire {
                     what: "notifications/initialized",
                     source,
                 })?;
+            self.initialized = Some(initialized);
         }
         self.handshake = result;
         self.handshake_exchange = exchange;
@@ -256,7 +302,6 @@ impl Session {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        let mut overrides = Overrides::default();
         if self.era == Era::Modern {
             let meta = params
                 .entry("_meta")
@@ -266,10 +311,13 @@ impl Session {
                     meta.entry(key).or_insert(value);
                 }
             }
-            overrides = standard_headers(method, &params);
         }
         let id = self.take_id();
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let overrides = match self.era {
+            Era::Modern => modern_headers(&message),
+            Era::Legacy => Overrides::default(),
+        };
         (message, overrides)
     }
 
@@ -351,6 +399,9 @@ impl Session {
             };
             if let Some(items) = result.get(key).and_then(Value::as_array) {
                 listed.items.extend(items.iter().cloned());
+                listed
+                    .item_pages
+                    .extend(std::iter::repeat_n(listed.pages.len(), items.len()));
             }
             let next = result
                 .get("nextCursor")
@@ -378,6 +429,8 @@ impl Session {
 #[derive(Debug, Default)]
 pub(crate) struct Listed {
     pub(crate) items: Vec<Value>,
+    /// The page (from 0) each item came on.
+    pub(crate) item_pages: Vec<usize>,
     pub(crate) pages: Vec<Exchange>,
     pub(crate) cursors: Vec<String>,
     /// The answer that was not a result, if a page failed.
@@ -388,31 +441,16 @@ pub(crate) struct Listed {
     pub(crate) unfinished: bool,
 }
 
-/// The 2026-07-28 request headers: `Mcp-Method`, and `Mcp-Name` for the methods that name a thing.
-pub(crate) fn standard_headers(method: &str, params: &Map<String, Value>) -> Overrides {
+/// The 2026-07-28 request headers of `message`: `MCP-Protocol-Version`, and the standard
+/// `Mcp-Method` and `Mcp-Name` (encoded as the transport encodes them, Base64 sentinel included).
+pub(crate) fn modern_headers(message: &Value) -> Overrides {
     let mut overrides = Overrides::default();
-    if let Ok(value) = HeaderValue::from_str(method) {
-        overrides
-            .headers
-            .insert(HeaderName::from_static("mcp-method"), value);
+    for (name, value) in mcp_transport::http::standard_headers(message.to_string().as_bytes()) {
+        overrides.headers.insert(name, value);
     }
-    let name = match method {
-        "tools/call" | "prompts/get" => params.get("name"),
-        "resources/read" => params.get("uri"),
-        _ => None,
-    };
-    if let Some(value) = name
-        .and_then(Value::as_str)
-        .and_then(|name| HeaderValue::from_str(name).ok())
-    {
-        overrides
-            .headers
-            .insert(HeaderName::from_static("mcp-name"), value);
-    }
-    if let Ok(value) = HeaderValue::from_str(MODERN_VERSION) {
-        overrides
-            .headers
-            .insert(HeaderName::from_static("mcp-protocol-version"), value);
-    }
+    overrides.headers.insert(
+        HeaderName::from_static("mcp-protocol-version"),
+        HeaderValue::from_static(MODERN_VERSION),
+    );
     overrides
 }

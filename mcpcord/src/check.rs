@@ -46,10 +46,9 @@ pub(crate) async fn check(cli: &Cli, manager: &Manager, args: &CheckArgs) -> Out
     let options = Options {
         spec: args.spec.into(),
         only: args.only.clone(),
-        timeout: args.timeout.map_or(
-            config.request_timeout.min(Duration::from_secs(10)),
-            Duration::from_secs_f64,
-        ),
+        timeout: args
+            .timeout
+            .unwrap_or_else(|| config.request_timeout.min(Duration::from_secs(10))),
         ..Options::default()
     };
     // Each transport in turn until one gives a session; a refused handshake is kept as the report
@@ -131,9 +130,12 @@ fn headers(http: &HttpConfig) -> Result<HeaderMap, String> {
     Ok(headers)
 }
 
-/// The server could not be reached (or did not answer in time) on any transport tried.
+/// No report: the server could not be reached, did not answer in time, or wants a login, on
+/// every transport tried.
 fn unreachable(cli: &Cli, name: &str, failures: &[(&str, RunError)]) -> Outcome {
-    let kind = if failures.iter().all(|(_, error)| error.is_unreachable()) {
+    let kind = if failures.iter().any(|(_, error)| error.is_auth_required()) {
+        "auth_required"
+    } else if failures.iter().all(|(_, error)| error.is_unreachable()) {
         "unreachable"
     } else {
         "http_client"
@@ -151,6 +153,9 @@ fn unreachable(cli: &Cli, name: &str, failures: &[(&str, RunError)]) -> Outcome 
             shown(name),
             one_line(&error.to_string())
         );
+    }
+    if kind == "auth_required" {
+        eprintln!("mcpcord: sign in first: mcpcord login {}", shown(name));
     }
     Outcome::Failed
 }
@@ -175,7 +180,7 @@ fn show(report: &Report) {
         shown(&report.server),
         one_line(server.trim_end()),
         report.transport,
-        report.spec
+        shown(&report.spec)
     );
     let shown_checks: Vec<&CheckResult> = report
         .checks
@@ -263,6 +268,15 @@ fn evidence(text: &str) -> String {
 
 /// How much of a message a failure shows on a terminal.
 const EVIDENCE_CHARS: usize = 400;
+
+/// `--timeout`: a duration (`10s`, `500ms`, `2m`) of more than nothing and at most an hour.
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|error| format!("{error}: {text:?}"))?;
+    if duration.is_zero() || duration > Duration::from_secs(3600) {
+        return Err(format!("{text} is not between 1ms and 1h"));
+    }
+    Ok(duration)
+}
 
 impl From<crate::CheckSpec> for SpecChoice {
     fn from(spec: crate::CheckSpec) -> Self {

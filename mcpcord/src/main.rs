@@ -311,9 +311,10 @@ struct CheckArgs {
     /// Also write the report as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<std::path::PathBuf>,
-    /// Seconds one request may take (default: the server's request timeout, at most 10).
-    #[arg(long, value_name = "SECONDS")]
-    timeout: Option<f64>,
+    /// How long one request may take: `10s`, `500ms`, `2m` (default: the server's request
+    /// timeout, at most 10 s).
+    #[arg(long, value_name = "DURATION", value_parser = check::parse_timeout)]
+    timeout: Option<std::time::Duration>,
     /// An ad-hoc stdio server: the command and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,

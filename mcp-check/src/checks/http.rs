@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, MUST, Outcome, SHOULD};
 use crate::report::Check;
-use crate::session::{Era, LEGACY_VERSION, client_info, modern_meta};
+use crate::session::{Era, LEGACY_VERSION, initialize_params, modern_meta};
 use crate::wire::{Exchange, HttpWire, Overrides};
 
 const INITIALIZED_ACCEPTED: Check = Check {
@@ -80,6 +80,13 @@ const VALID_HOST_ACCEPTED: Check = Check {
     section: "https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning",
     title: "and serves its own Host and Origin",
 };
+const ORIGIN_REFUSED: Check = Check {
+    id: "http-origin-invalid-403",
+    scenario: None,
+    level: MUST,
+    section: "https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning",
+    title: "a local server answers its own Host with Origin evil.example.com by 403 Forbidden",
+};
 const MULTIPLE_STREAMS: Check = Check {
     id: "server-accepts-multiple-post-streams",
     scenario: Some("server-sse-multiple-streams"),
@@ -97,6 +104,7 @@ pub(super) const CATALOGUE: &[Check] = &[
     BAD_VERSION_HEADER,
     REBINDING_REJECTED,
     VALID_HOST_ACCEPTED,
+    ORIGIN_REFUSED,
     MULTIPLE_STREAMS,
     DELETE_ACCEPTED,
     TERMINATED_404,
@@ -110,12 +118,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         return;
     }
     let legacy = ctx.era() == Era::Legacy;
-    let initialized = ctx
-        .session
-        .log
-        .iter()
-        .find(|exchange| exchange.sent.contains("\"notifications/initialized\""))
-        .cloned();
+    let initialized = ctx.session.initialized.clone();
     for check in [INITIALIZED_ACCEPTED, NOTIFICATION_202] {
         match &initialized {
             _ if !legacy => ctx.skip(&check, "2026-07-28 sends no notifications/initialized"),
@@ -127,7 +130,14 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
                         Some(status) if check == INITIALIZED_ACCEPTED && status.is_success() => {
                             Outcome::pass()
                         }
-                        Some(status) if status.as_u16() == 202 && exchange.received.is_empty() => {
+                        Some(status)
+                            if status.as_u16() == 202
+                                && exchange.received.is_empty()
+                                && exchange
+                                    .http
+                                    .as_ref()
+                                    .is_some_and(|reply| reply.text.is_empty()) =>
+                        {
                             Outcome::pass()
                         }
                         _ => Outcome::fail(format!("status {status:?}"), exchange),
@@ -139,10 +149,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
     }
     let timeout = ctx.options.timeout;
     if legacy {
-        ctx.skip(
-            &GET_405_MODERN,
-            "a 2026-07-28 requirement; this run checks 2025-11-25",
-        );
+        ctx.skip(&GET_405_MODERN, super::NOT_THIS_REVISION_2026);
         if ctx.wants(&GET_STREAM) {
             let outcome = get_stream(ctx, timeout).await;
             ctx.record(&GET_STREAM, outcome);
@@ -194,6 +201,13 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
             &BAD_VERSION_HEADER,
             "sep-2575-http-server-unsupported-version-400 covers 2026-07-28",
         );
+    } else if ctx.session.version.as_str() < "2025-06-18" {
+        // Revision dates order as text. The header came with 2025-06-18.
+        let skipped = format!(
+            "the session speaks {}, before the header was defined (2025-06-18)",
+            ctx.session.version
+        );
+        ctx.skip(&BAD_VERSION_HEADER, skipped);
     } else if ctx.wants(&BAD_VERSION_HEADER) {
         let (message, mut overrides) = ctx.session.build("ping", json!({}));
         overrides.headers.insert(
@@ -271,7 +285,7 @@ fn opening(era: Era) -> (Value, &'static str) {
         Era::Legacy => (
             json!({
                 "jsonrpc": "2.0", "id": "mcpcord-open", "method": "initialize",
-                "params": { "protocolVersion": LEGACY_VERSION, "capabilities": {}, "clientInfo": client_info() },
+                "params": initialize_params(LEGACY_VERSION),
             }),
             "initialize",
         ),
@@ -286,7 +300,8 @@ fn opening(era: Era) -> (Value, &'static str) {
 }
 
 async fn rebinding(ctx: &mut Ctx<'_>) {
-    let wants = ctx.selected(&REBINDING_REJECTED) || ctx.selected(&VALID_HOST_ACCEPTED);
+    const PROBES: [Check; 3] = [REBINDING_REJECTED, VALID_HOST_ACCEPTED, ORIGIN_REFUSED];
+    let wanted = PROBES.iter().any(|check| ctx.selected(check));
     let era = ctx.era();
     let timeout = ctx.options.timeout;
     let Some(wire) = ctx.session.wire.http() else {
@@ -298,7 +313,7 @@ async fn rebinding(ctx: &mut Ctx<'_>) {
         Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
     );
     if !local {
-        for check in [REBINDING_REJECTED, VALID_HOST_ACCEPTED] {
+        for check in PROBES {
             ctx.skip(
                 &check,
                 "the server is not on localhost (the protection is for local servers)",
@@ -306,32 +321,34 @@ async fn rebinding(ctx: &mut Ctx<'_>) {
         }
         return;
     }
-    if !wants {
+    if !wanted {
         return;
     }
     let own_host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or("localhost")),
         None => url.host_str().unwrap_or("localhost").to_owned(),
     };
+    let evil = "evil.example.com";
     let mut outcomes = Vec::new();
-    for (check, host) in [
-        (REBINDING_REJECTED, "evil.example.com".to_owned()),
-        (VALID_HOST_ACCEPTED, own_host),
+    for (check, host, origin) in [
+        (REBINDING_REJECTED, evil, evil),
+        (VALID_HOST_ACCEPTED, own_host.as_str(), own_host.as_str()),
+        (ORIGIN_REFUSED, own_host.as_str(), evil),
     ] {
         let (message, method) = opening(era);
         let mut probe = wire.fresh();
         let mut overrides = Overrides::default();
-        if let (Ok(host_value), Ok(origin)) = (
-            HeaderValue::from_str(&host),
-            HeaderValue::from_str(&format!("http://{host}")),
+        if let (Ok(host_value), Ok(origin_value)) = (
+            HeaderValue::from_str(host),
+            HeaderValue::from_str(&format!("http://{origin}")),
         ) {
             overrides.headers.insert(HOST, host_value);
-            overrides.headers.insert(ORIGIN, origin);
+            overrides.headers.insert(ORIGIN, origin_value);
         }
         if era == Era::Modern {
             overrides
                 .headers
-                .extend(crate::session::standard_headers(method, &serde_json::Map::new()).headers);
+                .extend(crate::session::modern_headers(&message).headers);
         }
         let result = probe
             .exchange(
@@ -344,17 +361,21 @@ async fn rebinding(ctx: &mut Ctx<'_>) {
         let outcome = match result {
             Ok(exchange) => {
                 let status = exchange.http.as_ref().map(|reply| reply.status);
-                match (check == REBINDING_REJECTED, status) {
-                    (true, Some(status)) if status.is_client_error() => Outcome::pass(),
-                    (false, Some(status)) if status.is_success() => Outcome::pass(),
-                    (true, _) => Outcome::fail(
-                        format!("{method} with Host and Origin {host} was served ({status:?})"),
+                let served = format!("{method} with Host {host} and Origin http://{origin}");
+                match (check, status) {
+                    (REBINDING_REJECTED, Some(status)) if status.is_client_error() => {
+                        Outcome::pass()
+                    }
+                    (VALID_HOST_ACCEPTED, Some(status)) if status.is_success() => Outcome::pass(),
+                    (ORIGIN_REFUSED, Some(status)) if status.as_u16() == 403 => Outcome::pass(),
+                    (VALID_HOST_ACCEPTED, _) => {
+                        Outcome::fail(format!("{served} was refused ({status:?})"), &exchange)
+                    }
+                    (ORIGIN_REFUSED, Some(status)) if status.is_client_error() => Outcome::fail(
+                        format!("{served} was refused with {status}, not 403 Forbidden"),
                         &exchange,
                     ),
-                    (false, _) => Outcome::fail(
-                        format!("{method} with the server's own Host was refused ({status:?})"),
-                        &exchange,
-                    ),
+                    _ => Outcome::fail(format!("{served} was served ({status:?})"), &exchange),
                 }
             }
             Err(error) => Outcome::no_answer(method, &error),

@@ -108,14 +108,6 @@ pub(super) const CATALOGUE: &[Check] = &[
     CAPABILITY_RESPECT,
 ];
 
-/// The request that shows the server alive in each era.
-fn alive_method(era: Era) -> &'static str {
-    match era {
-        Era::Legacy => "ping",
-        Era::Modern => "server/discover",
-    }
-}
-
 pub(super) async fn run(ctx: &mut Ctx<'_>) {
     if ctx.era() == Era::Modern {
         ctx.skip(&PING, "2026-07-28 removed ping");
@@ -171,7 +163,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
     }
 
     if ctx.wants(&STRING_ID) {
-        let (mut message, overrides) = ctx.session.build(alive_method(ctx.era()), json!({}));
+        let (mut message, overrides) = ctx.session.build(ctx.era().alive_method(), json!({}));
         let id = json!("mcpcord-check-ü-1");
         message["id"] = id.clone();
         match ctx.session.send(&message, &overrides).await {
@@ -204,7 +196,7 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
     if parse || invalid {
         let malformed = br#"{"jsonrpc": "2.0", "id": 9001, "method": "ping", "params": {"#.to_vec();
         let missing_method = json!({ "jsonrpc": "2.0", "id": "mcpcord-no-method" });
-        let (mut old_version, _) = ctx.session.build(alive_method(ctx.era()), json!({}));
+        let (mut old_version, _) = ctx.session.build(ctx.era().alive_method(), json!({}));
         old_version["jsonrpc"] = json!("1.0");
         old_version["id"] = json!("mcpcord-version-1");
         let invalid_inputs = [
@@ -245,7 +237,7 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
         );
         let id = message.get("id").cloned().unwrap_or(Value::Null);
         let text = message.to_string();
-        let outcome = refused(ctx, &OVERSIZED, text, &id, &overrides).await;
+        let outcome = expect_refusal(ctx, &OVERSIZED, text, &id, &overrides).await;
         ctx.record(&OVERSIZED, outcome);
     }
     if ctx.wants(&ODD_CHARACTERS) {
@@ -259,11 +251,11 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
             r#""odd\u0000name\u202e\ud83d\ude00\ud800""#,
         );
         let id = message.get("id").cloned().unwrap_or(Value::Null);
-        let outcome = refused(ctx, &ODD_CHARACTERS, text, &id, &overrides).await;
+        let outcome = expect_refusal(ctx, &ODD_CHARACTERS, text, &id, &overrides).await;
         ctx.record(&ODD_CHARACTERS, outcome);
     }
     if ctx.wants(&SURVIVES) {
-        let method = alive_method(ctx.era());
+        let method = ctx.era().alive_method();
         let outcome = match ctx.session.request(method, json!({})).await {
             Ok(exchange) if exchange.result().is_some() => Outcome::pass(),
             Ok(exchange) => Outcome::fail(
@@ -309,7 +301,7 @@ async fn pipelined_bad_input(
             return;
         }
     }
-    let method = alive_method(ctx.era());
+    let method = ctx.era().alive_method();
     let mut exchange = match ctx.session.request(method, json!({})).await {
         Ok(exchange) => exchange,
         Err(error) => {
@@ -379,7 +371,7 @@ async fn pipelined_bad_input(
 /// could not read the request), an `isError` result, or over HTTP a 4xx status. Over one stream
 /// the request is followed by one the server must answer, and the refusal looked for before that
 /// answer: a server that drops what it cannot read is then found at once, not after a timeout.
-async fn refused(
+async fn expect_refusal(
     ctx: &mut Ctx<'_>,
     check: &Check,
     text: String,
@@ -417,7 +409,7 @@ async fn refused(
         ctx.lost(check, &error);
         return Outcome::no_answer("writing the request", &error);
     }
-    let method = alive_method(ctx.era());
+    let method = ctx.era().alive_method();
     match ctx.session.request(method, json!({})).await {
         Ok(mut exchange) => {
             exchange.sent = sent;
@@ -462,12 +454,22 @@ async fn bad_input(
             return Outcome::no_answer("the bad input", &error);
         }
     };
+    // A 4xx refuses it; so does a JSON-RPC error with the right code in a 2xx body (what
+    // JSON-RPC alone would do), whatever id it carries.
     if let Some(reply) = &exchange.http {
-        return if reply.status.is_client_error() {
+        let right_error = exchange
+            .received
+            .iter()
+            .filter_map(|received| received.message.as_ref())
+            .any(|message| message.pointer("/error/code").and_then(Value::as_i64) == Some(code));
+        return if reply.status.is_client_error() || right_error {
             Outcome::pass()
         } else {
             Outcome::fail(
-                format!("HTTP {} for input the server cannot accept", reply.status),
+                format!(
+                    "HTTP {} without error {code} for input the server cannot accept",
+                    reply.status
+                ),
                 &exchange,
             )
         };

@@ -32,14 +32,14 @@ const DISCOVER: Check = Check {
     id: "sep-2575-server-implements-discover",
     scenario: Some("server-stateless"),
     level: MUST,
-    section: "https://modelcontextprotocol.io/specification/2026-07-28/basic/lifecycle",
+    section: "https://modelcontextprotocol.io/specification/2026-07-28/server/discover",
     title: "server/discover answers with supportedVersions (2026-07-28 among them) and capabilities",
 };
 const SERVER_INFO_META: Check = Check {
     id: "sep-2575-server-identifies-in-result-meta",
     scenario: Some("server-stateless"),
     level: SHOULD,
-    section: "https://modelcontextprotocol.io/specification/2026-07-28/basic/lifecycle",
+    section: "https://modelcontextprotocol.io/specification/2026-07-28/server/discover",
     title: "server/discover names the server in _meta io.modelcontextprotocol/serverInfo",
 };
 
@@ -180,11 +180,7 @@ pub(super) async fn run_negotiation(ctx: &mut Ctx<'_>) {
         "jsonrpc": "2.0",
         "id": 1,
         "method": "initialize",
-        "params": {
-            "protocolVersion": asked,
-            "capabilities": {},
-            "clientInfo": crate::session::client_info(),
-        },
+        "params": crate::session::initialize_params(asked),
     });
     let timeout = ctx.options.timeout;
     let mut wire = match Wire::open(ctx.target, ctx.http, responder(), timeout).await {

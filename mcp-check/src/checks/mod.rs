@@ -17,7 +17,7 @@ use mcp_transport::{HttpClient, HttpOptions};
 use serde_json::Value;
 
 use crate::report::{Check, CheckResult, Level, Status};
-use crate::session::{Era, Session};
+use crate::session::{Era, Listed, Session};
 use crate::wire::{Exchange, Target, WireError, excerpt};
 
 /// Every check, in the order a run reports them.
@@ -155,7 +155,7 @@ impl Options {
 
 /// The results of a run whose handshake the server refused: that handshake's check failed (what
 /// was sent, what came back), every other check skipped for want of a session.
-pub(crate) fn refused(
+pub(crate) fn refused_handshake(
     options: &Options,
     era: Era,
     what: &str,
@@ -321,7 +321,7 @@ impl<'a> Ctx<'a> {
 
     /// Notes that the connection is gone, if `error` says so.
     pub(crate) fn lost(&mut self, check: &Check, error: &WireError) {
-        if matches!(error, WireError::Ended | WireError::Transport(_)) {
+        if error.is_connection_lost() {
             self.gone = Some(check.id);
         }
     }
@@ -335,7 +335,7 @@ impl<'a> Ctx<'a> {
         self.session.era
     }
 
-    /// A section URL in the revision being checked.
+    /// Whether the server is checked over streamable HTTP.
     pub(crate) fn is_http(&self) -> bool {
         matches!(self.target, Target::StreamableHttp { .. })
     }
@@ -355,6 +355,22 @@ pub(crate) async fn run_all(ctx: &mut Ctx<'_>) {
     jsonrpc::run_whole_session(ctx);
     lifecycle::run_negotiation(ctx).await;
     stdio::run(ctx).await;
+}
+
+/// The verdict on a whole list read page by page: a page not answered with a result fails;
+/// otherwise `problems` of the items, shown by the last page.
+pub(crate) fn list_outcome(
+    listed: &Listed,
+    method: &str,
+    problems: impl FnOnce(&Listed, &Exchange) -> Vec<String>,
+) -> Outcome {
+    match (&listed.failed, listed.pages.last()) {
+        (Some(failed), _) => {
+            Outcome::fail(format!("{method} was not answered with a result"), failed)
+        }
+        (None, Some(last)) => Outcome::from_problems(&problems(listed, last), last),
+        (None, None) => Outcome::fail_because(format!("{method} was never answered")),
+    }
 }
 
 /// A human name for a JSON value's type.

@@ -9,17 +9,22 @@ use crate::report::Check;
 use crate::session::{Era, META_CAPABILITIES, META_CLIENT_INFO, META_VERSION, MODERN_VERSION};
 use crate::wire::Exchange;
 
-const LIFECYCLE: &str = "https://modelcontextprotocol.io/specification/2026-07-28/basic/lifecycle";
+const DISCOVER: &str = "https://modelcontextprotocol.io/specification/2026-07-28/server/discover";
 const CACHING: &str =
     "https://modelcontextprotocol.io/specification/2026-07-28/server/utilities/caching";
 const MRTR: &str = "https://modelcontextprotocol.io/specification/2026-07-28/basic/patterns/mrtr";
+
+/// The error code of an `UnsupportedProtocolVersionError` (the 2026-07-28 schema).
+const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+/// The error code of a `HeaderMismatch` error.
+const HEADER_MISMATCH_CODE: i64 = -32020;
 
 const fn stateless(id: &'static str, title: &'static str) -> Check {
     Check {
         id,
         scenario: Some("server-stateless"),
         level: MUST,
-        section: LIFECYCLE,
+        section: DISCOVER,
         title,
     }
 }
@@ -165,20 +170,29 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
     meta(ctx, &mut errors).await;
     versions(ctx, &mut errors).await;
     methods(ctx, &mut errors).await;
-    if ctx.selected(&ERROR_IDS) {
+    if !ctx.is_http() {
+        ctx.skip(
+            &ERROR_IDS,
+            "streamable HTTP only (over stdio an answer with another id is no answer)",
+        );
+    } else if ctx.selected(&ERROR_IDS) {
+        // An error that does not carry the request's id is never taken as its answer, so it is
+        // looked for among everything that came back.
         let wrong = errors.iter().find(|exchange| {
-            let sent_id = serde_json::from_str::<Value>(&exchange.sent)
-                .ok()
-                .and_then(|sent| sent.get("id").cloned());
-            exchange.error().is_some()
-                && exchange.answer.as_ref().and_then(|a| a.get("id")) != sent_id.as_ref()
+            exchange.answer.is_none()
+                && exchange
+                    .received
+                    .iter()
+                    .filter_map(|received| received.message.as_ref())
+                    .any(|message| message.get("error").is_some())
         });
         let outcome = match wrong {
             Some(exchange) => Outcome::fail(
-                "an error answered a readable request with another id",
+                "an error answered a readable request without that request's id",
                 exchange,
             ),
-            None => Outcome::pass(),
+            None if errors.is_empty() => Outcome::Skip("no request was refused".into()),
+            None => Outcome::Pass(Some(format!("{} errors", errors.len()))),
         };
         ctx.record(&ERROR_IDS, outcome);
     }
@@ -316,6 +330,15 @@ async fn versions(ctx: &mut Ctx<'_>, errors: &mut Vec<Exchange>) {
                     _ if exchange.error().is_none() => {
                         Outcome::fail("the request was served", &exchange)
                     }
+                    _ if exchange.error_code() != Some(UNSUPPORTED_PROTOCOL_VERSION) => {
+                        Outcome::fail(
+                            format!(
+                                "error code {:?}, not {UNSUPPORTED_PROTOCOL_VERSION} (UnsupportedProtocolVersionError)",
+                                exchange.error_code()
+                            ),
+                            &exchange,
+                        )
+                    }
                     Some(listed)
                         if !listed.is_empty() && listed.iter().all(|v| supported.contains(v)) =>
                     {
@@ -368,17 +391,18 @@ async fn versions(ctx: &mut Ctx<'_>, errors: &mut Vec<Exchange>) {
         {
             Ok(exchange) => {
                 let status = exchange.http.as_ref().map(|reply| reply.status.as_u16());
-                let outcome = if status == Some(400) && exchange.error_code() == Some(-32020) {
-                    Outcome::pass()
-                } else {
-                    Outcome::fail(
-                        format!(
-                            "status {status:?} and error code {:?}, not 400 and -32020",
-                            exchange.error_code()
-                        ),
-                        &exchange,
-                    )
-                };
+                let outcome =
+                    if status == Some(400) && exchange.error_code() == Some(HEADER_MISMATCH_CODE) {
+                        Outcome::pass()
+                    } else {
+                        Outcome::fail(
+                            format!(
+                                "status {status:?} and error code {:?}, not 400 and -32020",
+                                exchange.error_code()
+                            ),
+                            &exchange,
+                        )
+                    };
                 errors.push(exchange);
                 outcome
             }
@@ -436,6 +460,7 @@ async fn methods(ctx: &mut Ctx<'_>, errors: &mut Vec<Exchange>) {
                 Ok(exchange) => {
                     outcome =
                         Outcome::fail(format!("{method} was not refused as not found"), &exchange);
+                    errors.push(exchange);
                     break;
                 }
                 Err(error) => {
@@ -481,8 +506,14 @@ async fn methods(ctx: &mut Ctx<'_>, errors: &mut Vec<Exchange>) {
 /// The caching hints of every list, and of the first resource read; then `input_required`, which
 /// lists must never use.
 async fn hints(ctx: &mut Ctx<'_>) {
-    let mut seen: Vec<(Value, Exchange)> = Vec::new();
+    if !LIST_READERS.iter().any(|check| ctx.selected(check)) {
+        return;
+    }
+    // Every result read here is kept: each hint present is judged, wherever it is. The
+    // handshake's own result counts too (server/discover is cacheable).
+    let mut results: Vec<Exchange> = vec![ctx.session.handshake_exchange.clone()];
     let mut first_resource = None;
+    let mut input_required: Option<(String, Exchange)> = None;
     for (check, capability, method) in [
         (TOOLS_HINTS, "tools", "tools/list"),
         (PROMPTS_HINTS, "prompts", "prompts/list"),
@@ -496,14 +527,19 @@ async fn hints(ctx: &mut Ctx<'_>) {
             );
             continue;
         }
-        // Every list is read when any of these checks runs: the read check needs the first
-        // resource, and the input_required check looks at every list.
-        let wanted = ctx.wants(&check);
-        if !wanted && !LIST_READERS.iter().any(|other| ctx.selected(other)) {
+        if ctx.session_gone() {
+            ctx.skip(&check, "the connection ended earlier");
             continue;
         }
-        let Some(exchange) = ctx.request(&check, method, json!({})).await else {
-            continue;
+        let exchange = match ctx.session.request(method, json!({})).await {
+            Ok(exchange) => exchange,
+            Err(error) => {
+                ctx.lost(&check, &error);
+                if ctx.selected(&check) {
+                    ctx.record(&check, Outcome::no_answer(method, &error));
+                }
+                continue;
+            }
         };
         if method == "resources/list" {
             first_resource = exchange
@@ -512,21 +548,27 @@ async fn hints(ctx: &mut Ctx<'_>) {
                 .and_then(Value::as_str)
                 .map(str::to_owned);
         }
-        if wanted {
-            let outcome = hint_outcome(&exchange, &mut seen);
-            ctx.record(&check, outcome);
+        if ctx.selected(&check) {
+            ctx.record(&check, hint_outcome(&exchange));
         }
-        if ctx.selected(&NOT_ON_LISTS)
+        if input_required.is_none()
+            && method != "resources/list"
             && exchange.result().and_then(|r| r.get("resultType")) == Some(&json!("input_required"))
         {
-            ctx.record(
-                &NOT_ON_LISTS,
-                Outcome::fail(format!("{method} answered input_required"), &exchange),
-            );
+            input_required = Some((method.to_owned(), exchange.clone()));
         }
+        results.push(exchange);
     }
-    if ctx.selected(&NOT_ON_LISTS) && !ctx.results.iter().any(|r| r.id == NOT_ON_LISTS.id) {
-        ctx.record(&NOT_ON_LISTS, Outcome::pass());
+    if ctx.selected(&NOT_ON_LISTS) {
+        let read_any = results.len() > 1;
+        let outcome = match input_required {
+            Some((method, exchange)) => {
+                Outcome::fail(format!("{method} answered input_required"), &exchange)
+            }
+            None if read_any => Outcome::pass(),
+            None => Outcome::Skip("no list was read".into()),
+        };
+        ctx.record(&NOT_ON_LISTS, outcome);
     }
     match first_resource {
         None => ctx.skip(&READ_HINTS, "the server lists no resource"),
@@ -536,47 +578,48 @@ async fn hints(ctx: &mut Ctx<'_>) {
                     .request(&READ_HINTS, "resources/read", json!({ "uri": uri }))
                     .await
             {
-                let outcome = hint_outcome(&exchange, &mut seen);
-                ctx.record(&READ_HINTS, outcome);
+                ctx.record(&READ_HINTS, hint_outcome(&exchange));
+                results.push(exchange);
             }
         }
     }
-    if ctx.selected(&TTL_VALID) && !seen.is_empty() {
-        let bad = seen
+    let with = |key: &str| -> Vec<(&Value, &Exchange)> {
+        results
             .iter()
-            .find(|(result, _)| result.get("ttlMs").is_none_or(|ttl| ttl.as_u64().is_none()));
-        let outcome = match bad {
-            Some((_, exchange)) => {
-                Outcome::fail("a ttlMs is not an integer of 0 or more", exchange)
+            .filter_map(|exchange| Some((exchange.result()?.get(key)?, exchange)))
+            .collect()
+    };
+    for (check, key, valid, why) in [
+        (
+            TTL_VALID,
+            "ttlMs",
+            (|value: &Value| value.as_u64().is_some()) as fn(&Value) -> bool,
+            "a ttlMs is not an integer of 0 or more",
+        ),
+        (
+            SCOPE_VALID,
+            "cacheScope",
+            |value: &Value| matches!(value.as_str(), Some("public" | "private")),
+            "a cacheScope is neither \"public\" nor \"private\"",
+        ),
+    ] {
+        if !ctx.selected(&check) {
+            continue;
+        }
+        let present = with(key);
+        let outcome = match present.iter().find(|(value, _)| !valid(value)) {
+            Some((_, exchange)) => Outcome::fail(why, exchange),
+            None if present.is_empty() => {
+                Outcome::fail_because(format!("no result carried a {key}"))
             }
-            None => Outcome::pass(),
+            None => Outcome::Pass(Some(format!("{} results", present.len()))),
         };
-        ctx.record(&TTL_VALID, outcome);
-    } else {
-        ctx.skip(&TTL_VALID, "no result carried caching hints");
-    }
-    if ctx.selected(&SCOPE_VALID) && !seen.is_empty() {
-        let bad = seen.iter().find(|(result, _)| {
-            !matches!(
-                result.get("cacheScope").and_then(Value::as_str),
-                Some("public" | "private")
-            )
-        });
-        let outcome = match bad {
-            Some((_, exchange)) => Outcome::fail(
-                "a cacheScope is neither \"public\" nor \"private\"",
-                exchange,
-            ),
-            None => Outcome::pass(),
-        };
-        ctx.record(&SCOPE_VALID, outcome);
-    } else {
-        ctx.skip(&SCOPE_VALID, "no result carried caching hints");
+        ctx.record(&check, outcome);
     }
 }
 
-/// Passes when the result carries both hints (kept in `seen` for the value checks).
-fn hint_outcome(exchange: &Exchange, seen: &mut Vec<(Value, Exchange)>) -> Outcome {
+/// Passes when the result carries both hints (their values are judged on their own).
+fn hint_outcome(exchange: &Exchange) -> Outcome {
     let Some(result) = exchange.result() else {
         return Outcome::fail("not answered with a result", exchange);
     };
@@ -585,7 +628,6 @@ fn hint_outcome(exchange: &Exchange, seen: &mut Vec<(Value, Exchange)>) -> Outco
         .filter(|key| result.get(*key).is_none())
         .collect();
     if missing.is_empty() {
-        seen.push((result.clone(), exchange.clone()));
         Outcome::pass()
     } else {
         Outcome::fail(

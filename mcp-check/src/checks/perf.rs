@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::{Ctx, INFO, Outcome};
 use crate::report::Check;
-use crate::session::Era;
 
 const ALIVE_LATENCY: Check = Check {
     id: "perf-ping-latency",
@@ -27,11 +26,7 @@ const TOOLS_LATENCY: Check = Check {
 pub(super) const CATALOGUE: &[Check] = &[ALIVE_LATENCY, TOOLS_LATENCY];
 
 pub(super) async fn run(ctx: &mut Ctx<'_>) {
-    let alive = match ctx.era() {
-        Era::Legacy => "ping",
-        Era::Modern => "server/discover",
-    };
-    probe(ctx, &ALIVE_LATENCY, alive).await;
+    probe(ctx, &ALIVE_LATENCY, ctx.era().alive_method()).await;
     if ctx.session.declares("tools", None) {
         probe(ctx, &TOOLS_LATENCY, "tools/list").await;
     } else {

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::tools::{MAX_PAGES, pagination_outcome};
-use super::{Ctx, MUST, Outcome, kind};
+use super::{Ctx, MUST, Outcome, kind, list_outcome};
 use crate::report::Check;
 use crate::wire::Exchange;
 
@@ -139,26 +139,17 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         {
             Ok(listed) => {
                 if ctx.selected(&LIST) {
-                    let outcome = match (&listed.failed, listed.pages.last()) {
-                        (Some(failed), _) => {
-                            Outcome::fail("prompts/list was not answered with a result", failed)
-                        }
-                        (None, Some(exchange)) => {
-                            let problems: Vec<String> = listed
-                                .items
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, prompt)| {
-                                    !prompt.get("name").is_some_and(Value::is_string)
-                                })
-                                .map(|(index, prompt)| {
-                                    format!("prompt {index}: name is {}", kind(prompt.get("name")))
-                                })
-                                .collect();
-                            Outcome::from_problems(&problems, exchange)
-                        }
-                        (None, None) => Outcome::fail_because("prompts/list was never answered"),
-                    };
+                    let outcome = list_outcome(&listed, "prompts/list", |listed, _| {
+                        listed
+                            .items
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, prompt)| !prompt.get("name").is_some_and(Value::is_string))
+                            .map(|(index, prompt)| {
+                                format!("prompt {index}: name is {}", kind(prompt.get("name")))
+                            })
+                            .collect()
+                    });
                     ctx.record(&LIST, outcome);
                 }
                 if ctx.selected(&PAGINATION) {

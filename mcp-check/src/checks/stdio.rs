@@ -32,26 +32,18 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         }
         return;
     };
-    let stray = wire.stray_lines.clone();
     let exited = if exit {
         Some(wire.close_and_wait(grace).await)
     } else {
         None
     };
-    // Lines written while exiting count too.
-    let stray_after = wire.stray_lines.clone();
+    let (stray, count) = (wire.stray_lines.clone(), wire.stray_count);
     let stderr = wire.stderr_excerpt();
     if purity {
-        let lines = if stray_after.len() > stray.len() {
-            stray_after
-        } else {
-            stray
-        };
-        let outcome = match lines.first() {
+        let outcome = match stray.first() {
             None => Outcome::pass(),
             Some(first) => Outcome::fail_because(format!(
-                "{} line(s) on stdout were not JSON-RPC; the first: {}",
-                lines.len(),
+                "{count} line(s) on stdout were not JSON-RPC; the first: {}",
                 excerpt(first)
             )),
         };

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, MUST, Outcome, SHOULD, kind};
+use super::{Ctx, MUST, Outcome, SHOULD, kind, list_outcome};
 use crate::report::Check;
 use crate::session::{Era, Listed};
 use crate::wire::Exchange;
@@ -170,7 +170,7 @@ const FIXTURE_CALLS: [FixtureCall; 6] = [
 
 const PROGRESS: Check = fixture(
     "tools-call-with-progress",
-    "test_tool_with_progress sends at least 3 progress notifications for the token, never decreasing",
+    "test_tool_with_progress sends at least 3 progress notifications for the token, each higher",
     "https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/progress",
 );
 
@@ -362,7 +362,16 @@ async fn logging(ctx: &mut Ctx<'_>, listed: bool) {
 /// The unknown-tool checks, which need no listed tool.
 async fn unknown_tool(ctx: &mut Ctx<'_>) {
     let wants = ctx.wants(&UNKNOWN_TOOL);
-    let wants_protocol = ctx.selected(&UNKNOWN_TOOL_PROTOCOL);
+    // Without the tools capability tools/call is itself unknown: -32601 is then right.
+    let wants_protocol = if ctx.session.declares("tools", None) {
+        ctx.selected(&UNKNOWN_TOOL_PROTOCOL)
+    } else {
+        ctx.skip(
+            &UNKNOWN_TOOL_PROTOCOL,
+            "the server declares no tools capability",
+        );
+        false
+    };
     if !wants && !wants_protocol {
         return;
     }
@@ -371,7 +380,14 @@ async fn unknown_tool(ctx: &mut Ctx<'_>) {
         Ok(exchange) => exchange,
         Err(error) => {
             ctx.lost(&UNKNOWN_TOOL, &error);
-            ctx.record(&UNKNOWN_TOOL, Outcome::no_answer("tools/call", &error));
+            for (check, selected) in [
+                (UNKNOWN_TOOL, wants),
+                (UNKNOWN_TOOL_PROTOCOL, wants_protocol),
+            ] {
+                if selected {
+                    ctx.record(&check, Outcome::no_answer("tools/call", &error));
+                }
+            }
             return;
         }
     };
@@ -401,14 +417,7 @@ async fn unknown_tool(ctx: &mut Ctx<'_>) {
 fn judge_list(ctx: &mut Ctx<'_>, listed: &Listed) {
     let last = listed.failed.as_ref().or(listed.pages.last());
     if ctx.selected(&LIST) {
-        let outcome = match (&listed.failed, last) {
-            (Some(failed), _) => Outcome::fail("tools/list was not answered with a result", failed),
-            (None, Some(exchange)) => {
-                let problems = tool_problems(listed, exchange);
-                Outcome::from_problems(&problems, exchange)
-            }
-            (None, None) => Outcome::fail_because("tools/list was never answered"),
-        };
+        let outcome = list_outcome(listed, "tools/list", tool_problems);
         ctx.record(&LIST, outcome);
     }
     if ctx.selected(&NAME_FORMAT) {
@@ -457,12 +466,22 @@ pub(super) fn pagination_outcome(listed: &Listed, what: &str, key: &str) -> Outc
     if listed.unfinished {
         return Outcome::fail(format!("still a nextCursor after {MAX_PAGES} pages"), last);
     }
-    let mut seen = std::collections::HashSet::new();
-    for item in &listed.items {
+    // An item on two pages is the list going round; twice on one page is a naming matter (the
+    // uniqueness SHOULD of tools-name-format), not pagination's.
+    let mut first_page = std::collections::HashMap::new();
+    for (item, page) in listed.items.iter().zip(&listed.item_pages) {
         if let Some(name) = item.get(key).and_then(Value::as_str)
-            && !seen.insert(name)
+            && let Some(earlier) = first_page.insert(name, *page)
+            && earlier != *page
         {
-            return Outcome::fail(format!("{what} {name:?} came on two pages"), last);
+            return Outcome::fail(
+                format!(
+                    "{what} {name:?} came on page {} and again on page {}",
+                    earlier + 1,
+                    page + 1
+                ),
+                last,
+            );
         }
     }
     Outcome::Pass((listed.pages.len() > 1).then(|| format!("{} pages", listed.pages.len())))
@@ -518,8 +537,12 @@ fn judge_progress(exchange: &Exchange) -> Outcome {
             exchange,
         );
     }
-    if values.windows(2).any(|pair| pair[1] < pair[0]) {
-        return Outcome::fail(format!("progress went down: {values:?}"), exchange);
+    // "The progress value MUST increase with each notification."
+    if values.windows(2).any(|pair| pair[1] <= pair[0]) {
+        return Outcome::fail(
+            format!("progress did not increase each time: {values:?}"),
+            exchange,
+        );
     }
     Outcome::pass()
 }

@@ -21,8 +21,8 @@ use super::{
 pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
 /// The protocol version header every request after `initialize` carries.
 pub(crate) const VERSION_HEADER: &str = "mcp-protocol-version";
-/// The most of a non-JSON-RPC body a report keeps.
-const TEXT_BYTES: usize = 64 * 1024;
+/// The most characters of a non-JSON-RPC body a report keeps.
+const TEXT_CHARS: usize = 64 * 1024;
 
 /// What one request changes of the usual headers: extra or replaced ones (`Host`, `Origin`,
 /// `Mcp-Method`), and whether the session and version headers are left off.
@@ -156,7 +156,7 @@ impl HttpWire {
                 Ok(message) => vec![message],
                 Err(_) => {
                     if let Some(reply) = &mut pending.exchange_mut().http {
-                        reply.text = text.chars().take(TEXT_BYTES).collect();
+                        reply.text = text.chars().take(TEXT_CHARS).collect();
                     }
                     Vec::new()
                 }
@@ -182,7 +182,7 @@ impl HttpWire {
     ) -> Result<(), WireError> {
         let mut events = bounded_sse(body, MAX_BODY_BYTES);
         while let Some(event) = events.next().await {
-            let Ok(event) = event else { break };
+            let event = event.map_err(|error| WireError::Stream(error.to_string()))?;
             let Some(data) = event.data else { continue };
             match pending.take(Received::new(data), &self.responder) {
                 Step::Answered => return Ok(()),

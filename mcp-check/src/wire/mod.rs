@@ -27,6 +27,9 @@ pub(crate) use stdio::StdioWire;
 /// The longest excerpt of a message a report shows.
 const EXCERPT_CHARS: usize = 2_000;
 
+/// The most messages one exchange keeps (the answer is always kept, as `answer`).
+const RECEIVED_KEPT: usize = 1_000;
+
 /// The most a check reads of one response body or one event stream.
 pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
@@ -280,7 +283,11 @@ impl<'a> Pending<'a> {
             }
             _ => Step::Continue,
         };
-        self.exchange.received.push(received);
+        // A server that floods notifications before its answer is still answered, but only the
+        // first messages are kept as evidence.
+        if self.exchange.received.len() < RECEIVED_KEPT {
+            self.exchange.received.push(received);
+        }
         step
     }
 
@@ -332,15 +339,42 @@ pub enum WireError {
     /// The server's output ended before the answer.
     #[error("the server's output ended before the answer")]
     Ended,
+    /// An event stream broke off or carried an event over the size limit.
+    #[error("the event stream failed: {0}")]
+    Stream(String),
     /// The legacy SSE stream never named the endpoint to post to, or named one elsewhere.
     #[error("the SSE stream did not name a usable endpoint: {0}")]
     Endpoint(String),
 }
 
 impl WireError {
-    /// Whether the server stopped answering in time (as opposed to the connection failing).
+    /// Whether the server did not answer in time (as opposed to the connection failing).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, WireError::Timeout(_))
+        match self {
+            WireError::Timeout(_) => true,
+            WireError::Transport(error) => error.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Whether the connection is gone (the server exited, closed its output, refused or broke the
+    /// connection), so that nothing more can be asked of it.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            WireError::Ended => true,
+            WireError::Transport(error) => {
+                !error.is_timeout()
+                    && (error.is_server_exited()
+                        || error.is_closed()
+                        || error.is_connection_refused()
+                        || error.is_dns()
+                        || error.is_tls()
+                        || error.is_io()
+                        || error.is_spawn())
+            }
+            WireError::Stream(_) => true,
+            WireError::Timeout(_) | WireError::Endpoint(_) => false,
+        }
     }
 }
 

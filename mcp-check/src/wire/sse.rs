@@ -19,6 +19,9 @@ use super::{
     Exchange, HttpReply, MAX_BODY_BYTES, Pending, Presented, Received, Responder, Step, WireError,
 };
 
+/// How many events the stream's reader holds before it waits for the checks to take them.
+const EVENTS_BUFFERED: usize = 256;
+
 /// A legacy SSE server under check. Dropping it ends the stream's task, closing its connection.
 #[derive(Debug)]
 pub(crate) struct SseWire {
@@ -26,7 +29,7 @@ pub(crate) struct SseWire {
     endpoint: Url,
     presented: Presented,
     responder: Responder,
-    events: mpsc::UnboundedReceiver<Received>,
+    events: mpsc::Receiver<Result<Received, String>>,
     reader: JoinHandle<()>,
 }
 
@@ -81,11 +84,19 @@ impl SseWire {
                 "{endpoint} is not on the stream's origin"
             )));
         }
-        let (sender, events) = mpsc::unbounded_channel();
+        // Bounded: a server that streams without end is held back by TCP, not by our memory.
+        let (sender, events) = mpsc::channel(EVENTS_BUFFERED);
         let reader = tokio::spawn(async move {
-            while let Some(Ok(event)) = stream.next().await {
-                let Some(data) = event.data else { continue };
-                if sender.send(Received::new(data)).is_err() {
+            while let Some(event) = stream.next().await {
+                let item = match event {
+                    Ok(event) => match event.data {
+                        Some(data) => Ok(Received::new(data)),
+                        None => continue,
+                    },
+                    Err(error) => Err(error.to_string()),
+                };
+                let ended = item.is_err();
+                if sender.send(item).await.is_err() || ended {
                     return;
                 }
             }
@@ -135,7 +146,8 @@ impl SseWire {
                 match tokio::time::timeout_at(pending.deadline(), self.events.recv()).await {
                     Err(_) => return Err(pending.timed_out()),
                     Ok(None) => return Err(WireError::Ended),
-                    Ok(Some(received)) => received,
+                    Ok(Some(Err(error))) => return Err(WireError::Stream(error)),
+                    Ok(Some(Ok(received))) => received,
                 };
             match pending.take(received, &self.responder) {
                 Step::Answered => return Ok(pending.finish()),

@@ -52,6 +52,7 @@ pub use legacy_sse::{LegacySseTransport, SseCloseReason};
 pub use param_headers::{InvalidParamHeader, ParamHeaders, ToolHeaderMap};
 pub use reconnect::SseReconnectPolicy;
 pub use sse_limit::bounded_sse;
+pub use standard_headers::standard_headers;
 pub use streamable::StreamableClient;
 pub use transport::HttpTransport;
 

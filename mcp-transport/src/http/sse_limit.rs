@@ -15,9 +15,9 @@ use hyper::body::Incoming;
 use rmcp::transport::streamable_http_client::SseError;
 use sse_stream::{Sse, SseStream};
 
-/// An SSE event stream (a response body parsed into events) that fails, before parsing, as soon as one event's bytes pass `max`. Comment
-/// lines are not added to the event, but no single line may pass `max` either (the parser buffers
-/// whole lines).
+/// A response body as a stream of SSE events that fails, before parsing, as soon as one event's
+/// bytes pass `max`. Comment lines are not added to the event, but no single line may pass `max`
+/// either (the parser buffers whole lines).
 pub fn bounded_sse(body: Incoming, max: usize) -> BoxStream<'static, Result<Sse, SseError>> {
     let bytes = body
         .into_data_stream()

@@ -71,6 +71,13 @@ pub(super) fn message_headers(
     headers
 }
 
+/// The standard headers of one JSON-RPC message's POST (`Mcp-Method`, and `Mcp-Name` where the
+/// method has one), encoded as the specification requires: for a caller that builds its own
+/// requests (a compliance check). None for a body that is not one message with a method.
+pub fn standard_headers(body: &[u8]) -> Vec<(HeaderName, HeaderValue)> {
+    message_headers(body, &ToolHeaderMap::default())
+}
+
 /// `text` as a header value: as it is when it is plain visible ASCII (spaces inside allowed),
 /// else in the Base64 sentinel form.
 pub(crate) fn header_safe(text: &str) -> HeaderValue {

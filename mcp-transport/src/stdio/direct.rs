@@ -205,9 +205,22 @@ impl Direct {
         self.write_line(encode(message)?).await
     }
 
-    /// Writes `bytes` and a newline as one whole line, whatever they hold (a compliance check's
-    /// malformed message included).
-    pub(super) async fn write_line(&self, bytes: Vec<u8>) -> Result<(), TransportError> {
+    /// Writes `bytes` and a newline as one whole line by `deadline`, whatever they hold (a
+    /// compliance check's malformed message included). `Ok(false)`: the deadline passed first
+    /// (nothing was written, or the line was abandoned halfway and stdin is now closed).
+    pub(super) async fn write_line_by(
+        &self,
+        bytes: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<bool, TransportError> {
+        Ok(matches!(
+            self.write_by(bytes, Some(deadline)).await?,
+            Delivery::Written
+        ))
+    }
+
+    /// Writes `bytes` and a newline as one whole line.
+    async fn write_line(&self, bytes: Vec<u8>) -> Result<(), TransportError> {
         match self.write_by(bytes, None).await? {
             Delivery::Written => Ok(()),
             // Without a deadline the write never runs late.

@@ -273,13 +273,20 @@ impl StdioTransport {
         self.direct.handle()
     }
 
-    /// Writes `bytes` and a newline to the server's stdin as one whole line, whatever they hold: for
-    /// a compliance check that sends malformed input on purpose. Not for a transport handed to rmcp.
+    /// Writes `bytes` and a newline to the server's stdin as one whole line, whatever they hold,
+    /// by `deadline`: for a compliance check that sends malformed input on purpose. Not for a
+    /// transport handed to rmcp. `Ok(false)` when the deadline passed first: nothing was written,
+    /// or the server stopped reading halfway through the line and its stdin is now closed (a
+    /// torn line must never be followed by another).
     ///
     /// # Errors
     /// [`TransportError::ServerExited`] when the pipe is broken, or another I/O error.
-    pub async fn write_raw_line(&self, bytes: Vec<u8>) -> Result<(), TransportError> {
-        self.direct.write_line(bytes).await
+    pub async fn write_raw_line(
+        &self,
+        bytes: Vec<u8>,
+        deadline: tokio::time::Instant,
+    ) -> Result<bool, TransportError> {
+        self.direct.write_line_by(bytes, deadline).await
     }
 
     /// Reads the next line of the server's stdout as it is, JSON-RPC or not (without its newline,

@@ -243,7 +243,7 @@ fn a_login_stored_under_the_old_name_is_imported_once_and_the_old_files_are_left
 }
 
 #[test]
-fn check_presents_the_stored_login_and_without_one_reports_the_refused_handshake() {
+fn check_presents_the_stored_login_and_without_one_says_to_sign_in() {
     let demo = HttpDemo::start(&["--oauth"]);
     let home = TempDir::new("mcpcord-oauth-check");
     let check = [
@@ -256,10 +256,16 @@ fn check_presents_the_stored_login_and_without_one_reports_the_refused_handshake
         "server-initialize,ping",
     ];
 
+    // Not logged in: no report of the server's compliance, but what to do.
     let before = mcpcord(home.path(), &check);
     assert_eq!(before.status.code(), Some(1), "{}", text(&before));
-    let report: serde_json::Value = serde_json::from_slice(&before.stdout).expect("a JSON report");
-    assert_eq!(report["handshake_refused"], true, "{}", text(&before));
+    let error: serde_json::Value = serde_json::from_slice(&before.stdout).expect("a JSON error");
+    assert_eq!(error["error"]["kind"], "auth_required", "{}", text(&before));
+    assert!(
+        String::from_utf8_lossy(&before.stderr).contains(&format!("mcpcord login {}", demo.url)),
+        "{}",
+        text(&before)
+    );
 
     let login = mcpcord(home.path(), &["login", &demo.url, "--browser", "follow"]);
     assert_eq!(login.status.code(), Some(0), "{}", text(&login));

@@ -13,7 +13,7 @@ const WAV: &str = "UklGRiwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQgAAACAg
 const ERROR_TEXT: &str = "This tool intentionally returns an error for testing";
 
 /// The tools, in `tools/list` order: two pages of [`PAGE_SIZE`].
-const TOOLS: [(&str, &str); 7] = [
+const TOOLS: [(&str, &str); 8] = [
     ("test_simple_text", "Returns simple text content"),
     ("test_image_content", "Returns a PNG image"),
     ("test_audio_content", "Returns a WAV clip"),
@@ -29,6 +29,10 @@ const TOOLS: [(&str, &str); 7] = [
     (
         "test_tool_with_logging",
         "Sends three log messages while it runs",
+    ),
+    (
+        "test_tool_with_progress",
+        "Reports progress three times while it runs",
     ),
 ];
 const PAGE_SIZE: usize = 4;
@@ -70,6 +74,8 @@ pub(super) fn call_tool(name: &str, hide_errors: bool) -> Result<Value, RpcError
         "test_simple_text" => vec![text("This is a simple text response for testing.")],
         // Its log messages go out before the result (see `Server::reply`).
         "test_tool_with_logging" => vec![text("Tool execution completed")],
+        // Its progress goes out before the result (see `Server::reply`).
+        "test_tool_with_progress" => vec![text("Progress reported")],
         "test_image_content" => {
             vec![json!({"type": "image", "data": PNG, "mimeType": "image/png"})]
         }
@@ -279,7 +285,7 @@ mod tests {
         assert_eq!(first["tools"].as_array().map(Vec::len), Some(4));
         let second = list_tools(Some(PAGE_2_CURSOR), false).expect("page 2");
         assert_eq!(second["tools"][0]["name"], "test_multiple_content_types");
-        assert_eq!(second["tools"].as_array().map(Vec::len), Some(3));
+        assert_eq!(second["tools"].as_array().map(Vec::len), Some(4));
         assert!(second.get("nextCursor").is_none());
         assert_eq!(
             list_tools(Some("bogus"), false).map_err(|e| e.code),

@@ -151,7 +151,8 @@ pub fn parse(bytes: &[u8]) -> Incoming {
 /// What to send for one request, in order.
 #[derive(Debug)]
 pub struct Reply {
-    /// Messages sent before the response (`test_tool_with_logging`'s log messages; the unrequested
+    /// Messages sent before the response (`test_tool_with_logging`'s log messages,
+    /// `test_tool_with_progress`'s progress; the unrequested
     /// `sampling/createMessage` of
     /// [`Violation::CapabilityNotRespected`]).
     pub before: Vec<Value>,
@@ -210,6 +211,18 @@ impl Server {
                     "maxTokens": 16
                 }
             }));
+        }
+        if is_tool_call
+            && params.get("name") == Some(&json!("test_tool_with_progress"))
+            && let Some(token) = params.pointer("/_meta/progressToken")
+        {
+            for progress in [0, 50, 100] {
+                before.push(json!({
+                    "jsonrpc": "2.0",
+                    "method": "notifications/progress",
+                    "params": {"progressToken": token, "progress": progress, "total": 100}
+                }));
+            }
         }
         if is_tool_call && params.get("name") == Some(&json!("test_tool_with_logging")) {
             for text in [

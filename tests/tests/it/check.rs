@@ -112,7 +112,10 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
     (
         "no-dns-rebinding",
         &[],
-        &["localhost-host-rebinding-rejected:MUST"],
+        &[
+            "localhost-host-rebinding-rejected:MUST",
+            "http-origin-invalid-403:MUST",
+        ],
     ),
     ("stdout-logs", &["stdio-stdout-only-jsonrpc:MUST"], &[]),
     (
@@ -162,6 +165,7 @@ async fn the_compliant_fixture_passes_every_check_over_stdio_and_http() {
             "tools-call-image",
             "tools-call-error",
             "tools-call-with-logging",
+            "tools-call-with-progress",
             "prompts-get-with-args",
             "resources-read-binary",
             "completion-complete",
@@ -310,9 +314,14 @@ async fn a_run_dropped_while_the_server_hangs_leaves_no_process() {
             .await
             .map(|_| ())
     });
+    // nextest runs each test in a process of its own; the command line makes sure of the child.
     let me = std::process::id();
     let child = mcp_tests::support::eventually_some("the server to start", || {
-        live_children_of(me).into_iter().next()
+        live_children_of(me).into_iter().find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                String::from_utf8_lossy(&cmdline).contains("hang-before-initialize")
+            })
+        })
     })
     .await;
     run.abort();

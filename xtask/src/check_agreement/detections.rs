@@ -67,6 +67,10 @@ pub(super) const DETECTIONS: &[Detection] = &[
         ..detect("no-dns-rebinding", "localhost-host-rebinding-rejected")
     },
     Detection {
+        only: Some(Transport::Http),
+        ..detect("no-dns-rebinding", "http-origin-invalid-403")
+    },
+    Detection {
         only: Some(Transport::Stdio),
         ..detect("stdout-logs", "stdio-stdout-only-jsonrpc")
     },
