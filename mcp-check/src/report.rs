@@ -74,6 +74,21 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// `check`'s result with `status` and `detail`, nothing sent or received recorded.
+    pub(crate) fn new(check: &Check, status: Status, detail: Option<String>) -> Self {
+        Self {
+            id: check.id,
+            scenario: check.scenario,
+            level: check.level,
+            section: check.section,
+            title: check.title,
+            status,
+            detail,
+            sent: None,
+            received: None,
+        }
+    }
+
     /// Whether this result makes the run fail: a MUST that failed.
     pub fn is_blocking(&self) -> bool {
         self.status == Status::Fail && self.level == Level::Must
@@ -309,17 +324,7 @@ mod tests {
     };
 
     fn result(check: Check, status: Status) -> CheckResult {
-        CheckResult {
-            id: check.id,
-            scenario: check.scenario,
-            level: check.level,
-            section: check.section,
-            title: check.title,
-            status,
-            detail: Some("why <not> & \u{1b}".to_owned()),
-            sent: None,
-            received: None,
-        }
+        CheckResult::new(&check, status, Some("why <not> & \u{1b}".to_owned()))
     }
 
     fn report(checks: Vec<CheckResult>) -> Report {

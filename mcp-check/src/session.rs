@@ -7,7 +7,7 @@ use http::{HeaderName, HeaderValue};
 use mcp_transport::HttpClient;
 use serde_json::{Map, Value, json};
 
-use crate::wire::{Exchange, Overrides, Responder, Target, Wire, WireError};
+use crate::wire::{Exchange, Flagged, Overrides, Responder, Target, Wire, WireError};
 
 /// The revision whose lifecycle is `server/discover` and per-request `_meta`.
 pub const MODERN_VERSION: &str = "2026-07-28";
@@ -77,10 +77,43 @@ pub(crate) struct Session {
     pub(crate) handshake_exchange: Exchange,
     /// The `notifications/initialized` exchange (the legacy era), for the checks of its status.
     pub(crate) initialized: Option<Exchange>,
-    /// Every exchange's received messages and server requests, for the checks over a whole run.
-    pub(crate) log: Vec<Exchange>,
+    /// What the checks over a whole run hold against the server, noted exchange by exchange.
+    pub(crate) findings: SessionFindings,
     pub(crate) timeout: Duration,
     next_id: i64,
+}
+
+/// A message flagged during a session, and what the client had sent when it came.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionFinding {
+    pub(crate) flagged: Flagged,
+    /// An excerpt of the message sent.
+    pub(crate) sent: String,
+}
+
+/// The first message of a session with a wrong envelope, and the first request the client's
+/// capabilities do not allow: judged as each exchange ends, so nothing need be kept in between.
+#[derive(Debug, Default)]
+pub(crate) struct SessionFindings {
+    pub(crate) bad_envelope: Option<SessionFinding>,
+    pub(crate) undeclared_request: Option<SessionFinding>,
+}
+
+impl SessionFindings {
+    fn note(&mut self, exchange: &Exchange) {
+        let found = |flagged: &Option<Flagged>| {
+            flagged.as_ref().map(|flagged| SessionFinding {
+                flagged: flagged.clone(),
+                sent: crate::wire::excerpt(&exchange.sent),
+            })
+        };
+        if self.bad_envelope.is_none() {
+            self.bad_envelope = found(&exchange.bad_envelope);
+        }
+        if self.undeclared_request.is_none() {
+            self.undeclared_request = found(&exchange.undeclared_request);
+        }
+    }
 }
 
 /// Why a session could not start.
@@ -161,15 +194,22 @@ impl Session {
     /// Connects and finds the era as a dual-era client does: `server/discover` first (waiting at
     /// most `probe`: an old server may stay silent), and on anything but a discover result that
     /// lists 2026-07-28, `initialize` on the same connection. A new connection is made only if the
-    /// first one ended.
+    /// first one ended, or if a server silent on the probe then refuses `initialize` (it may be a
+    /// slow server of the new era: it is asked `server/discover` again, given the whole timeout).
     pub(crate) async fn open_auto(
         target: &Target,
         http: &HttpClient,
         probe: Duration,
         timeout: Duration,
     ) -> Result<Self, OpenError> {
-        let mut session = Self::connect(target, http, Era::Modern, probe).await?;
-        let modern = session.handshake().await.is_ok()
+        // Connecting (a legacy SSE stream's endpoint event) gets the whole timeout; only the
+        // answer to server/discover is waited for briefly.
+        let mut session = Self::connect(target, http, Era::Modern, timeout).await?;
+        session.timeout = probe;
+        let probed = session.handshake().await;
+        let probe_timed_out =
+            matches!(&probed, Err(OpenError::Wire { source, .. }) if source.is_timeout());
+        let modern = probed.is_ok()
             && session
                 .handshake
                 .get("supportedVersions")
@@ -186,6 +226,15 @@ impl Session {
         match session.handshake().await {
             Err(OpenError::Wire { source, .. }) if source.is_connection_lost() => {
                 Self::open(target, http, Era::Legacy, timeout).await
+            }
+            // Silent on discover, then refusing initialize: perhaps a server of the new era
+            // slower to start than the probe waited (its late discover answer went unread). A
+            // new connection asks again with the whole timeout; failing that, the refusal stands.
+            Err(refused @ OpenError::Refused { .. }) if probe_timed_out => {
+                drop(session);
+                Self::open(target, http, Era::Modern, timeout)
+                    .await
+                    .map_err(|_| refused)
             }
             outcome => outcome.map(|()| session),
         }
@@ -211,7 +260,7 @@ impl Session {
             handshake: Value::Null,
             handshake_exchange: Exchange::default(),
             initialized: None,
-            log: Vec::new(),
+            findings: SessionFindings::default(),
             timeout,
             next_id: 0,
         };
@@ -353,7 +402,7 @@ impl Session {
             .wire
             .exchange(bytes, id, overrides, self.timeout)
             .await?;
-        self.log.push(exchange.clone());
+        self.findings.note(&exchange);
         Ok(exchange)
     }
 
@@ -373,7 +422,7 @@ impl Session {
                 self.timeout,
             )
             .await?;
-        self.log.push(exchange.clone());
+        self.findings.note(&exchange);
         Ok(exchange)
     }
 

@@ -515,18 +515,33 @@ pub(crate) fn sanitised_excerpt(bytes: &[u8], max_chars: usize) -> String {
     excerpt
 }
 
-/// `c`, or a space in place of a control character (a newline and a tab too, unless `keep_lines`).
+/// `c`, or a space in place of a control character (a newline and a tab too, unless `keep_lines`)
+/// or of an invisible formatting character that can make a terminal show text other than what is
+/// there: bidirectional marks, overrides and isolates, the zero-width space and invisible
+/// operators, the byte-order mark. Zero-width joiners stay: emoji sequences need them.
 fn printable(c: char, keep_lines: bool) -> char {
-    if c.is_control() && !(keep_lines && matches!(c, '\n' | '\t')) {
+    let invisible = matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'
+            | '\u{200E}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    );
+    if invisible || (c.is_control() && !(keep_lines && matches!(c, '\n' | '\t'))) {
         ' '
     } else {
         c
     }
 }
 
-/// Text a server sent, made safe to show on a terminal: every control character but newline and tab
-/// becomes a space, and text longer than `max_chars` characters is cut there with a note of how
-/// many more there were.
+/// Text a server sent, made safe to show on a terminal: every control character but newline and
+/// tab, and every bidirectional override or other invisible formatting character, becomes a space,
+/// and text longer than `max_chars` characters is cut there with a note of how many more there
+/// were.
 ///
 /// Why: a server chooses its names, descriptions, tool output and error messages. Written raw, an
 /// escape sequence (`ESC ]0;...` retitles the window, `ESC [2J` clears the screen), a carriage
@@ -538,6 +553,7 @@ fn printable(c: char, keep_lines: bool) -> char {
 ///
 /// assert_eq!(terminal_safe("a\u{1b}[2Jb\r\nc", 100), "a [2Jb \nc");
 /// assert_eq!(terminal_safe("abcdef", 3), "abc… (3 more characters)");
+/// assert_eq!(terminal_safe("tool\u{202e}txt.exe", 100), "tool txt.exe");
 /// ```
 pub fn terminal_safe(text: &str, max_chars: usize) -> String {
     let mut chars = text.chars();

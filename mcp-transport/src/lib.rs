@@ -103,7 +103,7 @@ pub use http::{
 };
 pub use request::RequestError;
 pub use stdio::{
-    EnvPolicy, ShutdownTimings, StderrTail, StdioDirectRequests, StdioLimits, StdioProcess,
-    StdioSpec, StdioTransport,
+    EnvPolicy, ShutdownTimings, StderrHandling, StderrTail, StdioDirectRequests, StdioLimits,
+    StdioProcess, StdioSpec, StdioTransport,
 };
 pub use www_authenticate::{Challenge, ChallengeParseError};

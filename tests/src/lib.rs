@@ -37,8 +37,8 @@
 //! ```
 //!
 //! Rules: `protocol-version`, `missing-is-error`, `bad-pagination`, `no-dns-rebinding`, `stdout-logs`,
-//! `capability-not-respected`, `no-exit-on-stdin-close`, `bad-envelope`; each is described on
-//! [`noncompliant::Violation`].
+//! `capability-not-respected`, `no-exit-on-stdin-close`, `bad-envelope`, `requires-stderr`,
+//! `dies-on-bad-input`; each is described on [`noncompliant::Violation`].
 
 pub mod census;
 pub mod fixture;

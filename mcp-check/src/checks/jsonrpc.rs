@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{Ctx, MUST, Outcome, SHOULD};
 use crate::report::Check;
-use crate::session::Era;
-use crate::wire::{Exchange, Overrides};
+use crate::session::{Era, SessionFinding};
+use crate::wire::Overrides;
 
 const PING: Check = Check {
     id: "ping",
@@ -191,6 +191,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
 /// Bad input: malformed JSON, requests that are not requests, a huge argument, odd characters;
 /// then whether the server is still there.
 pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
+    let alive_before = !ctx.session_gone();
     let parse = ctx.wants(&PARSE_ERROR);
     let invalid = ctx.wants(&INVALID_REQUEST);
     if parse || invalid {
@@ -254,7 +255,18 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
         let outcome = expect_refusal(ctx, &ODD_CHARACTERS, text, &id, &overrides).await;
         ctx.record(&ODD_CHARACTERS, outcome);
     }
-    if ctx.wants(&SURVIVES) {
+    // A server that died of the bad input fails this check rather than skipping it.
+    if ctx.selected(&SURVIVES)
+        && alive_before
+        && let Some(during) = ctx.gone_during()
+    {
+        ctx.record(
+            &SURVIVES,
+            Outcome::fail_because(format!(
+                "the connection ended during {during}: the server did not survive the bad input"
+            )),
+        );
+    } else if ctx.wants(&SURVIVES) {
         let method = ctx.era().alive_method();
         let outcome = match ctx.session.request(method, json!({})).await {
             Ok(exchange) if exchange.result().is_some() => Outcome::pass(),
@@ -484,110 +496,36 @@ async fn bad_input(
 /// Checks over everything the session saw.
 pub(super) fn run_whole_session(ctx: &mut Ctx<'_>) {
     if ctx.selected(&ENVELOPE) {
-        let outcome = envelope_problems(&ctx.session.log);
+        let outcome = flagged_outcome(ctx.session.findings.bad_envelope.as_ref(), |why| {
+            why.to_owned()
+        });
         ctx.record(&ENVELOPE, outcome);
     }
     if ctx.selected(&CAPABILITY_RESPECT) {
-        let asked = ctx
-            .session
-            .log
-            .iter()
-            .flat_map(|exchange| {
-                exchange
-                    .server_requests
-                    .iter()
-                    .map(move |request| (exchange, request))
-            })
-            .find(|(_, request)| request.get("method").and_then(Value::as_str) != Some("ping"));
-        let outcome = match asked {
-            None => Outcome::pass(),
-            Some((exchange, request)) => Outcome::fail(
-                format!(
-                    "the server sent {} although the client declared no capabilities",
-                    request
-                        .get("method")
-                        .and_then(Value::as_str)
-                        .unwrap_or("a request")
-                ),
-                exchange,
-            ),
-        };
+        let outcome = flagged_outcome(ctx.session.findings.undeclared_request.as_ref(), |method| {
+            format!("the server sent {method} although the client declared no capabilities")
+        });
         ctx.record(&CAPABILITY_RESPECT, outcome);
     }
 }
 
-/// The first message in `log` that is not a JSON-RPC 2.0 message, with why.
-fn envelope_problems(log: &[Exchange]) -> Outcome {
-    for exchange in log {
-        for received in &exchange.received {
-            let Some(message) = &received.message else {
-                continue;
-            };
-            if let Some(why) = envelope_problem(message) {
-                return Outcome::Fail(super::Failure {
-                    why,
-                    sent: Some(crate::wire::excerpt(&exchange.sent)),
-                    received: Some(crate::wire::excerpt(&received.raw)),
-                });
-            }
-        }
+/// A whole-session check's verdict: a pass, or the first message flagged, shown with what the
+/// client had sent.
+fn flagged_outcome(flagged: Option<&SessionFinding>, why: impl Fn(&str) -> String) -> Outcome {
+    match flagged {
+        None => Outcome::pass(),
+        Some(finding) => Outcome::Fail(super::Failure {
+            why: why(&finding.flagged.why),
+            sent: Some(finding.sent.clone()),
+            received: Some(finding.flagged.excerpt.clone()),
+        }),
     }
-    Outcome::pass()
-}
-
-/// What is wrong with one message's envelope, if anything.
-pub(crate) fn envelope_problem(message: &Value) -> Option<String> {
-    let Some(object) = message.as_object() else {
-        return Some("a message is not a JSON object".into());
-    };
-    if object.get("jsonrpc") != Some(&json!("2.0")) {
-        return Some(format!(
-            "\"jsonrpc\" is {}, not \"2.0\"",
-            object
-                .get("jsonrpc")
-                .map_or("missing".to_owned(), Value::to_string)
-        ));
-    }
-    let id_ok = |id: &Value| id.is_string() || id.as_i64().is_some() || id.as_u64().is_some();
-    if let Some(method) = object.get("method") {
-        if !method.is_string() {
-            return Some("\"method\" is not a string".into());
-        }
-        return match object.get("id") {
-            Some(id) if !id_ok(id) => Some(format!(
-                "a request's id {id} is neither a string nor an integer"
-            )),
-            _ => None,
-        };
-    }
-    match (object.get("result"), object.get("error")) {
-        (Some(_), Some(_)) => return Some("a response carries both result and error".into()),
-        (None, None) => return Some("a message has neither method, result nor error".into()),
-        (Some(_), None) => {
-            if !object.get("id").is_some_and(id_ok) {
-                return Some("a result's id is missing or not a string or integer".into());
-            }
-        }
-        (None, Some(error)) => {
-            if error.get("code").is_none_or(|code| code.as_i64().is_none()) {
-                return Some("an error's code is not an integer".into());
-            }
-            if !error.get("message").is_some_and(Value::is_string) {
-                return Some("an error's message is not a string".into());
-            }
-            // MCP's schema lets an error leave its id out (JSON-RPC says null) when the request's
-            // id could not be read; either is accepted, anything else is not.
-            if !object.get("id").is_none_or(|id| id.is_null() || id_ok(id)) {
-                return Some("an error's id is not a string, an integer or null".into());
-            }
-        }
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::envelope_problem;
 
     #[test]
     fn envelopes_are_judged_by_member_not_by_luck() {

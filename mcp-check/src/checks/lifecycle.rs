@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::{Ctx, MUST, Outcome, SHOULD, kind};
 use crate::report::Check;
 use crate::session::{Era, KNOWN_VERSIONS, MODERN_VERSION, responder};
-use crate::wire::{Overrides, Wire};
+use crate::wire::{Overrides, Target, Wire};
 
 const INITIALIZE: Check = Check {
     id: "server-initialize",
@@ -172,7 +172,17 @@ fn judge_initialize(result: &Value, exchange: &crate::wire::Exchange) -> Outcome
 /// Version negotiation, on a connection of its own (a second `initialize` on one connection is
 /// not allowed): asking for a version no revision has must not be echoed.
 pub(super) async fn run_negotiation(ctx: &mut Ctx<'_>) {
-    if ctx.era() != Era::Legacy || !ctx.wants(&NEGOTIATION) {
+    if ctx.era() != Era::Legacy {
+        return;
+    }
+    // Over stdio its connection is a new process, whatever became of the session's; over HTTP it
+    // is the same server, which may be gone.
+    let runs = if matches!(ctx.target, Target::Stdio(_)) {
+        ctx.selected(&NEGOTIATION)
+    } else {
+        ctx.wants(&NEGOTIATION)
+    };
+    if !runs {
         return;
     }
     let asked = "1999-01-01";

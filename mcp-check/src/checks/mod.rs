@@ -183,15 +183,9 @@ pub(crate) fn refused_handshake(
                 )
             };
             CheckResult {
-                id: check.id,
-                scenario: check.scenario,
-                level: check.level,
-                section: check.section,
-                title: check.title,
-                status,
-                detail: Some(detail),
                 sent,
                 received,
+                ..CheckResult::new(&check, status, Some(detail))
             }
         })
         .collect()
@@ -282,15 +276,9 @@ impl<'a> Ctx<'a> {
         };
         tracing::debug!(id = check.id, ?status, "check");
         self.results.push(CheckResult {
-            id: check.id,
-            scenario: check.scenario,
-            level: check.level,
-            section: check.section,
-            title: check.title,
-            status,
-            detail,
             sent,
             received,
+            ..CheckResult::new(check, status, detail)
         });
     }
 
@@ -329,6 +317,11 @@ impl<'a> Ctx<'a> {
     /// Whether the connection has ended.
     pub(crate) fn session_gone(&self) -> bool {
         self.gone.is_some()
+    }
+
+    /// The check during which the connection ended, if it has.
+    pub(crate) fn gone_during(&self) -> Option<&'static str> {
+        self.gone
     }
 
     pub(crate) fn era(&self) -> Era {

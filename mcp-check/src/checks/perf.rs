@@ -60,13 +60,6 @@ async fn probe(ctx: &mut Ctx<'_>, check: &Check, method: &str) {
             }
         }
     }
-    // The probe's own exchanges are not kept: a run's log is for the checks that judge messages.
-    let keep = ctx
-        .session
-        .log
-        .len()
-        .saturating_sub(samples.saturating_sub(1));
-    ctx.session.log.truncate(keep);
     latencies.sort_unstable();
     let at = |quantile: f64| {
         let index = ((latencies.len() as f64 - 1.0) * quantile).round() as usize;

@@ -131,7 +131,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         return;
     }
     let mut prompts = Vec::new();
-    if !ctx.session_gone() {
+    if CATALOGUE.iter().any(|check| ctx.selected(check)) && !ctx.session_gone() {
         match ctx
             .session
             .list_all("prompts/list", "prompts", MAX_PAGES)
@@ -160,7 +160,9 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
             }
             Err(error) => {
                 ctx.lost(&LIST, &error);
-                ctx.record(&LIST, Outcome::no_answer("prompts/list", &error));
+                if ctx.selected(&LIST) {
+                    ctx.record(&LIST, Outcome::no_answer("prompts/list", &error));
+                }
             }
         }
     }
@@ -173,16 +175,26 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
                 .unwrap_or_default()
                 .to_owned();
             let arguments = required_arguments(prompt);
+            let placeholders = !arguments_empty(&arguments);
             if ctx.wants(&GET)
                 && let Some(exchange) = ctx
                     .request(
                         &GET,
                         "prompts/get",
-                        json!({ "name": name, "arguments": arguments }),
+                        json!({ "name": &name, "arguments": arguments }),
                     )
                     .await
             {
-                let outcome = judge_messages(&exchange, |_| None);
+                // The placeholder may not be a value the prompt accepts: refusing it as invalid
+                // params is a right answer, and leaves the result's shape unseen.
+                let outcome = if placeholders && exchange.error_code() == Some(-32602) {
+                    Outcome::Skip(format!(
+                        "{name} refused the placeholder arguments with -32602 (invalid params), \
+                         so no result could be judged"
+                    ))
+                } else {
+                    judge_messages(&exchange, |_| None)
+                };
                 ctx.record(&GET, outcome);
             }
         }
@@ -211,6 +223,11 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         }
     }
     completion(ctx, &prompts).await;
+}
+
+/// Whether `arguments` (an object) has no member.
+fn arguments_empty(arguments: &Value) -> bool {
+    arguments.as_object().is_none_or(Map::is_empty)
 }
 
 /// Every required argument of `prompt`, filled with a harmless string.

@@ -160,7 +160,9 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
             }
             Err(error) => {
                 ctx.lost(&LIST, &error);
-                ctx.record(&LIST, Outcome::no_answer("resources/list", &error));
+                if ctx.selected(&LIST) {
+                    ctx.record(&LIST, Outcome::no_answer("resources/list", &error));
+                }
             }
         }
     }

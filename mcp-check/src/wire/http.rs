@@ -141,10 +141,11 @@ impl HttpWire {
         if is_stream {
             let read = self.read_stream(body, &mut pending);
             match tokio::time::timeout_at(deadline, read).await {
-                Ok(result) => result?,
-                Err(_) if id.is_some() => return Err(pending.timed_out()),
+                Ok(Ok(true)) => {}
+                Ok(Err(error)) => return Err(error),
+                Ok(Ok(false)) | Err(_) if id.is_some() => return Err(pending.timed_out()),
                 // A notification's stream that stays open: its status was the point.
-                Err(_) => {}
+                Ok(Ok(false)) | Err(_) => {}
             }
         } else {
             let body = tokio::time::timeout_at(deadline, read_body(body))
@@ -162,37 +163,46 @@ impl HttpWire {
                 }
             };
             for message in messages {
+                if pending.expired() {
+                    return Err(pending.timed_out());
+                }
                 let received = Received {
                     raw: message.to_string(),
                     message: Some(message),
                 };
                 if let Step::Respond(answer) = pending.take(received, &self.responder) {
-                    self.post_only(answer).await?;
+                    tokio::time::timeout_at(deadline, self.post_only(answer))
+                        .await
+                        .map_err(|_| pending.timed_out())??;
                 }
             }
         }
         Ok(pending.finish())
     }
 
-    /// Reads an event stream up to the answer (or its end), answering the server's requests.
+    /// Reads an event stream up to the answer (or its end), answering the server's requests;
+    /// `false` if the deadline passed first.
     async fn read_stream(
         &mut self,
         body: Incoming,
         pending: &mut Pending<'_>,
-    ) -> Result<(), WireError> {
+    ) -> Result<bool, WireError> {
         let mut events = bounded_sse(body, MAX_BODY_BYTES);
         while let Some(event) = events.next().await {
+            if pending.expired() {
+                return Ok(false);
+            }
             let event = event.map_err(|error| WireError::Stream(error.to_string()))?;
             let Some(data) = event.data else { continue };
             match pending.take(Received::new(data), &self.responder) {
-                Step::Answered => return Ok(()),
+                Step::Answered => return Ok(true),
                 Step::Respond(answer) => {
                     self.post_only(answer).await?;
                 }
                 Step::Continue => {}
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// POSTs a message that needs no answer (a response to the server's request), ignoring the body.

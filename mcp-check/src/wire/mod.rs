@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use ::http::{HeaderMap, StatusCode};
 use mcp_transport::{Credential, HttpClient, StdioSpec, TransportError};
-use serde_json::Value;
+use serde_json::{Value, json};
 use url::Url;
 
 pub(crate) use http::{HttpWire, Overrides};
@@ -29,6 +29,14 @@ const EXCERPT_CHARS: usize = 2_000;
 
 /// The most messages one exchange keeps (the answer is always kept, as `answer`).
 const RECEIVED_KEPT: usize = 1_000;
+
+/// The most bytes of messages one exchange keeps as evidence: a server that floods large
+/// notifications before its answer is answered all the same, and judged message by message, but
+/// only this much of what it sent is held.
+const RECEIVED_BYTES_KEPT: usize = 1024 * 1024;
+
+/// The most server requests one exchange keeps (each is answered and judged, kept or not).
+const SERVER_REQUESTS_KEPT: usize = 32;
 
 /// The most a check reads of one response body or one event stream.
 pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -169,6 +177,13 @@ pub(crate) struct HttpReply {
     pub(crate) text: String,
 }
 
+/// A message a whole-session check will hold against the server: why, and an excerpt of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Flagged {
+    pub(crate) why: String,
+    pub(crate) excerpt: String,
+}
+
 /// What one message sent brought back.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Exchange {
@@ -178,8 +193,15 @@ pub(crate) struct Exchange {
     pub(crate) received: Vec<Received>,
     /// The answer: the message whose id is the one sent (or `null`, for input without an id).
     pub(crate) answer: Option<Value>,
-    /// The requests the server sent meanwhile (each was answered by the responder).
+    /// The first requests the server sent meanwhile (each was answered by the responder).
     pub(crate) server_requests: Vec<Value>,
+    /// How many messages came in all, kept or not.
+    pub(crate) received_count: usize,
+    /// The first message whose JSON-RPC 2.0 envelope is wrong, judged as each came in.
+    pub(crate) bad_envelope: Option<Flagged>,
+    /// The first request from the server other than `ping`: the checking client declares no
+    /// capabilities, so nothing else may be asked of it. `why` is the method.
+    pub(crate) undeclared_request: Option<Flagged>,
     /// HTTP only: the response to the POST.
     pub(crate) http: Option<HttpReply>,
     /// From the first byte written to the answer (or the end of waiting).
@@ -207,9 +229,19 @@ impl Exchange {
         if let Some(answer) = &self.answer {
             return excerpt(&answer.to_string());
         }
-        let lines: Vec<&str> = self.received.iter().map(|r| r.raw.as_str()).collect();
-        if !lines.is_empty() {
-            return excerpt(&lines.join("\n"));
+        if !self.received.is_empty() {
+            // Joined only as far as an excerpt shows: what was kept can still be a megabyte.
+            let mut joined = String::new();
+            for (at, received) in self.received.iter().enumerate() {
+                if at > 0 {
+                    joined.push('\n');
+                }
+                joined.push_str(&received.raw);
+                if joined.len() > EXCERPT_CHARS * 4 {
+                    break;
+                }
+            }
+            return excerpt(&joined);
         }
         match &self.http {
             Some(reply) if reply.text.is_empty() => format!("HTTP {}, no body", reply.status),
@@ -227,6 +259,8 @@ pub(crate) struct Pending<'a> {
     started: Instant,
     deadline: Instant,
     timeout: Duration,
+    /// The bytes of `exchange.received`.
+    kept_bytes: usize,
 }
 
 /// What to do after a message came in.
@@ -252,7 +286,15 @@ impl<'a> Pending<'a> {
             started,
             deadline: started + timeout,
             timeout,
+            kept_bytes: 0,
         }
+    }
+
+    /// Whether the deadline has passed. Each wire asks before it waits again: a server that
+    /// always has another message ready would otherwise keep a read that is never pending from
+    /// ever reaching its timeout.
+    pub(crate) fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
     }
 
     /// When waiting ends.
@@ -270,23 +312,47 @@ impl<'a> Pending<'a> {
         &mut self.exchange
     }
 
-    /// Records `received` and says what it means.
+    /// Records `received`, judges its envelope, and says what it means.
     pub(crate) fn take(&mut self, received: Received, responder: &Responder) -> Step {
+        let exchange = &mut self.exchange;
+        exchange.received_count += 1;
+        if let Some(message) = &received.message
+            && exchange.bad_envelope.is_none()
+            && let Some(why) = envelope_problem(message)
+        {
+            exchange.bad_envelope = Some(Flagged {
+                why,
+                excerpt: excerpt(&received.raw),
+            });
+        }
         let step = match (&received.message, self.id) {
             (Some(message), Some(id)) if answers(message, id) => {
-                self.exchange.answer = Some(message.clone());
+                exchange.answer = Some(message.clone());
                 Step::Answered
             }
             (Some(message), _) if is_server_request(message) => {
-                self.exchange.server_requests.push(message.clone());
+                let method = message.get("method").and_then(Value::as_str);
+                if method != Some("ping") && exchange.undeclared_request.is_none() {
+                    exchange.undeclared_request = Some(Flagged {
+                        why: method.unwrap_or("a request").to_owned(),
+                        excerpt: excerpt(&received.raw),
+                    });
+                }
+                if exchange.server_requests.len() < SERVER_REQUESTS_KEPT {
+                    exchange.server_requests.push(message.clone());
+                }
                 Step::Respond(respond(responder, message))
             }
             _ => Step::Continue,
         };
-        // A server that floods notifications before its answer is still answered, but only the
-        // first messages are kept as evidence.
-        if self.exchange.received.len() < RECEIVED_KEPT {
-            self.exchange.received.push(received);
+        // A server that floods messages before its answer is still answered, but only the first
+        // messages are kept as evidence.
+        let size = received.raw.len();
+        if exchange.received.len() < RECEIVED_KEPT
+            && self.kept_bytes.saturating_add(size) <= RECEIVED_BYTES_KEPT
+        {
+            self.kept_bytes += size;
+            exchange.received.push(received);
         }
         step
     }
@@ -358,13 +424,15 @@ impl WireError {
     }
 
     /// Whether the connection is gone (the server exited, closed its output, refused or broke the
-    /// connection), so that nothing more can be asked of it.
+    /// connection, or wrote a stdio line over the limit, after which no line can be told from
+    /// the next), so that nothing more can be asked of it.
     pub fn is_connection_lost(&self) -> bool {
         match self {
             WireError::Ended => true,
             WireError::Transport(error) => {
                 !error.is_timeout()
                     && (error.is_server_exited()
+                        || error.is_message_too_large()
                         || error.is_closed()
                         || error.is_connection_refused()
                         || error.is_dns()
@@ -457,6 +525,56 @@ impl Wire {
     }
 }
 
+/// What is wrong with one message's envelope, if anything.
+pub(crate) fn envelope_problem(message: &Value) -> Option<String> {
+    let Some(object) = message.as_object() else {
+        return Some("a message is not a JSON object".into());
+    };
+    if object.get("jsonrpc") != Some(&json!("2.0")) {
+        return Some(format!(
+            "\"jsonrpc\" is {}, not \"2.0\"",
+            object
+                .get("jsonrpc")
+                .map_or("missing".to_owned(), Value::to_string)
+        ));
+    }
+    let id_ok = |id: &Value| id.is_string() || id.as_i64().is_some() || id.as_u64().is_some();
+    if let Some(method) = object.get("method") {
+        if !method.is_string() {
+            return Some("\"method\" is not a string".into());
+        }
+        return match object.get("id") {
+            Some(id) if !id_ok(id) => Some(format!(
+                "a request's id {id} is neither a string nor an integer"
+            )),
+            _ => None,
+        };
+    }
+    match (object.get("result"), object.get("error")) {
+        (Some(_), Some(_)) => return Some("a response carries both result and error".into()),
+        (None, None) => return Some("a message has neither method, result nor error".into()),
+        (Some(_), None) => {
+            if !object.get("id").is_some_and(id_ok) {
+                return Some("a result's id is missing or not a string or integer".into());
+            }
+        }
+        (None, Some(error)) => {
+            if error.get("code").is_none_or(|code| code.as_i64().is_none()) {
+                return Some("an error's code is not an integer".into());
+            }
+            if !error.get("message").is_some_and(Value::is_string) {
+                return Some("an error's message is not a string".into());
+            }
+            // MCP's schema lets an error leave its id out (JSON-RPC says null) when the request's
+            // id could not be read; either is accepted, anything else is not.
+            if !object.get("id").is_none_or(|id| id.is_null() || id_ok(id)) {
+                return Some("an error's id is not a string, an integer or null".into());
+            }
+        }
+    }
+    None
+}
+
 /// Whether `message` is the answer to `id`: a response (result or error) carrying that id. With
 /// `id` null, any response with a null id (the answer to input the server could not read).
 pub(crate) fn answers(message: &Value, id: &Value) -> bool {
@@ -502,5 +620,72 @@ mod tests {
         let message = Received::new(echoed.to_owned()).message.expect("parses");
         assert_eq!(message["a"], "x\u{fffd}y\u{1f600}\\ud800");
         assert_eq!(without_lone_surrogates(r#"{"a":"\ud83d\ude00"}"#), None);
+    }
+
+    fn responder() -> Responder {
+        Responder(Arc::new(|_| json!({ "result": {} })))
+    }
+
+    #[tokio::test]
+    async fn a_flood_is_answered_and_judged_in_full_but_kept_only_in_part() {
+        let id = json!(7);
+        let mut pending = Pending::new(b"{}", Some(&id), Duration::from_secs(5));
+        let padding = "p".repeat(4096);
+        for n in 0..2_000 {
+            let request =
+                json!({"jsonrpc": "2.0", "id": n, "method": "ping", "params": {"pad": padding}});
+            assert!(matches!(
+                pending.take(Received::new(request.to_string()), &responder()),
+                Step::Respond(_)
+            ));
+        }
+        // Messages past what is kept are still judged: a bad envelope, a request not allowed.
+        let bad = json!({"id": 1, "result": {}});
+        pending.take(Received::new(bad.to_string()), &responder());
+        let asked = json!({"jsonrpc": "2.0", "id": "s", "method": "sampling/createMessage"});
+        pending.take(Received::new(asked.to_string()), &responder());
+        let answer = json!({"jsonrpc": "2.0", "id": 7, "result": {}});
+        assert!(matches!(
+            pending.take(Received::new(answer.to_string()), &responder()),
+            Step::Answered
+        ));
+        let mut exchange = pending.finish();
+        assert_eq!(exchange.received_count, 2_003);
+        let kept: usize = exchange.received.iter().map(|r| r.raw.len()).sum();
+        assert!(kept <= RECEIVED_BYTES_KEPT, "{kept} bytes kept");
+        assert!(exchange.received.len() < 2_000);
+        assert_eq!(exchange.server_requests.len(), SERVER_REQUESTS_KEPT);
+        assert_eq!(exchange.answer, Some(answer));
+        let flagged = exchange
+            .bad_envelope
+            .clone()
+            .expect("the envelope without jsonrpc");
+        assert!(
+            flagged.why.contains("\"jsonrpc\" is missing"),
+            "{}",
+            flagged.why
+        );
+        let undeclared = exchange
+            .undeclared_request
+            .clone()
+            .expect("sampling was asked for");
+        assert_eq!(undeclared.why, "sampling/createMessage");
+        // Without an answer, the excerpt is of what was kept, joined only as far as it shows.
+        exchange.answer = None;
+        let shown = exchange.received_excerpt();
+        assert!(
+            shown.chars().count() < EXCERPT_CHARS + 64,
+            "{}",
+            shown.len()
+        );
+        assert!(shown.starts_with(r#"{"id":0,"#), "{}", &shown[..40]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pending_exchange_expires_at_its_deadline() {
+        let pending = Pending::new(b"{}", None, Duration::from_secs(2));
+        assert!(!pending.expired());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(pending.expired());
     }
 }

@@ -13,6 +13,7 @@ use mcp_transport::http::bounded_sse;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use url::Url;
 
 use super::{
@@ -20,7 +21,7 @@ use super::{
 };
 
 /// How many events the stream's reader holds before it waits for the checks to take them.
-const EVENTS_BUFFERED: usize = 256;
+const EVENTS_BUFFERED: usize = 8;
 
 /// A legacy SSE server under check. Dropping it ends the stream's task, closing its connection.
 #[derive(Debug)]
@@ -84,7 +85,8 @@ impl SseWire {
                 "{endpoint} is not on the stream's origin"
             )));
         }
-        // Bounded: a server that streams without end is held back by TCP, not by our memory.
+        // At most EVENTS_BUFFERED events (each at most MAX_BODY_BYTES) wait here; a server that
+        // streams without end is then held back by TCP, not by our memory.
         let (sender, events) = mpsc::channel(EVENTS_BUFFERED);
         let reader = tokio::spawn(async move {
             while let Some(event) = stream.next().await {
@@ -111,6 +113,7 @@ impl SseWire {
         })
     }
 
+    /// POSTs `bytes` to the endpoint; the answer comes on the stream.
     async fn post(&self, bytes: Vec<u8>, timeout: Duration) -> Result<HttpReply, WireError> {
         let mut request = Request::new(Full::new(Bytes::from(bytes)));
         *request.method_mut() = Method::POST;
@@ -142,6 +145,9 @@ impl SseWire {
             return Ok(pending.finish());
         }
         loop {
+            if pending.expired() {
+                return Err(pending.timed_out());
+            }
             let received =
                 match tokio::time::timeout_at(pending.deadline(), self.events.recv()).await {
                     Err(_) => return Err(pending.timed_out()),
@@ -152,7 +158,10 @@ impl SseWire {
             match pending.take(received, &self.responder) {
                 Step::Answered => return Ok(pending.finish()),
                 Step::Respond(answer) => {
-                    self.post(answer, timeout).await?;
+                    let left = pending.deadline().saturating_duration_since(Instant::now());
+                    tokio::time::timeout(left, self.post(answer, left))
+                        .await
+                        .map_err(|_| pending.timed_out())??;
                 }
                 Step::Continue => {}
             }

@@ -74,6 +74,9 @@ impl StdioWire {
             return Ok(pending.finish());
         }
         loop {
+            if pending.expired() {
+                return Err(pending.timed_out());
+            }
             let line = match tokio::time::timeout_at(deadline, self.transport.read_raw_line()).await
             {
                 Err(_) => return Err(pending.timed_out()),

@@ -32,6 +32,8 @@ pub use direct::StdioDirectRequests;
 pub use orphans::{
     SubreaperPause, all_reaped, become_subreaper, kill_adopted_orphans, pause_subreaper,
 };
-pub use spec::{EnvPolicy, SAFE_INHERITED_VARS, ShutdownTimings, StdioLimits, StdioSpec};
+pub use spec::{
+    EnvPolicy, SAFE_INHERITED_VARS, ShutdownTimings, StderrHandling, StdioLimits, StdioSpec,
+};
 pub use stderr::StderrTail;
 pub use transport::{StdioProcess, StdioTransport};

@@ -53,6 +53,19 @@ impl Default for StdioLimits {
     }
 }
 
+/// What becomes of the server's stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StderrHandling {
+    /// Read to its end: each line logged under the server's name, the last lines kept for error
+    /// messages ([`StdioProcess::stderr_tail`](crate::StdioProcess::stderr_tail)).
+    #[default]
+    Capture,
+    /// Sent to the null device, as a client that ignores it would (the specification lets a
+    /// client ignore stderr, so a server must work without anyone reading it). The stderr tail
+    /// stays empty.
+    Discard,
+}
+
 /// A stdio MCP server: the program, its arguments and environment, and how to stop it.
 ///
 /// ```
@@ -79,6 +92,8 @@ pub struct StdioSpec {
     pub shutdown: ShutdownTimings,
     /// Bounds on the server's output.
     pub limits: StdioLimits,
+    /// Whether the server's stderr is captured or discarded.
+    pub stderr: StderrHandling,
 }
 
 impl StdioSpec {
@@ -127,6 +142,12 @@ impl StdioSpec {
     /// Sets the bounds on the server's output.
     pub fn limits(mut self, limits: StdioLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Chooses what becomes of the server's stderr.
+    pub fn stderr(mut self, handling: StderrHandling) -> Self {
+        self.stderr = handling;
         self
     }
 

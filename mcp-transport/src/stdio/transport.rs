@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 use super::child::ProcessGroup;
 use super::direct::{Direct, StdioDirectRequests};
 use super::spawn::spawn_server;
-use super::spec::StdioSpec;
+use super::spec::{StderrHandling, StdioSpec};
 use super::stderr::{StderrRing, StderrTail, drain};
 use crate::error::{ExitInfo, ExitPhase, SpawnFailure, TransportError, sanitised_excerpt};
 use crate::malformed::{self, Unreadable};
@@ -206,7 +206,10 @@ impl StdioTransport {
             .envs(&env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(match spec.stderr {
+                StderrHandling::Capture => Stdio::piped(),
+                StderrHandling::Discard => Stdio::null(),
+            });
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         if let Some(cwd) = &spec.cwd {
             command.current_dir(cwd);
@@ -223,16 +226,24 @@ impl StdioTransport {
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         // From here on the group guard owns the child: any early return kills it.
         let group = ProcessGroup::adopt(child);
-        let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+        let captured = spec.stderr == StderrHandling::Capture;
+        let (Some(stdin), Some(stdout), stderr) = pipes else {
             return Err(spawn_error(SpawnFailure::Other(Arc::new(
                 io::Error::other("the child's pipes were not created"),
             ))));
         };
+        if captured && stderr.is_none() {
+            return Err(spawn_error(SpawnFailure::Other(Arc::new(
+                io::Error::other("the child's stderr pipe was not created"),
+            ))));
+        }
         let registered = ChildStdin::from_std(stdin).and_then(|stdin| {
             Ok((
                 stdin,
                 ChildStdout::from_std(stdout)?,
-                tokio::process::ChildStderr::from_std(stderr)?,
+                stderr
+                    .map(tokio::process::ChildStderr::from_std)
+                    .transpose()?,
             ))
         });
         let (stdin, stdout, stderr) =
@@ -240,14 +251,15 @@ impl StdioTransport {
 
         let server: Arc<str> = Arc::from(server);
         let ring = Arc::new(StderrRing::default());
-        let stderr_drain = tokio::spawn(drain(stderr, Arc::clone(&ring), Arc::clone(&server)));
+        let stderr_drain = stderr
+            .map(|stderr| tokio::spawn(drain(stderr, Arc::clone(&ring), Arc::clone(&server))));
         tracing::debug!(server = %server, pid = group.pid(), program = %program.display(), "spawned stdio server");
         let process = StdioProcess {
             shared: Arc::new(Shared {
                 server,
                 group,
                 stderr: ring,
-                stderr_drain: Mutex::new(Some(stderr_drain)),
+                stderr_drain: Mutex::new(stderr_drain),
                 close_reason: Mutex::new(None),
                 spec: spec.clone(),
             }),

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use mcp_transport::TransportError;
 use mcp_transport::error::{ExitInfo, ExitPhase, SpawnFailure};
-use mcp_transport::stdio::{ShutdownTimings, StdioLimits, StdioProcess, StdioSpec, StdioTransport};
+use mcp_transport::stdio::{
+    ShutdownTimings, StderrHandling, StdioLimits, StdioProcess, StdioSpec, StdioTransport,
+};
 use rmcp::model::ServerJsonRpcMessage;
 use rmcp::service::RoleClient;
 use rmcp::transport::Transport;
@@ -373,6 +375,27 @@ async fn stderr_flood_is_drained_and_bounded() {
     let tail = process.stderr_tail();
     assert!(tail.lines().len() <= 64);
     assert!(tail.lines().iter().map(String::len).sum::<usize>() <= 16 * 1024);
+}
+
+#[tokio::test]
+async fn discarded_stderr_goes_to_the_null_device_and_leaves_the_tail_empty() {
+    // The server reports where its stderr leads, then writes to it and exits.
+    let spec = script(&format!(
+        "{REPORT} report \"$(readlink /proc/self/fd/2)\"; echo 'logged' >&2"
+    ))
+    .stderr(StderrHandling::Discard);
+    let mut transport = StdioTransport::spawn("quiet", &spec).unwrap();
+    let process = transport.process();
+    assert_eq!(reported(&transport.receive().await.unwrap()), "/dev/null");
+    assert!(transport.receive().await.is_none());
+    assert!(process.stderr_tail().lines().is_empty());
+    assert!(matches!(
+        process.close_reason(),
+        Some(TransportError::ServerExited {
+            status: Some(ExitInfo::Code(0)),
+            ..
+        })
+    ));
 }
 
 #[tokio::test]

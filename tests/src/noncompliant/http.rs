@@ -137,6 +137,10 @@ async fn post(state: &State, request: Request<Body>) -> Answer {
     };
     let (id, method, params) = match parse(&body) {
         Incoming::Invalid { id, error } => {
+            if server.dies_of(&error) {
+                eprintln!("malformed input: crashing, as --violate dies-on-bad-input asks");
+                std::process::exit(1);
+            }
             return json(StatusCode::BAD_REQUEST, &server.error_response(id, error));
         }
         Incoming::Request { id, method, params } => (id, method, params),

@@ -92,4 +92,16 @@ pub enum Violation {
     /// Breaks "responses MUST include ... `jsonrpc: \"2.0\"`", every message being JSON-RPC 2.0
     /// (<https://modelcontextprotocol.io/specification/2025-11-25/basic#responses>).
     BadEnvelope,
+    /// Over stdio, refuses to start (exit status 2) when its stderr leads to the null device, as a
+    /// server that insists on its logs being read would; over HTTP it changes nothing.
+    ///
+    /// Breaks the stdio transport's promise that "the client MAY capture, forward, or ignore" the
+    /// server's stderr (<https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#stdio>).
+    RequiresStderr,
+    /// Exits (status 1, as a crash would) on the first message that is not valid JSON, over stdio
+    /// and over HTTP alike, instead of answering it with a parse error.
+    ///
+    /// Breaks JSON-RPC 2.0's error handling, by which malformed input is answered with -32700
+    /// (<https://www.jsonrpc.org/specification#error_object>), and every later request with it.
+    DiesOnBadInput,
 }

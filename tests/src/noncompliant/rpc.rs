@@ -183,6 +183,12 @@ impl Server {
         self.violation == Some(violation)
     }
 
+    /// Whether a message that failed to parse with `error` ends the process
+    /// ([`Violation::DiesOnBadInput`]).
+    pub fn dies_of(&self, error: &RpcError) -> bool {
+        self.violates(Violation::DiesOnBadInput) && error.code == -32700
+    }
+
     /// The plain-text line to write to stdout at startup, before any answer ([`Violation::StdoutLogs`]).
     pub fn startup_stray(&self) -> Option<&'static str> {
         self.violates(Violation::StdoutLogs)

@@ -2,6 +2,7 @@
 
 use std::{
     io::{self, BufRead, Read as _, Write},
+    path::Path,
     thread,
     time::Duration,
 };
@@ -14,6 +15,11 @@ use super::{Incoming, MAX_MESSAGE, RpcError, Server, Violation, parse};
 /// [`Violation::NoExitOnStdinClose`], forever). Lines longer than [`MAX_MESSAGE`] are answered with
 /// an invalid-request error and skipped.
 pub fn serve_stdio(server: &Server) -> io::Result<()> {
+    if server.violates(Violation::RequiresStderr) && stderr_is_ignored() {
+        return Err(io::Error::other(
+            "stderr leads to /dev/null; this server will not run unheard",
+        ));
+    }
     let mut stdin = io::stdin().lock();
     let mut stdout = io::stdout().lock();
     if let Some(line) = server.startup_stray() {
@@ -52,6 +58,10 @@ pub fn serve_stdio(server: &Server) -> io::Result<()> {
                 }
             }
             Incoming::Invalid { id, error } => {
+                if server.dies_of(&error) {
+                    eprintln!("malformed input: crashing, as --violate dies-on-bad-input asks");
+                    std::process::exit(1);
+                }
                 write(&mut stdout, &server.error_response(id, error))?;
             }
             Incoming::Notification { method } => eprintln!("notification {method}"),
@@ -65,6 +75,11 @@ pub fn serve_stdio(server: &Server) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether our stderr is the null device (Linux: where `/proc/self/fd/2` points).
+fn stderr_is_ignored() -> bool {
+    std::fs::read_link("/proc/self/fd/2").is_ok_and(|target| target == Path::new("/dev/null"))
 }
 
 fn write(stdout: &mut impl Write, message: &Value) -> io::Result<()> {

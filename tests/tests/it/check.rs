@@ -107,8 +107,8 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
             "tools-list-invalid-cursor:SHOULD",
         ],
     ),
-    // DNS rebinding is an HTTP matter; logs on stdout and staying alive after stdin closes are
-    // stdio matters.
+    // DNS rebinding is an HTTP matter; logs on stdout, staying alive after stdin closes and
+    // needing stderr read are stdio matters.
     (
         "no-dns-rebinding",
         &[],
@@ -132,6 +132,25 @@ const EXPECTED: &[(&str, &[&str], &[&str])] = &[
         "bad-envelope",
         &["jsonrpc-envelope:MUST"],
         &["jsonrpc-envelope:MUST"],
+    ),
+    (
+        "requires-stderr",
+        &["stdio-stderr-not-required:SHOULD"],
+        &[],
+    ),
+    // Killed by the malformed line, the server answers none of the bad input that follows.
+    (
+        "dies-on-bad-input",
+        &[
+            "jsonrpc-parse-error:SHOULD",
+            "jsonrpc-invalid-request:SHOULD",
+            "jsonrpc-survives-bad-input:MUST",
+        ],
+        &[
+            "jsonrpc-parse-error:SHOULD",
+            "jsonrpc-invalid-request:SHOULD",
+            "jsonrpc-survives-bad-input:MUST",
+        ],
     ),
 ];
 
@@ -299,6 +318,30 @@ async fn a_2026_only_server_is_checked_against_2026_and_refused_when_2025_is_for
             .is_some_and(|received| received.contains("2026-07-28")),
         "{initialize:?}"
     );
+}
+
+/// A server that never answers but always has another request ready still meets the deadline:
+/// each wait is bounded, not only the waits that find nothing to read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_flooding_requests_cannot_hold_the_run_past_its_timeout() {
+    // It drains its stdin (so answers never block) and writes ping requests without end.
+    let flood = r#"cat >/dev/null & while :; do printf '%s\n' '{"jsonrpc":"2.0","id":"flood","method":"ping"}'; done"#;
+    let target = Target::Stdio(StdioSpec::new("sh").args(["-c", flood]));
+    let options = Options {
+        spec: SpecChoice::Legacy,
+        timeout: Duration::from_millis(500),
+        ..options()
+    };
+    // The outer bound only turns a hang into a failure; the run ends on its own deadline.
+    let error = tokio::time::timeout(
+        Duration::from_secs(60),
+        mcp_check::run("flood", &target, &options),
+    )
+    .await
+    .expect("the run ends")
+    .expect_err("no handshake was answered");
+    assert!(error.is_unreachable(), "{error}");
+    assert!(error.to_string().contains("no answer within"), "{error}");
 }
 
 /// Dropping a run halfway leaves no server process behind (cancellation is cleanup).

@@ -30,6 +30,8 @@ pub(super) const VIOLATIONS: &[&str] = &[
     "capability-not-respected",
     "no-exit-on-stdin-close",
     "bad-envelope",
+    "requires-stderr",
+    "dies-on-bad-input",
 ];
 
 /// One check our report must show as failed when the fixture breaks `rule`.
@@ -80,6 +82,12 @@ pub(super) const DETECTIONS: &[Detection] = &[
         ..detect("no-exit-on-stdin-close", "stdio-exit-on-stdin-close")
     },
     detect("bad-envelope", "jsonrpc-envelope"),
+    Detection {
+        level: Some("SHOULD"),
+        only: Some(Transport::Stdio),
+        ..detect("requires-stderr", "stdio-stderr-not-required")
+    },
+    detect("dies-on-bad-input", "jsonrpc-survives-bad-input"),
 ];
 
 /// One expectation about one run, met or not.
