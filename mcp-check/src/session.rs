@@ -7,7 +7,7 @@ use http::{HeaderName, HeaderValue};
 use mcp_transport::HttpClient;
 use serde_json::{Map, Value, json};
 
-use crate::wire::{Exchange, Flagged, Overrides, Responder, Target, Wire, WireError};
+use crate::wire::{ClientSide, Exchange, Overrides, Responder, Target, Wire, WireError};
 
 /// The revision whose lifecycle is `server/discover` and per-request `_meta`.
 pub const MODERN_VERSION: &str = "2026-07-28";
@@ -77,43 +77,19 @@ pub(crate) struct Session {
     pub(crate) handshake_exchange: Exchange,
     /// The `notifications/initialized` exchange (the legacy era), for the checks of its status.
     pub(crate) initialized: Option<Exchange>,
-    /// What the checks over a whole run hold against the server, noted exchange by exchange.
-    pub(crate) findings: SessionFindings,
+    /// How the client answers the server's requests, and what the whole-run checks find; shared
+    /// with every connection a check opens beside the session's.
+    pub(crate) client_side: ClientSide,
     pub(crate) timeout: Duration,
     next_id: i64,
 }
 
-/// A message flagged during a session, and what the client had sent when it came.
-#[derive(Debug, Clone)]
-pub(crate) struct SessionFinding {
-    pub(crate) flagged: Flagged,
-    /// An excerpt of the message sent.
-    pub(crate) sent: String,
-}
-
-/// The first message of a session with a wrong envelope, and the first request the client's
-/// capabilities do not allow: judged as each exchange ends, so nothing need be kept in between.
-#[derive(Debug, Default)]
-pub(crate) struct SessionFindings {
-    pub(crate) bad_envelope: Option<SessionFinding>,
-    pub(crate) undeclared_request: Option<SessionFinding>,
-}
-
-impl SessionFindings {
-    fn note(&mut self, exchange: &Exchange) {
-        let found = |flagged: &Option<Flagged>| {
-            flagged.as_ref().map(|flagged| SessionFinding {
-                flagged: flagged.clone(),
-                sent: crate::wire::excerpt(&exchange.sent),
-            })
-        };
-        if self.bad_envelope.is_none() {
-            self.bad_envelope = found(&exchange.bad_envelope);
-        }
-        if self.undeclared_request.is_none() {
-            self.undeclared_request = found(&exchange.undeclared_request);
-        }
-    }
+/// Whether a `server/discover` result lists 2026-07-28 among its supported versions.
+fn lists_modern(result: &Value) -> bool {
+    result
+        .get("supportedVersions")
+        .and_then(Value::as_array)
+        .is_some_and(|versions| versions.iter().any(|v| v == MODERN_VERSION))
 }
 
 /// Why a session could not start.
@@ -194,8 +170,9 @@ impl Session {
     /// Connects and finds the era as a dual-era client does: `server/discover` first (waiting at
     /// most `probe`: an old server may stay silent), and on anything but a discover result that
     /// lists 2026-07-28, `initialize` on the same connection. A new connection is made only if the
-    /// first one ended, or if a server silent on the probe then refuses `initialize` (it may be a
-    /// slow server of the new era: it is asked `server/discover` again, given the whole timeout).
+    /// first one ended, or if a server silent on the probe then refuses `initialize` and may be a
+    /// slow server of the new era (its late discover answer lists 2026-07-28; over streamable
+    /// HTTP, where that answer is lost, always): it is asked again, given the whole timeout.
     pub(crate) async fn open_auto(
         target: &Target,
         http: &HttpClient,
@@ -209,12 +186,7 @@ impl Session {
         let probed = session.handshake().await;
         let probe_timed_out =
             matches!(&probed, Err(OpenError::Wire { source, .. }) if source.is_timeout());
-        let modern = probed.is_ok()
-            && session
-                .handshake
-                .get("supportedVersions")
-                .and_then(Value::as_array)
-                .is_some_and(|versions| versions.iter().any(|v| v == MODERN_VERSION));
+        let modern = probed.is_ok() && lists_modern(&session.handshake);
         session.timeout = timeout;
         if modern {
             return Ok(session);
@@ -228,13 +200,28 @@ impl Session {
                 Self::open(target, http, Era::Legacy, timeout).await
             }
             // Silent on discover, then refusing initialize: perhaps a server of the new era
-            // slower to start than the probe waited (its late discover answer went unread). A
-            // new connection asks again with the whole timeout; failing that, the refusal stands.
+            // slower to start than the probe waited. On one stream (stdio, legacy SSE) its late
+            // discover answer came before the refusal, and decides; over streamable HTTP it went
+            // to an abandoned request, so discover is asked again. Either way the new session
+            // must list 2026-07-28, or the refusal stands.
             Err(refused @ OpenError::Refused { .. }) if probe_timed_out => {
+                let retry = match target {
+                    Target::StreamableHttp { .. } => true,
+                    Target::Stdio(_) | Target::Sse { .. } => session
+                        .handshake_exchange
+                        .received
+                        .iter()
+                        .filter_map(|received| received.message.as_ref()?.get("result"))
+                        .any(lists_modern),
+                };
                 drop(session);
-                Self::open(target, http, Era::Modern, timeout)
-                    .await
-                    .map_err(|_| refused)
+                if !retry {
+                    return Err(refused);
+                }
+                match Self::open(target, http, Era::Modern, timeout).await {
+                    Ok(session) if lists_modern(&session.handshake) => Ok(session),
+                    _ => Err(refused),
+                }
             }
             outcome => outcome.map(|()| session),
         }
@@ -247,7 +234,8 @@ impl Session {
         era: Era,
         timeout: Duration,
     ) -> Result<Self, OpenError> {
-        let wire = Wire::open(target, http, responder(), timeout)
+        let client_side = ClientSide::new(responder());
+        let wire = Wire::open(target, http, client_side.clone(), timeout)
             .await
             .map_err(|source| OpenError::Wire {
                 what: "connecting",
@@ -260,7 +248,7 @@ impl Session {
             handshake: Value::Null,
             handshake_exchange: Exchange::default(),
             initialized: None,
-            findings: SessionFindings::default(),
+            client_side,
             timeout,
             next_id: 0,
         };
@@ -294,12 +282,15 @@ impl Session {
             .filter(|result| result.is_object())
             .cloned()
         else {
-            return Err(OpenError::Refused {
+            let refused = OpenError::Refused {
                 era: self.era,
                 what,
                 sent: crate::wire::excerpt(&exchange.sent),
                 answer: exchange.received_excerpt(),
-            });
+            };
+            // Kept: what came before the refusal may say more (a late discover answer).
+            self.handshake_exchange = exchange;
+            return Err(refused);
         };
         if self.era == Era::Legacy {
             if let Some(version) = result.get("protocolVersion").and_then(Value::as_str) {
@@ -370,7 +361,7 @@ impl Session {
         (message, overrides)
     }
 
-    /// Sends a request and returns the exchange (kept in the session's log too).
+    /// Sends a request and returns the exchange.
     pub(crate) async fn request(
         &mut self,
         method: &str,
@@ -398,12 +389,7 @@ impl Session {
         id: Option<&Value>,
         overrides: &Overrides,
     ) -> Result<Exchange, WireError> {
-        let exchange = self
-            .wire
-            .exchange(bytes, id, overrides, self.timeout)
-            .await?;
-        self.findings.note(&exchange);
-        Ok(exchange)
+        self.wire.exchange(bytes, id, overrides, self.timeout).await
     }
 
     /// Sends a notification.
@@ -413,17 +399,14 @@ impl Session {
         params: Value,
     ) -> Result<Exchange, WireError> {
         let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
-        let exchange = self
-            .wire
+        self.wire
             .exchange(
                 message.to_string().into_bytes(),
                 None,
                 &Overrides::default(),
                 self.timeout,
             )
-            .await?;
-        self.findings.note(&exchange);
-        Ok(exchange)
+            .await
     }
 
     /// Every page of a list (`tools/list` and the like), following `nextCursor`: the items, and the

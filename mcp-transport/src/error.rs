@@ -456,7 +456,9 @@ fn exited_message(phase: ExitPhase, status: Option<ExitInfo>, tail: &StderrTail)
         Some(status) => message.push_str(&format!(" ({status})")),
         None => message.push_str(" (closed its stdout)"),
     }
-    if tail.is_empty() {
+    if tail.is_discarded() {
+        message.push_str("; its stderr was discarded");
+    } else if tail.is_empty() {
         message.push_str("; it wrote nothing to stderr");
     } else {
         message.push_str(": ");

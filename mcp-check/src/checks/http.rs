@@ -132,7 +132,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
                         }
                         Some(status)
                             if status.as_u16() == 202
-                                && exchange.received.is_empty()
+                                && exchange.received_count == 0
                                 && exchange
                                     .http
                                     .as_ref()

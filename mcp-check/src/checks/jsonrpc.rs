@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{Ctx, MUST, Outcome, SHOULD};
 use crate::report::Check;
-use crate::session::{Era, SessionFinding};
-use crate::wire::Overrides;
+use crate::session::Era;
+use crate::wire::{Flagged, Overrides};
 
 const PING: Check = Check {
     id: "ping",
@@ -255,17 +255,37 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
         let outcome = expect_refusal(ctx, &ODD_CHARACTERS, text, &id, &overrides).await;
         ctx.record(&ODD_CHARACTERS, outcome);
     }
-    // A server that died of the bad input fails this check rather than skipping it.
-    if ctx.selected(&SURVIVES)
-        && alive_before
-        && let Some(during) = ctx.gone_during()
+    // A connection that ended during the bad input fails this check rather than skipping it.
+    // Over stdio or legacy SSE that is the session itself; over streamable HTTP it was one
+    // request's connection, so the server is asked whether it is still there.
+    let ended_during_bad_input = ctx.gone_during().filter(|_| alive_before);
+    if let Some(during) = ended_during_bad_input
+        && ctx.selected(&SURVIVES)
     {
-        ctx.record(
-            &SURVIVES,
-            Outcome::fail_because(format!(
+        let died = || {
+            format!(
                 "the connection ended during {during}: the server did not survive the bad input"
-            )),
-        );
+            )
+        };
+        let outcome = if ctx.is_http() {
+            let method = ctx.era().alive_method();
+            match ctx.session.request(method, json!({})).await {
+                Ok(exchange) if exchange.result().is_some() => {
+                    ctx.revive();
+                    Outcome::Pass(Some(format!(
+                        "a connection broke during {during}, but the server still answers {method}"
+                    )))
+                }
+                Ok(exchange) => Outcome::fail(
+                    format!("{}; {method} then got no result", died()),
+                    &exchange,
+                ),
+                Err(error) => Outcome::fail_because(format!("{}; {method}: {error}", died())),
+            }
+        } else {
+            Outcome::fail_because(died())
+        };
+        ctx.record(&SURVIVES, outcome);
     } else if ctx.wants(&SURVIVES) {
         let method = ctx.era().alive_method();
         let outcome = match ctx.session.request(method, json!({})).await {
@@ -495,29 +515,28 @@ async fn bad_input(
 
 /// Checks over everything the session saw.
 pub(super) fn run_whole_session(ctx: &mut Ctx<'_>) {
+    let findings = ctx.session.client_side.findings();
     if ctx.selected(&ENVELOPE) {
-        let outcome = flagged_outcome(ctx.session.findings.bad_envelope.as_ref(), |why| {
-            why.to_owned()
-        });
+        let outcome = flagged_outcome(findings.bad_envelope.as_ref(), str::to_owned);
         ctx.record(&ENVELOPE, outcome);
     }
     if ctx.selected(&CAPABILITY_RESPECT) {
-        let outcome = flagged_outcome(ctx.session.findings.undeclared_request.as_ref(), |method| {
+        let outcome = flagged_outcome(findings.undeclared_request.as_ref(), |method| {
             format!("the server sent {method} although the client declared no capabilities")
         });
         ctx.record(&CAPABILITY_RESPECT, outcome);
     }
 }
 
-/// A whole-session check's verdict: a pass, or the first message flagged, shown with what the
-/// client had sent.
-fn flagged_outcome(flagged: Option<&SessionFinding>, why: impl Fn(&str) -> String) -> Outcome {
+/// A whole-run check's verdict: a pass, or the first message flagged, shown with what the client
+/// had sent.
+fn flagged_outcome(flagged: Option<&Flagged>, why: impl Fn(&str) -> String) -> Outcome {
     match flagged {
         None => Outcome::pass(),
-        Some(finding) => Outcome::Fail(super::Failure {
-            why: why(&finding.flagged.why),
-            sent: Some(finding.sent.clone()),
-            received: Some(finding.flagged.excerpt.clone()),
+        Some(flagged) => Outcome::Fail(super::Failure {
+            why: why(&flagged.why),
+            sent: Some(flagged.sent.clone()),
+            received: Some(flagged.excerpt.clone()),
         }),
     }
 }

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, MUST, Outcome, SHOULD, kind};
 use crate::report::Check;
-use crate::session::{Era, KNOWN_VERSIONS, MODERN_VERSION, responder};
+use crate::session::{Era, KNOWN_VERSIONS, MODERN_VERSION};
 use crate::wire::{Overrides, Target, Wire};
 
 const INITIALIZE: Check = Check {
@@ -193,7 +193,14 @@ pub(super) async fn run_negotiation(ctx: &mut Ctx<'_>) {
         "params": crate::session::initialize_params(asked),
     });
     let timeout = ctx.options.timeout;
-    let mut wire = match Wire::open(ctx.target, ctx.http, responder(), timeout).await {
+    let mut wire = match Wire::open(
+        ctx.target,
+        ctx.http,
+        ctx.session.client_side.clone(),
+        timeout,
+    )
+    .await
+    {
         Ok(wire) => wire,
         Err(error) => {
             ctx.record(&NEGOTIATION, Outcome::no_answer("connecting again", &error));

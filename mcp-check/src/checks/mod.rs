@@ -61,6 +61,17 @@ pub(crate) struct Failure {
     received: Option<String>,
 }
 
+impl Failure {
+    /// A failure with no single exchange to show.
+    pub(crate) fn because(why: impl Into<String>) -> Self {
+        Failure {
+            why: why.into(),
+            sent: None,
+            received: None,
+        }
+    }
+}
+
 impl Outcome {
     pub(crate) fn pass() -> Self {
         Outcome::Pass(None)
@@ -77,11 +88,7 @@ impl Outcome {
 
     /// A failure with no single exchange to show.
     pub(crate) fn fail_because(why: impl Into<String>) -> Self {
-        Outcome::Fail(Failure {
-            why: why.into(),
-            sent: None,
-            received: None,
-        })
+        Outcome::Fail(Failure::because(why))
     }
 
     /// The failure of a request that got no answer at all.
@@ -317,6 +324,12 @@ impl<'a> Ctx<'a> {
     /// Whether the connection has ended.
     pub(crate) fn session_gone(&self) -> bool {
         self.gone.is_some()
+    }
+
+    /// Forgets that the connection ended: over streamable HTTP a broken connection can leave the
+    /// server serving, as a later request showed.
+    pub(crate) fn revive(&mut self) {
+        self.gone = None;
     }
 
     /// The check during which the connection ended, if it has.

@@ -131,14 +131,22 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         return;
     }
     let mut prompts = Vec::new();
-    if CATALOGUE.iter().any(|check| ctx.selected(check)) && !ctx.session_gone() {
+    // Listed for any selected check of the area; recorded only for the list checks selected
+    // (each skipped, saying why, if the connection ended earlier).
+    let any_selected = CATALOGUE.iter().any(|check| ctx.selected(check));
+    let (list, pagination) = if any_selected {
+        (ctx.wants(&LIST), ctx.wants(&PAGINATION))
+    } else {
+        (false, false)
+    };
+    if any_selected && !ctx.session_gone() {
         match ctx
             .session
             .list_all("prompts/list", "prompts", MAX_PAGES)
             .await
         {
             Ok(listed) => {
-                if ctx.selected(&LIST) {
+                if list {
                     let outcome = list_outcome(&listed, "prompts/list", |listed, _| {
                         listed
                             .items
@@ -152,7 +160,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
                     });
                     ctx.record(&LIST, outcome);
                 }
-                if ctx.selected(&PAGINATION) {
+                if pagination {
                     let outcome = pagination_outcome(&listed, "prompt", "name");
                     ctx.record(&PAGINATION, outcome);
                 }
@@ -160,13 +168,23 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
             }
             Err(error) => {
                 ctx.lost(&LIST, &error);
-                if ctx.selected(&LIST) {
+                if list {
                     ctx.record(&LIST, Outcome::no_answer("prompts/list", &error));
+                }
+                if pagination {
+                    ctx.record(
+                        &PAGINATION,
+                        Outcome::Skip(format!("prompts/list was not answered: {error}")),
+                    );
                 }
             }
         }
     }
     match prompts.first() {
+        // Skipped for the connection's end, if that is why nothing was listed.
+        None if ctx.session_gone() => {
+            ctx.wants(&GET);
+        }
         None => ctx.skip(&GET, "the server lists no prompt"),
         Some(prompt) => {
             let name = prompt

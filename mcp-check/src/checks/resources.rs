@@ -135,24 +135,28 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         return;
     }
     let mut resources = Vec::new();
-    if (ctx.selected(&LIST)
-        || ctx.selected(&PAGINATION)
-        || CATALOGUE.iter().any(|c| ctx.selected(c)))
-        && !ctx.session_gone()
-    {
+    // Listed for any selected check of the area; recorded only for the list checks selected
+    // (each skipped, saying why, if the connection ended earlier).
+    let any_selected = CATALOGUE.iter().any(|check| ctx.selected(check));
+    let (list, pagination) = if any_selected {
+        (ctx.wants(&LIST), ctx.wants(&PAGINATION))
+    } else {
+        (false, false)
+    };
+    if any_selected && !ctx.session_gone() {
         match ctx
             .session
             .list_all("resources/list", "resources", MAX_PAGES)
             .await
         {
             Ok(listed) => {
-                if ctx.selected(&LIST) {
+                if list {
                     let outcome = list_outcome(&listed, "resources/list", |listed, _| {
                         item_problems(&listed.items, "resource", &["uri", "name"])
                     });
                     ctx.record(&LIST, outcome);
                 }
-                if ctx.selected(&PAGINATION) {
+                if pagination {
                     let outcome = pagination_outcome(&listed, "resource", "uri");
                     ctx.record(&PAGINATION, outcome);
                 }
@@ -160,8 +164,14 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
             }
             Err(error) => {
                 ctx.lost(&LIST, &error);
-                if ctx.selected(&LIST) {
+                if list {
                     ctx.record(&LIST, Outcome::no_answer("resources/list", &error));
+                }
+                if pagination {
+                    ctx.record(
+                        &PAGINATION,
+                        Outcome::Skip(format!("resources/list was not answered: {error}")),
+                    );
                 }
             }
         }
@@ -177,6 +187,10 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         .collect();
 
     match uris.first() {
+        // Skipped for the connection's end, if that is why nothing was listed.
+        None if ctx.session_gone() => {
+            ctx.wants(&READ);
+        }
         None => ctx.skip(&READ, "the server lists no resource"),
         Some(uri) => {
             if ctx.wants(&READ)

@@ -1,10 +1,10 @@
 //! The stdio transport's own rules: nothing but JSON-RPC on stdout, no need for anyone to read
 //! stderr, and an exit once stdin closes.
 
-use mcp_transport::StderrHandling;
+use mcp_transport::{StderrHandling, StdioSpec};
 use serde_json::json;
 
-use super::{Ctx, MUST, Outcome, SHOULD};
+use super::{Ctx, Failure, MUST, Outcome, SHOULD};
 use crate::report::Check;
 use crate::session::{OpenError, Session};
 use crate::wire::{Target, excerpt};
@@ -37,7 +37,7 @@ pub(super) const CATALOGUE: &[Check] = &[
     EXIT_ON_STDIN_CLOSE,
 ];
 
-/// Runs last: closing stdin ends the session.
+/// Runs last: closing stdin ends the session; then a copy with stderr discarded is started.
 pub(super) async fn run(ctx: &mut Ctx<'_>) {
     let Target::Stdio(spec) = ctx.target else {
         for check in CATALOGUE {
@@ -45,16 +45,11 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         }
         return;
     };
-    // A copy of its own: whether the session has ended does not matter.
-    if ctx.selected(&STDERR_NOT_REQUIRED) {
-        let outcome = with_stderr_ignored(ctx, spec.clone()).await;
-        ctx.record(&STDERR_NOT_REQUIRED, outcome);
-    }
     let grace = ctx.options.exit_grace;
     let purity = ctx.selected(&STDOUT_ONLY_JSONRPC);
     let exit = ctx.wants(&EXIT_ON_STDIN_CLOSE);
     let Some(wire) = ctx.session.wire.stdio() else {
-        for check in [&STDOUT_ONLY_JSONRPC, &EXIT_ON_STDIN_CLOSE] {
+        for check in CATALOGUE {
             ctx.skip(check, "stdio only");
         }
         return;
@@ -64,6 +59,9 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
     } else {
         None
     };
+    // The session's copy goes before another starts: a server that allows one copy at a time
+    // (a lock file, a fixed port) must not fail the next check for that.
+    wire.kill();
     let (stray, count) = (wire.stray_lines.clone(), wire.stray_count);
     let stderr = wire.stderr_excerpt();
     if purity {
@@ -91,40 +89,67 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         };
         ctx.record(&EXIT_ON_STDIN_CLOSE, outcome);
     }
+    // A copy of its own: whether the session ended early does not matter.
+    if ctx.selected(&STDERR_NOT_REQUIRED) {
+        let outcome = with_stderr_ignored(ctx, spec).await;
+        ctx.record(&STDERR_NOT_REQUIRED, outcome);
+    }
 }
 
-/// Starts a second copy of the server with its stderr on the null device, shakes hands in this
-/// run's era and asks it to show it is alive. The first copy, stderr captured, did both, so a
-/// failure here is the server needing its stderr read. Dropping the session kills the copy.
-async fn with_stderr_ignored(ctx: &Ctx<'_>, spec: mcp_transport::StdioSpec) -> Outcome {
-    let target = Target::Stdio(spec.stderr(StderrHandling::Discard));
+/// Starts a copy of the server with its stderr on the null device, shakes hands in this run's era
+/// and asks it to show it is alive. If that fails, a copy with stderr captured is tried the same
+/// way: only if it succeeds is the failure the server needing its stderr read (else the server
+/// cannot be started twice, or not now, and the check is skipped). Each copy is killed when its
+/// session drops.
+async fn with_stderr_ignored(ctx: &Ctx<'_>, spec: &StdioSpec) -> Outcome {
+    let failure = match start_copy(ctx, spec.clone().stderr(StderrHandling::Discard)).await {
+        Ok(method) => {
+            return Outcome::Pass(Some(format!(
+                "a second copy, stderr discarded, answered {method}"
+            )));
+        }
+        Err(failure) => failure,
+    };
+    match start_copy(ctx, spec.clone().stderr(StderrHandling::Capture)).await {
+        Ok(_) => Outcome::Fail(failure),
+        Err(captured) => Outcome::Skip(format!(
+            "a second copy failed with stderr captured too ({}), so stderr is not the cause",
+            captured.why
+        )),
+    }
+}
+
+/// Starts a copy under `spec`, shakes hands and asks it to show it is alive: the method it
+/// answered, or why not.
+async fn start_copy(ctx: &Ctx<'_>, spec: StdioSpec) -> Result<&'static str, Failure> {
+    let ignored = match spec.stderr {
+        StderrHandling::Discard => "with its stderr on the null device",
+        _ => "with its stderr captured",
+    };
     let era = ctx.era();
-    let ignored = "with its stderr on the null device";
+    let target = Target::Stdio(spec);
     let mut session = match Session::open(&target, ctx.http, era, ctx.options.timeout).await {
         Ok(session) => session,
         Err(OpenError::Refused {
             what, sent, answer, ..
         }) => {
-            return Outcome::Fail(super::Failure {
+            return Err(Failure {
                 why: format!("{ignored}, the server refused {what}, which it accepted before"),
                 sent: Some(sent),
                 received: Some(answer),
             });
         }
-        Err(error) => return Outcome::fail_because(format!("{ignored}: {error}")),
+        Err(error) => return Err(Failure::because(format!("{ignored}: {error}"))),
     };
     let method = era.alive_method();
     match session.request(method, json!({})).await {
         // Whether ping itself is right is another check's business: an answer shows it alive.
-        Ok(exchange) if exchange.result().is_some() || exchange.error().is_some() => {
-            Outcome::Pass(Some(format!(
-                "a second copy, stderr discarded, answered {method}"
-            )))
-        }
-        Ok(exchange) => Outcome::fail(
-            format!("{ignored}, {method} got no JSON-RPC answer"),
-            &exchange,
-        ),
-        Err(error) => Outcome::no_answer(&format!("{ignored}, {method}"), &error),
+        Ok(exchange) if exchange.result().is_some() || exchange.error().is_some() => Ok(method),
+        Ok(exchange) => Err(Failure {
+            why: format!("{ignored}, {method} got no JSON-RPC answer"),
+            sent: Some(excerpt(&exchange.sent)),
+            received: Some(exchange.received_excerpt()),
+        }),
+        Err(error) => Err(Failure::because(format!("{ignored}, {method}: {error}"))),
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::{
-    Exchange, HttpReply, MAX_BODY_BYTES, Pending, Presented, Received, Responder, Step, WireError,
+    ClientSide, Exchange, HttpReply, MAX_BODY_BYTES, Pending, Presented, Received, Step, WireError,
 };
 
 /// The session header of streamable HTTP.
@@ -40,7 +40,7 @@ pub(crate) struct HttpWire {
     client: HttpClient,
     url: Url,
     presented: Presented,
-    responder: Responder,
+    client_side: ClientSide,
     /// The `Mcp-Session-Id` the server assigned at `initialize`, if any.
     pub(crate) session: Option<HeaderValue>,
     /// The version sent in `MCP-Protocol-Version` once negotiated.
@@ -52,13 +52,13 @@ impl HttpWire {
         client: HttpClient,
         url: Url,
         presented: Presented,
-        responder: Responder,
+        client_side: ClientSide,
     ) -> Self {
         Self {
             client,
             url,
             presented,
-            responder,
+            client_side,
             session: None,
             protocol_version: None,
         }
@@ -170,7 +170,7 @@ impl HttpWire {
                     raw: message.to_string(),
                     message: Some(message),
                 };
-                if let Step::Respond(answer) = pending.take(received, &self.responder) {
+                if let Step::Respond(answer) = pending.take(received, &self.client_side) {
                     tokio::time::timeout_at(deadline, self.post_only(answer))
                         .await
                         .map_err(|_| pending.timed_out())??;
@@ -194,7 +194,7 @@ impl HttpWire {
             }
             let event = event.map_err(|error| WireError::Stream(error.to_string()))?;
             let Some(data) = event.data else { continue };
-            match pending.take(Received::new(data), &self.responder) {
+            match pending.take(Received::new(data), &self.client_side) {
                 Step::Answered => return Ok(true),
                 Step::Respond(answer) => {
                     self.post_only(answer).await?;
@@ -247,7 +247,7 @@ impl HttpWire {
             self.client.clone(),
             self.url.clone(),
             self.presented.clone(),
-            self.responder.clone(),
+            self.client_side.clone(),
         )
     }
 

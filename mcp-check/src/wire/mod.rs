@@ -4,13 +4,13 @@
 //!
 //! Three carriers share one shape: write a message, then read what comes back up to the answer
 //! that carries the message's id (or up to a deadline). A request the server sends meanwhile is
-//! answered by the session's [`Responder`] and recorded.
+//! answered by the run's [`ClientSide`] (which judges every message as it comes) and recorded.
 
 mod http;
 mod sse;
 mod stdio;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -177,11 +177,79 @@ pub(crate) struct HttpReply {
     pub(crate) text: String,
 }
 
-/// A message a whole-session check will hold against the server: why, and an excerpt of it.
+/// A message a whole-run check holds against the server: why, an excerpt of it, and an excerpt of
+/// what the client had sent when it came.
 #[derive(Debug, Clone)]
 pub(crate) struct Flagged {
     pub(crate) why: String,
     pub(crate) excerpt: String,
+    pub(crate) sent: String,
+}
+
+/// What the whole-run checks hold against the server: the first message with a wrong JSON-RPC 2.0
+/// envelope, and the first request other than `ping` (the checking client declares no
+/// capabilities, so nothing else may be asked of it; `why` is the method).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RunFindings {
+    pub(crate) bad_envelope: Option<Flagged>,
+    pub(crate) undeclared_request: Option<Flagged>,
+}
+
+/// The client's side of every wire of a run: how it answers the server's requests, and where it
+/// notes [`RunFindings`] as each message arrives, on the session's wire or any connection a check
+/// opens beside it, whether or not the exchange the message came in ever completes.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientSide {
+    responder: Responder,
+    findings: Arc<Mutex<RunFindings>>,
+}
+
+impl ClientSide {
+    pub(crate) fn new(responder: Responder) -> Self {
+        Self {
+            responder,
+            findings: Arc::default(),
+        }
+    }
+
+    /// What has been found so far.
+    pub(crate) fn findings(&self) -> RunFindings {
+        self.findings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Judges one message that came in while `sent` was waiting for its answer.
+    fn judge(&self, received: &Received, sent: &str) {
+        let Some(message) = &received.message else {
+            return;
+        };
+        let envelope = envelope_problem(message);
+        let undeclared = is_server_request(message)
+            .then(|| message.get("method").and_then(Value::as_str))
+            .filter(|method| *method != Some("ping"))
+            .map(|method| method.unwrap_or("a request").to_owned());
+        if envelope.is_none() && undeclared.is_none() {
+            return;
+        }
+        let flag = |why| Flagged {
+            why,
+            excerpt: excerpt(&received.raw),
+            sent: excerpt(sent),
+        };
+        let mut findings = self.findings.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(why) = envelope
+            && findings.bad_envelope.is_none()
+        {
+            findings.bad_envelope = Some(flag(why));
+        }
+        if let Some(method) = undeclared
+            && findings.undeclared_request.is_none()
+        {
+            findings.undeclared_request = Some(flag(method));
+        }
+    }
 }
 
 /// What one message sent brought back.
@@ -197,11 +265,6 @@ pub(crate) struct Exchange {
     pub(crate) server_requests: Vec<Value>,
     /// How many messages came in all, kept or not.
     pub(crate) received_count: usize,
-    /// The first message whose JSON-RPC 2.0 envelope is wrong, judged as each came in.
-    pub(crate) bad_envelope: Option<Flagged>,
-    /// The first request from the server other than `ping`: the checking client declares no
-    /// capabilities, so nothing else may be asked of it. `why` is the method.
-    pub(crate) undeclared_request: Option<Flagged>,
     /// HTTP only: the response to the POST.
     pub(crate) http: Option<HttpReply>,
     /// From the first byte written to the answer (or the end of waiting).
@@ -312,47 +375,39 @@ impl<'a> Pending<'a> {
         &mut self.exchange
     }
 
-    /// Records `received`, judges its envelope, and says what it means.
-    pub(crate) fn take(&mut self, received: Received, responder: &Responder) -> Step {
+    /// Records `received`, has `client` judge it and answer it if it is a request, and says
+    /// what it means.
+    pub(crate) fn take(&mut self, received: Received, client: &ClientSide) -> Step {
+        client.judge(&received, &self.exchange.sent);
         let exchange = &mut self.exchange;
         exchange.received_count += 1;
-        if let Some(message) = &received.message
-            && exchange.bad_envelope.is_none()
-            && let Some(why) = envelope_problem(message)
-        {
-            exchange.bad_envelope = Some(Flagged {
-                why,
-                excerpt: excerpt(&received.raw),
-            });
-        }
         let step = match (&received.message, self.id) {
             (Some(message), Some(id)) if answers(message, id) => {
                 exchange.answer = Some(message.clone());
                 Step::Answered
             }
             (Some(message), _) if is_server_request(message) => {
-                let method = message.get("method").and_then(Value::as_str);
-                if method != Some("ping") && exchange.undeclared_request.is_none() {
-                    exchange.undeclared_request = Some(Flagged {
-                        why: method.unwrap_or("a request").to_owned(),
-                        excerpt: excerpt(&received.raw),
-                    });
-                }
                 if exchange.server_requests.len() < SERVER_REQUESTS_KEPT {
                     exchange.server_requests.push(message.clone());
                 }
-                Step::Respond(respond(responder, message))
+                Step::Respond(respond(&client.responder, message))
             }
             _ => Step::Continue,
         };
-        // A server that floods messages before its answer is still answered, but only the first
-        // messages are kept as evidence.
-        let size = received.raw.len();
-        if exchange.received.len() < RECEIVED_KEPT
-            && self.kept_bytes.saturating_add(size) <= RECEIVED_BYTES_KEPT
-        {
-            self.kept_bytes += size;
-            exchange.received.push(received);
+        // A server that floods messages before its answer is still answered and judged, but only
+        // the first messages are kept as evidence; a response past the budget is kept slimmed
+        // (id, error code and message, isError), so a refusal among them is still seen.
+        if exchange.received.len() < RECEIVED_KEPT {
+            let size = received.raw.len();
+            if self.kept_bytes.saturating_add(size) <= RECEIVED_BYTES_KEPT {
+                self.kept_bytes += size;
+                exchange.received.push(received);
+            } else if let Some(slim) = received.message.as_ref().and_then(slim_response) {
+                exchange.received.push(Received {
+                    raw: excerpt(&received.raw),
+                    message: Some(slim),
+                });
+            }
         }
         step
     }
@@ -367,6 +422,34 @@ impl<'a> Pending<'a> {
     pub(crate) fn timed_out(&self) -> WireError {
         WireError::Timeout(self.timeout)
     }
+}
+
+/// A response with what a check looks for in it and nothing more: its id, its error's code and
+/// message (cut short), its result's `isError`. `None` for anything but a response.
+fn slim_response(message: &Value) -> Option<Value> {
+    let object = message.as_object()?;
+    if object.contains_key("method") {
+        return None;
+    }
+    let mut slim = serde_json::Map::new();
+    for key in ["jsonrpc", "id"] {
+        if let Some(value) = object.get(key) {
+            slim.insert(key.to_owned(), value.clone());
+        }
+    }
+    if let Some(error) = object.get("error") {
+        let text = error.get("message").and_then(Value::as_str).unwrap_or("");
+        slim.insert(
+            "error".to_owned(),
+            json!({ "code": error.get("code"), "message": excerpt(text) }),
+        );
+    } else if let Some(result) = object.get("result") {
+        let is_error = result.get("isError").cloned().unwrap_or(Value::Null);
+        slim.insert("result".to_owned(), json!({ "isError": is_error }));
+    } else {
+        return None;
+    }
+    Some(Value::Object(slim))
 }
 
 /// At most [`EXCERPT_CHARS`] of `text`, as it is: a report's reader sanitises it for a terminal
@@ -460,11 +543,11 @@ impl Wire {
     pub(crate) async fn open(
         target: &Target,
         http: &HttpClient,
-        responder: Responder,
+        client_side: ClientSide,
         timeout: Duration,
     ) -> Result<Self, WireError> {
         Ok(match target {
-            Target::Stdio(spec) => Wire::Stdio(StdioWire::spawn(spec, responder)?),
+            Target::Stdio(spec) => Wire::Stdio(StdioWire::spawn(spec, client_side)?),
             Target::StreamableHttp {
                 url,
                 headers,
@@ -473,7 +556,7 @@ impl Wire {
                 http.clone(),
                 url.clone(),
                 Presented::new(headers, credential),
-                responder,
+                client_side,
             )),
             Target::Sse {
                 url,
@@ -484,7 +567,7 @@ impl Wire {
                     http.clone(),
                     url,
                     Presented::new(headers, credential),
-                    responder,
+                    client_side,
                     timeout,
                 )
                 .await?,
@@ -622,12 +705,13 @@ mod tests {
         assert_eq!(without_lone_surrogates(r#"{"a":"\ud83d\ude00"}"#), None);
     }
 
-    fn responder() -> Responder {
-        Responder(Arc::new(|_| json!({ "result": {} })))
+    fn client_side() -> ClientSide {
+        ClientSide::new(Responder(Arc::new(|_| json!({ "result": {} }))))
     }
 
     #[tokio::test]
     async fn a_flood_is_answered_and_judged_in_full_but_kept_only_in_part() {
+        let client = client_side();
         let id = json!(7);
         let mut pending = Pending::new(b"{}", Some(&id), Duration::from_secs(5));
         let padding = "p".repeat(4096);
@@ -635,40 +719,49 @@ mod tests {
             let request =
                 json!({"jsonrpc": "2.0", "id": n, "method": "ping", "params": {"pad": padding}});
             assert!(matches!(
-                pending.take(Received::new(request.to_string()), &responder()),
+                pending.take(Received::new(request.to_string()), &client),
                 Step::Respond(_)
             ));
         }
-        // Messages past what is kept are still judged: a bad envelope, a request not allowed.
+        // Past what is kept, messages are still judged, and a response is kept slimmed.
         let bad = json!({"id": 1, "result": {}});
-        pending.take(Received::new(bad.to_string()), &responder());
+        pending.take(Received::new(bad.to_string()), &client);
         let asked = json!({"jsonrpc": "2.0", "id": "s", "method": "sampling/createMessage"});
-        pending.take(Received::new(asked.to_string()), &responder());
+        pending.take(Received::new(asked.to_string()), &client);
+        let refusal = json!({"jsonrpc": "2.0", "id": "big", "error": {"code": -32602, "message": "x".repeat(3 << 20)}});
+        pending.take(Received::new(refusal.to_string()), &client);
         let answer = json!({"jsonrpc": "2.0", "id": 7, "result": {}});
         assert!(matches!(
-            pending.take(Received::new(answer.to_string()), &responder()),
+            pending.take(Received::new(answer.to_string()), &client),
             Step::Answered
         ));
         let mut exchange = pending.finish();
-        assert_eq!(exchange.received_count, 2_003);
+        assert_eq!(exchange.received_count, 2_004);
         let kept: usize = exchange.received.iter().map(|r| r.raw.len()).sum();
-        assert!(kept <= RECEIVED_BYTES_KEPT, "{kept} bytes kept");
+        assert!(
+            kept <= RECEIVED_BYTES_KEPT + 4 * EXCERPT_CHARS,
+            "{kept} bytes kept"
+        );
         assert!(exchange.received.len() < 2_000);
+        let slimmed = exchange
+            .received
+            .iter()
+            .filter_map(|received| received.message.as_ref())
+            .find(|message| message["id"] == "big")
+            .expect("the refusal, slimmed");
+        assert_eq!(slimmed["error"]["code"], -32602);
+        assert!(slimmed.to_string().len() < 3 * EXCERPT_CHARS);
         assert_eq!(exchange.server_requests.len(), SERVER_REQUESTS_KEPT);
         assert_eq!(exchange.answer, Some(answer));
-        let flagged = exchange
-            .bad_envelope
-            .clone()
-            .expect("the envelope without jsonrpc");
+        let findings = client.findings();
+        let flagged = findings.bad_envelope.expect("the envelope without jsonrpc");
         assert!(
             flagged.why.contains("\"jsonrpc\" is missing"),
             "{}",
             flagged.why
         );
-        let undeclared = exchange
-            .undeclared_request
-            .clone()
-            .expect("sampling was asked for");
+        assert_eq!(flagged.sent, "{}");
+        let undeclared = findings.undeclared_request.expect("sampling was asked for");
         assert_eq!(undeclared.why, "sampling/createMessage");
         // Without an answer, the excerpt is of what was kept, joined only as far as it shows.
         exchange.answer = None;
@@ -679,6 +772,21 @@ mod tests {
             shown.len()
         );
         assert!(shown.starts_with(r#"{"id":0,"#), "{}", &shown[..40]);
+    }
+
+    #[tokio::test]
+    async fn a_message_in_an_exchange_that_never_completes_is_still_judged() {
+        let client = client_side();
+        let id = json!(1);
+        let mut pending = Pending::new(b"{\"id\":1}", Some(&id), Duration::from_secs(5));
+        let asked = json!({"jsonrpc": "2.0", "id": "r", "method": "roots/list"});
+        pending.take(Received::new(asked.to_string()), &client);
+        drop(pending);
+        let findings = client.findings();
+        assert_eq!(
+            findings.undeclared_request.map(|flagged| flagged.why),
+            Some("roots/list".to_owned())
+        );
     }
 
     #[tokio::test(start_paused = true)]

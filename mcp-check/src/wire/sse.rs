@@ -17,11 +17,11 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::{
-    Exchange, HttpReply, MAX_BODY_BYTES, Pending, Presented, Received, Responder, Step, WireError,
+    ClientSide, Exchange, HttpReply, MAX_BODY_BYTES, Pending, Presented, Received, Step, WireError,
 };
 
 /// How many events the stream's reader holds before it waits for the checks to take them.
-const EVENTS_BUFFERED: usize = 8;
+const EVENTS_BUFFERED: usize = 32;
 
 /// A legacy SSE server under check. Dropping it ends the stream's task, closing its connection.
 #[derive(Debug)]
@@ -29,7 +29,7 @@ pub(crate) struct SseWire {
     client: HttpClient,
     endpoint: Url,
     presented: Presented,
-    responder: Responder,
+    client_side: ClientSide,
     events: mpsc::Receiver<Result<Received, String>>,
     reader: JoinHandle<()>,
 }
@@ -46,7 +46,7 @@ impl SseWire {
         client: HttpClient,
         url: &Url,
         presented: Presented,
-        responder: Responder,
+        client_side: ClientSide,
         timeout: Duration,
     ) -> Result<Self, WireError> {
         let mut request = Request::new(Full::new(Bytes::new()));
@@ -107,7 +107,7 @@ impl SseWire {
             client,
             endpoint,
             presented,
-            responder,
+            client_side,
             events,
             reader,
         })
@@ -133,12 +133,34 @@ impl SseWire {
         })
     }
 
+    /// Takes the events that came between exchanges: each is judged and a request among them
+    /// answered, so that the stream's reader is not left blocked on a full channel while the
+    /// server waits for it to read.
+    async fn take_waiting_events(&mut self, timeout: Duration) -> Result<(), WireError> {
+        let mut between = Pending::new(b"(between exchanges)", None, timeout);
+        // At most what the channel holds: a server streaming without end is not waited out.
+        for _ in 0..EVENTS_BUFFERED {
+            let Ok(item) = self.events.try_recv() else {
+                break;
+            };
+            let received = item.map_err(WireError::Stream)?;
+            if let Step::Respond(answer) = between.take(received, &self.client_side) {
+                let left = between.deadline().saturating_duration_since(Instant::now());
+                tokio::time::timeout(left, self.post(answer, left))
+                    .await
+                    .map_err(|_| between.timed_out())??;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) async fn exchange(
         &mut self,
         bytes: Vec<u8>,
         id: Option<&Value>,
         timeout: Duration,
     ) -> Result<Exchange, WireError> {
+        self.take_waiting_events(timeout).await?;
         let mut pending = Pending::new(&bytes, id, timeout);
         pending.exchange_mut().http = Some(self.post(bytes, timeout).await?);
         if pending.id().is_none() {
@@ -155,7 +177,7 @@ impl SseWire {
                     Ok(Some(Err(error))) => return Err(WireError::Stream(error)),
                     Ok(Some(Ok(received))) => received,
                 };
-            match pending.take(received, &self.responder) {
+            match pending.take(received, &self.client_side) {
                 Step::Answered => return Ok(pending.finish()),
                 Step::Respond(answer) => {
                     let left = pending.deadline().saturating_duration_since(Instant::now());

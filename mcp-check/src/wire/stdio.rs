@@ -6,7 +6,7 @@ use mcp_transport::{ExitInfo, StdioProcess, StdioSpec, StdioTransport};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::{Exchange, Pending, Received, Responder, Step, WireError};
+use super::{ClientSide, Exchange, Pending, Received, Step, WireError};
 
 /// The most stray lines kept as evidence; the rest are only counted.
 const STRAY_LINES_KEPT: usize = 20;
@@ -17,7 +17,7 @@ const STRAY_LINES_KEPT: usize = 20;
 pub(crate) struct StdioWire {
     transport: StdioTransport,
     process: StdioProcess,
-    responder: Responder,
+    client_side: ClientSide,
     /// The first lines of stdout that were not JSON-RPC messages (for the purity check).
     pub(crate) stray_lines: Vec<String>,
     /// How many such lines there were in all.
@@ -25,13 +25,13 @@ pub(crate) struct StdioWire {
 }
 
 impl StdioWire {
-    pub(crate) fn spawn(spec: &StdioSpec, responder: Responder) -> Result<Self, WireError> {
+    pub(crate) fn spawn(spec: &StdioSpec, client_side: ClientSide) -> Result<Self, WireError> {
         let transport = StdioTransport::spawn("check", spec)?;
         let process = transport.process();
         Ok(Self {
             transport,
             process,
-            responder,
+            client_side,
             stray_lines: Vec::new(),
             stray_count: 0,
         })
@@ -86,7 +86,7 @@ impl StdioWire {
             };
             let received = Received::new(String::from_utf8_lossy(&line).into_owned());
             self.note_stray(&received);
-            match pending.take(received, &self.responder) {
+            match pending.take(received, &self.client_side) {
                 Step::Answered => return Ok(pending.finish()),
                 Step::Respond(answer) => self.write(answer, deadline, &pending).await?,
                 Step::Continue => {}
@@ -119,6 +119,11 @@ impl StdioWire {
             exited = tokio::time::timeout_at(deadline, process.exited()) => exited.ok(),
             () = reading => None,
         }
+    }
+
+    /// Kills the server's process group now (nothing more will be asked of it).
+    pub(crate) fn kill(&self) {
+        self.process.kill();
     }
 
     /// The last lines the server wrote to stderr.

@@ -18,9 +18,16 @@ const LINE_BYTES: usize = 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StderrTail {
     lines: Vec<String>,
+    discarded: bool,
 }
 
 impl StderrTail {
+    /// Whether the server's stderr went to the null device
+    /// ([`StderrHandling::Discard`](crate::StderrHandling::Discard)), so that nothing could be kept.
+    pub fn is_discarded(&self) -> bool {
+        self.discarded
+    }
+
     /// The kept lines, oldest first.
     pub fn lines(&self) -> &[String] {
         &self.lines
@@ -55,6 +62,8 @@ impl fmt::Display for StderrTail {
 #[derive(Debug, Default)]
 pub(crate) struct StderrRing {
     inner: Mutex<Ring>,
+    /// Nothing will ever be pushed: stderr was discarded.
+    discarded: bool,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +73,14 @@ struct Ring {
 }
 
 impl StderrRing {
+    /// The ring of a server whose stderr is discarded: always empty, and saying why.
+    pub(crate) fn discarded() -> Self {
+        Self {
+            discarded: true,
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn push(&self, line: String) {
         let mut ring = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         ring.bytes += line.len();
@@ -80,6 +97,7 @@ impl StderrRing {
         let ring = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         StderrTail {
             lines: ring.lines.iter().cloned().collect(),
+            discarded: self.discarded,
         }
     }
 }
@@ -180,10 +198,12 @@ mod tests {
     fn excerpt_quotes_one_line_inline_and_several_indented() {
         let one = StderrTail {
             lines: vec!["boom".into()],
+            discarded: false,
         };
         assert_eq!(one.excerpt(10), "boom");
         let two = StderrTail {
             lines: vec!["a".into(), "b".into(), "c".into()],
+            discarded: false,
         };
         assert_eq!(two.excerpt(2), "\n  b\n  c");
     }

@@ -250,7 +250,11 @@ impl StdioTransport {
             registered.map_err(|error| spawn_error(SpawnFailure::Other(Arc::new(error))))?;
 
         let server: Arc<str> = Arc::from(server);
-        let ring = Arc::new(StderrRing::default());
+        let ring = Arc::new(if captured {
+            StderrRing::default()
+        } else {
+            StderrRing::discarded()
+        });
         let stderr_drain = stderr
             .map(|stderr| tokio::spawn(drain(stderr, Arc::clone(&ring), Arc::clone(&server))));
         tracing::debug!(server = %server, pid = group.pid(), program = %program.display(), "spawned stdio server");

@@ -389,13 +389,23 @@ async fn discarded_stderr_goes_to_the_null_device_and_leaves_the_tail_empty() {
     assert_eq!(reported(&transport.receive().await.unwrap()), "/dev/null");
     assert!(transport.receive().await.is_none());
     assert!(process.stderr_tail().lines().is_empty());
-    assert!(matches!(
-        process.close_reason(),
-        Some(TransportError::ServerExited {
-            status: Some(ExitInfo::Code(0)),
-            ..
-        })
-    ));
+    assert!(process.stderr_tail().is_discarded());
+    let reason = process.close_reason().expect("a reason");
+    assert!(
+        matches!(
+            reason,
+            TransportError::ServerExited {
+                status: Some(ExitInfo::Code(0)),
+                ..
+            }
+        ),
+        "{reason:?}"
+    );
+    // It wrote to stderr; the message must not claim it wrote nothing.
+    assert!(
+        reason.to_string().ends_with("; its stderr was discarded"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]

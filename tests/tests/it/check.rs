@@ -320,6 +320,34 @@ async fn a_2026_only_server_is_checked_against_2026_and_refused_when_2025_is_for
     );
 }
 
+/// A server of the new era slower to start than the discover probe waits (3 s) is still checked
+/// against 2026-07-28: its late discover answer, read before its refusal of `initialize`, sends
+/// the check back to discover on a new copy. (The wrapper sleeps on its first start only.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_starting_2026_server_is_not_mistaken_for_a_refusal() {
+    let marker = std::env::temp_dir().join(format!(
+        "mcp-check-slow-start-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let wrapper =
+        r#"if [ ! -e "$1" ]; then : > "$1"; sleep 3.5; fi; exec "$2" --stdio --era modern"#;
+    let target = Target::Stdio(StdioSpec::new("sh").args([
+        "-c",
+        wrapper,
+        "sh",
+        &marker.display().to_string(),
+        crate::FIXTURE,
+    ]));
+    let report = mcp_check::run("slow", &target, &options())
+        .await
+        .expect("a session opens");
+    let _ = std::fs::remove_file(&marker);
+    assert!(!report.handshake_refused, "{:#?}", report.checks);
+    assert_eq!(report.spec, "2026-07-28");
+    assert!(report.passed(), "{:#?}", failures(&report));
+}
+
 /// A server that never answers but always has another request ready still meets the deadline:
 /// each wait is bounded, not only the waits that find nothing to read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
