@@ -358,9 +358,11 @@ pub(crate) async fn run_all(ctx: &mut Ctx<'_>) {
     http::run(ctx).await;
     jsonrpc::run_robustness(ctx).await;
     perf::run(ctx).await;
-    jsonrpc::run_whole_session(ctx);
-    lifecycle::run_negotiation(ctx).await;
     stdio::run(ctx).await;
+    // After the session's stdio copy is gone: a server that allows one copy at a time must not
+    // fail the negotiation for that. Its messages are judged too, so the whole-run checks last.
+    lifecycle::run_negotiation(ctx).await;
+    jsonrpc::run_whole_session(ctx);
 }
 
 /// The verdict on a whole list read page by page: a page not answered with a result fails;

@@ -37,7 +37,8 @@ pub(super) const CATALOGUE: &[Check] = &[
     EXIT_ON_STDIN_CLOSE,
 ];
 
-/// Runs last: closing stdin ends the session; then a copy with stderr discarded is started.
+/// Runs after every check that needs the session: closing stdin ends it; then a copy with stderr
+/// discarded is started.
 pub(super) async fn run(ctx: &mut Ctx<'_>) {
     let Target::Stdio(spec) = ctx.target else {
         for check in CATALOGUE {

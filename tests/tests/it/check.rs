@@ -348,6 +348,41 @@ async fn a_slow_starting_2026_server_is_not_mistaken_for_a_refusal() {
     assert!(report.passed(), "{:#?}", failures(&report));
 }
 
+/// A server that allows one copy at a time (here: `flock -n` on a lock file, released when the
+/// holder dies) passes every check: the checks that start copies of their own (stderr ignored,
+/// version negotiation) start them only once the session's copy is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_runs_one_copy_at_a_time_passes_every_check() {
+    let lock = std::env::temp_dir().join(format!(
+        "mcp-check-one-copy-{}-{:?}.lock",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    let target = Target::Stdio(StdioSpec::new("flock").args([
+        "-n",
+        &lock.display().to_string(),
+        NONCOMPLIANT,
+    ]));
+    let report = mcp_check::run("one-copy", &target, &options())
+        .await
+        .expect("a session opens");
+    let _ = std::fs::remove_file(&lock);
+    assert_eq!(failures(&report), BTreeSet::new(), "{:#?}", report.checks);
+    for id in [
+        "stdio-stderr-not-required",
+        "initialize-version-negotiation",
+    ] {
+        assert!(
+            report
+                .checks
+                .iter()
+                .any(|check| check.id == id && check.status == Status::Pass),
+            "{id}: {:#?}",
+            report.checks
+        );
+    }
+}
+
 /// A server that never answers but always has another request ready still meets the deadline:
 /// each wait is bounded, not only the waits that find nothing to read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
