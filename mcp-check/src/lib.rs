@@ -130,12 +130,15 @@ pub async fn run(name: &str, target: &Target, options: &Options) -> Result<Repor
 /// Opens the session `options.spec` asks for. `Auto` tries `server/discover` first (briefly: a
 /// server of the old era may not answer it at all) and falls back to `initialize`.
 async fn open(target: &Target, http: &HttpClient, options: &Options) -> Result<Session, OpenError> {
+    // One for the whole run: every connection's messages are judged together.
+    let client_side = wire::ClientSide::new(session::responder());
+    let timeout = options.timeout;
     match options.spec {
-        SpecChoice::Legacy => Session::open(target, http, Era::Legacy, options.timeout).await,
-        SpecChoice::Modern => Session::open(target, http, Era::Modern, options.timeout).await,
+        SpecChoice::Legacy => Session::open(target, http, Era::Legacy, timeout, &client_side).await,
+        SpecChoice::Modern => Session::open(target, http, Era::Modern, timeout, &client_side).await,
         SpecChoice::Auto => {
-            let probe = options.timeout.min(std::time::Duration::from_secs(3));
-            Session::open_auto(target, http, probe, options.timeout).await
+            let probe = timeout.min(std::time::Duration::from_secs(3));
+            Session::open_auto(target, http, probe, timeout, &client_side).await
         }
     }
 }

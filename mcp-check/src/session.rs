@@ -84,6 +84,9 @@ pub(crate) struct Session {
     next_id: i64,
 }
 
+/// How long a killed stdio copy is waited for before the next one starts.
+pub(crate) const KILL_WAIT: Duration = Duration::from_secs(2);
+
 /// Whether a `server/discover` result lists 2026-07-28 among its supported versions.
 fn lists_modern(result: &Value) -> bool {
     result
@@ -155,15 +158,19 @@ pub(crate) fn modern_meta() -> Value {
 }
 
 impl Session {
-    /// Connects and shakes hands in `era`.
+    /// Connects and shakes hands in `era`; `client_side` answers and judges what the server sends.
     pub(crate) async fn open(
         target: &Target,
         http: &HttpClient,
         era: Era,
         timeout: Duration,
+        client_side: &ClientSide,
     ) -> Result<Self, OpenError> {
-        let mut session = Self::connect(target, http, era, timeout).await?;
-        session.handshake().await?;
+        let mut session = Self::connect(target, http, era, timeout, client_side).await?;
+        if let Err(error) = session.handshake().await {
+            session.close_now().await;
+            return Err(error);
+        }
         Ok(session)
     }
 
@@ -178,10 +185,11 @@ impl Session {
         http: &HttpClient,
         probe: Duration,
         timeout: Duration,
+        client_side: &ClientSide,
     ) -> Result<Self, OpenError> {
         // Connecting (a legacy SSE stream's endpoint event) gets the whole timeout; only the
         // answer to server/discover is waited for briefly.
-        let mut session = Self::connect(target, http, Era::Modern, timeout).await?;
+        let mut session = Self::connect(target, http, Era::Modern, timeout, client_side).await?;
         session.timeout = probe;
         let probed = session.handshake().await;
         let probe_timed_out =
@@ -197,7 +205,8 @@ impl Session {
         session.handshake = Value::Null;
         match session.handshake().await {
             Err(OpenError::Wire { source, .. }) if source.is_connection_lost() => {
-                Self::open(target, http, Era::Legacy, timeout).await
+                session.close_now().await;
+                Self::open(target, http, Era::Legacy, timeout, client_side).await
             }
             // Silent on discover, then refusing initialize: perhaps a server of the new era
             // slower to start than the probe waited. On one stream (stdio, legacy SSE) its late
@@ -214,11 +223,11 @@ impl Session {
                         .filter_map(|received| received.message.as_ref()?.get("result"))
                         .any(lists_modern),
                 };
-                drop(session);
+                session.close_now().await;
                 if !retry {
                     return Err(refused);
                 }
-                match Self::open(target, http, Era::Modern, timeout).await {
+                match Self::open(target, http, Era::Modern, timeout, client_side).await {
                     Ok(session) if lists_modern(&session.handshake) => Ok(session),
                     _ => Err(refused),
                 }
@@ -233,8 +242,8 @@ impl Session {
         http: &HttpClient,
         era: Era,
         timeout: Duration,
+        client_side: &ClientSide,
     ) -> Result<Self, OpenError> {
-        let client_side = ClientSide::new(responder());
         let wire = Wire::open(target, http, client_side.clone(), timeout)
             .await
             .map_err(|source| OpenError::Wire {
@@ -248,7 +257,7 @@ impl Session {
             handshake: Value::Null,
             handshake_exchange: Exchange::default(),
             initialized: None,
-            client_side,
+            client_side: client_side.clone(),
             timeout,
             next_id: 0,
         };
@@ -313,6 +322,14 @@ impl Session {
         self.handshake = result;
         self.handshake_exchange = exchange;
         Ok(())
+    }
+
+    /// Ends the session now: a stdio copy is killed and waited for (at most [`KILL_WAIT`]), so
+    /// that a server allowing one copy at a time can start the next; a connection is dropped.
+    pub(crate) async fn close_now(mut self) {
+        if let Some(stdio) = self.wire.stdio() {
+            stdio.kill_and_wait(KILL_WAIT).await;
+        }
     }
 
     /// The server's declared capabilities.

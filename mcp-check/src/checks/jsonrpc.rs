@@ -230,6 +230,7 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
             pipelined_bad_input(ctx, parse, invalid, malformed, invalid_inputs).await;
         }
     }
+    recover_over_http(ctx).await;
     if ctx.wants(&OVERSIZED) {
         let big = "x".repeat(1024 * 1024);
         let (message, overrides) = ctx.session.build(
@@ -241,6 +242,7 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
         let outcome = expect_refusal(ctx, &OVERSIZED, text, &id, &overrides).await;
         ctx.record(&OVERSIZED, outcome);
     }
+    recover_over_http(ctx).await;
     if ctx.wants(&ODD_CHARACTERS) {
         let (message, overrides) = ctx.session.build(
             "tools/call",
@@ -255,6 +257,7 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
         let outcome = expect_refusal(ctx, &ODD_CHARACTERS, text, &id, &overrides).await;
         ctx.record(&ODD_CHARACTERS, outcome);
     }
+    recover_over_http(ctx).await;
     // A connection that ended during the bad input fails this check rather than skipping it.
     // Over stdio or legacy SSE that is the session itself; over streamable HTTP it was one
     // request's connection, so the server is asked whether it is still there.
@@ -300,6 +303,20 @@ pub(super) async fn run_robustness(ctx: &mut Ctx<'_>) {
             }
         };
         ctx.record(&SURVIVES, outcome);
+    }
+}
+
+/// Over streamable HTTP, a connection that broke during bad input may have been that request's
+/// alone: if the server still answers, the session goes on (the next inputs are checked).
+async fn recover_over_http(ctx: &mut Ctx<'_>) {
+    if !ctx.is_http() || !ctx.session_gone() {
+        return;
+    }
+    let method = ctx.era().alive_method();
+    if let Ok(exchange) = ctx.session.request(method, json!({})).await
+        && exchange.result().is_some()
+    {
+        ctx.revive();
     }
 }
 

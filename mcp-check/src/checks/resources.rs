@@ -250,14 +250,16 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
 
 async fn templates(ctx: &mut Ctx<'_>) {
     let mut templates = Vec::new();
-    if (ctx.selected(&TEMPLATES) || ctx.selected(&TEMPLATE_READ)) && !ctx.session_gone() {
+    // Recorded when selected (skipped, saying why, if the connection ended earlier).
+    let templates_wanted = ctx.wants(&TEMPLATES);
+    if (templates_wanted || ctx.selected(&TEMPLATE_READ)) && !ctx.session_gone() {
         match ctx
             .session
             .list_all("resources/templates/list", "resourceTemplates", MAX_PAGES)
             .await
         {
             Ok(listed) => {
-                if ctx.selected(&TEMPLATES) {
+                if templates_wanted {
                     let outcome = list_outcome(&listed, "resources/templates/list", |listed, _| {
                         item_problems(&listed.items, "template", &["uriTemplate", "name"])
                     });
@@ -267,15 +269,20 @@ async fn templates(ctx: &mut Ctx<'_>) {
             }
             Err(error) => {
                 ctx.lost(&TEMPLATES, &error);
-                ctx.record(
-                    &TEMPLATES,
-                    Outcome::no_answer("resources/templates/list", &error),
-                );
+                if templates_wanted {
+                    ctx.record(
+                        &TEMPLATES,
+                        Outcome::no_answer("resources/templates/list", &error),
+                    );
+                }
             }
         }
     }
     let fixture = "test://template/{id}/data";
-    if !templates
+    if ctx.session_gone() {
+        // Skipped for the connection's end, which is why nothing was listed.
+        ctx.wants(&TEMPLATE_READ);
+    } else if !templates
         .iter()
         .any(|template| template.get("uriTemplate") == Some(&json!(fixture)))
     {

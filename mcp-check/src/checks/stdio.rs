@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Ctx, Failure, MUST, Outcome, SHOULD};
 use crate::report::Check;
-use crate::session::{OpenError, Session};
+use crate::session::{KILL_WAIT, OpenError, Session};
 use crate::wire::{Target, excerpt};
 
 const STDOUT_ONLY_JSONRPC: Check = Check {
@@ -62,7 +62,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
     };
     // The session's copy goes before another starts: a server that allows one copy at a time
     // (a lock file, a fixed port) must not fail the next check for that.
-    wire.kill();
+    wire.kill_and_wait(KILL_WAIT).await;
     let (stray, count) = (wire.stray_lines.clone(), wire.stray_count);
     let stderr = wire.stderr_excerpt();
     if purity {
@@ -121,7 +121,7 @@ async fn with_stderr_ignored(ctx: &Ctx<'_>, spec: &StdioSpec) -> Outcome {
 }
 
 /// Starts a copy under `spec`, shakes hands and asks it to show it is alive: the method it
-/// answered, or why not.
+/// answered, or why not. The copy is killed and waited for before this returns.
 async fn start_copy(ctx: &Ctx<'_>, spec: StdioSpec) -> Result<&'static str, Failure> {
     let ignored = match spec.stderr {
         StderrHandling::Discard => "with its stderr on the null device",
@@ -129,7 +129,9 @@ async fn start_copy(ctx: &Ctx<'_>, spec: StdioSpec) -> Result<&'static str, Fail
     };
     let era = ctx.era();
     let target = Target::Stdio(spec);
-    let mut session = match Session::open(&target, ctx.http, era, ctx.options.timeout).await {
+    let timeout = ctx.options.timeout;
+    let client_side = &ctx.session.client_side;
+    let mut session = match Session::open(&target, ctx.http, era, timeout, client_side).await {
         Ok(session) => session,
         Err(OpenError::Refused {
             what, sent, answer, ..
@@ -143,7 +145,7 @@ async fn start_copy(ctx: &Ctx<'_>, spec: StdioSpec) -> Result<&'static str, Fail
         Err(error) => return Err(Failure::because(format!("{ignored}: {error}"))),
     };
     let method = era.alive_method();
-    match session.request(method, json!({})).await {
+    let outcome = match session.request(method, json!({})).await {
         // Whether ping itself is right is another check's business: an answer shows it alive.
         Ok(exchange) if exchange.result().is_some() || exchange.error().is_some() => Ok(method),
         Ok(exchange) => Err(Failure {
@@ -152,5 +154,7 @@ async fn start_copy(ctx: &Ctx<'_>, spec: StdioSpec) -> Result<&'static str, Fail
             received: Some(exchange.received_excerpt()),
         }),
         Err(error) => Err(Failure::because(format!("{ignored}, {method}: {error}"))),
-    }
+    };
+    session.close_now().await;
+    outcome
 }

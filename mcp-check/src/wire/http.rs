@@ -152,10 +152,18 @@ impl HttpWire {
                 .await
                 .map_err(|_| pending.timed_out())??;
             let text = String::from_utf8_lossy(&body).into_owned();
+            // An error status's JSON body that does not claim to be JSON-RPC (a framework's
+            // `{"error": "forbidden host"}`) is an error page, not a message to judge.
+            let error_page = |value: &Value| {
+                !parts.status.is_success()
+                    && value
+                        .as_object()
+                        .is_some_and(|o| !o.contains_key("jsonrpc"))
+            };
             let messages = match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Array(batch)) => batch,
-                Ok(message) => vec![message],
-                Err(_) => {
+                Ok(message) if !error_page(&message) => vec![message],
+                Ok(_) | Err(_) => {
                     if let Some(reply) = &mut pending.exchange_mut().http {
                         reply.text = text.chars().take(TEXT_CHARS).collect();
                     }

@@ -32,8 +32,12 @@ const RECEIVED_KEPT: usize = 1_000;
 
 /// The most bytes of messages one exchange keeps as evidence: a server that floods large
 /// notifications before its answer is answered all the same, and judged message by message, but
-/// only this much of what it sent is held.
+/// only this much of what it sent is held (and past it, responses slimmed to a few hundred bytes
+/// each, at most [`RECEIVED_KEPT`] messages in all).
 const RECEIVED_BYTES_KEPT: usize = 1024 * 1024;
+
+/// The longest string a slimmed response keeps (an id, an error message).
+const SLIM_CHARS: usize = 200;
 
 /// The most server requests one exchange keeps (each is answered and judged, kept or not).
 const SERVER_REQUESTS_KEPT: usize = 32;
@@ -404,7 +408,7 @@ impl<'a> Pending<'a> {
                 exchange.received.push(received);
             } else if let Some(slim) = received.message.as_ref().and_then(slim_response) {
                 exchange.received.push(Received {
-                    raw: excerpt(&received.raw),
+                    raw: slim.to_string(),
                     message: Some(slim),
                 });
             }
@@ -424,28 +428,36 @@ impl<'a> Pending<'a> {
     }
 }
 
-/// A response with what a check looks for in it and nothing more: its id, its error's code and
-/// message (cut short), its result's `isError`. `None` for anything but a response.
+/// A response with what a check looks for in it and nothing more, each part bounded: its id (a
+/// number, or a string of at most [`SLIM_CHARS`]), its error's integer code and message (cut
+/// short), its result's boolean `isError`. `None` for anything but a response.
 fn slim_response(message: &Value) -> Option<Value> {
     let object = message.as_object()?;
     if object.contains_key("method") {
         return None;
     }
+    let short = |value: Option<&Value>| match value {
+        Some(Value::String(text)) => Value::String(text.chars().take(SLIM_CHARS).collect()),
+        Some(number @ Value::Number(_)) => number.clone(),
+        Some(flag @ Value::Bool(_)) => flag.clone(),
+        _ => Value::Null,
+    };
     let mut slim = serde_json::Map::new();
     for key in ["jsonrpc", "id"] {
-        if let Some(value) = object.get(key) {
-            slim.insert(key.to_owned(), value.clone());
+        if object.contains_key(key) {
+            slim.insert(key.to_owned(), short(object.get(key)));
         }
     }
     if let Some(error) = object.get("error") {
-        let text = error.get("message").and_then(Value::as_str).unwrap_or("");
         slim.insert(
             "error".to_owned(),
-            json!({ "code": error.get("code"), "message": excerpt(text) }),
+            json!({ "code": short(error.get("code")), "message": short(error.get("message")) }),
         );
     } else if let Some(result) = object.get("result") {
-        let is_error = result.get("isError").cloned().unwrap_or(Value::Null);
-        slim.insert("result".to_owned(), json!({ "isError": is_error }));
+        slim.insert(
+            "result".to_owned(),
+            json!({ "isError": short(result.get("isError")) }),
+        );
     } else {
         return None;
     }
@@ -750,7 +762,7 @@ mod tests {
             .find(|message| message["id"] == "big")
             .expect("the refusal, slimmed");
         assert_eq!(slimmed["error"]["code"], -32602);
-        assert!(slimmed.to_string().len() < 3 * EXCERPT_CHARS);
+        assert!(slimmed.to_string().len() < 3 * SLIM_CHARS);
         assert_eq!(exchange.server_requests.len(), SERVER_REQUESTS_KEPT);
         assert_eq!(exchange.answer, Some(answer));
         let findings = client.findings();

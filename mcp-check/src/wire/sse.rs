@@ -135,8 +135,8 @@ impl SseWire {
 
     /// Takes the events that came between exchanges: each is judged and a request among them
     /// answered, so that the stream's reader is not left blocked on a full channel while the
-    /// server waits for it to read.
-    async fn take_waiting_events(&mut self, timeout: Duration) -> Result<(), WireError> {
+    /// server waits for it to read. Returns those kept as evidence.
+    async fn take_waiting_events(&mut self, timeout: Duration) -> Result<Vec<Received>, WireError> {
         let mut between = Pending::new(b"(between exchanges)", None, timeout);
         // At most what the channel holds: a server streaming without end is not waited out.
         for _ in 0..EVENTS_BUFFERED {
@@ -151,7 +151,7 @@ impl SseWire {
                     .map_err(|_| between.timed_out())??;
             }
         }
-        Ok(())
+        Ok(between.finish().received)
     }
 
     pub(crate) async fn exchange(
@@ -160,8 +160,11 @@ impl SseWire {
         id: Option<&Value>,
         timeout: Duration,
     ) -> Result<Exchange, WireError> {
-        self.take_waiting_events(timeout).await?;
+        let earlier = self.take_waiting_events(timeout).await?;
         let mut pending = Pending::new(&bytes, id, timeout);
+        // Kept as what came before (already judged): a late answer to an abandoned request
+        // among them can still tell the session something (a slow server/discover).
+        pending.exchange_mut().received.extend(earlier);
         pending.exchange_mut().http = Some(self.post(bytes, timeout).await?);
         if pending.id().is_none() {
             return Ok(pending.finish());

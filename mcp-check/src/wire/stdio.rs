@@ -111,6 +111,7 @@ impl StdioWire {
         let reading = async {
             while let Ok(Some(line)) = self.transport.read_raw_line().await {
                 let received = Received::new(String::from_utf8_lossy(&line).into_owned());
+                self.client_side.judge(&received, "(stdin closed)");
                 self.note_stray(&received);
             }
             std::future::pending::<()>().await;
@@ -121,9 +122,9 @@ impl StdioWire {
         }
     }
 
-    /// Kills the server's process group now (nothing more will be asked of it).
-    pub(crate) fn kill(&self) {
-        self.process.kill();
+    /// Kills the server's process group and waits (at most `limit`) for its leader to be gone.
+    pub(crate) async fn kill_and_wait(&self, limit: Duration) -> bool {
+        self.process.kill_and_wait(limit).await
     }
 
     /// The last lines the server wrote to stderr.

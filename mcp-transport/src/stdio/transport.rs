@@ -138,6 +138,15 @@ impl StdioProcess {
         self.shared.group.kill_now();
     }
 
+    /// [`kill`](Self::kill), then waits (at most `limit`) until the leader is dead and reaped:
+    /// before starting another copy of a server that allows one at a time (a lock, a port), for
+    /// instance. Returns whether it was, in time. Other processes of the group were sent SIGKILL
+    /// too but are not waited for.
+    pub async fn kill_and_wait(&self, limit: Duration) -> bool {
+        self.kill();
+        tokio::time::timeout(limit, self.exited()).await.is_ok()
+    }
+
     /// [`kill`](Self::kill) for many servers at once, quicker than one by one: every process group
     /// is signalled, then the leaders are reaped together on the shared reaper thread (their exit
     /// status reads as the SIGKILL). Synchronous; needs no runtime.

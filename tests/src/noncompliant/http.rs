@@ -85,7 +85,9 @@ async fn handle(state: &State, request: Request<Body>) -> Answer {
         && let Err(why) = check_host_and_origin(request.headers(), state.port)
     {
         eprintln!("refused: {why}");
-        return plain(StatusCode::FORBIDDEN, why);
+        // As web frameworks' host-check middleware answers: JSON, but not JSON-RPC (a checker
+        // must not judge it as a message).
+        return json(StatusCode::FORBIDDEN, &serde_json::json!({ "error": why }));
     }
     if request.uri().path() != "/mcp" {
         return plain(StatusCode::NOT_FOUND, "the MCP endpoint is /mcp");

@@ -348,9 +348,10 @@ async fn a_slow_starting_2026_server_is_not_mistaken_for_a_refusal() {
     assert!(report.passed(), "{:#?}", failures(&report));
 }
 
-/// A server that allows one copy at a time (here: `flock -n` on a lock file, released when the
-/// holder dies) passes every check: the checks that start copies of their own (stderr ignored,
-/// version negotiation) start them only once the session's copy is gone.
+/// A server that allows one copy at a time (here: `flock -n -o` on a lock file, held by the
+/// group's leader and released when it dies) passes every check: the checks that start copies of
+/// their own (stderr ignored, version negotiation) start them only once the previous copy's leader
+/// is dead and reaped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_runs_one_copy_at_a_time_passes_every_check() {
     let lock = std::env::temp_dir().join(format!(
@@ -360,6 +361,7 @@ async fn a_server_that_runs_one_copy_at_a_time_passes_every_check() {
     ));
     let target = Target::Stdio(StdioSpec::new("flock").args([
         "-n",
+        "-o",
         &lock.display().to_string(),
         NONCOMPLIANT,
     ]));
