@@ -365,6 +365,65 @@ pub(crate) async fn run_all(ctx: &mut Ctx<'_>) {
     jsonrpc::run_whole_session(ctx);
 }
 
+/// One area's list whose checks [`list_area`] records (prompts, resources).
+pub(crate) struct ListArea {
+    /// The method (`prompts/list`) and the result's member holding the items (`prompts`).
+    pub(crate) method: &'static str,
+    pub(crate) key: &'static str,
+    /// What an item is called (`prompt`) and the field naming it (`name`).
+    pub(crate) item: &'static str,
+    pub(crate) id_field: &'static str,
+    /// The area's list and pagination checks, and its whole catalogue.
+    pub(crate) list: Check,
+    pub(crate) pagination: Check,
+    pub(crate) catalogue: &'static [Check],
+    /// What is wrong with the items, if anything.
+    pub(crate) problems: fn(&[Value]) -> Vec<String>,
+}
+
+/// Lists `area`'s items, for any selected check of the area, and records its list and pagination
+/// checks when they are selected (each skipped, saying why, if the connection ended earlier or
+/// the listing failed before pagination could be judged). The items, or none.
+pub(crate) async fn list_area(ctx: &mut Ctx<'_>, area: &ListArea) -> Vec<Value> {
+    if !area.catalogue.iter().any(|check| ctx.selected(check)) {
+        return Vec::new();
+    }
+    let (list, pagination) = (ctx.wants(&area.list), ctx.wants(&area.pagination));
+    if ctx.session_gone() {
+        return Vec::new();
+    }
+    match ctx
+        .session
+        .list_all(area.method, area.key, tools::MAX_PAGES)
+        .await
+    {
+        Ok(listed) => {
+            if list {
+                let outcome = list_outcome(&listed, area.method, |listed, _| {
+                    (area.problems)(&listed.items)
+                });
+                ctx.record(&area.list, outcome);
+            }
+            if pagination {
+                let outcome = tools::pagination_outcome(&listed, area.item, area.id_field);
+                ctx.record(&area.pagination, outcome);
+            }
+            listed.items
+        }
+        Err(error) => {
+            ctx.lost(&area.list, &error);
+            if list {
+                ctx.record(&area.list, Outcome::no_answer(area.method, &error));
+            }
+            if pagination {
+                let reason = format!("{} was not answered: {error}", area.method);
+                ctx.record(&area.pagination, Outcome::Skip(reason));
+            }
+            Vec::new()
+        }
+    }
+}
+
 /// The verdict on a whole list read page by page: a page not answered with a result fails;
 /// otherwise `problems` of the items, shown by the last page.
 pub(crate) fn list_outcome(

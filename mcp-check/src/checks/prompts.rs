@@ -2,8 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::tools::{MAX_PAGES, pagination_outcome};
-use super::{Ctx, MUST, Outcome, kind, list_outcome};
+use super::{Ctx, ListArea, MUST, Outcome, kind, list_area};
 use crate::report::Check;
 use crate::wire::Exchange;
 
@@ -130,56 +129,20 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         completion(ctx, &[]).await;
         return;
     }
-    let mut prompts = Vec::new();
-    // Listed for any selected check of the area; recorded only for the list checks selected
-    // (each skipped, saying why, if the connection ended earlier).
-    let any_selected = CATALOGUE.iter().any(|check| ctx.selected(check));
-    let (list, pagination) = if any_selected {
-        (ctx.wants(&LIST), ctx.wants(&PAGINATION))
-    } else {
-        (false, false)
-    };
-    if any_selected && !ctx.session_gone() {
-        match ctx
-            .session
-            .list_all("prompts/list", "prompts", MAX_PAGES)
-            .await
-        {
-            Ok(listed) => {
-                if list {
-                    let outcome = list_outcome(&listed, "prompts/list", |listed, _| {
-                        listed
-                            .items
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, prompt)| !prompt.get("name").is_some_and(Value::is_string))
-                            .map(|(index, prompt)| {
-                                format!("prompt {index}: name is {}", kind(prompt.get("name")))
-                            })
-                            .collect()
-                    });
-                    ctx.record(&LIST, outcome);
-                }
-                if pagination {
-                    let outcome = pagination_outcome(&listed, "prompt", "name");
-                    ctx.record(&PAGINATION, outcome);
-                }
-                prompts = listed.items;
-            }
-            Err(error) => {
-                ctx.lost(&LIST, &error);
-                if list {
-                    ctx.record(&LIST, Outcome::no_answer("prompts/list", &error));
-                }
-                if pagination {
-                    ctx.record(
-                        &PAGINATION,
-                        Outcome::Skip(format!("prompts/list was not answered: {error}")),
-                    );
-                }
-            }
-        }
-    }
+    let prompts = list_area(
+        ctx,
+        &ListArea {
+            method: "prompts/list",
+            key: "prompts",
+            item: "prompt",
+            id_field: "name",
+            list: LIST,
+            pagination: PAGINATION,
+            catalogue: CATALOGUE,
+            problems: prompt_problems,
+        },
+    )
+    .await;
     match prompts.first() {
         // Skipped for the connection's end, if that is why nothing was listed.
         None if ctx.session_gone() => {
@@ -241,6 +204,16 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         }
     }
     completion(ctx, &prompts).await;
+}
+
+/// Prompts without a string name.
+fn prompt_problems(prompts: &[Value]) -> Vec<String> {
+    prompts
+        .iter()
+        .enumerate()
+        .filter(|(_, prompt)| !prompt.get("name").is_some_and(Value::is_string))
+        .map(|(index, prompt)| format!("prompt {index}: name is {}", kind(prompt.get("name"))))
+        .collect()
 }
 
 /// Whether `arguments` (an object) has no member.

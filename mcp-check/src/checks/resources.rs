@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::tools::{MAX_PAGES, pagination_outcome};
-use super::{Ctx, MUST, Outcome, SHOULD, kind, list_outcome};
+use super::tools::MAX_PAGES;
+use super::{Ctx, ListArea, MUST, Outcome, SHOULD, kind, list_area, list_outcome};
 use crate::report::Check;
 use crate::session::Era;
 
@@ -134,48 +134,20 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         }
         return;
     }
-    let mut resources = Vec::new();
-    // Listed for any selected check of the area; recorded only for the list checks selected
-    // (each skipped, saying why, if the connection ended earlier).
-    let any_selected = CATALOGUE.iter().any(|check| ctx.selected(check));
-    let (list, pagination) = if any_selected {
-        (ctx.wants(&LIST), ctx.wants(&PAGINATION))
-    } else {
-        (false, false)
-    };
-    if any_selected && !ctx.session_gone() {
-        match ctx
-            .session
-            .list_all("resources/list", "resources", MAX_PAGES)
-            .await
-        {
-            Ok(listed) => {
-                if list {
-                    let outcome = list_outcome(&listed, "resources/list", |listed, _| {
-                        item_problems(&listed.items, "resource", &["uri", "name"])
-                    });
-                    ctx.record(&LIST, outcome);
-                }
-                if pagination {
-                    let outcome = pagination_outcome(&listed, "resource", "uri");
-                    ctx.record(&PAGINATION, outcome);
-                }
-                resources = listed.items;
-            }
-            Err(error) => {
-                ctx.lost(&LIST, &error);
-                if list {
-                    ctx.record(&LIST, Outcome::no_answer("resources/list", &error));
-                }
-                if pagination {
-                    ctx.record(
-                        &PAGINATION,
-                        Outcome::Skip(format!("resources/list was not answered: {error}")),
-                    );
-                }
-            }
-        }
-    }
+    let resources = list_area(
+        ctx,
+        &ListArea {
+            method: "resources/list",
+            key: "resources",
+            item: "resource",
+            id_field: "uri",
+            list: LIST,
+            pagination: PAGINATION,
+            catalogue: CATALOGUE,
+            problems: |items| item_problems(items, "resource", &["uri", "name"]),
+        },
+    )
+    .await;
     let uris: Vec<String> = resources
         .iter()
         .filter_map(|resource| {
