@@ -11,56 +11,18 @@ port 0) and handed to `uvicorn.Server.serve(sockets=...)`, because `run()` needs
 advance and never says when it is listening. Prints `listening on http://127.0.0.1:PORT/mcp` on
 stdout once the socket listens, then serves until killed.
 
-Tools `echo` ({text}: the text) and `add` ({a, b}, integers: the sum), the resource
-`test://greeting` (text `Hello from the Python SDK over HTTP`), the prompt `greet` ({name}: one
-user message `Say hello to NAME.`).
+The catalog of `catalog.py`, the greeting `Hello from the Python SDK over HTTP`.
 """
 
-import socket
+from catalog import HOST, serve_on_loopback, stock_server
 
-import anyio
-import uvicorn
-from mcp.server.mcpserver import MCPServer
-
-HOST = "127.0.0.1"
 PATH = "/mcp"
 
-server = MCPServer("mcp-tests-http-python")
-
-
-@server.tool()
-def echo(text: str) -> str:
-    """Return the given text unchanged."""
-    return text
-
-
-@server.tool()
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@server.resource("test://greeting", name="greeting", description="A fixed greeting", mime_type="text/plain")
-def greeting() -> str:
-    return "Hello from the Python SDK over HTTP"
-
-
-@server.prompt(description="Ask for a greeting")
-def greet(name: str) -> str:
-    return f"Say hello to {name}."
+server = stock_server("mcp-tests-http-python", "Hello from the Python SDK over HTTP")
 
 
 def main():
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((HOST, 0))
-    # Listening before the address is printed: a client that connects at once waits in the backlog
-    # until uvicorn accepts.
-    listener.listen(2048)
-    port = listener.getsockname()[1]
-    app = server.streamable_http_app(host=HOST)
-    config = uvicorn.Config(app, host=HOST, port=port, log_level=server.settings.log_level.lower())
-    print(f"listening on http://{HOST}:{port}{PATH}", flush=True)
-    anyio.run(lambda: uvicorn.Server(config).serve(sockets=[listener]))
+    serve_on_loopback(server, server.streamable_http_app(host=HOST), PATH)
 
 
 if __name__ == "__main__":

@@ -21,52 +21,16 @@ needs a port number chosen in advance and never says when it is listening. Print
 `listening on http://127.0.0.1:PORT/sse` on stdout once the socket listens, then serves until killed.
 """
 
-import socket
+from catalog import HOST, serve_on_loopback, stock_server
 
-import anyio
-import uvicorn
-from mcp.server.mcpserver import MCPServer
-
-HOST = "127.0.0.1"
 SSE_PATH = "/sse"
 
-server = MCPServer("mcp-tests-legacy-sse-python")
-
-
-@server.tool()
-def echo(text: str) -> str:
-    """Return the given text unchanged."""
-    return text
-
-
-@server.tool()
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@server.resource("test://greeting", name="greeting", description="A fixed greeting", mime_type="text/plain")
-def greeting() -> str:
-    return "Hello from the legacy SSE server"
-
-
-@server.prompt(description="Ask for a greeting")
-def greet(name: str) -> str:
-    return f"Say hello to {name}."
+server = stock_server("mcp-tests-legacy-sse-python", "Hello from the legacy SSE server")
 
 
 def main():
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((HOST, 0))
-    # Listening before the address is printed: a client that connects at once waits in the backlog
-    # until uvicorn accepts.
-    listener.listen(2048)
-    port = listener.getsockname()[1]
-    # As `MCPServer.run_sse_async` builds them, with the SDK's defaults (`/sse`, `/messages/`).
-    app = server.sse_app(sse_path=SSE_PATH, host=HOST)
-    config = uvicorn.Config(app, host=HOST, port=port, log_level=server.settings.log_level.lower())
-    print(f"listening on http://{HOST}:{port}{SSE_PATH}", flush=True)
-    anyio.run(lambda: uvicorn.Server(config).serve(sockets=[listener]))
+    # As `MCPServer.run_sse_async` builds it, with the SDK's defaults (`/sse`, `/messages/`).
+    serve_on_loopback(server, server.sse_app(sse_path=SSE_PATH, host=HOST), SSE_PATH)
 
 
 if __name__ == "__main__":
