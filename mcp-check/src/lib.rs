@@ -116,6 +116,10 @@ pub async fn run(name: &str, target: &Target, options: &Options) -> Result<Repor
     };
     let mut ctx = checks::Ctx::new(session, options, target, &http);
     checks::run_all(&mut ctx).await;
+    // A check leaves no session behind on the server.
+    if let Some(wire) = ctx.session.wire.http() {
+        wire.end_session(options.timeout).await;
+    }
     Ok(Report {
         server: name.to_owned(),
         transport: target.transport_name(),

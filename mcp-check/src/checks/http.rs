@@ -380,6 +380,7 @@ async fn rebinding(ctx: &mut Ctx<'_>) {
             }
             Err(error) => Outcome::no_answer(method, &error),
         };
+        probe.end_session(timeout).await;
         outcomes.push((check, outcome));
     }
     for (check, outcome) in outcomes {

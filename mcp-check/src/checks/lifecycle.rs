@@ -222,6 +222,9 @@ pub(super) async fn run_negotiation(ctx: &mut Ctx<'_>) {
             return;
         }
     };
+    if let Some(http) = wire.http() {
+        http.end_session(timeout).await;
+    }
     let outcome = match exchange
         .result()
         .and_then(|r| r.get("protocolVersion"))

@@ -259,6 +259,17 @@ impl HttpWire {
         )
     }
 
+    /// Ends the session the server assigned to this wire, if any (`DELETE`, its answer ignored):
+    /// a probe leaves no session behind on the server.
+    pub(crate) async fn end_session(&mut self, timeout: Duration) {
+        if self.session.is_some() {
+            let _ = self
+                .bodiless(Method::DELETE, &Overrides::default(), timeout)
+                .await;
+            self.session = None;
+        }
+    }
+
     /// POSTs each of `bodies` at once, with the usual headers and `overrides`, and returns each
     /// status (or why there was none). Bodies are not read.
     pub(crate) async fn concurrent_posts(

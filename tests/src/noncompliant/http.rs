@@ -1,5 +1,6 @@
 //! The streamable HTTP transport: `POST /mcp` with sessions, `DELETE /mcp` to end one, no `GET`
 //! stream, and Host/Origin validation against DNS rebinding, all on a loopback address only.
+//! `GET /sessions` (a test hook) answers how many sessions are open.
 
 use std::io::Write as _;
 use std::{
@@ -88,6 +89,13 @@ async fn handle(state: &State, request: Request<Body>) -> Answer {
         // As web frameworks' host-check middleware answers: JSON, but not JSON-RPC (a checker
         // must not judge it as a message).
         return json(StatusCode::FORBIDDEN, &serde_json::json!({ "error": why }));
+    }
+    // A test hook beside the endpoint: how many sessions are open (a checker must leave none).
+    if request.uri().path() == "/sessions" && request.method() == Method::GET {
+        let open = lock(&state.sessions).len();
+        let mut answer = Response::new(Full::new(Bytes::from(open.to_string())));
+        *answer.status_mut() = StatusCode::OK;
+        return answer;
     }
     if request.uri().path() != "/mcp" {
         return plain(StatusCode::NOT_FOUND, "the MCP endpoint is /mcp");

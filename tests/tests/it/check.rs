@@ -194,6 +194,46 @@ async fn the_compliant_fixture_passes_every_check_over_stdio_and_http() {
     }
 }
 
+/// What the fixture's `GET /sessions` hook answers: how many sessions it has open.
+async fn open_sessions(mcp_url: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let url: url::Url = mcp_url.parse().expect("a URL");
+    let host = format!(
+        "{}:{}",
+        url.host_str().expect("a host"),
+        url.port().expect("a port")
+    );
+    let mut stream = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("connects");
+    let request = format!("GET /sessions HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("reads");
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .expect("a body")
+        .to_owned()
+}
+
+/// The probes a check sends beside its session (rebinding, negotiation, a second session) and the
+/// session itself are all ended: the server is left with none open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_over_http_leaves_no_session_open() {
+    let server = HttpFixture::start_with(NONCOMPLIANT, &[]).await;
+    let target = Target::StreamableHttp {
+        url: server.url().parse().expect("a URL"),
+        headers: http::HeaderMap::new(),
+        credential: None,
+    };
+    let report = mcp_check::run("noncompliant", &target, &options())
+        .await
+        .expect("a session opens");
+    assert!(report.passed());
+    assert_eq!(open_sessions(server.url()).await, "0");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_violation_fails_exactly_the_checks_of_its_rule() {
     for (rule, over_stdio, over_http) in EXPECTED {
