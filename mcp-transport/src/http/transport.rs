@@ -16,8 +16,9 @@
 //! session recovery timeout, after which a refused request or ordinary notification is sent again
 //! once (an answer to the server or a cancellation belongs to the old session and is not); a
 //! request rmcp cancels stops being sent or read at once; `DELETE` of the session on close. If rmcp
-//! starts with `server/discover` instead of `initialize`, the whole session is handed to rmcp's own
-//! transport, which implements that lifecycle's per-request headers.
+//! starts with `server/discover` instead of `initialize`, the session is handed to rmcp's own
+//! transport, which implements that lifecycle's per-request headers; if the server refuses it and
+//! rmcp falls back to `initialize`, the session comes back here.
 //!
 //! Differences from the worker: no cap on POSTs in flight (rmcp's is 16), and the queue to rmcp
 //! is unbounded (rmcp reads it as fast as its handlers take messages). A server that negotiates
@@ -206,6 +207,14 @@ impl Transport<RoleClient> for HttpTransport {
         &mut self,
         message: ClientJsonRpcMessage,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        // `server/discover` was refused and the client falls back to `initialize`: that lifecycle
+        // is this transport's own. rmcp's worker, kept, would lose an answer a server sends on the
+        // standalone stream (the conformance suite's `sse-retry` server does, whenever the
+        // stream's GET reaches it before it answers); this transport's router takes answers from
+        // any stream.
+        if matches!(self.lifecycle, Lifecycle::Rmcp(_)) && is_initialize(&message) {
+            self.lifecycle = Lifecycle::Ours;
+        }
         if let Lifecycle::Unstarted(config) = &self.lifecycle {
             let discover = matches!(
                 &message,
