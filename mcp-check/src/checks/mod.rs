@@ -289,6 +289,14 @@ impl<'a> Ctx<'a> {
         });
     }
 
+    /// Records `check` as skipped (if selected): for the connection's end if it has ended (the
+    /// likelier reason nothing was there to check), else for `reason`.
+    pub(crate) fn skip_unless_gone(&mut self, check: &Check, reason: impl Into<String>) {
+        if self.wants(check) {
+            self.skip(check, reason);
+        }
+    }
+
     /// Records `check` as skipped (if selected).
     pub(crate) fn skip(&mut self, check: &Check, reason: impl Into<String>) {
         if self.selected(check) {

@@ -144,11 +144,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
     )
     .await;
     match prompts.first() {
-        // Skipped for the connection's end, if that is why nothing was listed.
-        None if ctx.session_gone() => {
-            ctx.wants(&GET);
-        }
-        None => ctx.skip(&GET, "the server lists no prompt"),
+        None => ctx.skip_unless_gone(&GET, "the server lists no prompt"),
         Some(prompt) => {
             let name = prompt
                 .get("name")

@@ -159,11 +159,7 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) {
         .collect();
 
     match uris.first() {
-        // Skipped for the connection's end, if that is why nothing was listed.
-        None if ctx.session_gone() => {
-            ctx.wants(&READ);
-        }
-        None => ctx.skip(&READ, "the server lists no resource"),
+        None => ctx.skip_unless_gone(&READ, "the server lists no resource"),
         Some(uri) => {
             if ctx.wants(&READ)
                 && let Some(exchange) = ctx
@@ -251,14 +247,11 @@ async fn templates(ctx: &mut Ctx<'_>) {
         }
     }
     let fixture = "test://template/{id}/data";
-    if ctx.session_gone() {
-        // Skipped for the connection's end, which is why nothing was listed.
-        ctx.wants(&TEMPLATE_READ);
-    } else if !templates
+    if !templates
         .iter()
         .any(|template| template.get("uriTemplate") == Some(&json!(fixture)))
     {
-        ctx.skip(&TEMPLATE_READ, super::NO_FIXTURE);
+        ctx.skip_unless_gone(&TEMPLATE_READ, super::NO_FIXTURE);
     } else if ctx.wants(&TEMPLATE_READ)
         && let Some(exchange) = ctx
             .request(

@@ -504,6 +504,21 @@ async fn stock_servers_pass_every_must_over_stdio_and_legacy_sse() {
         .expect("a session opens");
     assert_eq!(report.spec, "2026-07-28");
     assert!(report.passed(), "{:#?}", failures(&report));
+    // The stdio rules hold for the stock server, stderr ignored included.
+    for id in [
+        "stdio-stdout-only-jsonrpc",
+        "stdio-exit-on-stdin-close",
+        "stdio-stderr-not-required",
+    ] {
+        assert!(
+            report
+                .checks
+                .iter()
+                .any(|check| check.id == id && check.status == Status::Pass),
+            "{id}: {:#?}",
+            report.checks
+        );
+    }
 
     for kind in mcp_tests::support::LegacySseKind::ALL {
         let server =
